@@ -1,0 +1,68 @@
+"""Configuration: embedded defaults that need no server, overridden by ``ENCORE_*`` variables.
+
+Every key below can be set from the environment with the ``ENCORE_`` prefix, for example
+``ENCORE_DATABASE_URL=postgresql://...``. Flask's ``from_prefixed_env`` parses values as JSON
+where it can, so ``ENCORE_MAX_UPLOAD_MB=200`` arrives as an integer.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+# Defaults that are not paths; paths depend on the instance folder and are filled in below.
+DEFAULTS: dict[str, object] = {
+    "ENV_NAME": "development",  # "production" turns on the production checks
+    "DATABASE_URL": None,  # default: sqlite:///<instance>/encore.db
+    "STORAGE_URL": None,  # default: file://<instance>/media
+    "REDIS_URL": None,  # default: none; queue and rate limits stay embedded
+    "MAX_REQUEST_MB": 2,  # bodies of ordinary requests (JSON, forms)
+    "PASSWORD_MIN_LENGTH": 8,
+    "SESSION_COOKIE_SECURE": False,
+}
+
+
+def load_config(app: Flask, overrides: dict | None = None) -> None:
+    """Fill ``app.config`` from defaults, then ``ENCORE_*`` variables, then ``overrides``."""
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+
+    app.config.update(DEFAULTS)
+    app.config.from_prefixed_env(prefix="ENCORE")
+    if overrides:
+        app.config.update(overrides)
+
+    cfg = app.config
+    if not cfg.get("DATABASE_URL"):
+        cfg["DATABASE_URL"] = f"sqlite:///{instance / 'encore.db'}"
+    if not cfg.get("STORAGE_URL"):
+        cfg["STORAGE_URL"] = f"file://{instance / 'media'}"
+    if not cfg.get("SECRET_KEY"):
+        cfg["SECRET_KEY"] = _instance_secret_key(instance)
+
+    cfg["SQLALCHEMY_DATABASE_URI"] = cfg["DATABASE_URL"]
+    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    cfg["MAX_CONTENT_LENGTH"] = int(cfg["MAX_REQUEST_MB"]) * 1024 * 1024
+    cfg["SESSION_COOKIE_HTTPONLY"] = True
+    cfg["SESSION_COOKIE_SAMESITE"] = "Lax"
+
+
+def _instance_secret_key(instance: Path) -> str:
+    """Read the secret key kept in the instance folder, creating it on first run."""
+    path = instance / "secret_key"
+    if not path.exists():
+        # Several gunicorn workers may start at once: write a private temporary file and
+        # hard-link it into place, so exactly one key wins and nobody reads a half-written file.
+        tmp = path.with_name(f"secret_key.{os.getpid()}.tmp")
+        tmp.write_text(secrets.token_hex(32))
+        tmp.chmod(0o600)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()

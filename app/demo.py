@@ -1,0 +1,73 @@
+"""The demo co-op that ``make run`` seeds once: an admin, two artists, a listener."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Role, TrackStatus, User
+from app.services import accounts, catalog
+
+DEMO_PASSWORD = "encore-demo"
+ADMIN_EMAIL = "admin@encore.test"
+LISTENER_EMAIL = "listener@encore.test"
+
+# (artist, login, [(release, kind, date, [(track title, seconds, free)])])
+DEMO_ARTISTS = [
+    (
+        "Harbour Lights",
+        "harbour@encore.test",
+        [
+            ("Low Tide", "album", date(2026, 3, 14), [
+                ("Morning Ferry", 62, False), ("Salt on the Window", 58, False),
+                ("Lighthouse Keeper", 71, False), ("Slack Water", 49, True),
+            ]),
+            ("Gulls", "single", date(2026, 9, 2), [("Gulls", 55, False)]),
+        ],
+    ),
+    (
+        "The Copper Wires",
+        "copper@encore.test",
+        [
+            ("Static Bloom", "ep", date(2025, 11, 20), [
+                ("Ohm Sweet Ohm", 64, False), ("Short Circuit", 40, False), ("Patina", 57, False),
+            ]),
+        ],
+    ),
+]
+
+
+def demo_logins() -> list[tuple[str, str]]:
+    rows = [("admin", ADMIN_EMAIL)]
+    rows += [(f"artist ({name})", email) for name, email, _ in DEMO_ARTISTS]
+    rows.append(("listener", LISTENER_EMAIL))
+    return rows
+
+
+def is_seeded() -> bool:
+    return db.session.scalar(select(User.id).where(User.email == ADMIN_EMAIL)) is not None
+
+
+def seed_demo() -> list:
+    """Create the demo co-op and return the tracks it made. Call once (see ``is_seeded``)."""
+    admin = accounts.register(email=ADMIN_EMAIL, password=DEMO_PASSWORD, display_name="Co-op Admin", country="FR")
+    admin.role = Role.ADMIN
+    tracks = []
+    for artist_name, email, releases in DEMO_ARTISTS:
+        user = accounts.register(
+            email=email, password=DEMO_PASSWORD, display_name=artist_name, country="GB", artist_name=artist_name
+        )
+        artist = user.artists[0]
+        for title, kind, released, songs in releases:
+            release = catalog.create_release(artist, title=title, kind=kind, release_date=released)
+            for song, seconds, free in songs:
+                tracks.append(
+                    catalog.create_track(
+                        release, title=song, duration_ms=seconds * 1000, free=free, status=TrackStatus.READY
+                    )
+                )
+    accounts.register(email=LISTENER_EMAIL, password=DEMO_PASSWORD, display_name="Demo Listener", country="DE")
+    db.session.flush()
+    return tracks

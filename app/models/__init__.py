@@ -1,0 +1,27 @@
+"""SQLAlchemy models of the web layer, one module per domain.
+
+Importing this package registers every model on ``db.metadata`` (Alembic relies on it).
+"""
+
+from sqlalchemy import MetaData
+
+from app.extensions import db
+from app.models.accounts import ApiToken, ArtistMember, Role, User
+from app.models.catalog import Artist, Release, ReleaseKind, Track, TrackStatus
+
+__all__ = [
+    "ApiToken",
+    "Artist",
+    "ArtistMember",
+    "Release",
+    "ReleaseKind",
+    "Role",
+    "Track",
+    "TrackStatus",
+    "User",
+]
+
+
+def all_metadata() -> list[MetaData]:
+    """Every MetaData that migrations cover: the web layer's and the ledger's."""
+    return [db.metadata]

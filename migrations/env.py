@@ -1,0 +1,66 @@
+"""Alembic environment: one migration history for every table, the app's and the ledger's."""
+
+import logging
+from logging.config import fileConfig
+
+from alembic import context
+from flask import current_app
+
+config = context.config
+if config.config_file_name and not config.attributes.get("skip_logging_config"):
+    fileConfig(config.config_file_name)
+logger = logging.getLogger("alembic.env")
+
+
+def target_metadata():
+    from app.models import all_metadata
+
+    return all_metadata()
+
+
+def render_item(type_, obj, autogen_context):
+    """Write decorated column types as the plain SQLAlchemy type they store, so migration
+    files never import the app."""
+    from sqlalchemy.types import TypeDecorator
+
+    if type_ == "type" and isinstance(obj, TypeDecorator):
+        autogen_context.imports.add("import sqlalchemy as sa")
+        return f"sa.{obj.impl!r}"
+    return False
+
+
+def run_migrations_offline():
+    context.configure(
+        url=current_app.config["SQLALCHEMY_DATABASE_URI"],
+        target_metadata=target_metadata(),
+        literal_binds=True,
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online():
+    def skip_empty_autogenerate(context, revision, directives):
+        if getattr(config.cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():
+            directives[:] = []
+            logger.info("No changes in schema detected.")
+
+    engine = current_app.extensions["migrate"].db.engine
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata(),
+            process_revision_directives=skip_empty_autogenerate,
+            compare_type=True,
+            render_as_batch=True,  # SQLite alters tables by copying them
+            render_item=render_item,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

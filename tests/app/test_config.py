@@ -1,0 +1,23 @@
+from app import create_app
+
+
+def test_secret_key_is_generated_once_and_kept(tmp_path, monkeypatch):
+    monkeypatch.delenv("ENCORE_SECRET_KEY", raising=False)
+    overrides = {"DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+    monkeypatch.setattr("flask.Flask.auto_find_instance_path", lambda self: str(tmp_path / "instance"))
+    first = create_app(overrides)
+    second = create_app(overrides)
+    key_file = tmp_path / "instance" / "secret_key"
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"] == key_file.read_text().strip()
+    assert len(first.config["SECRET_KEY"]) == 64
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    assert first.config["STORAGE_URL"] == f"file://{tmp_path}/instance/media"
+
+
+def test_environment_variables_override_defaults(tmp_path, monkeypatch):
+    monkeypatch.setattr("flask.Flask.auto_find_instance_path", lambda self: str(tmp_path / "instance"))
+    monkeypatch.setenv("ENCORE_DATABASE_URL", f"sqlite:///{tmp_path}/env.db")
+    monkeypatch.setenv("ENCORE_MAX_REQUEST_MB", "3")
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/env.db"
+    assert app.config["MAX_CONTENT_LENGTH"] == 3 * 1024 * 1024

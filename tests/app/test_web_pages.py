@@ -1,0 +1,77 @@
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import User
+from tests.factories import PASSWORD, make_release, make_track, make_user
+
+
+def test_register_login_logout(client, app_ctx):
+    r = client.post(
+        "/register",
+        data={"email": "web@example.test", "password": "long enough", "display_name": "Web", "country": "it"},
+    )
+    assert r.status_code == 302
+    assert client.get("/account").status_code == 200
+    client.post("/logout")
+    assert client.get("/account").status_code == 302
+    r = client.post("/login?next=/artists", data={"email": "web@example.test", "password": "long enough"})
+    assert r.status_code == 302 and r.headers["Location"] == "/artists"
+
+
+def test_login_ignores_offsite_next(client, app_ctx):
+    make_user(email="n@example.test")
+    r = client.post("/login?next=//evil.example/x", data={"email": "n@example.test", "password": PASSWORD})
+    assert r.headers["Location"] == "/"
+
+
+def test_register_errors_show_on_the_page(client, app_ctx):
+    r = client.post("/register", data={"email": "bad", "password": "long enough", "display_name": "X"})
+    assert r.status_code == 422
+    assert b"valid email address" in r.data
+    assert db.session.scalar(select(func.count(User.id))) == 0
+
+
+def test_pages_render(client, app_ctx):
+    release = make_release(title="Paper Moons")
+    track = make_track(release=release, title="Crescent")
+    for path in ("/", "/artists", f"/artists/{release.artist_id}", f"/releases/{release.id}", "/search?q=cresc"):
+        r = client.get(path)
+        assert r.status_code == 200, path
+    assert b"Crescent" in client.get("/search?q=cresc").data
+    assert track.title.encode() in client.get(f"/releases/{release.id}").data
+
+
+@pytest.fixture
+def csrf_client(database_url, tmp_path):
+    from tests.conftest import make_test_app
+
+    return make_test_app(database_url, tmp_path, WTF_CSRF_ENABLED=True).test_client()
+
+
+def _csrf_token(page: bytes) -> str:
+    return re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
+
+
+def test_forms_require_csrf(csrf_client, app_ctx):
+    r = csrf_client.post("/register", data={"email": "c@example.test", "password": "long enough", "display_name": "C"})
+    assert r.status_code == 400
+    assert db.session.scalar(select(func.count(User.id))) == 0
+    token = _csrf_token(csrf_client.get("/register").data)
+    r = csrf_client.post(
+        "/register",
+        data={"email": "c@example.test", "password": "long enough", "display_name": "C", "csrf_token": token},
+    )
+    assert r.status_code == 302
+
+
+def test_cookie_session_api_writes_require_csrf_header(csrf_client, app_ctx):
+    make_user(email="k@example.test")
+    token = _csrf_token(csrf_client.get("/login").data)
+    csrf_client.post("/login", data={"email": "k@example.test", "password": PASSWORD, "csrf_token": token})
+    r = csrf_client.patch("/api/v1/me", json={"display_name": "K"})
+    assert r.status_code == 403 and r.json["error"]["code"] == "csrf_failed"
+    r = csrf_client.patch("/api/v1/me", json={"display_name": "K"}, headers={"X-CSRFToken": token})
+    assert r.status_code == 200
