@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
@@ -28,12 +30,16 @@ class RequestIsolatingClient(FlaskClient):
 
 
 def make_test_app(database_url: str, media_dir, **overrides):
+    upload_tmp = Path(f"{media_dir}-tmp")
+    upload_tmp.mkdir(parents=True, exist_ok=True)
     config = {
+        "UPLOAD_TMP_DIR": str(upload_tmp),
         "TESTING": True,
         "DATABASE_URL": database_url,
         "STORAGE_URL": f"file://{media_dir}",
         "SECRET_KEY": "test-secret-key",
         "WTF_CSRF_ENABLED": False,
+        "QUEUE_IMMEDIATE": True,
     }
     config.update(overrides)
     app = create_app(config)
