@@ -40,13 +40,15 @@ def upload_tracks(release_id: int):
     require_manager(release.artist)
     with received_files("file") as (_, files):
         accepted = uploads.add_tracks(release, current_user, files)
+        # Read the ids before committing: touching an expired row after the commit would open
+        # a transaction whose snapshot predates what an inline (immediate) task writes.
+        ids = [t.id for t in accepted.tracks]
         try:
             db.session.commit()
         except BaseException:
             db.session.rollback()
             uploads.discard(accepted.stored_keys)
             raise
-    ids = [t.id for t in accepted.tracks]
     for track_id in ids:
         enqueue("process_track", track_id)
     tracks = [db.session.get(Track, i) for i in ids]
@@ -69,7 +71,7 @@ def reprocess_track(track_id: int):
     track = _managed_track(track_id)
     processing.request_reprocess(track)
     db.session.commit()
-    enqueue("process_track", track.id)
+    enqueue("process_track", track_id)
     return jsonify(track=upload_json(db.session.get(Track, track_id))), 202
 
 
