@@ -32,6 +32,7 @@ DEFAULTS: dict[str, object] = {
     "S3_MULTIPART_THRESHOLD_MB": 16,  # larger uploads go up in parts
     "QUEUE_IMMEDIATE": False,  # run tasks inline when enqueued (tests)
     "QUEUE_WORKERS": 2,  # threads of `flask queue worker`
+    "QUEUE_SQLITE_PATH": None,  # default: <instance>/queue.db (used unless REDIS_URL is set)
     "PASSWORD_MIN_LENGTH": 8,
     "SESSION_COOKIE_SECURE": False,
 }

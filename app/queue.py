@@ -59,7 +59,8 @@ def init_app(app: Flask) -> None:
     if cfg.get("REDIS_URL"):
         huey = RedisHuey("encore", url=cfg["REDIS_URL"], immediate=immediate)
     else:
-        huey = SqliteHuey("encore", filename=str(Path(app.instance_path) / "queue.db"), immediate=immediate)
+        path = cfg.get("QUEUE_SQLITE_PATH") or str(Path(app.instance_path) / "queue.db")
+        huey = SqliteHuey("encore", filename=path, immediate=immediate)
     huey.encore_tasks = {spec.name: _bind(huey, app, spec) for spec in _SPECS.values()}
     app.extensions["encore.queue"] = huey
     app.cli.add_command(queue_cli)

@@ -5,12 +5,17 @@ stores the renditions and records loudness, gain, peaks, tags and duration. The 
 ``ready``, or ``failed`` with a reason the artist reads on the release page. A store that is
 unreachable is a transient failure: the task raises so the queue retries it, and only the
 last attempt marks the track failed.
+
+No database transaction stays open while ffmpeg runs (``load_job`` / ``run_job`` /
+``record_outcome``): a long transcode must not pin a PostgreSQL snapshot, nor hold a SQLite
+read transaction that another worker's commit would make impossible to upgrade to a write.
 """
 
 from __future__ import annotations
 
 import hashlib
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
@@ -35,47 +40,102 @@ def work_dir() -> str | None:
     return current_app.config.get("UPLOAD_TMP_DIR") or None
 
 
-def process_track(track_id: int, *, retries_left: int = 0) -> Track | None:
-    """Process one track now (the queue calls this); flushes, the caller commits."""
+@dataclass(frozen=True)
+class Job:
+    """What processing needs to know about a track, read in one short transaction."""
+
+    track_id: int
+    release_id: int
+    original_key: str
+    duration_ms: int
+    release_has_cover: bool
+
+
+@dataclass
+class Outcome:
+    """What processing produced: a result to record, or the reason it failed."""
+
+    result: pipeline.ProcessedAudio | None = None
+    cover_prefix: str | None = None  # an embedded cover stored for a release that had none
+    failure: str | None = None
+
+
+def load_job(track_id: int) -> Job | None:
+    """Read what ``run_job`` needs; None when the track (or its audio) is gone."""
     track = db.session.get(Track, track_id)
     if track is None or track.audio is None:
-        return None  # deleted since it was queued
+        return None
+    return Job(track.id, track.release_id, track.audio.original_key, track.audio.source_duration_ms,
+               track.release.cover_key is not None)
+
+
+def run_job(job: Job, *, retries_left: int = 0) -> Outcome:
+    """Fetch the original, run the pipeline, store the renditions. Touches no database, so
+    the caller holds no transaction open for the minutes a long track may take.
+
+    Raises ``StorageUnavailable`` while ``retries_left`` (the queue retries); afterwards, and
+    for every other failure, returns an ``Outcome`` with the reason.
+    """
     try:
-        result = _run(track)
+        return _run(job)
     except StorageUnavailable:
         if retries_left > 0:
             raise  # the queue retries later; the track stays "processing"
-        return _fail(track, "The file store was unreachable while processing. Use “Reprocess” to try again.")
+        return Outcome(failure="The file store was unreachable while processing. Use “Reprocess” to try again.")
     except ObjectNotFound:
-        return _fail(track, "The original file is missing from the store; please upload it again.")
+        return Outcome(failure="The original file is missing from the store; please upload it again.")
     except FFmpegError as exc:
         last = (exc.detail.strip().splitlines() or [""])[-1][:300]
-        return _fail(track, f"We could not transcode this file: {exc}{f' ({last})' if last else ''}.")
+        return Outcome(failure=f"We could not transcode this file: {exc}{f' ({last})' if last else ''}.")
     except (AudioError, StorageError) as exc:
-        return _fail(track, f"Processing failed: {exc}")
-    _apply(track, result)
+        return Outcome(failure=f"Processing failed: {exc}")
+
+
+def record_outcome(track_id: int, outcome: Outcome) -> Track | None:
+    """Write the outcome to the track (flushes; the caller commits)."""
+    track = db.session.get(Track, track_id)
+    if track is None or track.audio is None:
+        delete_cover(outcome.cover_prefix)
+        return None
+    if outcome.failure:
+        return _fail(track, outcome.failure)
+    if outcome.cover_prefix:
+        if track.release.cover_key is None:
+            track.release.cover_key = outcome.cover_prefix
+        else:  # someone set a cover meanwhile; theirs wins
+            delete_cover(outcome.cover_prefix)
+    _apply(track, outcome.result)
     return track
 
 
-def _run(track: Track) -> pipeline.ProcessedAudio:
-    audio = track.audio
+def process_track(track_id: int, *, retries_left: int = 0) -> Track | None:
+    """Process one track start to end in the current session (the demo seed, tests).
+    The queue task does the same in three steps, committing between them."""
+    job = load_job(track_id)
+    if job is None:
+        return None
+    return record_outcome(track_id, run_job(job, retries_left=retries_left))
+
+
+def _run(job: Job) -> Outcome:
     store = get_store()
     with tempfile.TemporaryDirectory(prefix="encore-process-", dir=work_dir()) as tmp:
         work = Path(tmp)
-        source = store.local_path(audio.original_key)
+        source = store.local_path(job.original_key)
         if source is None:
             source = work / "original"
-            store.download(audio.original_key, source)
-        result = pipeline.process_original(source, work, duration_ms=audio.source_duration_ms)
+            store.download(job.original_key, source)
+        result = pipeline.process_original(source, work, duration_ms=job.duration_ms)
         for rendition, path in result.files.items():
-            store.put_file(rendition_key(track.id, rendition.name), path, rendition.content_type)
-        if result.tags.cover and track.release.cover_key is None:
+            store.put_file(rendition_key(job.track_id, rendition.name), path, rendition.content_type)
+        cover = None
+        if result.tags.cover and not job.release_has_cover:
             try:
-                set_release_cover(track.release, result.tags.cover)  # no previous cover to delete
+                cover = store_cover(job.release_id, result.tags.cover)
             except ImageRejected:
                 pass  # a broken embedded picture is no reason to fail the track
         result.files = {}  # the files are gone with the folder; the keys are what counts
-        return result
+        return Outcome(result=result, cover_prefix=cover)
 
 
 def _apply(track: Track, result: pipeline.ProcessedAudio) -> None:
@@ -118,8 +178,8 @@ def request_reprocess(track: Track) -> Track:
     return track
 
 
-def cover_prefix(release: Release, data: bytes) -> str:
-    return f"releases/{release.id}/cover-{hashlib.sha256(data).hexdigest()[:12]}"
+def cover_prefix(release_id: int, data: bytes) -> str:
+    return f"releases/{release_id}/cover-{hashlib.sha256(data).hexdigest()[:12]}"
 
 
 def cover_key(release: Release, size: str) -> str | None:
@@ -132,9 +192,18 @@ def set_release_cover(release: Release, data: bytes) -> str | None:
 
     Raises ``ImageRejected`` for data that is not an acceptable image (nothing is stored).
     """
+    prefix = store_cover(release.id, data)
+    old = release.cover_key
+    release.cover_key = prefix
+    db.session.flush()
+    return old if old != prefix else None
+
+
+def store_cover(release_id: int, data: bytes) -> str:
+    """Store the cover sizes of ``data``; return their prefix. Nothing stays on failure."""
     images = cover_renditions(data)
     store = get_store()
-    prefix = cover_prefix(release, data)
+    prefix = cover_prefix(release_id, data)
     written = []
     try:
         for size, jpeg in images.items():
@@ -148,10 +217,7 @@ def set_release_cover(release: Release, data: bytes) -> str | None:
             except StorageError:
                 pass
         raise
-    old = release.cover_key
-    release.cover_key = prefix
-    db.session.flush()
-    return old if old != prefix else None
+    return prefix
 
 
 def delete_cover(prefix: str | None) -> None:
