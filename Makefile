@@ -20,12 +20,17 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
 	touch $@ $(VENV)/.installed-run
 
-## run: set up, migrate, seed the demo co-op once, serve on 127.0.0.1:$(PORT)
+## run: set up, migrate, seed the demo co-op once, serve on 127.0.0.1:$(PORT) with a queue worker
 run: $(VENV)/.installed-run
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed
 	@echo "Encore is at http://127.0.0.1:$(PORT)/"
+	$(BIN)/flask queue worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --access-logfile - wsgi:app
+
+## bench: the benchmarks (figures go in BENCHMARKS.md)
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/transcode_bench.py
 
 ## test: set up and run the whole suite (pytest's exit status, 5 "no tests" included, is ours)
 test: $(VENV)/.installed-dev

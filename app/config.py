@@ -20,6 +20,19 @@ DEFAULTS: dict[str, object] = {
     "STORAGE_URL": None,  # default: file://<instance>/media
     "REDIS_URL": None,  # default: none; queue and rate limits stay embedded
     "MAX_REQUEST_MB": 2,  # bodies of ordinary requests (JSON, forms)
+    "MAX_UPLOAD_MB": 500,  # body of one upload request (audio files, cover art)
+    "MAX_AUDIO_MINUTES": 120,  # longest track accepted
+    "UPLOAD_TMP_DIR": None,  # where upload bodies are spooled; default: the system's temp dir
+    # S3-compatible object storage, used when STORAGE_URL is s3://bucket/prefix
+    "S3_ENDPOINT_URL": None,  # e.g. http://127.0.0.1:9000 for MinIO; unset for AWS
+    "S3_ACCESS_KEY_ID": None,  # unset: boto3's own chain (env, ~/.aws, instance role)
+    "S3_SECRET_ACCESS_KEY": None,
+    "S3_REGION": "us-east-1",
+    "S3_ADDRESSING_STYLE": "auto",  # "path" for MinIO and most self-hosted servers
+    "S3_MULTIPART_THRESHOLD_MB": 16,  # larger uploads go up in parts
+    "QUEUE_IMMEDIATE": False,  # run tasks inline when enqueued (tests)
+    "QUEUE_WORKERS": 2,  # threads of `flask queue worker`
+    "QUEUE_SQLITE_PATH": None,  # default: <instance>/queue.db (used unless REDIS_URL is set)
     "PASSWORD_MIN_LENGTH": 8,
     "SESSION_COOKIE_SECURE": False,
 }

@@ -50,11 +50,17 @@ def is_seeded() -> bool:
     return db.session.scalar(select(User.id).where(User.email == ADMIN_EMAIL)) is not None
 
 
-def seed_demo() -> list:
-    """Create the demo co-op and return the tracks it made. Call once (see ``is_seeded``)."""
+def seed_demo(*, audio_seconds: float | None = None, with_audio: bool = True) -> list:
+    """Create the demo co-op and return the tracks it made. Call once (see ``is_seeded``).
+
+    Each track gets music synthesized with ffmpeg and put through the real upload and
+    processing pipeline. ``audio_seconds`` shortens every song (tests); ``with_audio=False``
+    makes ready tracks without audio, as before.
+    """
     admin = accounts.register(email=ADMIN_EMAIL, password=DEMO_PASSWORD, display_name="Co-op Admin", country="FR")
     admin.role = Role.ADMIN
     tracks = []
+    pending = []  # (release, uploader, title, seconds, free) of the songs to synthesize
     for artist_name, email, releases in DEMO_ARTISTS:
         user = accounts.register(
             email=email, password=DEMO_PASSWORD, display_name=artist_name, country="GB", artist_name=artist_name
@@ -63,11 +69,48 @@ def seed_demo() -> list:
         for title, kind, released, songs in releases:
             release = catalog.create_release(artist, title=title, kind=kind, release_date=released)
             for song, seconds, free in songs:
+                if with_audio:
+                    pending.append((release, user, song, audio_seconds or seconds, free))
+                    continue
                 tracks.append(
                     catalog.create_track(
                         release, title=song, duration_ms=seconds * 1000, free=free, status=TrackStatus.READY
                     )
                 )
     accounts.register(email=LISTENER_EMAIL, password=DEMO_PASSWORD, display_name="Demo Listener", country="DE")
+    if pending:
+        tracks += _tracks_with_audio(pending)
     db.session.flush()
+    return tracks
+
+
+def _tracks_with_audio(pending: list) -> list:
+    """Synthesize each song (two at a time: ffmpeg does the work), then upload and process it
+    exactly as an artist's upload would be, only synchronously."""
+    import hashlib
+    import tempfile
+    from concurrent.futures import ThreadPoolExecutor
+    from pathlib import Path
+
+    from flask import current_app
+
+    from app.services import processing, uploads
+    from audio.synth import synthesize_song
+
+    tracks = []
+    with tempfile.TemporaryDirectory(prefix="encore-demo-", dir=current_app.config.get("UPLOAD_TMP_DIR")) as tmp:
+        paths = [Path(tmp) / f"{title}.wav" for _, _, title, _, _ in pending]
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(lambda item: synthesize_song(item[1], item[0][3], seed=item[2]),
+                          zip(pending, paths, range(len(pending)))))
+        for (release, user, title, _, free), path in zip(pending, paths):
+            digest = hashlib.sha256()
+            with open(path, "rb") as handle:
+                while chunk := handle.read(1 << 20):
+                    digest.update(chunk)
+            received = uploads.ReceivedFile(path, path.name, path.stat().st_size, digest.hexdigest())
+            (track,) = uploads.add_tracks(release, user, [received]).tracks
+            track.free = free
+            processing.process_track(track.id)
+            tracks.append(track)
     return tracks

@@ -1,4 +1,4 @@
-"""The app's object store, opened once per process from ``STORAGE_URL``."""
+"""The app's object store, opened once per process from ``STORAGE_URL`` and the ``S3_*`` keys."""
 
 from __future__ import annotations
 
@@ -8,8 +8,18 @@ from audio.storage import open_store
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["encore.store"] = open_store(app.config["STORAGE_URL"])
+    cfg = app.config
+    app.extensions["encore.store"] = open_store(
+        cfg["STORAGE_URL"],
+        endpoint_url=cfg.get("S3_ENDPOINT_URL"),
+        access_key_id=cfg.get("S3_ACCESS_KEY_ID"),
+        secret_access_key=cfg.get("S3_SECRET_ACCESS_KEY"),
+        region=cfg.get("S3_REGION"),
+        addressing_style=cfg.get("S3_ADDRESSING_STYLE"),
+        multipart_threshold=int(float(cfg.get("S3_MULTIPART_THRESHOLD_MB") or 16) * 1024 * 1024),
+    )
 
 
 def get_store():
+    """The object store of the current app (``audio.storage.ObjectStore``)."""
     return current_app.extensions["encore.store"]

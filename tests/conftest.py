@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
@@ -28,12 +30,16 @@ class RequestIsolatingClient(FlaskClient):
 
 
 def make_test_app(database_url: str, media_dir, **overrides):
+    upload_tmp = Path(f"{media_dir}-tmp")
+    upload_tmp.mkdir(parents=True, exist_ok=True)
     config = {
+        "UPLOAD_TMP_DIR": str(upload_tmp),
         "TESTING": True,
         "DATABASE_URL": database_url,
         "STORAGE_URL": f"file://{media_dir}",
         "SECRET_KEY": "test-secret-key",
         "WTF_CSRF_ENABLED": False,
+        "QUEUE_IMMEDIATE": True,
     }
     config.update(overrides)
     app = create_app(config)
@@ -98,3 +104,36 @@ def client(app):
 def app_ctx(app):
     with app.app_context():
         yield
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3-protocol server (moto's server mode) over HTTP on 127.0.0.1."""
+    import socket
+
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+S3_TEST_OPTIONS = {"access_key_id": "test", "secret_access_key": "test", "region": "us-east-1",
+                   "addressing_style": "path"}
+
+
+@pytest.fixture
+def s3_bucket(s3_server):
+    """A fresh, empty bucket on the S3 server; returns its name."""
+    import uuid
+
+    import boto3
+
+    name = f"encore-test-{uuid.uuid4().hex[:10]}"
+    boto3.client("s3", endpoint_url=s3_server, aws_access_key_id="test", aws_secret_access_key="test",
+                 region_name="us-east-1").create_bucket(Bucket=name)
+    return name

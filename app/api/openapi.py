@@ -76,6 +76,19 @@ def _operation(endpoint: str, view, params: list[dict]) -> dict:
     }
     if params:
         operation["parameters"] = params
+    files = getattr(view, "multipart_fields", None)
+    if files is not None:
+        properties = {}
+        for name, kind, description in files:
+            binary = {"type": "string", "format": "binary"}
+            properties[name] = (
+                {"type": "array", "items": binary, "description": description}
+                if kind == "files" else binary | {"description": description}
+            )
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"multipart/form-data": {"schema": {"type": "object", "properties": properties}}},
+        }
     fields = getattr(view, "request_fields", None)
     if fields is not None:
         schema = {

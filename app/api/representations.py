@@ -37,7 +37,50 @@ def release_ref(release: Release) -> dict:
         "release_date": release.release_date.isoformat() if release.release_date else None,
         "artist": artist_ref(release.artist),
         "url": url_for("api.get_release", release_id=release.id),
+        "cover": cover_urls(release),
     }
+
+
+def cover_urls(release: Release) -> dict | None:
+    """URLs of the cover in each size, or None when the release has no cover."""
+    if not release.cover_key:
+        return None
+    return {size: url_for("api.release_cover", release_id=release.id, size=size) for size in ("small", "medium", "large")}
+
+
+def audio_json(track: Track) -> dict | None:
+    """What a player needs: preview, waveform and the gain that normalises loudness.
+    Never the keys of the private original or of the full renditions."""
+    audio = track.audio
+    if audio is None or audio.processed_at is None:
+        return None
+    return {
+        "stream": bool(audio.stream_mp3_key),
+        "formats": [f for f, key in (("mp3", audio.stream_mp3_key), ("opus", audio.stream_opus_key)) if key],
+        "preview_url": url_for("api.track_preview", track_id=track.id) if audio.preview_key else None,
+        "preview_start_ms": audio.preview_start_ms,
+        "waveform_url": url_for("api.track_waveform", track_id=track.id) if audio.peaks else None,
+        "gain_db": audio.gain_db,
+        "loudness_lufs": audio.loudness_lufs,
+        "true_peak_dbtp": audio.true_peak_dbtp,
+        "isrc": audio.isrc,
+    }
+
+
+def upload_json(track: Track) -> dict:
+    """A track as its managers see it: status and failure reason, the original's facts."""
+    audio = track.audio
+    out = track_json(track, with_release=False) | {"status_reason": track.status_reason}
+    if audio is not None:
+        out["original"] = {
+            "name": audio.original_name,
+            "format": audio.original_format,
+            "size": audio.original_size,
+            "sha256": audio.sha256,
+            "url": url_for("api.track_original", track_id=track.id),
+        }
+        out["reprocess_url"] = url_for("api.reprocess_track", track_id=track.id)
+    return out
 
 
 def release_json(release: Release, tracks: list[Track]) -> dict:
@@ -53,6 +96,7 @@ def track_json(track: Track, *, with_release: bool = True) -> dict:
         "status": track.status.value,
         "free": track.free,
         "url": url_for("api.get_track", track_id=track.id),
+        "audio": audio_json(track),
     }
     if with_release:
         out["release"] = release_ref(track.release)

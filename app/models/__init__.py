@@ -8,6 +8,7 @@ from sqlalchemy import MetaData
 from app.extensions import db
 from app.models.accounts import ApiToken, ArtistMember, Role, User
 from app.models.catalog import Artist, Release, ReleaseKind, Track, TrackStatus
+from app.models.audio import TrackAudio
 
 __all__ = [
     "ApiToken",
@@ -17,6 +18,7 @@ __all__ = [
     "ReleaseKind",
     "Role",
     "Track",
+    "TrackAudio",
     "TrackStatus",
     "User",
 ]

@@ -44,3 +44,22 @@ class Conflict(ServiceError):
 class Unauthorized(ServiceError):
     status = 401
     code = "unauthorized"
+
+
+class PayloadTooLarge(ServiceError):
+    status = 413
+    code = "too_large"
+
+
+class UnsupportedMedia(ServiceError):
+    """A file whose type we do not accept (decided by its content)."""
+
+    status = 415
+    code = "unsupported_media"
+
+
+class Unavailable(ServiceError):
+    """A service we depend on (the object store) is unreachable; try again later."""
+
+    status = 503
+    code = "unavailable"

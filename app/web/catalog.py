@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 
-from app.services import catalog
+from app.auth import require_manager
+from app.extensions import db
+from app.models import Track
+from app.queue import enqueue
+from app.services import catalog, processing
+from app.services.errors import NotFound, ServiceError
 from app.web import bp
 
 
@@ -27,7 +33,30 @@ def artist(artist_id: int):
 @bp.get("/releases/<int:release_id>")
 def release(release_id: int):
     release = catalog.get_release(release_id)
-    return render_template("web/release.html", release=release, tracks=catalog.public_tracks(release))
+    manages = current_user.is_authenticated and current_user.can_manage(release.artist)
+    return render_template(
+        "web/release.html", release=release, tracks=catalog.public_tracks(release), manages=manages,
+        upload_limit_mb=current_app.config["MAX_UPLOAD_MB"],
+    )
+
+
+@bp.post("/releases/<int:release_id>/tracks/<int:track_id>/reprocess")
+@login_required
+def reprocess(release_id: int, track_id: int):
+    track = db.session.get(Track, track_id)
+    if track is None or track.release_id != release_id:
+        raise NotFound("There is no such track on this release.")
+    require_manager(track.artist)
+    try:
+        processing.request_reprocess(track)
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("web.release", release_id=release_id))
+    enqueue("process_track", track_id)
+    flash("The track is queued for processing again.", "info")
+    return redirect(url_for("web.release", release_id=release_id))
 
 
 @bp.get("/search")

@@ -49,7 +49,7 @@ def live_app(tmp_path_factory):
         app = make_test_app(url, tmp / "media", WTF_CSRF_ENABLED=True, TESTING=False)
         migrate_to_head(app)
         with app.app_context():
-            demo.seed_demo()
+            demo.seed_demo(audio_seconds=4)  # real audio, kept short so the fixture stays fast
             db.session.commit()
         yield app
         with app.app_context():
