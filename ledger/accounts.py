@@ -13,7 +13,7 @@ postings, never stored.
 
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -79,19 +79,23 @@ def system_account_id(session: Session, kind: AccountKind) -> int:
     return account_id(session, kind, SYSTEM_OWNER)
 
 
+_accounts = Account.__table__
+_LOCK_WALLET = (
+    select(_accounts.c.id, _accounts.c.balance)
+    .where(_accounts.c.kind == AccountKind.WALLET, _accounts.c.owner_id == bindparam("listener_id"))
+    .with_for_update()
+)
+
+
 def lock_wallet(session: Session, listener_id: int) -> tuple[int, int]:
     """Lock the listener's wallet row (creating the wallet if needed) for the rest of the
     transaction; return (account id, balance)."""
     _check_owner(AccountKind.WALLET, listener_id)
-    query = (
-        select(Account.id, Account.balance)
-        .where(Account.kind == AccountKind.WALLET, Account.owner_id == listener_id)
-        .with_for_update()
-    )
-    row = session.execute(query).first()
+    connection = session.connection()
+    row = connection.execute(_LOCK_WALLET, {"listener_id": listener_id}).first()
     if row is None:
         _insert_missing(session, [(AccountKind.WALLET, listener_id)])
-        row = session.execute(query).one()
+        row = connection.execute(_LOCK_WALLET, {"listener_id": listener_id}).one()
     return row.id, row.balance
 
 

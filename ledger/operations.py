@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,17 +25,20 @@ from ledger.errors import (
     IdempotencyConflict,
     InsufficientCredits,
     InvalidOperation,
+    NoPricingVersion,
     NotPurchasable,
     UnknownTransfer,
 )
 from ledger.pricing import pricing_in_force, play_price, remaining_cost
 from ledger.schema import (
     SYSTEM_OWNER,
+    Account,
     AccountKind,
     Ownership,
     OwnershipVia,
     Play,
     PlayKind,
+    PricingVersion,
     Transfer,
     TransferKind,
 )
@@ -55,6 +58,46 @@ from ledger.types import utcnow
 from ledger.units import require_amount
 
 PLAY_TRANSFER_PREFIX = "play:"
+
+_plays, _ownerships = Play.__table__, Ownership.__table__
+_versions, _accounts = PricingVersion.__table__, Account.__table__
+_INSERT_PLAY = insert(_plays).returning(_plays.c.id)
+_INSERT_OWNERSHIP = insert(_ownerships)
+
+# Everything charge_play needs to decide, read in one round trip under the wallet lock: the
+# pricing version in force, whether the key was seen before, whether the track is owned, how
+# many plays of it were charged, and the two accounts a charge credits (NULL until created).
+_CHARGE_STATE = (
+    select(
+        _versions.c.id.label("version_id"),
+        _versions.c.first_play_price,
+        _versions.c.growth_permille,
+        _versions.c.plays_to_own,
+        _versions.c.artist_share_bp,
+        select(_plays.c.id)
+        .where(_plays.c.idempotency_key == bindparam("key"))
+        .scalar_subquery()
+        .label("existing_play_id"),
+        exists()
+        .where(_ownerships.c.listener_id == bindparam("listener_id"), _ownerships.c.track_id == bindparam("track_id"))
+        .label("owned"),
+        select(func.coalesce(func.max(_plays.c.play_number), 0))
+        .where(_plays.c.listener_id == bindparam("listener_id"), _plays.c.track_id == bindparam("track_id"))
+        .scalar_subquery()
+        .label("counted"),
+        select(_accounts.c.id)
+        .where(_accounts.c.kind == AccountKind.ARTIST_EARNINGS, _accounts.c.owner_id == bindparam("artist_id"))
+        .scalar_subquery()
+        .label("artist_account"),
+        select(_accounts.c.id)
+        .where(_accounts.c.kind == AccountKind.COOP_REVENUE, _accounts.c.owner_id == SYSTEM_OWNER)
+        .scalar_subquery()
+        .label("coop_account"),
+    )
+    .where(_versions.c.effective_from <= bindparam("at"))
+    .order_by(_versions.c.effective_from.desc())
+    .limit(1)
+)
 
 
 def _require_id(value, what: str) -> int:
@@ -191,17 +234,16 @@ def _replay_play(session: Session, play: Play, fp: str) -> PlayResult:
 
 
 def _insert_play(session: Session, **values) -> int:
-    return session.scalar(insert(Play).values(**values).returning(Play.id))
+    return session.connection().execute(_INSERT_PLAY, values).scalar_one()
 
 
 def _insert_ownership(
     session: Session, *, listener_id, track_id, artist_id, via, transfer_id, pricing_version_id, paid, now
 ) -> None:
-    session.execute(
-        insert(Ownership).values(
-            listener_id=listener_id, track_id=track_id, artist_id=artist_id, via=via, transfer_id=transfer_id,
-            pricing_version_id=pricing_version_id, paid=paid, acquired_at=now,
-        )
+    session.connection().execute(
+        _INSERT_OWNERSHIP,
+        dict(listener_id=listener_id, track_id=track_id, artist_id=artist_id, via=via, transfer_id=transfer_id,
+             pricing_version_id=pricing_version_id, paid=paid, acquired_at=now),
     )
 
 
@@ -249,36 +291,42 @@ def charge_play(
     try:
         with session.begin_nested():
             wallet, balance = lock_wallet(session, listener_id)
-            existing = _find_play(session, key)
-            if existing is not None:
-                return _replay_play(session, existing, fp)
-            if _ownership(session, listener_id, track_id) is not None:
+            state = session.connection().execute(
+                _CHARGE_STATE,
+                {"key": key, "listener_id": listener_id, "track_id": track_id, "artist_id": artist_id,
+                 "at": at or now},
+            ).first()
+            if state is None:
+                raise NoPricingVersion(f"no pricing version is in force at {(at or now).isoformat()}")
+            if state.existing_play_id is not None:
+                return _replay_play(session, _find_play(session, key), fp)
+            if state.owned:
                 return free_play(PlayKind.OWNED, True)
             if listener_is_artist:
                 return free_play(PlayKind.OWN_ARTIST, False)
             if track_is_free:
                 return free_play(PlayKind.FREE_TRACK, False)
 
-            version = pricing_in_force(session, at)
-            counted = plays_counted(session, listener_id, track_id)
-            if counted >= version.plays_to_own:
+            if state.counted >= state.plays_to_own:
                 # A newer version lowered plays-to-own below what this listener already
                 # played: the schedule is complete, so the track is theirs.
                 _insert_ownership(session, listener_id=listener_id, track_id=track_id, artist_id=artist_id,
-                                  via=OwnershipVia.PLAYS, transfer_id=None, pricing_version_id=version.id,
+                                  via=OwnershipVia.PLAYS, transfer_id=None, pricing_version_id=state.version_id,
                                   paid=0, now=now)
                 return free_play(PlayKind.OWNED, True)
 
-            n = counted + 1
-            price = play_price(version, n)
+            n = state.counted + 1
+            price = play_price(state, n)
             if balance < price:
                 raise InsufficientCredits(balance, price)
-            artist_part, coop_part = split_charge(price, version.artist_share_bp)
-            ids = account_ids(session, [(AccountKind.ARTIST_EARNINGS, artist_id),
-                                        (AccountKind.COOP_REVENUE, SYSTEM_OWNER)])
-            legs = [(wallet, -price),
-                    (ids[(AccountKind.ARTIST_EARNINGS, artist_id)], artist_part),
-                    (ids[(AccountKind.COOP_REVENUE, SYSTEM_OWNER)], coop_part)]
+            artist_part, coop_part = split_charge(price, state.artist_share_bp)
+            artist_account, coop_account = state.artist_account, state.coop_account
+            if artist_account is None or coop_account is None:  # the first charge for this artist
+                ids = account_ids(session, [(AccountKind.ARTIST_EARNINGS, artist_id),
+                                            (AccountKind.COOP_REVENUE, SYSTEM_OWNER)])
+                artist_account = ids[(AccountKind.ARTIST_EARNINGS, artist_id)]
+                coop_account = ids[(AccountKind.COOP_REVENUE, SYSTEM_OWNER)]
+            legs = [(wallet, -price), (artist_account, artist_part), (coop_account, coop_part)]
             charge = write_transfer(
                 session,
                 key=PLAY_TRANSFER_PREFIX + key,
@@ -288,18 +336,18 @@ def charge_play(
                 wallet_ids={wallet},
                 listener_id=listener_id,
                 track_id=track_id,
-                pricing_version_id=version.id,
+                pricing_version_id=state.version_id,
             )
             play_id = _insert_play(session, kind=PlayKind.CHARGED, play_number=n, price=price,
                                    artist_part=artist_part, coop_part=coop_part, transfer_id=charge.id,
-                                   pricing_version_id=version.id, **common)
-            owned_after = n == version.plays_to_own
+                                   pricing_version_id=state.version_id, **common)
+            owned_after = n == state.plays_to_own
             if owned_after:
                 _insert_ownership(session, listener_id=listener_id, track_id=track_id, artist_id=artist_id,
-                                  via=OwnershipVia.PLAYS, transfer_id=charge.id, pricing_version_id=version.id,
+                                  via=OwnershipVia.PLAYS, transfer_id=charge.id, pricing_version_id=state.version_id,
                                   paid=0, now=now)
             return PlayResult(play_id=play_id, kind=PlayKind.CHARGED, play_number=n, price=price,
-                              artist_part=artist_part, coop_part=coop_part, pricing_version_id=version.id,
+                              artist_part=artist_part, coop_part=coop_part, pricing_version_id=state.version_id,
                               transfer_id=charge.id, owned_after=owned_after)
     except IntegrityError:
         # Another session recorded a play with this key at the same moment: answer from it.

@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,6 +28,17 @@ from ledger.types import int_sum, utcnow
 from ledger.units import require_amount
 
 MAX_KEY_LENGTH = 200
+
+# Statements built once (every charge runs them; building them per call costs more CPU than
+# the database spends executing them).
+_transfers, _postings, _accounts = Transfer.__table__, Posting.__table__, Account.__table__
+_INSERT_TRANSFER = insert(_transfers).returning(_transfers.c.id)
+_INSERT_POSTING = insert(_postings)
+_MOVE_WALLET_BALANCE = (
+    update(_accounts)
+    .where(_accounts.c.id == bindparam("account_id"))
+    .values(balance=_accounts.c.balance + bindparam("amount"))
+)
 
 
 @dataclass(frozen=True)
@@ -126,32 +137,28 @@ def write_transfer(
     balance is only the backstop).
     """
     now = utcnow()
-    transfer_id = session.scalar(
-        insert(Transfer)
-        .values(
-            idempotency_key=key,
-            fingerprint=fp,
-            kind=kind,
-            listener_id=listener_id,
-            track_id=track_id,
-            pricing_version_id=pricing_version_id,
-            corrects_transfer_id=corrects_transfer_id,
-            memo=memo,
-            created_at=now,
-        )
-        .returning(Transfer.id)
-    )
-    session.execute(
-        insert(Posting.__table__),
+    connection = session.connection()  # Core on the session's connection: the hot path stays lean
+    transfer_id = connection.execute(
+        _INSERT_TRANSFER,
+        {
+            "idempotency_key": key,
+            "fingerprint": fp,
+            "kind": kind,
+            "listener_id": listener_id,
+            "track_id": track_id,
+            "pricing_version_id": pricing_version_id,
+            "corrects_transfer_id": corrects_transfer_id,
+            "memo": memo,
+            "created_at": now,
+        },
+    ).scalar_one()
+    connection.execute(
+        _INSERT_POSTING,
         [{"transfer_id": transfer_id, "account_id": account, "amount": amount} for account, amount in postings],
     )
     for account, amount in postings:
         if account in wallet_ids:
-            session.execute(
-                update(Account.__table__)
-                .where(Account.__table__.c.id == account)
-                .values(balance=Account.__table__.c.balance + amount)
-            )
+            connection.execute(_MOVE_WALLET_BALANCE, {"account_id": account, "amount": amount})
     return TransferResult(id=transfer_id, key=key, kind=kind, postings=postings, created_at=now)
 
 
