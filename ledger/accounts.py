@@ -4,8 +4,10 @@ Accounts are created on first use (``INSERT ... ON CONFLICT DO NOTHING``, then r
 sessions creating the same account at once both end up with the one row.
 
 Locking rule: an operation that debits a wallet locks that wallet's row first
-(``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite serialises writers anyway) and holds the lock
-to the end of the transaction. That single lock also serialises play numbering and ownership
+(``SELECT ... FOR NO KEY UPDATE`` on PostgreSQL; SQLite serialises writers anyway) and holds
+the lock to the end of the transaction. ``NO KEY``: the lock must not conflict with the
+``KEY SHARE`` lock that every posting's foreign key takes on its account row, or a rare
+correction locking the co-op's revenue account would stall every concurrent charge. That single lock also serialises play numbering and ownership
 for the listener. Credits never take a lock on the credited account, so thousands of listeners
 paying one artist never queue behind a shared row: artist and co-op balances are derived from
 postings, never stored.
@@ -83,7 +85,7 @@ _accounts = Account.__table__
 _LOCK_WALLET = (
     select(_accounts.c.id, _accounts.c.balance)
     .where(_accounts.c.kind == AccountKind.WALLET, _accounts.c.owner_id == bindparam("listener_id"))
-    .with_for_update()
+    .with_for_update(key_share=True)
 )
 
 
@@ -107,7 +109,7 @@ def lock_accounts(session: Session, ids: list[int]) -> dict:
         select(Account.id, Account.kind, Account.owner_id, Account.balance)
         .where(Account.id.in_(ordered))
         .order_by(Account.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
     ).all()
     found = {row.id: row for row in rows}
     unknown = [i for i in ordered if i not in found]
