@@ -46,6 +46,11 @@ class Unauthorized(ServiceError):
     code = "unauthorized"
 
 
+class PaymentRequired(ServiceError):
+    status = 402
+    code = "insufficient_credits"
+
+
 class PayloadTooLarge(ServiceError):
     status = 413
     code = "too_large"

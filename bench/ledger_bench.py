@@ -1,0 +1,290 @@
+"""Benchmark: counted plays charged per second on PostgreSQL, against pgbench TPC-B.
+
+    python bench/ledger_bench.py [--url postgresql://postgres@127.0.0.1:5432/postgres] [--duration 20]
+
+Creates its own databases on the server (and drops them): one holding the ledger's schema,
+where ``--workers`` processes charge plays for ``--listeners`` listeners spread over artists
+by a Zipf-like law (a few artists get most plays, as in real listening); then one where
+``pgbench`` runs TPC-B (scale 1, the same number of clients, the same duration). Prints both
+rates and their ratio; the last line is one JSON object with every figure.
+
+Each charge is what the app will do per counted play: one transaction that locks the wallet,
+numbers the play, prices it under the pricing version in force, writes the transfer, its
+postings and the play, moves the wallet balance, and commits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import platform
+import random
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import create_engine, make_url, text  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+import ledger  # noqa: E402
+import ledger.accounts  # noqa: E402
+from ledger.pricing import ensure_default_pricing  # noqa: E402
+
+DEFAULT_URL = os.environ.get("ENCORE_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def admin_engine(url: str):
+    return create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+
+def create_database(url: str, name: str) -> str:
+    with admin_engine(url).connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str, name: str) -> None:
+    with admin_engine(url).connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def zipf_weights(n: int, s: float = 1.1) -> list[float]:
+    # Floats here only choose *which* artist is played; no money is computed from them.
+    return [1 / (k**s) for k in range(1, n + 1)]
+
+
+def prepare(db_url: str, listeners: int, top_up: int) -> None:
+    engine = create_engine(db_url)
+    ledger.metadata.create_all(engine)
+    with Session(engine) as session:
+        ensure_default_pricing(session)
+        session.commit()
+        for listener in range(1, listeners + 1):
+            ledger.top_up(session, key=f"bench-pay-{listener}", listener_id=listener, amount=top_up)
+            if listener % 500 == 0:
+                session.commit()
+        session.commit()
+    with engine.connect() as conn:
+        conn.execute(text("ANALYZE"))
+        conn.commit()
+    engine.dispose()
+
+
+def worker(index: int, db_url: str, args, start_at: float, results) -> None:
+    engine = create_engine(db_url, pool_size=1, max_overflow=0)
+    rng = random.Random(index)
+    artists = list(range(1, args.artists + 1))
+    weights = zipf_weights(args.artists)
+    charged = free = refused = 0
+    latencies = []
+    while time.time() < start_at:
+        time.sleep(0.001)
+    deadline = start_at + args.duration
+    n = 0
+    with Session(engine) as session:
+        while True:
+            began = time.perf_counter()
+            if time.time() >= deadline:
+                break
+            listener = rng.randint(1, args.listeners)
+            artist = rng.choices(artists, weights)[0]
+            track = artist * 1000 + rng.randint(1, args.tracks_per_artist)
+            try:
+                result = ledger.charge_play(
+                    session, key=f"w{index}-{n}", listener_id=listener, track_id=track, artist_id=artist,
+                    track_is_free=False, listener_is_artist=False,
+                )
+                session.commit()
+                if result.charged:
+                    charged += 1
+                else:
+                    free += 1
+            except ledger.InsufficientCredits:
+                session.rollback()
+                refused += 1
+            latencies.append(time.perf_counter() - began)
+            n += 1
+    engine.dispose()
+    results.put({"charged": charged, "free": free, "refused": refused, "latencies": latencies})
+
+
+def run_ledger(db_url: str, args) -> dict:
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    results = multiprocessing.Queue()
+    start_at = time.time() + 2.0  # every process connected and waiting
+    procs = [
+        multiprocessing.Process(target=worker, args=(i, db_url, args, start_at, results)) for i in range(args.workers)
+    ]
+    for p in procs:
+        p.start()
+    parts = [results.get() for _ in procs]
+    for p in procs:
+        p.join()
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the joined workers' CPU time
+    client_cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
+    latencies = sorted(x for part in parts for x in part["latencies"])
+    total = {k: sum(part[k] for part in parts) for k in ("charged", "free", "refused")}
+    plays = total["charged"] + total["free"]
+    return {
+        "plays": plays,
+        **total,
+        "plays_per_second": plays / args.duration,
+        "charged_per_second": total["charged"] / args.duration,
+        "client_cpu_ms_per_play": 1000 * client_cpu / plays if plays else None,
+        "latency_p50_ms": 1000 * latencies[len(latencies) // 2] if latencies else None,
+        "latency_p99_ms": 1000 * latencies[int(len(latencies) * 0.99)] if latencies else None,
+    }
+
+
+# The statements one Python charge sends (see ledger.operations.charge_play), replayed by
+# pgbench's C client: what the ledger costs the *server*, without Python's client-side cost.
+# Not money code: the price here is only a plausible number of the same magnitude.
+CHARGE_SQL = """\\set listener random(1, :listeners)
+\\set artist random_zipfian(1, :artists, 1.1)
+\\set track :artist * 1000 + random(1, 10)
+\\set key random(1, 1000000000000)
+BEGIN;
+SAVEPOINT charge;
+SELECT id AS wallet, balance FROM ledger_accounts WHERE kind = 'wallet' AND owner_id = :listener FOR NO KEY UPDATE \\gset
+SELECT v.id AS version, coalesce((SELECT id FROM ledger_plays WHERE idempotency_key = 'sql-:client_id-:key'), 0) AS existing, EXISTS (SELECT 1 FROM ledger_ownerships WHERE listener_id = :listener AND track_id = :track) AS owned, (SELECT coalesce(max(play_number), 0) FROM ledger_plays WHERE listener_id = :listener AND track_id = :track) AS counted, (SELECT id FROM ledger_accounts WHERE kind = 'artist_earnings' AND owner_id = :artist) AS artist_account, (SELECT id FROM ledger_accounts WHERE kind = 'coop_revenue' AND owner_id = 0) AS coop_account FROM ledger_pricing_versions v WHERE v.effective_from <= now() ORDER BY v.effective_from DESC LIMIT 1 \\gset
+\\set n :counted + 1
+\\set price 2000 * (1 << (:n - 1))
+\\set artist_part :price * 7 / 10
+\\set coop_part :price - :artist_part
+INSERT INTO ledger_transfers (idempotency_key, fingerprint, kind, listener_id, track_id, pricing_version_id, memo, created_at) VALUES ('play:sql-:client_id-:key', 'x', 'play_charge', :listener, :track, :version, '', now()) RETURNING id AS transfer \\gset
+INSERT INTO ledger_postings (transfer_id, account_id, amount) VALUES (:transfer, :wallet, -:price), (:transfer, :artist_account, :artist_part), (:transfer, :coop_account, :coop_part);
+UPDATE ledger_accounts SET balance = balance - :price WHERE id = :wallet;
+INSERT INTO ledger_plays (idempotency_key, fingerprint, listener_id, track_id, artist_id, kind, play_number, price, artist_part, coop_part, transfer_id, pricing_version_id, created_at) VALUES ('sql-:client_id-:key', 'x', :listener, :track, :artist, 'charged', :n, :price, :artist_part, :coop_part, :transfer, :version, now()) RETURNING id;
+RELEASE SAVEPOINT charge;
+COMMIT;
+"""
+
+
+def pgbench_base(url: str):
+    server = make_url(url)
+    base = ["-h", server.host or "127.0.0.1", "-p", str(server.port or 5432), "-U", server.username or "postgres"]
+    env = {**os.environ}
+    if server.password:
+        env["PGPASSWORD"] = server.password
+    return base, env
+
+
+def parse_tps(out: str) -> float:
+    return float(re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out).group(1))
+
+
+def run_ledger_sql_with_pgbench(db_url: str, args) -> float:
+    """TPS of the ledger's charge statements driven by pgbench's C client (same server)."""
+    engine = create_engine(db_url)
+    with Session(engine) as session:  # the artist accounts the script credits
+        ledger.accounts.account_ids(
+            session,
+            [(ledger.AccountKind.ARTIST_EARNINGS, a) for a in range(1, args.artists + 1)]
+            + [(ledger.AccountKind.COOP_REVENUE, 0)],
+        )
+        session.commit()
+    engine.dispose()
+    base, env = pgbench_base(db_url)
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
+        script.write(CHARGE_SQL)
+    try:
+        out = subprocess.run(
+            ["pgbench", *base, "-n", "-f", script.name, "-c", str(args.workers), "-j", str(args.workers),
+             "-T", str(args.duration), "-D", f"listeners={args.listeners}", "-D", f"artists={args.artists}",
+             make_url(db_url).database],
+            check=True, capture_output=True, text=True, env=env,
+        ).stdout
+    finally:
+        os.unlink(script.name)
+    return parse_tps(out)
+
+
+def run_pgbench(url: str, args) -> dict:
+    name = f"encore_bench_pgbench_{uuid.uuid4().hex[:8]}"
+    create_database(url, name)
+    base, env = pgbench_base(url)
+    try:
+        subprocess.run(["pgbench", *base, "-i", "-s", "1", "-q", name], check=True, capture_output=True, env=env)
+        out = subprocess.run(
+            ["pgbench", *base, "-c", str(args.workers), "-j", str(args.workers), "-T", str(args.duration), name],
+            check=True, capture_output=True, text=True, env=env,
+        ).stdout
+    finally:
+        drop_database(url, name)
+    tps = parse_tps(out)
+    latency = re.search(r"latency average = ([0-9.]+) ms", out)
+    return {"tps": tps, "latency_avg_ms": float(latency.group(1)) if latency else None}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default=DEFAULT_URL, help="a PostgreSQL server (any database on it)")
+    parser.add_argument("--duration", type=int, default=20, help="seconds per run")
+    parser.add_argument("--workers", type=int, default=8, help="concurrent workers (and pgbench clients)")
+    parser.add_argument("--listeners", type=int, default=5_000)
+    parser.add_argument("--artists", type=int, default=500)
+    parser.add_argument("--tracks-per-artist", type=int, default=10)
+    args = parser.parse_args()
+
+    name = f"encore_bench_ledger_{uuid.uuid4().hex[:8]}"
+    db_url = create_database(args.url, name)
+    try:
+        t0 = time.time()
+        prepare(db_url, args.listeners, top_up=100 * ledger.MICRO_PER_CREDIT)
+        print(f"prepared {args.listeners} funded listeners, {args.artists} artists in {time.time() - t0:.1f}s",
+              flush=True)
+        led = run_ledger(db_url, args)
+        print(f"ledger: {led['plays']} plays in {args.duration}s with {args.workers} workers = "
+              f"{led['plays_per_second']:.0f} plays/s (charged {led['charged']}, free {led['free']}, "
+              f"refused {led['refused']}); client CPU {led['client_cpu_ms_per_play']:.2f} ms/play; p50 {led['latency_p50_ms']:.2f} ms, p99 {led['latency_p99_ms']:.2f} ms",
+              flush=True)
+        engine = create_engine(db_url)
+        with Session(engine) as session:
+            report = ledger.verify(session)
+        engine.dispose()
+        print(f"verify after the run: {'OK' if report.ok else 'BROKEN'} ({report.counts})", flush=True)
+        sql_tps = run_ledger_sql_with_pgbench(db_url, args)
+        print(f"the same charge statements driven by pgbench's C client: {sql_tps:.0f} tps "
+              "(the server's cost of the ledger, without Python)", flush=True)
+    finally:
+        drop_database(args.url, name)
+
+    pg = run_pgbench(args.url, args)
+    print(f"pgbench TPC-B scale 1, {args.workers} clients, {args.duration}s: {pg['tps']:.0f} tps "
+          f"(latency avg {pg['latency_avg_ms']} ms)", flush=True)
+    ratio = led["plays_per_second"] / pg["tps"]
+    print(f"ratio ledger plays/s / pgbench tps = {ratio:.2f}x (target >= 1.0x); "
+          f"ledger SQL alone: {sql_tps / pg['tps']:.2f}x", flush=True)
+    print(json.dumps({
+        "benchmark": "ledger_charge_play_vs_pgbench_tpcb",
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpus, Python {platform.python_version()}",
+        "duration_s": args.duration,
+        "workers": args.workers,
+        "listeners": args.listeners,
+        "artists": args.artists,
+        "ledger_plays_per_second": round(led["plays_per_second"], 1),
+        "ledger_charged_per_second": round(led["charged_per_second"], 1),
+        "ledger_client_cpu_ms_per_play": round(led["client_cpu_ms_per_play"], 3),
+        "ledger_latency_p50_ms": round(led["latency_p50_ms"], 3),
+        "ledger_latency_p99_ms": round(led["latency_p99_ms"], 3),
+        "ledger_verify_ok": report.ok,
+        "ledger_sql_via_pgbench_tps": round(sql_tps, 1),
+        "pgbench_tps": round(pg["tps"], 1),
+        "ratio": round(ratio, 3),
+        "sql_only_ratio": round(sql_tps / pg["tps"], 3),
+    }))
+
+
+if __name__ == "__main__":
+    main()
