@@ -61,3 +61,8 @@ def create_user(email: str, display_name: str, country: str | None, password: st
 def init_app(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)
+
+    from app.governance_cli import governance_cli, mail_cli
+
+    app.cli.add_command(governance_cli)
+    app.cli.add_command(mail_cli)

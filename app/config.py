@@ -22,6 +22,19 @@ DEFAULTS: dict[str, object] = {
     "MAX_REQUEST_MB": 2,  # bodies of ordinary requests (JSON, forms)
     "PASSWORD_MIN_LENGTH": 8,
     "SESSION_COOKIE_SECURE": False,
+    # Absolute links in emails; default: the `make run` address.
+    "BASE_URL": "http://127.0.0.1:8000",
+    # Email: kept in the outbox table and logged, unless SMTP_HOST names a server.
+    "MAIL_FROM": "Encore <no-reply@encore.test>",
+    "SMTP_HOST": None,
+    "SMTP_PORT": 587,
+    "SMTP_USERNAME": None,
+    "SMTP_PASSWORD": None,
+    "SMTP_STARTTLS": None,  # default: on for port 587
+    # Task queue: huey in SQLite under instance/, Redis when REDIS_URL is set, inline when true.
+    "QUEUE_IMMEDIATE": False,
+    # Governance: the share of members who must vote for a result to count.
+    "GOVERNANCE_QUORUM_PERCENT": 10,
 }
 
 

@@ -8,11 +8,29 @@ from sqlalchemy import MetaData
 from app.extensions import db
 from app.models.accounts import ApiToken, ArtistMember, Role, User
 from app.models.catalog import Artist, Release, ReleaseKind, Track, TrackStatus
+from app.models.governance import (
+    Ballot,
+    Choice,
+    MemberClass,
+    Membership,
+    MembershipSource,
+    Proposal,
+    ProposalStatus,
+)
+from app.models.mail import OutboxMessage
 
 __all__ = [
     "ApiToken",
     "Artist",
     "ArtistMember",
+    "Ballot",
+    "Choice",
+    "MemberClass",
+    "Membership",
+    "MembershipSource",
+    "OutboxMessage",
+    "Proposal",
+    "ProposalStatus",
     "Release",
     "ReleaseKind",
     "Role",

@@ -16,4 +16,4 @@ def register_template_helpers(app: Flask) -> None:
         return f"{seconds // 60}:{seconds % 60:02d}"
 
 
-from app.web import accounts, catalog  # noqa: E402,F401  (routes register on bp)
+from app.web import accounts, catalog, governance  # noqa: E402,F401  (routes register on bp)

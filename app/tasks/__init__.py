@@ -1,0 +1,1 @@
+"""Task-queue wrappers around services. Each module has ``register(huey, app)``."""

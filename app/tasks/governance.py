@@ -1,0 +1,49 @@
+"""The periodic governance job: close due votes, send "closes tomorrow" reminders, deliver mail.
+
+The work is plain service code (``run_housekeeping``), shared with ``flask governance
+close-due``; the huey task is only a thin wrapper that runs it inside an app context.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from flask import Flask
+from huey import Huey, crontab
+
+from app.extensions import db
+from app.services import closing, mail
+
+log = logging.getLogger(__name__)
+
+
+def run_housekeeping(now: datetime | None = None) -> dict:
+    """Close what is due (one commit), queue reminders (one commit), then deliver the outbox."""
+    closed = closing.close_due_proposals(now)
+    db.session.commit()
+    reminded = closing.send_closing_reminders(now)
+    db.session.commit()
+    delivered = mail.deliver_outbox()
+    summary = {
+        "closed": [{"proposal_id": c.proposal_id, "passed": c.passed} for c in closed],
+        "reminded": reminded,
+        "delivered": delivered,
+    }
+    if closed or reminded or delivered:
+        log.info("governance housekeeping: %s", summary)
+    return summary
+
+
+def register(huey: Huey, app: Flask):
+    """Add the periodic task to ``huey``; returns it (tests call it in immediate mode)."""
+
+    @huey.periodic_task(crontab(minute="*/5"), name="governance.housekeeping")
+    def governance_housekeeping():
+        with app.app_context():
+            try:
+                return run_housekeeping()
+            finally:
+                db.session.remove()
+
+    return governance_housekeeping
