@@ -25,3 +25,18 @@ def test_upgrade_from_empty_matches_models_and_downgrades(tmp_path):
             downgrade(directory=directory, revision="base")
             upgrade(directory=directory)
             db.engine.dispose()
+
+
+def test_migration_guards_equal_the_ledgers_own():
+    """The migration runs a frozen copy of the ledger's guard DDL; at this revision they agree."""
+    import importlib.util
+    from pathlib import Path
+
+    from ledger.schema import guard_statements
+
+    path = Path(__file__).resolve().parent.parent / "migrations" / "versions" / "0002_ledger.py"
+    spec = importlib.util.spec_from_file_location("ledger_revision", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for dialect in ("postgresql", "sqlite"):
+        assert module.GUARDS[dialect] == guard_statements(dialect)

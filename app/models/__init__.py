@@ -6,6 +6,7 @@ Importing this package registers every model on ``db.metadata`` (Alembic relies 
 from sqlalchemy import MetaData
 
 from app.extensions import db
+import ledger.schema
 from app.models.accounts import ApiToken, ArtistMember, Role, User
 from app.models.catalog import Artist, Release, ReleaseKind, Track, TrackStatus
 from app.models.governance import (
@@ -42,4 +43,4 @@ __all__ = [
 
 def all_metadata() -> list[MetaData]:
     """Every MetaData that migrations cover: the web layer's and the ledger's."""
-    return [db.metadata]
+    return [db.metadata, ledger.schema.metadata]

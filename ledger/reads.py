@@ -1,0 +1,180 @@
+"""What a listener (or an artist, or the co-op) can read: balances, progress, history.
+
+Reads take no locks. Balances of wallets are stored on the wallet row; every other account's
+balance is the sum of its postings (read through the (account_id, id) index).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ledger.pricing import play_price, pricing_in_force, remaining_cost
+from ledger.schema import SYSTEM_OWNER, Account, AccountKind, Ownership, OwnershipVia, Play, PlayKind, Posting, Transfer, TransferKind
+from ledger.transfers import derived_balance
+from ledger.types import int_sum
+
+MAX_PAGE = 200
+
+
+def _account(session: Session, kind: AccountKind, owner_id: int):
+    return session.execute(
+        select(Account.id, Account.balance).where(Account.kind == kind, Account.owner_id == owner_id)
+    ).first()
+
+
+def wallet_balance(session: Session, listener_id: int) -> int:
+    """The listener's balance in micro-credits (0 before their wallet exists)."""
+    row = _account(session, AccountKind.WALLET, listener_id)
+    return row.balance if row else 0
+
+
+def account_balance(session: Session, kind: AccountKind, owner_id: int = SYSTEM_OWNER) -> int:
+    """Any account's balance: stored for wallets, the sum of postings for the others."""
+    kind = AccountKind(kind)
+    row = _account(session, kind, owner_id)
+    if row is None:
+        return 0
+    return row.balance if kind is AccountKind.WALLET else derived_balance(session, row.id)
+
+
+def artist_earnings(session: Session, artist_id: int) -> int:
+    """Credits an artist has earned and not yet been paid out."""
+    return account_balance(session, AccountKind.ARTIST_EARNINGS, artist_id)
+
+
+@dataclass(frozen=True)
+class TrackProgress:
+    """How far a listener is on the way to owning a track."""
+
+    track_id: int
+    plays_counted: int  # charged plays so far
+    credits_paid: int  # micro-credits paid for this track (plays and buy-now)
+    credits_to_own: int  # micro-credits still to pay under the version in force (0 if owned)
+    next_price: int | None  # the next counted play's price (None when owned)
+    plays_to_own: int  # under the version in force
+    owned: bool
+    owned_via: OwnershipVia | None
+    pricing_version_id: int
+
+
+def track_progress(session: Session, listener_id: int, track_id: int, at: datetime | None = None) -> TrackProgress:
+    """Plays counted, credits paid and still to pay, and whether the track is owned. (Free
+    tracks and the listener's own tracks cost nothing; the caller knows which those are.)"""
+    version = pricing_in_force(session, at)
+    counted, paid = session.execute(
+        select(func.coalesce(func.max(Play.play_number), 0), int_sum(Play.price)).where(
+            Play.listener_id == listener_id, Play.track_id == track_id
+        )
+    ).one()
+    ownership = session.execute(
+        select(Ownership.via, Ownership.paid).where(Ownership.listener_id == listener_id, Ownership.track_id == track_id)
+    ).first()
+    owned = ownership is not None
+    to_own = 0 if owned else remaining_cost(version, counted)
+    next_price = None if owned or counted >= version.plays_to_own else play_price(version, counted + 1)
+    return TrackProgress(
+        track_id=track_id,
+        plays_counted=counted,
+        credits_paid=paid + (ownership.paid if owned else 0),
+        credits_to_own=to_own,
+        next_price=next_price,
+        plays_to_own=version.plays_to_own,
+        owned=owned,
+        owned_via=ownership.via if owned else None,
+        pricing_version_id=version.id,
+    )
+
+
+@dataclass(frozen=True)
+class OwnedTrack:
+    track_id: int
+    artist_id: int
+    via: OwnershipVia
+    acquired_at: datetime
+
+
+def owned_tracks(session: Session, listener_id: int) -> list[OwnedTrack]:
+    """The tracks the listener owns, most recently acquired first."""
+    rows = session.execute(
+        select(Ownership.track_id, Ownership.artist_id, Ownership.via, Ownership.acquired_at)
+        .where(Ownership.listener_id == listener_id)
+        .order_by(Ownership.acquired_at.desc(), Ownership.track_id.desc())
+    )
+    return [OwnedTrack(r.track_id, r.artist_id, r.via, r.acquired_at) for r in rows]
+
+
+def owns(session: Session, listener_id: int, track_id: int) -> bool:
+    return session.execute(
+        select(Ownership.track_id).where(Ownership.listener_id == listener_id, Ownership.track_id == track_id)
+    ).first() is not None
+
+
+@dataclass(frozen=True)
+class PlayRecord:
+    id: int
+    track_id: int
+    artist_id: int
+    kind: PlayKind
+    play_number: int | None
+    price: int
+    artist_part: int
+    coop_part: int
+    pricing_version_id: int | None
+    created_at: datetime
+
+
+def _page(limit: int) -> int:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+        raise ValueError(f"a page holds 1 to {MAX_PAGE} items")
+    return limit
+
+
+def play_history(
+    session: Session, listener_id: int, *, limit: int = 50, before_id: int | None = None
+) -> list[PlayRecord]:
+    """The listener's plays, newest first, with what each cost. Page with ``before_id`` (the
+    last id of the previous page)."""
+    query = select(Play).where(Play.listener_id == listener_id)
+    if before_id is not None:
+        query = query.where(Play.id < before_id)
+    rows = session.execute(query.order_by(Play.id.desc()).limit(_page(limit))).scalars()
+    return [
+        PlayRecord(p.id, p.track_id, p.artist_id, p.kind, p.play_number, p.price, p.artist_part, p.coop_part,
+                   p.pricing_version_id, p.created_at)
+        for p in rows
+    ]
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    posting_id: int
+    transfer_id: int
+    kind: TransferKind
+    amount: int  # signed: positive = credits in
+    track_id: int | None
+    memo: str
+    created_at: datetime
+
+
+def wallet_statement(
+    session: Session, listener_id: int, *, limit: int = 50, before_id: int | None = None
+) -> list[StatementLine]:
+    """Every movement of the listener's wallet (top-ups, grants, charges, buy-nows,
+    corrections, refunds), newest first. Page with ``before_id`` (a posting id)."""
+    wallet = _account(session, AccountKind.WALLET, listener_id)
+    if wallet is None:
+        return []
+    query = (
+        select(Posting.id, Posting.transfer_id, Posting.amount, Transfer.kind, Transfer.track_id, Transfer.memo,
+               Transfer.created_at)
+        .join(Transfer, Transfer.id == Posting.transfer_id)
+        .where(Posting.account_id == wallet.id)
+    )
+    if before_id is not None:
+        query = query.where(Posting.id < before_id)
+    rows = session.execute(query.order_by(Posting.id.desc()).limit(_page(limit)))
+    return [StatementLine(r.id, r.transfer_id, r.kind, r.amount, r.track_id, r.memo, r.created_at) for r in rows]

@@ -1,0 +1,310 @@
+"""The ledger's tables: its own declarative base and MetaData.
+
+The ledger refers to listeners (user ids), artists (artist ids) and tracks (track ids) by
+plain integer ids, without foreign keys into the web layer's tables: it does not know them,
+and it must keep working (and stay verifiable) whatever the catalog does. Foreign keys exist
+only between ledger tables.
+
+Money is stored as integer micro-credits (1 credit = 1,000,000) in BIGINT columns.
+
+What the database enforces, on every backend:
+
+* ``ledger_postings.amount <> 0`` and each posting belongs to one transfer;
+* ``ledger_transfers.idempotency_key`` and ``ledger_plays.idempotency_key`` are unique;
+* a wallet's stored balance is never negative (CHECK), only wallets store a balance;
+* play numbers are unique per (listener, track);
+* transfers, postings, plays, ownerships and pricing versions are immutable: triggers
+  refuse UPDATE and DELETE (see ``GUARDS``);
+* on PostgreSQL, a deferred constraint trigger refuses to commit a transfer whose postings
+  do not sum to zero.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from ledger.types import NAMING_CONVENTION, UTCDateTime, str_enum, utcnow
+
+
+class LedgerBase(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+metadata = LedgerBase.metadata
+
+# Owner id of the co-op's own accounts (they belong to nobody in particular).
+SYSTEM_OWNER = 0
+
+
+class AccountKind(str, enum.Enum):
+    WALLET = "wallet"  # a listener's credits; owner = user id; balance stored on the row
+    ARTIST_EARNINGS = "artist_earnings"  # owner = artist id
+    COOP_REVENUE = "coop_revenue"  # the co-op's share of charges
+    COOP_PROMOTIONS = "coop_promotions"  # source of starter grants (goes negative: an expense)
+    PAYMENTS_CLEARING = "payments_clearing"  # money arriving from the payment provider (a source)
+    PAYOUTS_IN_TRANSIT = "payouts_in_transit"  # earnings sent to the provider, not yet settled
+    PAID_OUT = "paid_out"  # money that has left the co-op to artists' bank accounts (a sink)
+
+
+OWNED_KINDS = frozenset({AccountKind.WALLET, AccountKind.ARTIST_EARNINGS})
+# Accounts that must never go below zero. Wallets store their balance (CHECK >= 0); the
+# others are derived from postings and checked under a row lock when debited.
+NON_NEGATIVE_KINDS = frozenset(
+    {AccountKind.WALLET, AccountKind.ARTIST_EARNINGS, AccountKind.COOP_REVENUE, AccountKind.PAYOUTS_IN_TRANSIT}
+)
+
+
+class TransferKind(str, enum.Enum):
+    TOP_UP = "top_up"  # payments clearing -> wallet
+    STARTER_GRANT = "starter_grant"  # co-op promotions -> wallet
+    PLAY_CHARGE = "play_charge"  # wallet -> artist earnings + co-op revenue
+    BUY_NOW = "buy_now"  # wallet -> artist earnings + co-op revenue, the rest of the schedule
+    CORRECTION = "correction"  # reverses or adjusts an earlier transfer
+    REFUND = "refund"  # wallet -> payments clearing (money back to the payer)
+    PAYOUT = "payout"  # artist earnings -> payouts in transit
+    PAYOUT_SETTLED = "payout_settled"  # payouts in transit -> paid out
+    PAYOUT_RETURNED = "payout_returned"  # payouts in transit -> artist earnings (a failed payout)
+
+
+class PlayKind(str, enum.Enum):
+    CHARGED = "charged"  # a counted play that cost credits
+    FREE_TRACK = "free_track"  # the track is marked free
+    OWNED = "owned"  # the listener owns the track
+    OWN_ARTIST = "own_artist"  # the listener manages the track's artist
+
+
+class OwnershipVia(str, enum.Enum):
+    PLAYS = "plays"  # reached plays-to-own counted plays
+    BUY_NOW = "buy_now"  # paid the rest of the schedule at once
+
+
+class PricingVersion(LedgerBase):
+    """Every number of the money rules, in integers, and when it took effect.
+
+    A play is charged under the version whose ``effective_from`` is the latest one not after
+    the play. ``proposal_id`` names the member proposal that enacted it (None for the first;
+    no foreign key yet, governance comes later).
+    """
+
+    __tablename__ = "ledger_pricing_versions"
+    __table_args__ = (
+        CheckConstraint("first_play_price > 0", name="first_play_price_positive"),
+        CheckConstraint("growth_permille >= 1", name="growth_positive"),
+        CheckConstraint("plays_to_own BETWEEN 1 AND 100", name="plays_to_own_range"),
+        CheckConstraint("count_after_seconds >= 1", name="count_after_positive"),
+        CheckConstraint("artist_share_bp BETWEEN 0 AND 10000", name="artist_share_range"),
+        CheckConstraint("credit_price_cents >= 1", name="credit_price_positive"),
+        CheckConstraint("starter_grant >= 0", name="starter_grant_non_negative"),
+        CheckConstraint("payout_minimum_cents >= 0", name="payout_minimum_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    effective_from: Mapped[datetime] = mapped_column(UTCDateTime, unique=True)
+    proposal_id: Mapped[int | None] = mapped_column(Integer)
+    first_play_price: Mapped[int] = mapped_column(BigInteger)  # micro-credits
+    growth_permille: Mapped[int] = mapped_column(Integer)  # 2000 = each play costs x2
+    plays_to_own: Mapped[int] = mapped_column(Integer)
+    count_after_seconds: Mapped[int] = mapped_column(Integer)
+    artist_share_bp: Mapped[int] = mapped_column(Integer)  # basis points: 7000 = 70 %
+    credit_price_cents: Mapped[int] = mapped_column(Integer)  # EUR cents per credit
+    starter_grant: Mapped[int] = mapped_column(BigInteger)  # micro-credits
+    payout_minimum_cents: Mapped[int] = mapped_column(Integer)  # EUR cents
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Account(LedgerBase):
+    """One account. Wallets store their balance (updated under the wallet's row lock); every
+    other account's balance is derived from its postings, so concurrent charges for one
+    artist never queue behind a shared balance row."""
+
+    __tablename__ = "ledger_accounts"
+    __table_args__ = (
+        UniqueConstraint("kind", "owner_id"),
+        CheckConstraint(
+            "(kind = 'wallet' AND balance IS NOT NULL AND balance >= 0)"
+            " OR (kind <> 'wallet' AND balance IS NULL)",
+            name="wallet_balance",
+        ),
+        CheckConstraint(
+            "(kind IN ('wallet', 'artist_earnings') AND owner_id > 0)"
+            " OR (kind NOT IN ('wallet', 'artist_earnings') AND owner_id = 0)",
+            name="owner",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[AccountKind] = mapped_column(str_enum(AccountKind, "ledger_account_kind"))
+    owner_id: Mapped[int] = mapped_column(Integer)  # user id, artist id, or 0 (SYSTEM_OWNER)
+    balance: Mapped[int | None] = mapped_column(BigInteger)  # wallets only
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Transfer(LedgerBase):
+    """A movement of credits: postings summing to zero. Immutable; corrected by new transfers."""
+
+    __tablename__ = "ledger_transfers"
+    __table_args__ = (
+        CheckConstraint(
+            "kind NOT IN ('play_charge', 'buy_now')"
+            " OR (pricing_version_id IS NOT NULL AND listener_id IS NOT NULL AND track_id IS NOT NULL)",
+            name="charge_details",
+        ),
+        CheckConstraint("kind <> 'correction' OR corrects_transfer_id IS NOT NULL", name="correction_target"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))  # sha256 of the request's content
+    kind: Mapped[TransferKind] = mapped_column(str_enum(TransferKind, "ledger_transfer_kind"))
+    listener_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    track_id: Mapped[int | None] = mapped_column(Integer)
+    pricing_version_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_pricing_versions.id"))
+    corrects_transfer_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transfers.id"))
+    memo: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Posting(LedgerBase):
+    """One leg of a transfer: a signed amount on one account (positive = credit)."""
+
+    __tablename__ = "ledger_postings"
+    __table_args__ = (
+        CheckConstraint("amount <> 0", name="amount_non_zero"),
+        # Balances of derived accounts and wallet statements read postings by account.
+        Index("ix_ledger_postings_account_id_id", "account_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transfer_id: Mapped[int] = mapped_column(ForeignKey("ledger_transfers.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"))
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+
+class Play(LedgerBase):
+    """A counted play as the ledger saw it: charged (numbered 1.., with its price and split)
+    or free (a free track, an owned track, the artist's own track)."""
+
+    __tablename__ = "ledger_plays"
+    __table_args__ = (
+        UniqueConstraint("listener_id", "track_id", "play_number"),
+        CheckConstraint(
+            "(kind = 'charged' AND play_number >= 1 AND price > 0 AND transfer_id IS NOT NULL"
+            " AND pricing_version_id IS NOT NULL AND artist_part >= 0 AND coop_part >= 0"
+            " AND artist_part + coop_part = price)"
+            " OR (kind <> 'charged' AND play_number IS NULL AND price = 0 AND artist_part = 0"
+            " AND coop_part = 0 AND transfer_id IS NULL)",
+            name="charge_or_free",
+        ),
+        Index("ix_ledger_plays_listener_id_id", "listener_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    listener_id: Mapped[int] = mapped_column(Integer)
+    track_id: Mapped[int] = mapped_column(Integer)
+    artist_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[PlayKind] = mapped_column(str_enum(PlayKind, "ledger_play_kind"))
+    play_number: Mapped[int | None] = mapped_column(Integer)
+    price: Mapped[int] = mapped_column(BigInteger)
+    artist_part: Mapped[int] = mapped_column(BigInteger)
+    coop_part: Mapped[int] = mapped_column(BigInteger)
+    transfer_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transfers.id"))
+    pricing_version_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_pricing_versions.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Ownership(LedgerBase):
+    """A listener owns a track: free plays forever and the best-quality download."""
+
+    __tablename__ = "ledger_ownerships"
+    __table_args__ = (
+        CheckConstraint("via <> 'buy_now' OR transfer_id IS NOT NULL", name="buy_now_transfer"),
+        CheckConstraint("paid >= 0", name="paid_non_negative"),
+    )
+
+    listener_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    track_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    artist_id: Mapped[int] = mapped_column(Integer)
+    via: Mapped[OwnershipVia] = mapped_column(str_enum(OwnershipVia, "ledger_ownership_via"))
+    # The charge that completed the schedule, or the buy-now transfer.
+    transfer_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transfers.id"))
+    pricing_version_id: Mapped[int] = mapped_column(ForeignKey("ledger_pricing_versions.id"))
+    paid: Mapped[int] = mapped_column(BigInteger, default=0)  # what the buy-now cost; 0 via plays
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+IMMUTABLE_TABLES = (
+    "ledger_pricing_versions",
+    "ledger_transfers",
+    "ledger_postings",
+    "ledger_plays",
+    "ledger_ownerships",
+)
+
+
+def guard_statements(dialect: str) -> list[str]:
+    """DDL that makes the database refuse to edit history. The migration that creates the
+    tables runs a frozen copy of these; ``metadata.create_all`` runs them via events."""
+    if dialect == "postgresql":
+        statements = [
+            "CREATE OR REPLACE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+            "BEGIN\n"
+            "  RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',\n"
+            "    MESSAGE = TG_TABLE_NAME || ' rows are immutable; write a correcting transfer';\n"
+            "END $$",
+            "CREATE OR REPLACE FUNCTION ledger_check_transfer_balanced() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+            "DECLARE total bigint;\n"
+            "BEGIN\n"
+            "  SELECT sum(amount) INTO total FROM ledger_postings WHERE transfer_id = NEW.transfer_id;\n"
+            "  IF total <> 0 THEN\n"
+            "    RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',\n"
+            "      MESSAGE = 'postings of transfer ' || NEW.transfer_id || ' sum to ' || total || ', not 0';\n"
+            "  END IF;\n"
+            "  RETURN NULL;\n"
+            "END $$",
+            "CREATE CONSTRAINT TRIGGER ledger_postings_balanced AFTER INSERT ON ledger_postings"
+            " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_check_transfer_balanced()",
+        ]
+        statements += [
+            f"CREATE TRIGGER {table}_immutable BEFORE UPDATE OR DELETE ON {table}"
+            " FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()"
+            for table in IMMUTABLE_TABLES
+        ]
+        return statements
+    if dialect == "sqlite":
+        return [
+            f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} BEGIN"
+            f" SELECT RAISE(ABORT, '{table} rows are immutable; write a correcting transfer'); END"
+            for table in IMMUTABLE_TABLES
+            for action in ("UPDATE", "DELETE")
+        ]
+    return []
+
+
+@event.listens_for(metadata, "after_create")
+def _install_guards(target, connection, **kw):
+    for statement in guard_statements(connection.dialect.name):
+        connection.exec_driver_sql(statement)
+
+
+@event.listens_for(metadata, "before_drop")
+def _drop_guard_functions(target, connection, **kw):
+    # Tables take their triggers with them; PostgreSQL functions stay unless dropped.
+    if connection.dialect.name == "postgresql":
+        for function in ("ledger_refuse_change", "ledger_check_transfer_balanced"):
+            connection.exec_driver_sql(f"DROP FUNCTION IF EXISTS {function}() CASCADE")

@@ -1,0 +1,66 @@
+"""Column types and the constraint naming convention, shared with the web layer.
+
+The web layer imports these from here (``app`` may import ``ledger``, never the reverse), so
+the naming convention and the UTC datetime type have one source.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import BigInteger, DateTime, Enum, cast, func
+from sqlalchemy.types import TypeDecorator
+
+# Stable constraint names, so migrations can name what they alter or drop.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC datetime on every database.
+
+    SQLite forgets the zone; this type stores UTC and always hands back an aware value, so
+    comparisons with ``utcnow()`` behave the same on SQLite and PostgreSQL.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given; use an aware UTC datetime")
+            value = value.astimezone(timezone.utc)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+def str_enum(enum_cls, name: str) -> Enum:
+    """A Python enum stored as its string values in a VARCHAR with a CHECK constraint
+    (portable, and adding a value later is a plain constraint change)."""
+    return Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+def int_sum(column):
+    """``SUM(column)`` as a BIGINT, 0 over no rows. (PostgreSQL sums BIGINTs as NUMERIC, which
+    would reach Python as ``Decimal``; money stays ``int``.)"""
+    return cast(func.coalesce(func.sum(column), 0), BigInteger)

@@ -1,0 +1,49 @@
+"""Credits as integers, and their decimal text for people.
+
+1 credit = 1,000,000 micro-credits. Amounts are ``int`` everywhere in the ledger; the only
+conversions are to and from decimal *text*, done with integer arithmetic (never floats).
+"""
+
+from __future__ import annotations
+
+import re
+
+from ledger.errors import InvalidOperation
+
+MICRO_PER_CREDIT = 1_000_000
+_DECIMAL = re.compile(r"^(\d+)(?:\.(\d{1,6}))?$")
+
+
+def require_amount(value, what: str = "amount") -> int:
+    """Return ``value`` if it is a plain int (not a bool, not a float), else refuse."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidOperation(f"{what} must be an integer number of micro-credits, not {value!r}")
+    return value
+
+
+def format_credits(micro: int) -> str:
+    """``2000`` -> ``"0.002"``, ``1_022_000`` -> ``"1.022"``, ``5_000_000`` -> ``"5"``."""
+    micro = require_amount(micro)
+    sign = "-" if micro < 0 else ""
+    whole, fraction = divmod(abs(micro), MICRO_PER_CREDIT)
+    digits = f"{fraction:06d}".rstrip("0")
+    return f"{sign}{whole}.{digits}" if digits else f"{sign}{whole}"
+
+
+def parse_credits(text: str) -> int:
+    """``"1.5"`` -> ``1_500_000``. At most six decimals; no sign, no exponent."""
+    match = _DECIMAL.match(text.strip()) if isinstance(text, str) else None
+    if match is None:
+        raise InvalidOperation(f"{text!r} is not an amount of credits like 2 or 0.25 (at most 6 decimals)")
+    whole, fraction = match.group(1), (match.group(2) or "")
+    return int(whole) * MICRO_PER_CREDIT + int(fraction.ljust(6, "0"))
+
+
+def credits_for_cents(cents: int, credit_price_cents: int) -> int:
+    """Micro-credits bought by ``cents`` EUR cents at ``credit_price_cents`` per credit,
+    rounded down to the micro-credit (the payer never gets more than they paid for)."""
+    require_amount(cents, "cents")
+    require_amount(credit_price_cents, "credit price")
+    if cents < 0 or credit_price_cents <= 0:
+        raise InvalidOperation("cents must be >= 0 and the credit price > 0")
+    return cents * MICRO_PER_CREDIT // credit_price_cents
