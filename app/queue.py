@@ -28,5 +28,5 @@ def init_app(app: Flask) -> Huey:
     app.extensions["huey"] = huey
     from app.tasks import governance
 
-    governance.register(huey, app)
+    app.extensions["huey_tasks"] = {"governance_housekeeping": governance.register(huey, app)}
     return huey

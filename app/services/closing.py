@@ -68,12 +68,13 @@ def close_proposal(proposal: Proposal, *, now: datetime | None = None) -> Closed
     # Everything is measured at the scheduled close, so a late-running job gives the same result.
     tally = voting.count(proposal, proposal.closes_at)
     passed = passes(tally, voting.rule_of(proposal))
+    # Enact before touching the row: once its status says closed, the row is final (trigger).
+    effective_from = _enact(proposal, now) if passed else None
     proposal.members_at_close = tally.members
     proposal.yes_count, proposal.no_count, proposal.abstain_count = tally.yes, tally.no, tally.abstain
     proposal.closed_at = now
+    proposal.effective_from = effective_from
     proposal.status = ProposalStatus.PASSED if passed else ProposalStatus.REJECTED
-    if passed:
-        proposal.effective_from = _enact(proposal, now)
     db.session.flush()
     return Closed(proposal.id, passed, proposal.effective_from)
 

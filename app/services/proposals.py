@@ -78,8 +78,8 @@ def proposed_values(proposal: Proposal) -> dict[Parameter, int]:
     return {p: getattr(proposal, p.column) for p in PARAMETERS if getattr(proposal, p.column) is not None}
 
 
-def _require_member(user: User, what: str) -> None:
-    if not membership.is_member(user):
+def _require_member(user: User, what: str, at: datetime | None = None) -> None:
+    if not membership.is_member(user, at):
         raise Forbidden(f"Only members of the co-op can {what}.", code="not_a_member")
 
 
@@ -156,7 +156,7 @@ def open_proposal(proposal: Proposal, by: User, *, now: datetime | None = None) 
     if proposal.author_id != by.id and not by.is_admin:
         raise Forbidden("Only the author (or an admin) can open this proposal.")
     if not by.is_admin:
-        _require_member(by, "open proposals")
+        _require_member(by, "open proposals", now)
     changes = proposed_values(proposal)
     if not changes:
         raise ValidationFailed("A proposal needs at least one new price before it can open.", field="changes")

@@ -54,6 +54,10 @@ def cast_vote(proposal: Proposal, voter: User, choice, *, now: datetime | None =
     if not membership.is_member(voter, now):
         raise Forbidden("Only current members of the co-op can vote.", code="not_a_member")
 
+    # Queue this member's simultaneous submissions behind one another (a row lock on the
+    # voter; SQLite serializes writers anyway). The unique (proposal, voter, sequence) is
+    # the guarantee; the lock only spares the losers their retries.
+    db.session.execute(select(User.id).where(User.id == voter.id).with_for_update())
     for _attempt in range(_RETRIES):
         code = RECEIPT_PREFIX + secrets.token_urlsafe(18)
         latest = db.session.scalar(
