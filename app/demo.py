@@ -68,6 +68,29 @@ def seed_demo() -> list:
                         release, title=song, duration_ms=seconds * 1000, free=free, status=TrackStatus.READY
                     )
                 )
-    accounts.register(email=LISTENER_EMAIL, password=DEMO_PASSWORD, display_name="Demo Listener", country="DE")
+    listener = accounts.register(
+        email=LISTENER_EMAIL, password=DEMO_PASSWORD, display_name="Demo Listener", country="DE"
+    )
     db.session.flush()
+    seed_governance(admin, listener)
     return tracks
+
+
+DEMO_PROPOSAL_TITLE = "A gentler first play: 0.0015 credits"
+
+
+def seed_governance(admin: User, listener: User) -> None:
+    """The admin and the listener are members (shares recorded by hand), and a vote is open."""
+    from app.models import MembershipSource
+    from app.services import membership, proposals
+
+    membership.grant_membership(admin, "worker", MembershipSource.ADMIN_RECORD, "demo-share-1")
+    membership.grant_membership(listener, "listener", MembershipSource.ADMIN_RECORD, "demo-share-2")
+    proposal = proposals.create_draft(
+        admin,
+        title=DEMO_PROPOSAL_TITLE,
+        rationale="New listeners hesitate at the first play. A lower first price, with the same growth, "
+        "makes trying a track cheaper and owning it a little cheaper too.",
+        changes={"first_play_price": "0.0015"},
+    )
+    proposals.open_proposal(proposal, admin)
