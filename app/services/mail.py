@@ -94,7 +94,10 @@ def deliver_outbox(*, limit: int = 100) -> int:
 def _connect(cfg) -> smtplib.SMTP:
     port = int(cfg.get("SMTP_PORT") or 587)
     smtp = smtplib.SMTP(cfg["SMTP_HOST"], port, timeout=30)
-    if cfg.get("SMTP_STARTTLS", port == 587):
+    starttls = cfg.get("SMTP_STARTTLS")
+    if starttls is None:
+        starttls = port == 587  # submission port: TLS by default
+    if starttls:
         smtp.starttls()
     if cfg.get("SMTP_USERNAME"):
         smtp.login(cfg["SMTP_USERNAME"], cfg.get("SMTP_PASSWORD") or "")
