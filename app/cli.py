@@ -13,6 +13,7 @@ from app.services.errors import ServiceError
 
 demo_cli = click.Group("demo", help="The demo co-op.")
 users_cli = click.Group("users", help="User administration.")
+ledger_cli = click.Group("ledger", help="The credits ledger.")
 
 
 @demo_cli.command("seed")
@@ -58,9 +59,23 @@ def create_user(email: str, display_name: str, country: str | None, password: st
     click.echo(f"Created {user.email}.")
 
 
+@ledger_cli.command("verify")
+def verify_command():
+    """Check the ledger's invariants; exit 1 if any is breached."""
+    import ledger
+
+    report = ledger.verify(db.session)
+    db.session.rollback()  # read-only: end the transaction the checks ran in
+    for line in report.lines():
+        click.echo(line)
+    if not report.ok:
+        raise SystemExit(1)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(ledger_cli)
 
     from app.governance_cli import governance_cli, mail_cli
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Role, TrackStatus, User
-from app.services import accounts, catalog
+from app.services import accounts, catalog, wallet
 
 DEMO_PASSWORD = "encore-demo"
 ADMIN_EMAIL = "admin@encore.test"
@@ -71,6 +71,7 @@ def seed_demo() -> list:
     listener = accounts.register(
         email=LISTENER_EMAIL, password=DEMO_PASSWORD, display_name="Demo Listener", country="DE"
     )
+    _demo_listening(listener, tracks)
     db.session.flush()
     seed_governance(admin, listener)
     return tracks
@@ -94,3 +95,13 @@ def seed_governance(admin: User, listener: User) -> None:
         changes={"first_play_price": "0.0015"},
     )
     proposals.open_proposal(proposal, admin)
+
+
+def _demo_listening(listener: User, tracks) -> None:
+    """Some credits and plays, so the demo wallet has a history: five credits topped up, a
+    track owned after its nine plays, another on its way, a free track played."""
+    wallet.admin_top_up(listener.id, "5", "demo-top-up")
+    by_title = {t.title: t for t in tracks}
+    for title, plays in (("Gulls", 9), ("Morning Ferry", 3), ("Slack Water", 1), ("Patina", 1)):
+        for n in range(plays):
+            wallet.charge_play(listener, by_title[title], f"demo-play-{title}-{n}")

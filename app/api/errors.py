@@ -9,6 +9,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.services.errors import ServiceError
+from app.services.wallet import service_error_for
+from ledger import LedgerError
 from app.web.errors import http_error_page, service_error_page
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,11 @@ def register_error_handlers(app: Flask) -> None:
         if _wants_json():
             return error_response(exc.status, exc.code, exc.message, field=exc.field, **exc.details)
         return service_error_page(exc)
+
+    @app.errorhandler(LedgerError)
+    def ledger_error(exc: LedgerError):
+        # Services translate ledger refusals themselves; this catches any that slip through.
+        return service_error(service_error_for(exc))
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import ApiToken, Artist, ArtistMember, Role, User
+from app.services import wallet
 from app.services.catalog import create_artist, validate_title
 from app.services.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 
@@ -57,7 +58,8 @@ def register(
     country: str | None = None,
     artist_name: str | None = None,
 ) -> User:
-    """Create a listener account, or an artist account with its artist profile."""
+    """Create a listener account, or an artist account with its artist profile; either gets
+    the co-op's starter credits."""
     email = normalize_email(email)
     if not _EMAIL.match(email) or len(email) > 254:
         raise ValidationFailed("Please give a valid email address.", field="email")
@@ -84,6 +86,7 @@ def register(
     if artist_name:
         artist = create_artist(name=artist_name)
         add_artist_member(artist, user)
+    wallet.grant_starter(user)
     return user
 
 

@@ -44,3 +44,13 @@ class Conflict(ServiceError):
 class Unauthorized(ServiceError):
     status = 401
     code = "unauthorized"
+
+
+class PaymentRequired(ServiceError):
+    status = 402
+    code = "insufficient_credits"
+
+
+class Unavailable(ServiceError):
+    status = 503
+    code = "unavailable"

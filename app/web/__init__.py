@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
+from ledger.units import format_credits
+
 bp = Blueprint("web", __name__)
 
 
@@ -15,5 +17,10 @@ def register_template_helpers(app: Flask) -> None:
         seconds = round(ms / 1000)
         return f"{seconds // 60}:{seconds % 60:02d}"
 
+    @app.template_filter("credits")
+    def credits(micro: int) -> str:
+        """Integer micro-credits as decimal credits, e.g. 2000 -> "0.002" (never via float)."""
+        return format_credits(micro)
 
-from app.web import accounts, catalog, governance  # noqa: E402,F401  (routes register on bp)
+
+from app.web import accounts, catalog, governance, wallet  # noqa: E402,F401  (routes register on bp)
