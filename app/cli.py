@@ -76,3 +76,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(ledger_cli)
+
+    from app.governance_cli import governance_cli, mail_cli
+
+    app.cli.add_command(governance_cli)
+    app.cli.add_command(mail_cli)

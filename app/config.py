@@ -33,8 +33,18 @@ DEFAULTS: dict[str, object] = {
     "QUEUE_IMMEDIATE": False,  # run tasks inline when enqueued (tests)
     "QUEUE_WORKERS": 2,  # threads of `flask queue worker`
     "QUEUE_SQLITE_PATH": None,  # default: <instance>/queue.db (used unless REDIS_URL is set)
-    "PASSWORD_MIN_LENGTH": 8,
     "SESSION_COOKIE_SECURE": False,
+    # Absolute links in emails; default: the `make run` address.
+    "BASE_URL": "http://127.0.0.1:8000",
+    # Email: kept in the outbox table and logged, unless SMTP_HOST names a server.
+    "MAIL_FROM": "Encore <no-reply@encore.test>",
+    "SMTP_HOST": None,
+    "SMTP_PORT": 587,
+    "SMTP_USERNAME": None,
+    "SMTP_PASSWORD": None,
+    "SMTP_STARTTLS": None,  # default: on for port 587
+    # Governance: the share of members who must vote for a result to count.
+    "GOVERNANCE_QUORUM_PERCENT": 10,
 }
 
 

@@ -84,6 +84,7 @@ def seed_demo(*, audio_seconds: float | None = None, with_audio: bool = True) ->
         tracks += _tracks_with_audio(pending)
     _demo_listening(listener, tracks)
     db.session.flush()
+    seed_governance(admin, listener)
     return tracks
 
 
@@ -117,6 +118,27 @@ def _tracks_with_audio(pending: list) -> list:
             processing.process_track(track.id)
             tracks.append(track)
     return tracks
+
+
+DEMO_PROPOSAL_TITLE = "A gentler first play: 0.0015 credits"
+
+
+def seed_governance(admin: User, listener: User) -> None:
+    """The admin and the listener are members (shares recorded by hand), and a vote is open."""
+    from app.models import MembershipSource
+    from app.services import membership, proposals
+
+    membership.grant_membership(admin, "worker", MembershipSource.ADMIN_RECORD, "demo-share-1")
+    membership.grant_membership(listener, "listener", MembershipSource.ADMIN_RECORD, "demo-share-2")
+    proposal = proposals.create_draft(
+        admin,
+        title=DEMO_PROPOSAL_TITLE,
+        rationale="New listeners hesitate at the first play. A lower first price, with the same growth, "
+        "makes trying a track cheaper and owning it a little cheaper too.",
+        changes={"first_play_price": "0.0015"},
+    )
+    proposals.open_proposal(proposal, admin)
+
 
 def _demo_listening(listener: User, tracks) -> None:
     """Some credits and plays, so the demo wallet has a history: five credits topped up, a

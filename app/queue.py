@@ -32,6 +32,7 @@ class TaskSpec:
     name: str
     func: Callable
     options: dict = field(default_factory=dict)
+    schedule: Callable | None = None  # a huey crontab for periodic tasks
 
 
 _SPECS: dict[str, TaskSpec] = {}
@@ -46,6 +47,16 @@ def task(name: str, **options):
 
     def decorator(func):
         _SPECS[name] = TaskSpec(name, func, options)
+        return func
+
+    return decorator
+
+
+def periodic(name: str, schedule: Callable, **options):
+    """Declare a task the consumer runs on ``schedule`` (a ``huey.crontab``)."""
+
+    def decorator(func):
+        _SPECS[name] = TaskSpec(name, func, options, schedule)
         return func
 
     return decorator
@@ -83,6 +94,8 @@ def _bind(huey, app: Flask, spec: TaskSpec):
                 raise
 
     run.__name__ = spec.name
+    if spec.schedule is not None:
+        return huey.periodic_task(spec.schedule, name=spec.name, context=True, **spec.options)(run)
     return huey.task(name=spec.name, context=True, **spec.options)(run)
 
 

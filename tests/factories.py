@@ -7,6 +7,7 @@ would be in real life. Commits land in the per-test SAVEPOINT (see conftest), ne
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
 
 from app.extensions import db
 from app.models import Role, TrackStatus
@@ -62,3 +63,29 @@ def token_for(user) -> str:
     _, plaintext = accounts.create_token(user, "tests")
     db.session.commit()
     return plaintext
+
+
+def make_member(user=None, *, member_class="listener", at=None, reference=None):
+    """A user (new unless given) holding one share since ``at`` (default now)."""
+    from app.models import MembershipSource
+    from app.services import membership
+
+    user = user or make_user()
+    membership.grant_membership(user, member_class, MembershipSource.ADMIN_RECORD, reference, at=at)
+    db.session.commit()
+    return user
+
+
+def make_proposal(*, author=None, title="Cheaper first plays", changes=None, open_at=None, **fields):
+    """A draft by ``author`` (a new member unless given); opened at ``open_at`` when given."""
+    from app.services import proposals
+
+    author = author or make_member(at=open_at - timedelta(days=30) if open_at else None)
+    proposal = proposals.create_draft(
+        author, title=title, changes=changes if changes is not None else {"first_play_price": "0.0015"}, **fields
+    )
+    db.session.commit()
+    if open_at is not None:
+        proposals.open_proposal(proposal, author, now=open_at)
+        db.session.commit()
+    return proposal

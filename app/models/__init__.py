@@ -10,11 +10,29 @@ import ledger.schema
 from app.models.accounts import ApiToken, ArtistMember, Role, User
 from app.models.catalog import Artist, Release, ReleaseKind, Track, TrackStatus
 from app.models.audio import TrackAudio
+from app.models.governance import (
+    Ballot,
+    Choice,
+    MemberClass,
+    Membership,
+    MembershipSource,
+    Proposal,
+    ProposalStatus,
+)
+from app.models.mail import OutboxMessage
 
 __all__ = [
     "ApiToken",
     "Artist",
     "ArtistMember",
+    "Ballot",
+    "Choice",
+    "MemberClass",
+    "Membership",
+    "MembershipSource",
+    "OutboxMessage",
+    "Proposal",
+    "ProposalStatus",
     "Release",
     "ReleaseKind",
     "Role",

@@ -1,4 +1,4 @@
-"""Every background task, declared for ``app.queue``. Each one only calls services."""
+"""Audio processing in the background."""
 
 from __future__ import annotations
 

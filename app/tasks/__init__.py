@@ -1,0 +1,6 @@
+"""Every background task, declared for ``app.queue`` with ``@task`` or ``@periodic``.
+
+Each task only calls services; importing this package declares them all.
+"""
+
+from app.tasks import audio, governance  # noqa: F401
