@@ -6,8 +6,16 @@ from sqlalchemy import Engine, event
 
 
 def configure_engine(engine: Engine) -> None:
-    """On SQLite: enforce foreign keys, use WAL so readers don't block the writer, and let
-    SQLAlchemy (not the sqlite3 module) open transactions so SAVEPOINTs work."""
+    """On SQLite: enforce foreign keys, use WAL, and let SQLAlchemy (not the sqlite3 module)
+    open transactions so SAVEPOINTs work.
+
+    Every transaction starts with BEGIN IMMEDIATE, taking SQLite's single write lock up front.
+    A deferred transaction that reads and then writes fails at once with "database is
+    locked" when another connection committed in between (busy_timeout does not apply to
+    that upgrade); taking the lock first makes it wait its turn instead. SQLite is the
+    embedded default for one machine; serialising its transactions is the price of
+    correctness there. PostgreSQL, in production, is untouched.
+    """
     if engine.dialect.name != "sqlite":
         return
 
@@ -23,4 +31,4 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

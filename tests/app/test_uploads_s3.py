@@ -26,9 +26,13 @@ def test_upload_and_process_on_s3(s3_server, s3_bucket, tmp_path):
             user = make_user()
             release = make_release(artist=make_artist(manager=user))
             headers = bearer(token_for(user))
+            release_id = release.id
+            # End this test's own transaction before the requests: on SQLite every transaction
+            # takes the single write lock (app/database.py), and a request's session is another.
+            db.session.commit()
             path = media.make_audio(tmp_path / "cloud", "mp3", seconds=3, tags=True, cover=True)
             with open(path, "rb") as handle:
-                r = client.post(f"/api/v1/releases/{release.id}/tracks", data={"file": (handle, "cloud.mp3")},
+                r = client.post(f"/api/v1/releases/{release_id}/tracks", data={"file": (handle, "cloud.mp3")},
                                 headers=headers, content_type="multipart/form-data")
             assert r.status_code == 202, r.json
             track = r.json["tracks"][0]
@@ -44,7 +48,7 @@ def test_upload_and_process_on_s3(s3_server, s3_bucket, tmp_path):
             with urllib.request.urlopen(original.location) as response:
                 assert response.read() == path.read_bytes()
                 assert "cloud.mp3" in response.headers["Content-Disposition"]
-            cover = client.get(f"/api/v1/releases/{release.id}/cover/small")
+            cover = client.get(f"/api/v1/releases/{release_id}/cover/small")
             assert cover.status_code == 302
             assert len(client.get(track["audio"]["waveform_url"]).json["peaks"]) > 1000
             db.session.remove()
