@@ -23,7 +23,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from app import auth, cli, health, queue, storage
+    from app import auth, cli, health, queue, storage, webhooks
     from app.api import bp as api_bp, register_error_handlers
     from app.web import bp as web_bp, register_template_helpers
 
@@ -33,6 +33,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(web_bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(webhooks.bp)
     register_error_handlers(app)
     register_template_helpers(app)
     cli.init_app(app)

@@ -81,3 +81,7 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(governance_cli)
     app.cli.add_command(mail_cli)
+
+    from app.payments_cli import payouts_cli
+
+    app.cli.add_command(payouts_cli)

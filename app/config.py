@@ -45,6 +45,17 @@ DEFAULTS: dict[str, object] = {
     "SMTP_STARTTLS": None,  # default: on for port 587
     # Governance: the share of members who must vote for a result to count.
     "GOVERNANCE_QUORUM_PERCENT": 10,
+    # Payments (see app/services/payments). Without a Stripe secret key the embedded test
+    # provider completes checkouts locally; production refuses to start without both keys.
+    "STRIPE_SECRET_KEY": None,
+    "STRIPE_WEBHOOK_SECRET": None,
+    "STRIPE_API_BASE": None,  # e.g. http://127.0.0.1:12111 for stripe-mock; unset: api.stripe.com
+    "STRIPE_MAX_NETWORK_RETRIES": 2,  # the library retries 5xx/connection errors, same idempotency key
+    "STRIPE_WEBHOOK_TOLERANCE_SECONDS": 300,  # older signed timestamps are refused (replays)
+    "CURRENCY": "EUR",  # ISO 4217; amounts are integer minor units priced at the credit price
+    "CREDIT_PACKS": [5, 10, 20, 50],  # whole credits per pack
+    "MEMBER_SHARE_CENTS": 1000,  # one member share, in minor units (10 EUR)
+    "PAYOUT_MAX_ATTEMPTS": 3,  # Stripe transfer attempts before a payout returns to earnings
 }
 
 
@@ -71,6 +82,32 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
     cfg["MAX_CONTENT_LENGTH"] = int(cfg["MAX_REQUEST_MB"]) * 1024 * 1024
     cfg["SESSION_COOKIE_HTTPONLY"] = True
     cfg["SESSION_COOKIE_SAMESITE"] = "Lax"
+    _check_payments(cfg)
+
+
+class ConfigurationError(RuntimeError):
+    """The configuration cannot run safely (the app refuses to start)."""
+
+
+def _check_payments(cfg) -> None:
+    """Production never runs the embedded test payment provider: it needs real Stripe keys."""
+    if cfg.get("ENV_NAME") == "production" and not (cfg.get("STRIPE_SECRET_KEY") and cfg.get("STRIPE_WEBHOOK_SECRET")):
+        raise ConfigurationError(
+            "ENCORE_ENV_NAME is production but ENCORE_STRIPE_SECRET_KEY and ENCORE_STRIPE_WEBHOOK_SECRET are "
+            "not both set: refusing to start with the test payment provider, which hands out credits for free."
+        )
+    packs = cfg.get("CREDIT_PACKS")
+    if not isinstance(packs, list) or not packs or any(
+        isinstance(p, bool) or not isinstance(p, int) or p <= 0 for p in packs
+    ):
+        raise ConfigurationError(f"ENCORE_CREDIT_PACKS must be a JSON list of positive whole credits, not {packs!r}")
+    share = cfg.get("MEMBER_SHARE_CENTS")
+    if isinstance(share, bool) or not isinstance(share, int) or share <= 0:
+        raise ConfigurationError(f"ENCORE_MEMBER_SHARE_CENTS must be a positive integer, not {share!r}")
+    currency = cfg.get("CURRENCY")
+    if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha():
+        raise ConfigurationError(f"ENCORE_CURRENCY must be a three-letter ISO 4217 code, not {currency!r}")
+    cfg["CURRENCY"] = currency.upper()
 
 
 def _instance_secret_key(instance: Path) -> str:

@@ -30,6 +30,8 @@ from ledger.pricing import (
     remaining_cost,
     schedule,
 )
+from ledger.payouts import PayoutAmount, payout_amount, reserve_payout, return_payout, settle_payout
+from ledger.refunds import RefundResult, refund_top_up
 from ledger.schema import AccountKind, OwnershipVia, PlayKind, TransferKind, metadata
 from ledger.transfers import TransferResult, transfer
 from ledger.units import MICRO_PER_CREDIT, format_credits, parse_credits
@@ -38,9 +40,10 @@ from ledger.verify import Report, verify
 __all__ = [
     "DEFAULT_PRICING", "MICRO_PER_CREDIT", "AccountKind", "AlreadyOwned", "IdempotencyConflict",
     "InsufficientCredits", "InvalidOperation", "LedgerError", "NegativeBalance", "NoPricingVersion",
-    "NotPurchasable", "OwnershipVia", "PlayKind", "PlayResult", "PricingParams", "PurchaseResult", "Report",
+    "NotPurchasable", "OwnershipVia", "PayoutAmount", "RefundResult", "PlayKind", "PlayResult", "PricingParams", "PurchaseResult", "Report",
     "TransferKind", "TransferResult", "UnknownTransfer", "account_id", "allocate", "artist_account_id",
     "buy_now", "charge_play", "correct", "enact_pricing", "format_credits", "grant_starter", "metadata",
-    "parse_credits", "play_price", "pricing_in_force", "remaining_cost", "schedule", "split_charge",
+    "parse_credits", "payout_amount", "play_price", "pricing_in_force", "refund_top_up", "remaining_cost",
+    "reserve_payout", "return_payout", "schedule", "settle_payout", "split_charge",
     "system_account_id", "top_up", "transfer", "verify", "wallet_account_id",
 ]

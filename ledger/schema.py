@@ -210,6 +210,8 @@ class Play(LedgerBase):
             name="charge_or_free",
         ),
         Index("ix_ledger_plays_listener_id_id", "listener_id", "id"),
+        # Artists' statements: plays of one artist's tracks in a period.
+        Index("ix_ledger_plays_artist_id_created_at", "artist_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

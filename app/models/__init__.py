@@ -20,6 +20,20 @@ from app.models.governance import (
     ProposalStatus,
 )
 from app.models.mail import OutboxMessage
+from app.models.payments import (
+    Order,
+    OrderKind,
+    OrderStatus,
+    PaymentEvent,
+    PaymentProvider,
+    Payout,
+    PayoutDestination,
+    PayoutMethod,
+    PayoutRun,
+    PayoutRunStatus,
+    PayoutStatus,
+    Receivable,
+)
 
 __all__ = [
     "ApiToken",
@@ -30,7 +44,19 @@ __all__ = [
     "MemberClass",
     "Membership",
     "MembershipSource",
+    "Order",
+    "OrderKind",
+    "OrderStatus",
     "OutboxMessage",
+    "PaymentEvent",
+    "PaymentProvider",
+    "Payout",
+    "PayoutDestination",
+    "PayoutMethod",
+    "PayoutRun",
+    "PayoutRunStatus",
+    "PayoutStatus",
+    "Receivable",
     "Proposal",
     "ProposalStatus",
     "Release",

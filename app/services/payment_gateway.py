@@ -1,0 +1,217 @@
+"""The payment provider behind one small interface: Stripe, or the embedded test provider.
+
+``gateway()`` picks by configuration, per call: with ``STRIPE_SECRET_KEY`` set it is Stripe
+(a fresh ``stripe.StripeClient`` for the current app's keys and ``STRIPE_API_BASE``; no global
+``stripe.api_key``), otherwise the test provider, which completes checkouts on a local page
+(``/checkout/test/<session>``) through the same fulfilment code as Stripe's webhooks.
+
+Every Stripe call that creates something carries an idempotency key derived from our row's
+id, so a retried call (the library retries 5xx and connection errors itself, then we retry on
+the next run) can never create a second session, account or transfer.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+import stripe
+from flask import current_app, url_for
+
+
+class GatewayError(Exception):
+    """The provider refused or could not be reached.
+
+    ``permanent``: the provider answered that this request will never succeed (a 4xx such as
+    a card error or an invalid destination); nothing was created. Otherwise (5xx, 429,
+    timeouts, connection errors) the outcome is unknown and the same call may be retried with
+    the same idempotency key.
+    """
+
+    def __init__(self, message: str, *, permanent: bool, code: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+        self.code = code
+        self.status = status
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    id: str
+    url: str
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    order_id: int
+    user_id: int
+    email: str
+    description: str
+    amount_cents: int
+    currency: str
+    metadata: dict  # str -> str, sent to Stripe with the session and its payment intent
+    success_url: str
+    cancel_url: str
+
+
+@dataclass(frozen=True)
+class TransferRequest:
+    payout_id: int
+    artist_id: int
+    period: str
+    amount_cents: int
+    currency: str
+    destination: str  # the connected account
+    idempotency_key: str
+
+
+def is_test_mode(config=None) -> bool:
+    """True when no Stripe secret key is configured: the embedded test provider is in use."""
+    config = config if config is not None else current_app.config
+    return not config.get("STRIPE_SECRET_KEY")
+
+
+def gateway():
+    """The provider for the current app's configuration (read now, not at import)."""
+    return TestGateway() if is_test_mode() else StripeGateway(current_app.config)
+
+
+def _error(exc: stripe.StripeError) -> GatewayError:
+    status = getattr(exc, "http_status", None)
+    # 4xx other than 409 (idempotency / lock conflicts) and 429 (rate limit) are answers:
+    # the request was refused and nothing was created. Anything else may have happened.
+    permanent = isinstance(exc, (stripe.CardError, stripe.InvalidRequestError, stripe.PermissionError)) and (
+        status is None or (400 <= status < 500 and status not in (409, 429))
+    )
+    message = getattr(exc, "user_message", None) or str(exc) or type(exc).__name__
+    return GatewayError(message, permanent=permanent, code=getattr(exc, "code", None), status=status)
+
+
+class StripeGateway:
+    """Stripe through the official library, one ``StripeClient`` per gateway (per request)."""
+
+    test_mode = False
+
+    def __init__(self, config):
+        base = config.get("STRIPE_API_BASE")
+        self.client = stripe.StripeClient(
+            config["STRIPE_SECRET_KEY"],
+            base_addresses={"api": base, "connect": base} if base else None,
+            max_network_retries=int(config.get("STRIPE_MAX_NETWORK_RETRIES") or 0),
+        )
+
+    def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
+        params = {
+            "mode": "payment",
+            "line_items": [{
+                "quantity": 1,
+                "price_data": {
+                    "currency": request.currency.lower(),
+                    "unit_amount": request.amount_cents,
+                    "product_data": {"name": request.description},
+                },
+            }],
+            "client_reference_id": str(request.order_id),
+            "customer_email": request.email,
+            "metadata": request.metadata,
+            "payment_intent_data": {"metadata": request.metadata},
+            "success_url": request.success_url,
+            "cancel_url": request.cancel_url,
+        }
+        try:
+            session = self.client.v1.checkout.sessions.create(
+                params=params, options={"idempotency_key": f"order-{request.order_id}-checkout"}
+            )
+        except stripe.StripeError as exc:
+            raise _error(exc) from None
+        return CheckoutSession(id=session.id, url=session.url)
+
+    def create_transfer(self, request: TransferRequest) -> str:
+        """Create the transfer (or get the one already created under this key); its id."""
+        params = {
+            "amount": request.amount_cents,
+            "currency": request.currency.lower(),
+            "destination": request.destination,
+            # Unique per payout, so a lost answer can be looked up (find_transfer).
+            "transfer_group": f"payout-{request.payout_id}",
+            "metadata": {"payout_id": str(request.payout_id), "artist_id": str(request.artist_id),
+                         "period": request.period},
+        }
+        try:
+            transfer = self.client.v1.transfers.create(params=params, options={"idempotency_key": request.idempotency_key})
+        except stripe.StripeError as exc:
+            raise _error(exc) from None
+        return transfer.id
+
+    def find_transfer(self, payout_id: int) -> str | None:
+        """The transfer made for this payout, if Stripe has one (after answers were lost)."""
+        try:
+            found = self.client.v1.transfers.list(params={"transfer_group": f"payout-{payout_id}", "limit": 1})
+        except stripe.StripeError as exc:
+            raise _error(exc) from None
+        return found.data[0].id if found.data else None
+
+    def create_connected_account(self, artist_id: int, email: str | None) -> str:
+        params = {
+            "type": "express",
+            "capabilities": {"transfers": {"requested": True}},
+            "metadata": {"artist_id": str(artist_id)},
+        }
+        if email:
+            params["email"] = email
+        try:
+            account = self.client.v1.accounts.create(params=params, options={"idempotency_key": f"artist-{artist_id}-account"})
+        except stripe.StripeError as exc:
+            raise _error(exc) from None
+        return account.id
+
+    def onboarding_link(self, account_id: str, *, refresh_url: str, return_url: str) -> str:
+        try:
+            link = self.client.v1.account_links.create(params={
+                "account": account_id, "refresh_url": refresh_url, "return_url": return_url,
+                "type": "account_onboarding",
+            })
+        except stripe.StripeError as exc:
+            raise _error(exc) from None
+        return link.url
+
+    def account_ready(self, account_id: str) -> bool:
+        """True when the connected account can receive transfers."""
+        try:
+            account = self.client.v1.accounts.retrieve(account_id)
+        except stripe.StripeError as exc:
+            raise _error(exc) from None
+        return account_can_receive(account.to_dict())
+
+
+def account_can_receive(account: dict) -> bool:
+    """A connected account (Stripe's JSON) whose transfers capability is active."""
+    capabilities = account.get("capabilities") or {}
+    return capabilities.get("transfers") == "active" or bool(account.get("payouts_enabled"))
+
+
+class TestGateway:
+    """The embedded provider: no network. Checkouts are paid or failed on a local page;
+    connected accounts are ready at once; transfers succeed."""
+
+    test_mode = True
+
+    def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
+        session_id = f"cs_local_{secrets.token_urlsafe(18)}"
+        return CheckoutSession(id=session_id, url=url_for("web.test_checkout", session_id=session_id))
+
+    def create_transfer(self, request: TransferRequest) -> str:
+        return f"tr_local_{request.payout_id}"
+
+    def find_transfer(self, payout_id: int) -> str | None:
+        return None
+
+    def create_connected_account(self, artist_id: int, email: str | None) -> str:
+        return f"acct_local_{artist_id}"
+
+    def onboarding_link(self, account_id: str, *, refresh_url: str, return_url: str) -> str:
+        return return_url
+
+    def account_ready(self, account_id: str) -> bool:
+        return True
