@@ -57,10 +57,11 @@ class FakeStripe:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _seq: itertools.count = field(default_factory=lambda: itertools.count(1))
 
-    def fail(self, path: str, status: int, error_type: str, code: str = "", message: str = "refused", times: int = 1):
-        """Answer the next ``times`` calls to ``path`` with this Stripe error."""
+    def fail(self, path: str, status: int, error_type: str, code: str = "", message: str = "refused", times: int = 1,
+             method: str = "POST"):
+        """Answer the next ``times`` ``method`` calls to ``path`` with this Stripe error."""
         body = {"error": {"type": error_type, "code": code or None, "message": message}}
-        self._failures.setdefault(path, []).extend([(status, body)] * times)
+        self._failures.setdefault((method, path), []).extend([(status, body)] * times)
 
     def calls(self, method: str, path: str) -> list[Recorded]:
         return [r for r in self.requests if r.method == method and r.path == path]
@@ -71,7 +72,7 @@ class FakeStripe:
             key = headers.get("Idempotency-Key")
             if method == "POST" and key and (path, key) in self._idempotent:
                 return self._idempotent[(path, key)]
-            failures = self._failures.get(path)
+            failures = self._failures.get((method, path))
             if failures:
                 return failures.pop(0)  # errors are not remembered under the key (like 5xx at Stripe)
             status, body = self._route(method, path, query, form)
