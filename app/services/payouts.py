@@ -87,6 +87,11 @@ def last_month(now: datetime | None = None) -> str:
     return f"{now.year - 1}-12" if now.month == 1 else f"{now.year}-{now.month - 1:02d}"
 
 
+def this_month(now: datetime | None = None) -> str:
+    now = now or utcnow()
+    return f"{now.year}-{now.month:02d}"
+
+
 def _earnings_account(artist_id: int) -> int | None:
     return db.session.scalar(
         select(Account.id).where(Account.kind == AccountKind.ARTIST_EARNINGS, Account.owner_id == artist_id)

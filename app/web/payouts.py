@@ -28,12 +28,12 @@ def _managed(artist_id: int):
 @login_required
 def artist_money(artist_id: int):
     artist = _managed(artist_id)
-    period = request.args.get("period") or payouts.last_month()
+    period = request.args.get("period") or payouts.this_month()
     try:
         statement = payouts.statement(artist, period)
     except ServiceError as exc:
         flash(exc.message, "error")
-        statement = payouts.statement(artist, payouts.last_month())
+        statement = payouts.statement(artist, payouts.this_month())
     return render_template(
         "web/payouts/artist.html", artist=artist, destination=payout_destinations.destination_of(artist),
         earnings=payouts.earnings(artist), payouts=payouts.list_payouts(artist_id=artist.id, limit=24),
