@@ -45,6 +45,15 @@ DEFAULTS: dict[str, object] = {
     "SMTP_STARTTLS": None,  # default: on for port 587
     # Governance: the share of members who must vote for a result to count.
     "GOVERNANCE_QUORUM_PERCENT": 10,
+    # Streaming: open plays per listener, how long a play outlives its track, rate limits
+    # (Flask-Limiter strings), and nginx's internal location for X-Accel-Redirect (unset: the
+    # app serves local files itself).
+    "STREAM_MAX_OPEN_PLAYS": 3,
+    "STREAM_GRACE_SECONDS": 600,
+    "STREAM_START_LIMIT": "30 per minute",
+    "STREAM_PROGRESS_LIMIT": "120 per minute",
+    "STREAM_PREVIEW_LIMIT": "60 per minute",
+    "X_ACCEL_PREFIX": None,
 }
 
 

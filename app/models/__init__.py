@@ -20,6 +20,7 @@ from app.models.governance import (
     ProposalStatus,
 )
 from app.models.mail import OutboxMessage
+from app.models.streaming import Play, PreviewPlay
 
 __all__ = [
     "ApiToken",
@@ -31,6 +32,8 @@ __all__ = [
     "Membership",
     "MembershipSource",
     "OutboxMessage",
+    "Play",
+    "PreviewPlay",
     "Proposal",
     "ProposalStatus",
     "Release",
