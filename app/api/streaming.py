@@ -43,17 +43,15 @@ def start_play(track_id: int):
         raise Unauthorized("Log in to play whole tracks; the 30-second preview is free.",
                            preview_url=streaming.preview_url(track_id))
     started = streaming.start_play(current_user, track_id)
-    play, quote = started.play, started.quote
-    play_id = play.id
-    db.session.commit()
-    return jsonify(
+    quote, play_id = started.quote, started.play_id
+    out = dict(
         play={
             "id": play_id,
             "track_id": track_id,
-            "started_at": play.started_at.isoformat(),
-            "expires_at": play.expires_at.isoformat(),
+            "started_at": started.started_at.isoformat(),
+            "expires_at": started.expires_at.isoformat(),
             "duration_ms": started.duration_ms,
-            "count_after_ms": play.count_after_ms,
+            "count_after_ms": started.count_after_ms,
             "streams": {fmt: url_for("api.play_stream", play_id=play_id, fmt=fmt) for fmt in started.formats},
             "progress_url": url_for("api.report_progress", play_id=play_id),
             "end_url": url_for("api.end_play", play_id=play_id),
@@ -67,7 +65,9 @@ def start_play(track_id: int):
         progress=_progress_json(quote.plays_counted, quote.plays_to_own,
                                 0 if started.costs_nothing else quote.credits_to_own, quote.owned),
         balance=money(quote.balance),
-    ), 201
+    )
+    db.session.commit()
+    return jsonify(out), 201
 
 
 @bp.post("/plays/<play_id>/progress")
@@ -77,9 +77,8 @@ def start_play(track_id: int):
 def report_progress(play_id: str, body):
     """Report the player's position; the play is counted and charged once it passes the threshold."""
     report = streaming.record_progress(current_user, play_id, body["position_ms"])
-    play = report.play
     out = {
-        "play": {"id": play.id, "position_ms": play.position_ms, "count_after_ms": play.count_after_ms,
+        "play": {"id": report.play_id, "position_ms": report.position_ms, "count_after_ms": report.count_after_ms,
                  "wait_ms": report.wait_ms, "counted": report.counted},
         "counted": report.counted,
         "charge": None,

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app, url_for
-from sqlalchemy import exists, func, select
+from sqlalchemy import bindparam, exists, func, select
 
 import ledger
 from app.extensions import db
@@ -53,7 +53,11 @@ def new_play_id() -> str:
 
 @dataclass(frozen=True)
 class StartedPlay:
-    play: Play
+    play_id: str
+    track_id: int
+    started_at: datetime
+    expires_at: datetime
+    count_after_ms: int
     duration_ms: int
     formats: tuple[str, ...]
     gain_db: float | None
@@ -64,24 +68,37 @@ class StartedPlay:
     quote: reads.PlayQuote
 
 
-_TRACK_FOR_PLAY = (
+_plays = Play.__table__
+_INSERT_PLAY = _plays.insert()
+_LOCK_PLAY = select(_plays).where(_plays.c.id == bindparam("play_id")).with_for_update(key_share=True)
+_UPDATE_PLAY = _plays.update().where(_plays.c.id == bindparam("play_id"))
+
+# Everything a start needs from the web layer's tables, in one round trip: the track (with
+# its artist and renditions), how many plays the listener has open, and whether they manage
+# the track's artist. It locks the listener's row (NO KEY: plays' foreign keys still share
+# it), so two starts at once cannot both slip under the open-plays limit.
+_START_STATE = (
     select(
         Track.id, Track.status, Track.free, Track.duration_ms, Release.artist_id,
-        TrackAudio.stream_mp3_key, TrackAudio.stream_opus_key, TrackAudio.preview_key, TrackAudio.gain_db,
-        TrackAudio.source_duration_ms, TrackAudio.peaks.is_not(None).label("has_waveform"),
+        TrackAudio.stream_mp3_key, TrackAudio.stream_opus_key, TrackAudio.gain_db, TrackAudio.source_duration_ms,
+        TrackAudio.peaks.is_not(None).label("has_waveform"),
+        select(func.count())
+        .select_from(Play)
+        .where(Play.listener_id == bindparam("listener_id"), Play.ended_at.is_(None),
+               Play.expires_at > bindparam("now"))
+        .scalar_subquery()
+        .label("open_plays"),
+        exists()
+        .where(ArtistMember.user_id == bindparam("listener_id"), ArtistMember.artist_id == Release.artist_id)
+        .label("is_artist"),
     )
+    .select_from(User)
+    .join(Track, Track.id == bindparam("track_id"))
     .join(Release, Release.id == Track.release_id)
     .outerjoin(TrackAudio, TrackAudio.track_id == Track.id)
+    .where(User.id == bindparam("listener_id"))
+    .with_for_update(key_share=True, of=User.__table__)
 )
-
-
-def _playable_track(track_id: int):
-    row = db.session.execute(_TRACK_FOR_PLAY.where(Track.id == track_id)).first()
-    if row is None or row.status is not TrackStatus.READY:
-        raise NotFound(f"There is no track {track_id}.")
-    if not row.stream_mp3_key:
-        raise NotFound("This track has no stream yet.", code="no_stream")
-    return row
 
 
 def preview_url(track_id: int) -> str:
@@ -92,36 +109,25 @@ def start_play(user: User, track_id: int) -> StartedPlay:
     """Open a play of a ready track for ``user``. Nothing is charged now: the quote says what
     the play will cost if it is counted. 402 when the wallet cannot pay that (the track is
     not owned, not free, not the listener's own); 409 with too many plays open."""
-    track = _playable_track(track_id)
     now = utcnow()
     cfg = current_app.config
-    # Lock the listener's row (NO KEY: plays' foreign keys still share it) so two starts at
-    # once cannot both slip under the open-plays limit; read the count and whether the
-    # listener manages the track's artist in the same round trip.
-    open_plays = (
-        select(func.count())
-        .select_from(Play)
-        .where(Play.listener_id == user.id, Play.ended_at.is_(None), Play.expires_at > now)
-        .scalar_subquery()
-    )
-    manages = exists().where(ArtistMember.user_id == user.id, ArtistMember.artist_id == track.artist_id)
-    state = db.session.execute(
-        select(User.id, open_plays.label("open_plays"), manages.label("is_artist"))
-        .where(User.id == user.id)
-        .with_for_update(key_share=True, of=User.__table__)
-    ).one()
+    track = db.session.execute(_START_STATE, {"listener_id": user.id, "track_id": track_id, "now": now}).first()
+    if track is None or track.status is not TrackStatus.READY:
+        raise NotFound(f"There is no track {track_id}.")
+    if not track.stream_mp3_key:
+        raise NotFound("This track has no stream yet.", code="no_stream")
     limit = int(cfg["STREAM_MAX_OPEN_PLAYS"])
-    if state.open_plays >= limit:
+    if track.open_plays >= limit:
         raise Conflict(
-            f"You already have {state.open_plays} plays open; stop one first (at most {limit}).",
-            code="too_many_open_plays", open_plays=state.open_plays, limit=limit,
+            f"You already have {track.open_plays} plays open; stop one first (at most {limit}).",
+            code="too_many_open_plays", open_plays=track.open_plays, limit=limit,
         )
     try:
         quote = reads.play_quote(db.session, user.id, track.id, now)
     except ledger.LedgerError as exc:
         raise service_error_for(exc) from None
 
-    is_artist = bool(state.is_artist)
+    is_artist = bool(track.is_artist)
     costs_nothing = "own_artist" if is_artist else "owned" if quote.owned else "free" if track.free else None
     price = 0 if costs_nothing else quote.next_price
     if price and quote.balance < price:
@@ -133,15 +139,16 @@ def start_play(user: User, track_id: int) -> StartedPlay:
 
     duration_ms = track.duration_ms or track.source_duration_ms or 0
     threshold = min(quote.count_after_seconds * 1000, max(duration_ms - END_TOLERANCE_MS, 1))
-    play = Play(
-        id=new_play_id(), listener_id=user.id, track_id=track.id, artist_id=track.artist_id,
-        track_free=track.free, listener_is_artist=is_artist, started_at=now,
-        expires_at=now + timedelta(milliseconds=duration_ms, seconds=int(cfg["STREAM_GRACE_SECONDS"])),
-        count_after_ms=threshold, position_ms=0,
-    )
-    db.session.add(play)
+    play_id = new_play_id()
+    expires_at = now + timedelta(milliseconds=duration_ms, seconds=int(cfg["STREAM_GRACE_SECONDS"]))
+    # Core, not the unit of work: this is the hot path, and nothing here needs the ORM object.
+    db.session.connection().execute(_INSERT_PLAY, dict(
+        id=play_id, listener_id=user.id, track_id=track.id, artist_id=track.artist_id, track_free=track.free,
+        listener_is_artist=is_artist, started_at=now, expires_at=expires_at, count_after_ms=threshold, position_ms=0,
+    ))
     return StartedPlay(
-        play=play, duration_ms=duration_ms,
+        play_id=play_id, track_id=track.id, started_at=now, expires_at=expires_at, count_after_ms=threshold,
+        duration_ms=duration_ms,
         formats=tuple(f for f, key in (("mp3", track.stream_mp3_key), ("opus", track.stream_opus_key)) if key),
         gain_db=track.gain_db, has_waveform=bool(track.has_waveform), costs_nothing=costs_nothing,
         play_number=None if costs_nothing else quote.plays_counted + 1, price=price, quote=quote,
@@ -155,7 +162,9 @@ def start_play(user: User, track_id: int) -> StartedPlay:
 class Progress:
     """What a progress report did. ``result`` is the ledger's record once counted."""
 
-    play: Play
+    play_id: str
+    position_ms: int
+    count_after_ms: int
     counted: bool
     result: ledger.PlayResult | None = None
     balance: int | None = None
@@ -166,11 +175,14 @@ class Progress:
     owned: bool = False
 
 
-def _own_play(user: User, play_id: str, *, lock: bool) -> Play:
-    query = select(Play).where(Play.id == play_id)
-    if lock:
-        query = query.with_for_update(key_share=True)
-    play = db.session.execute(query).scalar_one_or_none() if len(play_id) <= 64 else None
+def _checked_id(play_id: str) -> str:
+    if len(play_id) > 64:  # ids are 32 characters; do not send longer strings to the database
+        raise NotFound("There is no such play.")
+    return play_id
+
+
+def _own_play(user: User, play_id: str) -> Play:
+    play = db.session.get(Play, _checked_id(play_id), with_for_update={"key_share": True})
     # Someone else's play is "not found": play ids are secrets, and we do not confirm them.
     if play is None or play.listener_id != user.id:
         raise NotFound("There is no such play.")
@@ -178,24 +190,32 @@ def _own_play(user: User, play_id: str, *, lock: bool) -> Play:
 
 
 def record_progress(user: User, play_id: str, position_ms: int) -> Progress:
-    """Record the player's position; count (and charge) the play once it qualifies."""
+    """Record the player's position; count (and charge) the play once it qualifies.
+
+    The hot path: Core statements on the play's row (locked, which serialises reports of one
+    play), then the ledger's charge; no ORM unit of work.
+    """
     if isinstance(position_ms, bool) or not isinstance(position_ms, int) or position_ms < 0:
         raise ValidationFailed("'position_ms' must be a whole number of milliseconds, 0 or more.", field="position_ms")
-    play = _own_play(user, play_id, lock=True)  # serialises reports of this play
+    connection = db.session.connection()
+    play = connection.execute(_LOCK_PLAY, {"play_id": _checked_id(play_id)}).first()
+    if play is None or play.listener_id != user.id:
+        raise NotFound("There is no such play.")
     position = max(play.position_ms, min(position_ms, 24 * 3600 * 1000))
     if play.counted_at is not None:
-        if position != play.position_ms:
-            play.position_ms = position  # how far the listener got, for the history
-        return _counted_already(user, play)
+        if position != play.position_ms:  # how far the listener got, for the history
+            connection.execute(_UPDATE_PLAY, {"play_id": play.id, "position_ms": position})
+        return _counted_already(user, play, position)
     now = utcnow()
-    if not play.is_open(now):
+    if play.ended_at is not None or now >= play.expires_at:
         raise PlayExpired("This play has ended; start a new one.")
     elapsed_ms = (now - play.started_at) // timedelta(milliseconds=1)
     wait_ms = max(0, play.count_after_ms - SERVER_TIME_TOLERANCE_MS - elapsed_ms)
     if position < play.count_after_ms or wait_ms > 0:
         if position != play.position_ms:
-            play.position_ms = position
-        return Progress(play=play, counted=False, wait_ms=wait_ms)
+            connection.execute(_UPDATE_PLAY, {"play_id": play.id, "position_ms": position})
+        return Progress(play_id=play.id, position_ms=position, count_after_ms=play.count_after_ms, counted=False,
+                        wait_ms=wait_ms)
 
     try:
         result = ledger.charge_play(
@@ -204,21 +224,20 @@ def record_progress(user: User, play_id: str, position_ms: int) -> Progress:
         )
     except ledger.LedgerError as exc:
         raise service_error_for(exc) from None
-    play.position_ms = position
-    play.counted_at = now
-    play.ledger_play_id = result.play_id
+    connection.execute(_UPDATE_PLAY, {"play_id": play.id, "position_ms": position, "counted_at": now,
+                                      "ledger_play_id": result.play_id})
     if result.replayed:  # the ledger saw this key before (cannot happen under the row lock)
-        return _counted_already(user, play)
+        return _counted_already(user, play, position, ledger_play_id=result.play_id)
     return Progress(
-        play=play, counted=True, result=result, balance=result.balance_after,
-        plays_counted=result.play_number, plays_to_own=result.plays_to_own, credits_to_own=result.credits_to_own,
-        owned=result.owned_after or result.kind is ledger.PlayKind.OWNED,
+        play_id=play.id, position_ms=position, count_after_ms=play.count_after_ms, counted=True, result=result,
+        balance=result.balance_after, plays_counted=result.play_number, plays_to_own=result.plays_to_own,
+        credits_to_own=result.credits_to_own, owned=result.owned_after or result.kind is ledger.PlayKind.OWNED,
     )
 
 
-def _counted_already(user: User, play: Play) -> Progress:
+def _counted_already(user: User, play, position: int, ledger_play_id: int | None = None) -> Progress:
     """The answer to a report about a play that was counted before: its first result."""
-    record = db.session.get(LedgerPlay, play.ledger_play_id)
+    record = db.session.get(LedgerPlay, ledger_play_id or play.ledger_play_id)
     result = ledger.PlayResult(
         play_id=record.id, kind=record.kind, play_number=record.play_number, price=record.price,
         artist_part=record.artist_part, coop_part=record.coop_part, pricing_version_id=record.pricing_version_id,
@@ -226,8 +245,9 @@ def _counted_already(user: User, play: Play) -> Progress:
     )
     progress = reads.track_progress(db.session, user.id, play.track_id)
     return Progress(
-        play=play, counted=True, result=result, balance=reads.wallet_balance(db.session, user.id),
-        plays_counted=progress.plays_counted, plays_to_own=progress.plays_to_own,
+        play_id=play.id, position_ms=position, count_after_ms=play.count_after_ms, counted=True, result=result,
+        balance=reads.wallet_balance(db.session, user.id), plays_counted=progress.plays_counted,
+        plays_to_own=progress.plays_to_own,
         credits_to_own=0 if record.kind is not ledger.PlayKind.CHARGED else progress.credits_to_own,
         owned=progress.owned,
     )
@@ -236,7 +256,7 @@ def _counted_already(user: User, play: Play) -> Progress:
 def end_play(user: User, play_id: str) -> Play:
     """The player moved on: the play closes (its stream URLs stop working; it can no longer
     count) and no longer counts against the open-plays limit. Ending twice is harmless."""
-    play = _own_play(user, play_id, lock=True)
+    play = _own_play(user, play_id)
     if play.ended_at is None:
         play.ended_at = utcnow()
     return play
@@ -260,8 +280,8 @@ def stream_target(user: User, play_id: str, fmt: str) -> StreamTarget:
     row = db.session.execute(
         select(Play.listener_id, Play.expires_at, Play.ended_at, getattr(TrackAudio, column).label("key"))
         .join(TrackAudio, TrackAudio.track_id == Play.track_id)
-        .where(Play.id == play_id)
-    ).first() if len(play_id) <= 64 else None
+        .where(Play.id == _checked_id(play_id))
+    ).first()
     if row is None or row.listener_id != user.id:
         raise NotFound("There is no such play.")
     now = utcnow()
