@@ -13,10 +13,12 @@ from tests.factories import bearer, make_artist, make_release, make_user, token_
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    limiter.reset()  # counts are per user id, and rolled-back tests reuse ids
+def _fresh_rate_limits(app):
+    with app.app_context():  # the suite's app counts in its own (memory) storage
+        limiter.reset()  # counts are per user id, and rolled-back tests reuse ids
     yield
-    limiter.reset()
+    with app.app_context():
+        limiter.reset()
 
 
 def listener(**kwargs):
