@@ -56,6 +56,15 @@ DEFAULTS: dict[str, object] = {
     "CREDIT_PACKS": [5, 10, 20, 50],  # whole credits per pack
     "MEMBER_SHARE_CENTS": 1000,  # one member share, in minor units (10 EUR)
     "PAYOUT_MAX_ATTEMPTS": 3,  # Stripe transfer attempts before a payout returns to earnings
+    # Streaming: open plays per listener, how long a play outlives its track, rate limits
+    # (Flask-Limiter strings), and nginx's internal location for X-Accel-Redirect (unset: the
+    # app serves local files itself).
+    "STREAM_MAX_OPEN_PLAYS": 3,
+    "STREAM_GRACE_SECONDS": 600,
+    "STREAM_START_LIMIT": "30 per minute",
+    "STREAM_PROGRESS_LIMIT": "120 per minute",
+    "STREAM_PREVIEW_LIMIT": "60 per minute",
+    "X_ACCEL_PREFIX": None,
 }
 
 

@@ -187,6 +187,10 @@ class PlayResult:
     transfer_id: int | None
     owned_after: bool  # the listener owns the track after this play
     replayed: bool = False  # the key had been used: this is the first result
+    # Known for free without another read when the play is recorded now (None on a replay):
+    balance_after: int | None = None  # the wallet's balance after this play
+    plays_to_own: int | None = None  # under the pricing version used
+    credits_to_own: int | None = None  # the rest of the schedule after this play (0 when owned)
 
     @property
     def charged(self) -> bool:
@@ -286,7 +290,8 @@ def charge_play(
         play_id = _insert_play(session, kind=kind, play_number=None, price=0, artist_part=0, coop_part=0,
                                transfer_id=None, pricing_version_id=None, **common)
         return PlayResult(play_id=play_id, kind=kind, play_number=None, price=0, artist_part=0, coop_part=0,
-                          pricing_version_id=None, transfer_id=None, owned_after=owned_after)
+                          pricing_version_id=None, transfer_id=None, owned_after=owned_after,
+                          balance_after=balance, plays_to_own=state.plays_to_own, credits_to_own=0)
 
     try:
         with session.begin_nested():
@@ -348,7 +353,8 @@ def charge_play(
                                   paid=0, now=now)
             return PlayResult(play_id=play_id, kind=PlayKind.CHARGED, play_number=n, price=price,
                               artist_part=artist_part, coop_part=coop_part, pricing_version_id=state.version_id,
-                              transfer_id=charge.id, owned_after=owned_after)
+                              transfer_id=charge.id, owned_after=owned_after, balance_after=balance - price,
+                              plays_to_own=state.plays_to_own, credits_to_own=remaining_cost(state, n))
     except IntegrityError:
         # Another session recorded a play with this key at the same moment: answer from it.
         existing = _find_play(session, key)

@@ -9,13 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
+from ledger.errors import NoPricingVersion
 from ledger.pricing import play_price, pricing_in_force, remaining_cost
-from ledger.schema import SYSTEM_OWNER, Account, AccountKind, Ownership, OwnershipVia, Play, PlayKind, Posting, Transfer, TransferKind
+from ledger.schema import (
+    SYSTEM_OWNER, Account, AccountKind, Ownership, OwnershipVia, Play, PlayKind, Posting, PricingVersion, Transfer,
+    TransferKind,
+)
 from ledger.transfers import derived_balance
-from ledger.types import int_sum
+from ledger.types import int_sum, utcnow
 
 MAX_PAGE = 200
 
@@ -87,6 +91,95 @@ def track_progress(session: Session, listener_id: int, track_id: int, at: dateti
         owned_via=ownership.via if owned else None,
         pricing_version_id=version.id,
     )
+
+
+@dataclass(frozen=True)
+class PlayQuote:
+    """What the listener's next counted play of a track would cost now, and the balance to
+    pay it with. Nothing is locked: the charge itself re-checks everything under the lock."""
+
+    pricing_version_id: int
+    count_after_seconds: int
+    plays_to_own: int
+    plays_counted: int
+    owned: bool
+    balance: int  # the wallet's, 0 before it exists
+    next_price: int | None  # None when owned (or the schedule is complete)
+    credits_to_own: int  # 0 when owned
+
+
+_QUOTE = (
+    select(
+        PricingVersion.id,
+        PricingVersion.first_play_price,
+        PricingVersion.growth_permille,
+        PricingVersion.plays_to_own,
+        PricingVersion.count_after_seconds,
+        select(func.coalesce(func.max(Play.play_number), 0))
+        .where(Play.listener_id == bindparam("listener_id"), Play.track_id == bindparam("track_id"))
+        .scalar_subquery()
+        .label("counted"),
+        exists()
+        .where(Ownership.listener_id == bindparam("listener_id"), Ownership.track_id == bindparam("track_id"))
+        .label("owned"),
+        select(Account.balance)
+        .where(Account.kind == AccountKind.WALLET, Account.owner_id == bindparam("listener_id"))
+        .scalar_subquery()
+        .label("balance"),
+    )
+    .where(PricingVersion.effective_from <= bindparam("at"))
+    .order_by(PricingVersion.effective_from.desc())
+    .limit(1)
+)
+
+
+def play_quote(session: Session, listener_id: int, track_id: int, at: datetime | None = None) -> PlayQuote:
+    """The price and number of the listener's next counted play of ``track_id`` under the
+    pricing version in force at ``at`` (default now), in one round trip. (Free tracks and
+    the listener's own tracks cost nothing; the caller knows which those are.)"""
+    at = at or utcnow()
+    row = session.execute(_QUOTE, {"listener_id": listener_id, "track_id": track_id, "at": at}).first()
+    if row is None:
+        raise NoPricingVersion(f"no pricing version is in force at {at.isoformat()}")
+    owned = bool(row.owned) or row.counted >= row.plays_to_own
+    return PlayQuote(
+        pricing_version_id=row.id,
+        count_after_seconds=row.count_after_seconds,
+        plays_to_own=row.plays_to_own,
+        plays_counted=row.counted,
+        owned=owned,
+        balance=row.balance or 0,
+        next_price=None if owned else play_price(row, row.counted + 1),
+        credits_to_own=0 if owned else remaining_cost(row, row.counted),
+    )
+
+
+@dataclass(frozen=True)
+class ProgressSummary:
+    """A listener's progress on one track, for lists of tracks."""
+
+    plays_counted: int
+    owned: bool
+
+
+def progress_for_tracks(session: Session, listener_id: int, track_ids) -> dict[int, ProgressSummary]:
+    """Plays counted and ownership for many tracks at once (two queries, whatever the number
+    of tracks). Tracks never played are missing from the result."""
+    ids = sorted(set(track_ids))
+    if not ids:
+        return {}
+    counted = session.execute(
+        select(Play.track_id, func.max(Play.play_number))
+        .where(Play.listener_id == listener_id, Play.track_id.in_(ids))
+        .group_by(Play.track_id)
+    ).all()
+    owned = set(session.scalars(
+        select(Ownership.track_id).where(Ownership.listener_id == listener_id, Ownership.track_id.in_(ids))
+    ))
+    out = {track_id: ProgressSummary(n or 0, track_id in owned) for track_id, n in counted}
+    for track_id in owned - out.keys():
+        out[track_id] = ProgressSummary(0, True)
+    return out
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import abort, jsonify, redirect, send_file
+from urllib.parse import quote
+
+from flask import abort, current_app, jsonify, redirect, send_file
 from flask_login import current_user
 
 from app.api import bp
@@ -12,11 +14,11 @@ from app.auth import api_login_required, require_manager
 from app.extensions import db
 from app.models import Track
 from app.queue import enqueue
-from app.services import catalog, processing, uploads
+from app.services import catalog, processing, streaming, uploads
 from app.services.errors import NotFound, UnsupportedMedia, ValidationFailed
 from app.storage import get_store
 from audio.errors import ImageRejected
-from audio.storage import ObjectNotFound
+from audio.storage import ObjectNotFound, content_disposition
 
 PRESIGN_SECONDS = 300
 
@@ -96,9 +98,15 @@ def track_preview(track_id: int):
 @bp.get("/tracks/<int:track_id>/original")
 @api_login_required
 def track_original(track_id: int):
-    """Download the original upload of a track you manage."""
-    track = _managed_track(track_id)
-    return _serve(track.audio.original_key, track.audio.original_mime, download_name=track.audio.original_name)
+    """Download the original upload of a track you own or whose artist you manage."""
+    track = db.session.get(Track, track_id)
+    if track is None:
+        raise NotFound(f"There is no track {track_id}.")
+    streaming.require_original_access(current_user, track)
+    if track.audio is None:
+        raise NotFound("This track has no uploaded audio.")
+    return _serve(track.audio.original_key, track.audio.original_mime, download_name=track.audio.original_name,
+                  private=True)
 
 
 @bp.put("/releases/<int:release_id>/cover")
@@ -145,11 +153,13 @@ def _managed_track(track_id: int) -> Track:
     return track
 
 
-def _serve(key: str, mimetype: str, *, download_name: str | None = None, max_age: int = 0):
+def _serve(key: str, mimetype: str, *, download_name: str | None = None, max_age: int = 0,
+           expires: int = PRESIGN_SECONDS, private: bool = False):
     """Send an object: a short-lived presigned redirect when the store has URLs (S3), else the
-    local file itself, with HTTP Range support."""
+    local file: handed to nginx (X-Accel-Redirect) when ``X_ACCEL_PREFIX`` is configured, or
+    served by the app itself with HTTP Range support (206, 416, If-Range)."""
     store = get_store()
-    url = store.presigned_get(key, expires=PRESIGN_SECONDS, download_name=download_name, content_type=mimetype)
+    url = store.presigned_get(key, expires=expires, download_name=download_name, content_type=mimetype)
     if url:
         response = redirect(url, code=302)
         response.headers["Cache-Control"] = "private, no-store"
@@ -161,7 +171,18 @@ def _serve(key: str, mimetype: str, *, download_name: str | None = None, max_age
         except ObjectNotFound:
             raise NotFound("That file is missing.") from None
         abort(404)
-    return send_file(
-        path, mimetype=mimetype, conditional=True, as_attachment=download_name is not None,
-        download_name=download_name, max_age=max_age,
-    )
+    prefix = current_app.config.get("X_ACCEL_PREFIX")
+    if prefix:
+        # nginx serves the file (Range included) from its internal location; no bytes here.
+        response = current_app.response_class(status=200, mimetype=mimetype)
+        response.headers["X-Accel-Redirect"] = f"{prefix.rstrip('/')}/{quote(key)}"
+        if download_name is not None:
+            response.headers["Content-Disposition"] = content_disposition(download_name)
+    else:
+        response = send_file(
+            path, mimetype=mimetype, conditional=True, as_attachment=download_name is not None,
+            download_name=download_name, max_age=max_age,
+        )
+    if private:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response

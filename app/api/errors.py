@@ -63,6 +63,9 @@ def register_error_handlers(app: Flask) -> None:
         message = _HTTP_MESSAGES.get(status) or exc.description or exc.name
         if _wants_json():
             response = error_response(status, exc.name.lower().replace(" ", "_"), message)
+            for name, value in exc.get_headers():  # e.g. 416's Content-Range: bytes */<size>
+                if name.lower() not in ("content-type", "content-length"):
+                    response.headers[name] = value
             if status == 405 and exc.valid_methods:
                 response.headers["Allow"] = ", ".join(exc.valid_methods)
             return response

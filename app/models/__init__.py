@@ -34,6 +34,7 @@ from app.models.payments import (
     PayoutStatus,
     Receivable,
 )
+from app.models.streaming import Play, PreviewPlay
 
 __all__ = [
     "ApiToken",
@@ -57,6 +58,8 @@ __all__ = [
     "PayoutRunStatus",
     "PayoutStatus",
     "Receivable",
+    "Play",
+    "PreviewPlay",
     "Proposal",
     "ProposalStatus",
     "Release",

@@ -1,0 +1,351 @@
+"""Benchmark: play starts and counted progress reports per second, against a bare Flask route.
+
+    python bench/stream_bench.py [--url postgresql://postgres@127.0.0.1:5432/postgres] [--duration 10]
+
+Creates a fresh PostgreSQL database (dropped afterwards), migrates it, and seeds listeners
+(with API tokens and topped-up wallets), tracks and, for the report phase, open plays that
+are old enough to count. Then serves the app with gunicorn the way ``make run`` does
+(gthread, ``--workers 2 --threads 4``) and drives it from a Python load generator
+(``--clients`` processes x ``--threads`` keep-alive connections, http.client):
+
+1. ``GET /bench/bare``: a bare Flask JSON route on the same app and server (the reference);
+2. ``POST /api/v1/tracks/<id>/plays``: starting plays (Bearer tokens, each listener at most
+   3 open plays, so listeners rotate);
+3. ``POST /api/v1/plays/<id>/progress``: reports that each count and charge a play;
+4. the bare route again (the reference is the mean of both runs, to cancel drift).
+
+Prints each rate, the ratios (targets: starts >= 0.5x, counted reports >= 0.33x) and checks
+afterwards that every report counted exactly once and that ``ledger verify`` passes. The last
+line is one JSON object with every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import http.client
+import json
+import multiprocessing
+import os
+import platform
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, insert, make_url, text  # noqa: E402
+
+DEFAULT_URL = os.environ.get("ENCORE_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+TRACKS = 60
+COUNT_AFTER_MS = 1_000
+
+
+def admin_engine(url: str):
+    return create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# --- the database -----------------------------------------------------------------------------
+
+
+def prepare(db_url: str, media: str, listeners: int, report_plays: int) -> dict:
+    """Migrate and seed; returns the tokens, track ids and report play ids."""
+    from flask_migrate import upgrade
+
+    import ledger
+    from app import create_app
+    from app.extensions import db
+    from app.models import ApiToken, Play, Role, TrackAudio, TrackStatus, User
+    from app.services import catalog
+
+    app = create_app({"DATABASE_URL": db_url, "STORAGE_URL": f"file://{media}", "SECRET_KEY": "bench"})
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        # Two tracks per artist: charges credit many artists' accounts, as real listening does
+        # (one artist would make every posting's foreign-key lock land on one row).
+        track_ids, artist_of = [], {}
+        for n in range(TRACKS):
+            if n % 2 == 0:
+                artist = catalog.create_artist(name=f"Bench Artist {n // 2}")
+                release = catalog.create_release(artist, title=f"Bench Release {n // 2}")
+            track = catalog.create_track(release, title=f"Bench {n}", duration_ms=200_000, status=TrackStatus.READY)
+            artist_of[track.id] = artist.id
+            db.session.add(TrackAudio(
+                track_id=track.id, artist_id=artist.id, sha256=f"{n:064x}", original_key=f"tracks/{track.id}/original",
+                original_name="x.wav", original_size=1, original_format="wav", original_mime="audio/wav",
+                source_duration_ms=200_000, stream_mp3_key=f"tracks/{track.id}/stream.mp3",
+                stream_opus_key=f"tracks/{track.id}/stream.opus", preview_key=f"tracks/{track.id}/preview.mp3",
+                gain_db=-2.0, peaks=[0.5] * 1800,
+            ))
+            track_ids.append(track.id)
+        db.session.commit()
+
+        now = datetime.now(timezone.utc)
+        # The first half start plays; the second half own the plays the report phase counts
+        # (so their open plays never hold the starters at the open-plays limit).
+        users = [{"email": f"bench{i}@example.test", "password_hash": "x", "display_name": f"Bench {i}",
+                  "role": Role.LISTENER, "created_at": now} for i in range(2 * listeners)]
+        user_ids = list(db.session.scalars(insert(User).returning(User.id), users))
+        tokens = ["enc_" + secrets.token_urlsafe(24) for _ in user_ids]
+        db.session.execute(insert(ApiToken), [
+            {"user_id": uid, "name": "bench", "token_hash": hashlib.sha256(t.encode()).hexdigest(), "prefix": t[:12],
+             "created_at": now} for uid, t in zip(user_ids, tokens)
+        ])
+        db.session.commit()
+        for i, uid in enumerate(user_ids):
+            ledger.top_up(db.session, key=f"bench-top-up-{uid}", listener_id=uid, amount=20_000_000)
+            if i % 500 == 499:
+                db.session.commit()
+        db.session.commit()
+
+        # Plays ready to count: started an hour ago, threshold 1 s, one per (listener, track),
+        # so every report is a first, charged play of that track.
+        plays = []
+        reporters = user_ids[listeners:]
+        for i in range(report_plays):
+            uid = reporters[i % len(reporters)]
+            track_id = track_ids[(i // len(reporters)) % len(track_ids)]
+            plays.append({"id": secrets.token_urlsafe(24), "listener_id": uid, "track_id": track_id,
+                          "artist_id": artist_of[track_id], "track_free": False, "listener_is_artist": False,
+                          "started_at": now - timedelta(hours=1), "expires_at": now + timedelta(hours=3),
+                          "count_after_ms": COUNT_AFTER_MS, "position_ms": 0})
+        db.session.execute(insert(Play), plays)
+        db.session.commit()
+        by_user = dict(zip(user_ids, tokens))
+        report_work = [(p["id"], by_user[p["listener_id"]]) for p in plays]
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+        db.engine.dispose()
+    return {"tokens": tokens[:listeners], "tracks": track_ids, "reports": report_work}
+
+
+# --- the server -------------------------------------------------------------------------------
+
+BENCH_APP = '''
+from flask import jsonify
+from app import create_app
+
+app = create_app()
+
+
+@app.get("/bench/bare")
+def bare():
+    return jsonify(ok=True)
+'''
+
+
+def start_server(db_url: str, media: str, workdir: str, port: int, workers: int, threads: int):
+    Path(workdir, "stream_bench_app.py").write_text(BENCH_APP)
+    env = dict(os.environ)
+    env.update({
+        "PYTHONPATH": f"{workdir}:{ROOT}",
+        "ENCORE_DATABASE_URL": db_url,
+        "ENCORE_STORAGE_URL": f"file://{media}",
+        "ENCORE_SECRET_KEY": "bench",
+        # The limits stay on (their cost is part of the hot path), set out of the way.
+        "ENCORE_STREAM_START_LIMIT": "1000000 per minute",
+        "ENCORE_STREAM_PROGRESS_LIMIT": "1000000 per minute",
+    })
+    env.pop("ENCORE_REDIS_URL", None)
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    proc = subprocess.Popen(
+        [gunicorn, "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "gthread",
+         "--threads", str(threads), "--log-level", "warning", "stream_bench_app:app"],
+        cwd=workdir, env=env, start_new_session=True,
+    )
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/bench/bare")
+            if conn.getresponse().status == 200:
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("gunicorn did not come up")
+
+
+# --- the load generator -----------------------------------------------------------------------
+
+
+def client_process(port, kind, work, duration, threads, out):
+    """One process of the load generator: ``threads`` keep-alive connections, each sending
+    requests back to back for ``duration`` seconds (or until its share of ``work`` runs out)."""
+    import threading
+
+    results = []
+    lock = threading.Lock()
+    stop_at = time.perf_counter() + duration
+
+    def run(slot):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine = work[slot::threads] if work is not None else None
+        n = ok = 0
+        latencies = []
+        statuses = {}
+        while time.perf_counter() < stop_at:
+            if mine is not None:
+                if n >= len(mine):
+                    break
+                method, path, token, body = mine[n]
+            else:
+                method, path, token, body = "GET", "/bench/bare", None, None
+            headers = {"Content-Type": "application/json"} if body is not None else {}
+            if token:
+                headers["Authorization"] = f"Bearer {token}"
+            started = time.perf_counter()
+            try:
+                conn.request(method, path, body=body, headers=headers)
+                response = conn.getresponse()
+                payload = response.read()
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                n += 1
+                continue
+            latencies.append(time.perf_counter() - started)
+            n += 1
+            statuses[response.status] = statuses.get(response.status, 0) + 1
+            if response.status >= 400 and statuses[response.status] == 1:
+                print(f"  {method} {path} -> {response.status} {payload[:200]!r}", flush=True)
+            good = response.status in (200, 201)
+            if good and kind == "report":
+                good = b'"counted":true' in payload
+            ok += good
+        with lock:
+            results.append((n, ok, latencies))
+
+    pool = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
+    began = time.perf_counter()
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    elapsed = time.perf_counter() - began
+    out.put((sum(r[0] for r in results), sum(r[1] for r in results), [x for r in results for x in r[2]], elapsed))
+
+
+def load(port, kind, work, duration, clients, threads) -> dict:
+    out = multiprocessing.Queue()
+    shares = [None] * clients if work is None else [work[i::clients] for i in range(clients)]
+    procs = [multiprocessing.Process(target=client_process, args=(port, kind, shares[i], duration, threads, out))
+             for i in range(clients)]
+    for p in procs:
+        p.start()
+    parts = [out.get() for _ in procs]
+    for p in procs:
+        p.join()
+    sent = sum(p[0] for p in parts)
+    ok = sum(p[1] for p in parts)
+    elapsed = max(p[3] for p in parts)
+    latencies = sorted(x for p in parts for x in p[2])
+    pct = (lambda q: round(1000 * latencies[min(len(latencies) - 1, int(q * len(latencies)))], 2)) if latencies else (lambda q: None)
+    return {"sent": sent, "ok": ok, "seconds": round(elapsed, 2), "rps": round(ok / elapsed, 1),
+            "p50_ms": pct(0.5), "p99_ms": pct(0.99)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", default=DEFAULT_URL, help="a PostgreSQL server URL (a database is created on it)")
+    parser.add_argument("--duration", type=float, default=10, help="seconds per phase")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    parser.add_argument("--clients", type=int, default=2, help="load generator processes")
+    parser.add_argument("--client-threads", type=int, default=8, help="connections per load generator process")
+    parser.add_argument("--listeners", type=int, default=3000, help="listeners starting plays (as many again report)")
+    parser.add_argument("--report-plays", type=int, default=12000)
+    args = parser.parse_args()
+
+    name = f"encore_stream_bench_{uuid.uuid4().hex[:8]}"
+    with admin_engine(args.url).connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    db_url = make_url(args.url).set(database=name).render_as_string(hide_password=False)
+    server = None
+    try:
+        with tempfile.TemporaryDirectory(prefix="encore-stream-bench-") as workdir:
+            media = os.path.join(workdir, "media")
+            print(f"seeding {args.listeners} listeners, {TRACKS} tracks, {args.report_plays} countable plays ...", flush=True)
+            seed = prepare(db_url, media, args.listeners, args.report_plays)
+            port = free_port()
+            server = start_server(db_url, media, workdir, port, args.workers, args.threads)
+            load(port, "bare", None, 2, args.clients, args.client_threads)  # warm up
+
+            # Starts: each listener starts at most 3 plays (the open-plays limit), rotating.
+            starts = [("POST", f"/api/v1/tracks/{seed['tracks'][(i // len(seed['tokens'])) % TRACKS]}/plays",
+                       seed["tokens"][i % len(seed["tokens"])], None) for i in range(3 * len(seed["tokens"]))]
+            reports = [("POST", f"/api/v1/plays/{play_id}/progress", token, json.dumps({"position_ms": 2_000}))
+                       for play_id, token in seed["reports"]]
+            runs = {}
+            for label, kind, work in (("bare_1", "bare", None), ("play_start", "start", starts),
+                                      ("counted_report", "report", reports), ("bare_2", "bare", None)):
+                runs[label] = load(port, kind, work, args.duration, args.clients, args.client_threads)
+                r = runs[label]
+                print(f"{label:15s} {r['rps']:8.1f} req/s  ok {r['ok']}/{r['sent']}  p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms",
+                      flush=True)
+                if work is not None and r["sent"] >= len(work):
+                    print(f"  warning: {label} ran out of prepared work; raise --listeners/--report-plays", flush=True)
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+        server = None
+        checks = verify(db_url, runs["counted_report"]["ok"])
+    finally:
+        if server is not None:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=20)
+        with admin_engine(args.url).connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    bare = (runs["bare_1"]["rps"] + runs["bare_2"]["rps"]) / 2
+    start_ratio = runs["play_start"]["rps"] / bare
+    report_ratio = runs["counted_report"]["rps"] / bare
+    print(f"bare route (mean) {bare:.1f} req/s; play start {start_ratio:.2f}x (target >= 0.5x: "
+          f"{'met' if start_ratio >= 0.5 else 'MISSED'}); counted report {report_ratio:.2f}x (target >= 0.33x: "
+          f"{'met' if report_ratio >= 0.33 else 'MISSED'})")
+    figures = {
+        "benchmark": "stream_play_start_and_counted_report_vs_bare_flask",
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()} {os.cpu_count()} cpus, Python {platform.python_version()}",
+        "duration_s": args.duration, "gunicorn": f"gthread {args.workers}x{args.threads}",
+        "load": f"{args.clients}x{args.client_threads} keep-alive connections",
+        "bare_rps": round(bare, 1), "bare_1": runs["bare_1"], "bare_2": runs["bare_2"],
+        "play_start": runs["play_start"], "counted_report": runs["counted_report"],
+        "play_start_ratio": round(start_ratio, 3), "counted_report_ratio": round(report_ratio, 3),
+        "ratio": {"play_start": round(start_ratio, 3), "counted_report": round(report_ratio, 3)},
+        "targets": {"play_start": 0.5, "counted_report": 0.33},
+        **checks,
+    }
+    print(json.dumps(figures))
+
+
+def verify(db_url: str, counted_ok: int) -> dict:
+    """Every counted report charged exactly one play; the ledger's invariants hold."""
+    import ledger
+    from sqlalchemy.orm import Session
+
+    engine = create_engine(db_url)
+    with Session(engine) as session:
+        counted = session.scalar(text("SELECT count(*) FROM plays WHERE counted_at IS NOT NULL"))
+        ledger_plays = session.scalar(text("SELECT count(*) FROM ledger_plays"))
+        report = ledger.verify(session)
+    engine.dispose()
+    return {"plays_counted": counted, "ledger_plays": ledger_plays, "counted_reports_ok": counted_ok,
+            "exactly_once": counted == ledger_plays == counted_ok, "ledger_verify_ok": report.ok}
+
+
+if __name__ == "__main__":
+    main()
