@@ -59,6 +59,8 @@ def test_non_member_reads_but_cannot_vote(client, app_ctx):
     login(client, reader)
     html = client.get(f"/governance/proposals/{proposal.id}").get_data(as_text=True)
     assert "Only members of the co-op can vote" in html and "ballot-form" not in html
+    assert 'href="/membership">Become a member</a>' in html  # the way to a vote, not a dead end
+    assert 'href="/membership">Buy a share</a>' in client.get("/governance").get_data(as_text=True)
     r = client.post(f"/governance/proposals/{proposal.id}/vote", data={"choice": "yes"})
     assert r.status_code == 403
     assert voting.current_ballot(proposal, reader) is None

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import User
-from tests.factories import PASSWORD, make_release, make_track, make_user
+from tests.factories import PASSWORD, make_artist, make_release, make_track, make_user
 
 
 def test_register_login_logout(client, app_ctx):
@@ -42,6 +42,19 @@ def test_pages_render(client, app_ctx):
         assert r.status_code == 200, path
     assert b"Crescent" in client.get("/search?q=cresc").data
     assert track.title.encode() in client.get(f"/releases/{release.id}").data
+
+
+
+def test_artist_page_leads_its_managers_to_their_money(client, app_ctx):
+    manager, listener = make_user(), make_user()
+    artist = make_artist(manager=manager)
+    money = f'href="/artists/{artist.id}/money"'
+    assert money not in client.get(f"/artists/{artist.id}").text  # visitors
+    client.post("/login", data={"email": listener.email, "password": PASSWORD})
+    assert money not in client.get(f"/artists/{artist.id}").text
+    client.post("/logout")
+    client.post("/login", data={"email": manager.email, "password": PASSWORD})
+    assert money in client.get(f"/artists/{artist.id}").text
 
 
 @pytest.fixture
