@@ -27,7 +27,11 @@ def _managed(artist_id: int):
 @bp.get("/artists/<int:artist_id>/money")
 @login_required
 def artist_money(artist_id: int):
-    artist = _managed(artist_id)
+    return _money_page(_managed(artist_id))
+
+
+def _money_page(artist, bank_form=None, status: int = 200):
+    """The artist's money page; ``bank_form`` refills the bank form after a refused entry."""
     period = request.args.get("period") or payouts.this_month()
     try:
         statement = payouts.statement(artist, period)
@@ -37,8 +41,8 @@ def artist_money(artist_id: int):
     return render_template(
         "web/payouts/artist.html", artist=artist, destination=payout_destinations.destination_of(artist),
         earnings=payouts.earnings(artist), payouts=payouts.list_payouts(artist_id=artist.id, limit=24),
-        statement=statement,
-    )
+        statement=statement, bank_form=bank_form or {},
+    ), status
 
 
 @bp.post("/artists/<int:artist_id>/money/bank")
@@ -55,6 +59,8 @@ def artist_bank(artist_id: int):
     except ServiceError as exc:
         db.session.rollback()
         flash(exc.message, "error")
+        # render, not redirect, so the manager can fix the typo instead of retyping the IBAN
+        return _money_page(artist, bank_form=request.form, status=exc.status)
     return redirect(url_for("web.artist_money", artist_id=artist_id))
 
 
@@ -114,17 +120,20 @@ def admin_start_run():
     require_admin()
     try:
         run = payouts.create_run(request.form.get("period", ""), current_user)
+        # read the id before committing: reading it after would open a new transaction, which on
+        # SQLite (BEGIN IMMEDIATE) locks out an inline task's own session
+        run_id = run.id
         db.session.commit()
     except ServiceError as exc:
         db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("web.admin_payouts"))
     try:
-        enqueue("payouts.run", run.id)
+        enqueue("payouts.run", run_id)
     except Exception:  # inline (immediate) queues run the task here; its failure is on the run row
-        log.exception("payout run %s failed", run.id)
+        log.exception("payout run %s failed", run_id)
         db.session.rollback()
-    return redirect(url_for("web.admin_payout_run", run_id=run.id))
+    return redirect(url_for("web.admin_payout_run", run_id=run_id))
 
 
 @bp.get("/admin/payouts/runs/<int:run_id>")
