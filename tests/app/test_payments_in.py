@@ -330,7 +330,8 @@ def test_test_provider_completes_checkouts_through_the_same_fulfilment(client, a
     order = db.session.scalar(select(Order).where(Order.user_id == user.id))
     assert r.headers["Location"] == f"/checkout/done/{order.id}"
     assert wallet.balance(user) == STARTER + 20_000_000
-    assert "Payment received" in client.get(r.headers["Location"]).text
+    done = client.get(r.headers["Location"]).text
+    assert "Payment received" in done and "see the open votes" not in done  # credits, not a share
     event_row = db.session.scalar(select(PaymentEvent).where(PaymentEvent.order_id == order.id))
     assert event_row.type == "checkout.session.completed" and event_row.outcome == "fulfilled"
     # Paying again does nothing more.
@@ -343,6 +344,10 @@ def test_test_provider_completes_checkouts_through_the_same_fulfilment(client, a
     assert failed.status is OrderStatus.FAILED
     history = client.get("/orders").text
     assert "failed" in history and "paid" in history and "20 Encore credits" in history
+
+    r = client.post("/membership", data={"member_class": "listener"})
+    r = client.post(r.headers["Location"], data={"action": "pay"})
+    assert 'href="/governance">see the open votes</a>' in client.get(r.headers["Location"]).text
 
 
 def test_test_checkout_page_belongs_to_its_buyer_and_to_test_mode(client, app_ctx, monkeypatch):
