@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import Role, TrackStatus, User
-from app.services import accounts, catalog, wallet
+from app.models import Play, Role, User
+from app.services import accounts, catalog, streaming, wallet
 
 DEMO_PASSWORD = "encore-demo"
 ADMIN_EMAIL = "admin@encore.test"
@@ -50,16 +50,14 @@ def is_seeded() -> bool:
     return db.session.scalar(select(User.id).where(User.email == ADMIN_EMAIL)) is not None
 
 
-def seed_demo(*, audio_seconds: float | None = None, with_audio: bool = True) -> list:
+def seed_demo(*, audio_seconds: float | None = None) -> list:
     """Create the demo co-op and return the tracks it made. Call once (see ``is_seeded``).
 
     Each track gets music synthesized with ffmpeg and put through the real upload and
-    processing pipeline. ``audio_seconds`` shortens every song (tests); ``with_audio=False``
-    makes ready tracks without audio, as before.
+    processing pipeline. ``audio_seconds`` shortens every song (tests).
     """
     admin = accounts.register(email=ADMIN_EMAIL, password=DEMO_PASSWORD, display_name="Co-op Admin", country="FR")
     admin.role = Role.ADMIN
-    tracks = []
     pending = []  # (release, uploader, title, seconds, free) of the songs to synthesize
     for artist_name, email, releases in DEMO_ARTISTS:
         user = accounts.register(
@@ -69,19 +67,11 @@ def seed_demo(*, audio_seconds: float | None = None, with_audio: bool = True) ->
         for title, kind, released, songs in releases:
             release = catalog.create_release(artist, title=title, kind=kind, release_date=released)
             for song, seconds, free in songs:
-                if with_audio:
-                    pending.append((release, user, song, audio_seconds or seconds, free))
-                    continue
-                tracks.append(
-                    catalog.create_track(
-                        release, title=song, duration_ms=seconds * 1000, free=free, status=TrackStatus.READY
-                    )
-                )
+                pending.append((release, user, song, audio_seconds or seconds, free))
     listener = accounts.register(
         email=LISTENER_EMAIL, password=DEMO_PASSWORD, display_name="Demo Listener", country="DE"
     )
-    if pending:
-        tracks += _tracks_with_audio(pending)
+    tracks = _tracks_with_audio(pending)
     _demo_listening(listener, tracks)
     db.session.flush()
     seed_governance(admin, listener)
@@ -141,10 +131,19 @@ def seed_governance(admin: User, listener: User) -> None:
 
 
 def _demo_listening(listener: User, tracks) -> None:
-    """Some credits and plays, so the demo wallet has a history: five credits topped up, a
-    track owned after its nine plays, another on its way, a free track played."""
+    """Some credits and plays, so the demo wallet and listening history have something in
+    them: five credits topped up, a track owned after its nine plays, another on its way, a
+    free track played. Each play goes through the player's own path (start, report, end)."""
     wallet.admin_top_up(listener.id, "5", "demo-top-up")
     by_title = {t.title: t for t in tracks}
     for title, plays in (("Gulls", 9), ("Morning Ferry", 3), ("Slack Water", 1), ("Patina", 1)):
-        for n in range(plays):
-            wallet.charge_play(listener, by_title[title], f"demo-play-{title}-{n}")
+        for _ in range(plays):
+            started = streaming.start_play(listener, by_title[title].id)
+            # Nobody listens for 45 seconds during a seed: start the play in the past, so the
+            # server-time condition holds when the player reports the threshold position.
+            db.session.execute(
+                update(Play).where(Play.id == started.play_id)
+                .values(started_at=started.started_at - timedelta(minutes=10))
+            )
+            streaming.record_progress(listener, started.play_id, started.count_after_ms)
+            streaming.end_play(listener, started.play_id)
