@@ -15,7 +15,9 @@ from app.web import bp
 
 def _safe_next(target: str | None) -> str:
     """Only follow ``next`` to a path on this site (no open redirects)."""
-    if target and urlsplit(target).netloc == "" and target.startswith("/") and not target.startswith("//"):
+    # Browsers read "\\" as "/" (so "/\\evil.example" is "//evil.example"): refuse backslashes.
+    if (target and urlsplit(target).netloc == "" and target.startswith("/") and not target.startswith("//")
+            and "\\" not in target):
         return target
     return url_for("web.index")
 

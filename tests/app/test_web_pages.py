@@ -27,6 +27,15 @@ def test_login_ignores_offsite_next(client, app_ctx):
     assert r.headers["Location"] == "/"
 
 
+@pytest.mark.parametrize("target", ["/\\evil.example/x", "/\t/evil.example/x", "/\\/evil.example"])
+def test_login_ignores_next_that_browsers_read_as_offsite(client, app_ctx, target):
+    # Browsers read a backslash as a slash and drop tabs and newlines from URLs, so
+    # "/\\evil.example" and "/<TAB>/evil.example" both take them to //evil.example.
+    make_user(email="b@example.test")
+    r = client.post("/login", query_string={"next": target}, data={"email": "b@example.test", "password": PASSWORD})
+    assert r.headers["Location"] == "/"
+
+
 def test_register_errors_show_on_the_page(client, app_ctx):
     r = client.post("/register", data={"email": "bad", "password": "long enough", "display_name": "X"})
     assert r.status_code == 422
