@@ -84,3 +84,11 @@ def test_cookie_session_api_writes_require_csrf_header(csrf_client, app_ctx):
     assert r.status_code == 403 and r.json["error"]["code"] == "csrf_failed"
     r = csrf_client.patch("/api/v1/me", json={"display_name": "K"}, headers={"X-CSRFToken": token})
     assert r.status_code == 200
+
+
+@pytest.mark.parametrize("huge", [2**31, 2**63, 10**30])
+@pytest.mark.parametrize("page", ["/wallet?before={}", "/history?page={}"])
+def test_paging_numbers_too_large_for_the_database_still_render(client, app_ctx, page, huge):
+    user = make_user()
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert client.get(page.format(huge)).status_code == 200
