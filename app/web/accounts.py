@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from app.converters import id_from_form
 from app.extensions import db
 from app.services import accounts
 from app.services.errors import ServiceError
@@ -85,7 +86,7 @@ def account():
             elif action == "create_token":
                 _, new_token = accounts.create_token(current_user, request.form.get("name", ""))
             elif action == "revoke_token":
-                accounts.revoke_token(current_user, int(request.form.get("token_id", "0") or 0))
+                accounts.revoke_token(current_user, id_from_form(request.form.get("token_id")))
                 flash("Token revoked.", "info")
             db.session.commit()
         except ServiceError as exc:

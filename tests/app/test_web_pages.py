@@ -92,3 +92,10 @@ def test_paging_numbers_too_large_for_the_database_still_render(client, app_ctx,
     user = make_user()
     client.post("/login", data={"email": user.email, "password": PASSWORD})
     assert client.get(page.format(huge)).status_code == 200
+
+
+@pytest.mark.parametrize("token_id", ["abc", str(2**70), "-1"])
+def test_revoking_a_token_with_a_bad_id_is_not_found(client, app_ctx, token_id):
+    user = make_user()
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert client.post("/account", data={"action": "revoke_token", "token_id": token_id}).status_code == 404
