@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from app.config import load_config
+from app.converters import IdConverter
 from app.database import configure_engine
 from app.extensions import csrf, db, login_manager, migrate
 
@@ -14,6 +15,7 @@ from app.extensions import csrf, db, login_manager, migrate
 def create_app(overrides: dict | None = None) -> Flask:
     """Build the Flask application. ``overrides`` wins over the environment (tests use it)."""
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     load_config(app, overrides)
 
     db.init_app(app)

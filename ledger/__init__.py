@@ -34,11 +34,11 @@ from ledger.payouts import PayoutAmount, payout_amount, reserve_payout, return_p
 from ledger.refunds import RefundResult, refund_top_up
 from ledger.schema import AccountKind, OwnershipVia, PlayKind, TransferKind, metadata
 from ledger.transfers import TransferResult, transfer
-from ledger.units import MICRO_PER_CREDIT, format_credits, parse_credits
+from ledger.units import MAX_AMOUNT, MICRO_PER_CREDIT, format_credits, parse_credits
 from ledger.verify import Report, verify
 
 __all__ = [
-    "DEFAULT_PRICING", "MICRO_PER_CREDIT", "AccountKind", "AlreadyOwned", "IdempotencyConflict",
+    "DEFAULT_PRICING", "MAX_AMOUNT", "MICRO_PER_CREDIT", "AccountKind", "AlreadyOwned", "IdempotencyConflict",
     "InsufficientCredits", "InvalidOperation", "LedgerError", "NegativeBalance", "NoPricingVersion",
     "NotPurchasable", "OwnershipVia", "PayoutAmount", "RefundResult", "PlayKind", "PlayResult", "PricingParams", "PurchaseResult", "Report",
     "TransferKind", "TransferResult", "UnknownTransfer", "account_id", "allocate", "artist_account_id",

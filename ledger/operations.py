@@ -55,7 +55,7 @@ from ledger.transfers import (
     write_transfer,
 )
 from ledger.types import utcnow
-from ledger.units import require_amount
+from ledger.units import MAX_AMOUNT, require_amount
 
 PLAY_TRANSFER_PREFIX = "play:"
 
@@ -120,8 +120,8 @@ def top_up(session: Session, *, key: str, listener_id: int, amount: int, memo: s
     that arrived from the payment provider). Idempotent on ``key``."""
     _require_id(listener_id, "listener_id")
     require_amount(amount)
-    if amount <= 0:
-        raise InvalidOperation("a top-up is a positive amount")
+    if not 0 < amount <= MAX_AMOUNT:
+        raise InvalidOperation(f"a top-up is a positive amount of at most {MAX_AMOUNT} micro-credits")
     clearing = system_account_id(session, AccountKind.PAYMENTS_CLEARING)
     wallet = wallet_account_id(session, listener_id)
     return transfer(

@@ -25,7 +25,7 @@ from ledger.accounts import account_kinds, lock_accounts
 from ledger.errors import IdempotencyConflict, InsufficientCredits, InvalidOperation, NegativeBalance
 from ledger.schema import NON_NEGATIVE_KINDS, Account, AccountKind, Posting, Transfer, TransferKind
 from ledger.types import int_sum, utcnow
-from ledger.units import require_amount
+from ledger.units import MAX_AMOUNT, require_amount
 
 MAX_KEY_LENGTH = 200
 
@@ -64,8 +64,8 @@ def check_key(key: str) -> str:
 
 
 def normalize_postings(postings) -> tuple[tuple[int, int], ...]:
-    """Check (account id, amount) pairs: integers, non-zero, one per account, at least two,
-    summing to zero. Returned sorted by account id."""
+    """Check (account id, amount) pairs: integers, non-zero and at most ``MAX_AMOUNT``, one per
+    account, at least two, summing to zero. Returned sorted by account id."""
     out = []
     for posting in postings:
         try:
@@ -76,6 +76,8 @@ def normalize_postings(postings) -> tuple[tuple[int, int], ...]:
         require_amount(amount, "posting amount")
         if amount == 0:
             raise InvalidOperation("a posting cannot be zero")
+        if abs(amount) > MAX_AMOUNT:
+            raise InvalidOperation(f"a posting moves at most {MAX_AMOUNT} micro-credits")
         out.append((account, amount))
     if len(out) < 2:
         raise InvalidOperation("a transfer needs at least two postings")

@@ -15,6 +15,7 @@ from functools import wraps
 
 from flask import request
 
+from app.converters import MAX_ID
 from app.services.errors import ServiceError, ValidationFailed
 
 _JSON_TYPES = {str: "string", int: "integer", bool: "boolean", float: "number"}
@@ -91,7 +92,9 @@ def accepts(*fields: Field):
     return decorator
 
 
-def query_int(name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
+def query_int(name: str, default: int, *, minimum: int = 0, maximum: int = MAX_ID) -> int:
+    """An integer query argument; at most ``MAX_ID`` by default (ids, offsets: the database
+    cannot compare or skip by larger numbers)."""
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
@@ -101,6 +104,6 @@ def query_int(name: str, default: int, *, minimum: int = 0, maximum: int | None 
         raise ValidationFailed(f"'{name}' must be a whole number.", field=name) from None
     if value < minimum:
         raise ValidationFailed(f"'{name}' must be at least {minimum}.", field=name)
-    if maximum is not None and value > maximum:
+    if value > maximum:
         raise ValidationFailed(f"'{name}' must be at most {maximum}.", field=name)
     return value

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -59,6 +60,7 @@ from ledger.schema import Account, AccountKind, Play, Posting, Transfer, Transfe
 from ledger.types import int_sum
 
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
+log = logging.getLogger(__name__)
 PAYOUT_KINDS = (TransferKind.PAYOUT, TransferKind.PAYOUT_RETURNED)
 
 
@@ -270,20 +272,40 @@ def record_bank_payment(payout_id: int, *, reference: str, by: User) -> Payout:
 
 
 def transfer_reversed(transfer: dict) -> Payout | None:
-    """Stripe reversed a transfer: the money came back, so the credits go back to earnings."""
+    """Stripe reversed a transfer, wholly or in part (``amount_reversed`` is the running total
+    of its reversals): the credits worth the money that came back go back to earnings, rounded
+    down, and the payout is returned once the whole transfer is reversed."""
     transfer_id = transfer.get("id")
     payout = db.session.scalar(select(Payout).where(Payout.stripe_transfer_id == transfer_id).with_for_update()) \
         if isinstance(transfer_id, str) else None
     if payout is None or payout.status is not PayoutStatus.PAID:
         return payout
+    reversed_cents = transfer.get("amount_reversed")
+    if reversed_cents is None and transfer.get("reversed") is True:  # no running total given: all of it
+        reversed_cents = payout.amount_cents
+    if isinstance(reversed_cents, bool) or not isinstance(reversed_cents, int) or reversed_cents < 0:
+        raise ValidationFailed("transfer.amount_reversed is not an amount.")
+    if reversed_cents > payout.amount_cents:
+        log.error("transfer %s reverses %s, more than payout %s (%s)", transfer_id, reversed_cents, payout.id,
+                  payout.amount_cents)
+        return payout
     paid_out = ledger.system_account_id(db.session, AccountKind.PAID_OUT)
     earnings = ledger.artist_account_id(db.session, payout.artist_id)
     settled = db.session.scalar(select(Transfer.id).where(Transfer.idempotency_key == f"payout-settled:{payout.id}"))
-    ledger.correct(db.session, key=f"payout-reversed:{payout.id}", transfer_id=settled,
-                   postings=[(paid_out, -payout.credits), (earnings, payout.credits)],
-                   memo=f"transfer {transfer_id} reversed")
-    payout.status = PayoutStatus.RETURNED
-    payout.last_error = "Stripe reversed the transfer"
+    back = payout.credits * reversed_cents // payout.amount_cents
+    already = db.session.scalar(
+        select(int_sum(Posting.amount)).join(Transfer, Transfer.id == Posting.transfer_id)
+        .where(Transfer.corrects_transfer_id == settled, Posting.account_id == earnings)
+    )
+    if back > already:
+        ledger.correct(db.session, key=f"payout-reversed:{payout.id}:{reversed_cents}", transfer_id=settled,
+                       postings=[(paid_out, -(back - already)), (earnings, back - already)],
+                       memo=f"transfer {transfer_id} reversed ({reversed_cents} of {payout.amount_cents})")
+    if reversed_cents == payout.amount_cents:
+        payout.status = PayoutStatus.RETURNED
+        payout.last_error = "Stripe reversed the transfer"
+    elif reversed_cents > 0:
+        payout.last_error = f"Stripe reversed {reversed_cents} of {payout.amount_cents} (minor units) of the transfer"
     db.session.flush()
     return payout
 

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from app.converters import id_from_form
 from app.extensions import db
 from app.services import accounts
 from app.services.errors import ServiceError
@@ -15,7 +16,9 @@ from app.web import bp
 
 def _safe_next(target: str | None) -> str:
     """Only follow ``next`` to a path on this site (no open redirects)."""
-    if target and urlsplit(target).netloc == "" and target.startswith("/") and not target.startswith("//"):
+    # Browsers read "\\" as "/" (so "/\\evil.example" is "//evil.example"): refuse backslashes.
+    if (target and urlsplit(target).netloc == "" and target.startswith("/") and not target.startswith("//")
+            and "\\" not in target):
         return target
     return url_for("web.index")
 
@@ -83,7 +86,7 @@ def account():
             elif action == "create_token":
                 _, new_token = accounts.create_token(current_user, request.form.get("name", ""))
             elif action == "revoke_token":
-                accounts.revoke_token(current_user, int(request.form.get("token_id", "0") or 0))
+                accounts.revoke_token(current_user, id_from_form(request.form.get("token_id")))
                 flash("Token revoked.", "info")
             db.session.commit()
         except ServiceError as exc:

@@ -8,6 +8,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from app.converters import id_from_form
 from app.extensions import db
 from app.models import MembershipSource, Proposal, User
 from app.models.types import utcnow
@@ -216,7 +217,7 @@ def members():
         form = request.form
         try:
             if form.get("action") == "end":
-                m = membership.get_membership(int(form.get("membership_id", "0") or 0))
+                m = membership.get_membership(id_from_form(form.get("membership_id")))
                 membership.end_membership(m, reason=form.get("reason", ""))
                 flash(f"Membership of {m.user.display_name} ended.", "info")
             else:

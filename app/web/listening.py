@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import render_template, request
 from flask_login import current_user, login_required
 
+from app.converters import MAX_ID
 from app.services import streaming, wallet
 from app.web import bp
 
@@ -31,7 +32,8 @@ def collection():
 @bp.get("/history")
 @login_required
 def history():
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    # The database cannot skip more than MAX_ID rows: a larger page is simply empty.
+    page = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_ID // PAGE)
     items = streaming.listening_history(current_user, limit=PAGE + 1, offset=(page - 1) * PAGE)
     return render_template(
         "web/history.html", items=items[:PAGE], page=page, more=len(items) > PAGE,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import render_template, request
 from flask_login import current_user, login_required
 
+from app.converters import MAX_ID
 from app.services import wallet
 from app.web import bp
 
@@ -15,7 +16,7 @@ PAGE = 50
 @login_required
 def wallet_page():
     before = request.args.get("before", type=int)
-    plays = wallet.play_history(current_user, limit=PAGE, before_id=before if before and before > 0 else None)
+    plays = wallet.play_history(current_user, limit=PAGE, before_id=before if before and 0 < before <= MAX_ID else None)
     return render_template(
         "web/wallet.html",
         balance=wallet.balance(current_user),

@@ -111,3 +111,10 @@ def test_admin_register_records_and_ends(client, app_ctx):
     client.post("/logout")
     login(client, ada)
     assert client.get("/governance/members").status_code == 403
+
+
+def test_admin_end_with_a_bad_membership_id_is_not_found(client, app_ctx):
+    login(client, make_user(role=Role.ADMIN))
+    for bad in ("abc", str(2**70), "-1"):
+        r = client.post("/governance/members", data={"action": "end", "membership_id": bad, "reason": "x"})
+        assert r.status_code == 404, bad

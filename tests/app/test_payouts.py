@@ -344,6 +344,41 @@ def test_a_reversed_transfer_puts_the_credits_back(client, app_ctx, stripe_mode,
     assert ledger.verify(db.session).ok
 
 
+def test_a_partial_reversal_puts_back_only_its_share_of_the_credits(client, app_ctx, stripe_mode, period):
+    # Stripe sends transfer.reversed for partial reversals too; amount_reversed is cumulative.
+    import json
+
+    artist = stripe_artist()
+    artist_id = artist.id
+    earned = earn(artist, 14)
+    run(period)
+    payout = payout_of(artist_id, period)
+    payout_id, credits, cents, transfer_id = payout.id, payout.credits, payout.amount_cents, payout.stripe_transfer_id
+    after_payout = earnings(artist_id)
+    assert after_payout == earned - credits
+
+    def reverse(amount_reversed: int) -> dict:
+        evt = event("transfer.reversed", {"id": transfer_id, "object": "transfer", "amount": cents,
+                                          "amount_reversed": amount_reversed, "reversed": amount_reversed == cents})
+        payload = json.dumps(evt)
+        r = client.post("/webhooks/stripe", data=payload, content_type="application/json",
+                        headers={"Stripe-Signature": sign(payload)})
+        assert r.status_code == 200
+        return r.json
+
+    reverse(251)
+    partly = credits * 251 // cents  # rounded down: never more back than the money that came back
+    assert payout_of(artist_id, period).status is PayoutStatus.PAID
+    assert earnings(artist_id) == after_payout + partly
+    assert reads.account_balance(db.session, AccountKind.PAID_OUT) == credits - partly
+    reverse(251)  # the same state again (another event): nothing more moves
+    assert earnings(artist_id) == after_payout + partly
+    reverse(cents)  # the rest: now the whole payout is back
+    assert payout_of(artist_id, period).status is PayoutStatus.RETURNED
+    assert earnings(artist_id) == earned and reads.account_balance(db.session, AccountKind.PAID_OUT) == 0
+    assert payout_id and ledger.verify(db.session).ok
+
+
 def test_periods_must_be_months_that_have_ended(app_ctx):
     with pytest.raises(ValidationFailed, match="like 2026-11"):
         payouts.parse_period("2026-13")

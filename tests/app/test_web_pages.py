@@ -27,6 +27,15 @@ def test_login_ignores_offsite_next(client, app_ctx):
     assert r.headers["Location"] == "/"
 
 
+@pytest.mark.parametrize("target", ["/\\evil.example/x", "/\t/evil.example/x", "/\\/evil.example"])
+def test_login_ignores_next_that_browsers_read_as_offsite(client, app_ctx, target):
+    # Browsers read a backslash as a slash and drop tabs and newlines from URLs, so
+    # "/\\evil.example" and "/<TAB>/evil.example" both take them to //evil.example.
+    make_user(email="b@example.test")
+    r = client.post("/login", query_string={"next": target}, data={"email": "b@example.test", "password": PASSWORD})
+    assert r.headers["Location"] == "/"
+
+
 def test_register_errors_show_on_the_page(client, app_ctx):
     r = client.post("/register", data={"email": "bad", "password": "long enough", "display_name": "X"})
     assert r.status_code == 422
@@ -88,3 +97,18 @@ def test_cookie_session_api_writes_require_csrf_header(csrf_client, app_ctx):
     assert r.status_code == 403 and r.json["error"]["code"] == "csrf_failed"
     r = csrf_client.patch("/api/v1/me", json={"display_name": "K"}, headers={"X-CSRFToken": token})
     assert r.status_code == 200
+
+
+@pytest.mark.parametrize("huge", [2**31, 2**63, 10**30])
+@pytest.mark.parametrize("page", ["/wallet?before={}", "/history?page={}"])
+def test_paging_numbers_too_large_for_the_database_still_render(client, app_ctx, page, huge):
+    user = make_user()
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert client.get(page.format(huge)).status_code == 200
+
+
+@pytest.mark.parametrize("token_id", ["abc", str(2**70), "-1"])
+def test_revoking_a_token_with_a_bad_id_is_not_found(client, app_ctx, token_id):
+    user = make_user()
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert client.post("/account", data={"action": "revoke_token", "token_id": token_id}).status_code == 404

@@ -53,6 +53,17 @@ def test_top_up_moves_credits_from_payments_clearing(ls):
     assert_verified(ls)
 
 
+@pytest.mark.parametrize("amount", [ledger.MAX_AMOUNT + 1, 2**63, 10**30])
+def test_amounts_the_columns_cannot_hold_are_refused_and_nothing_is_written(ls, amount):
+    # A BIGINT holds 2^63 - 1; a balance must also have room to add amounts up.
+    transfers = count(ls, Transfer)
+    with pytest.raises(InvalidOperation):
+        ledger.top_up(ls, key="huge", listener_id=LISTENER, amount=amount)
+    with pytest.raises(InvalidOperation):
+        ledger.parse_credits(str(amount))
+    assert count(ls, Transfer) == transfers and reads.wallet_balance(ls, LISTENER) == 0
+
+
 def test_starter_grant_is_given_once(ls):
     first = ledger.grant_starter(ls, listener_id=LISTENER)
     again = ledger.grant_starter(ls, listener_id=LISTENER)
