@@ -91,6 +91,9 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
     cfg["MAX_CONTENT_LENGTH"] = int(cfg["MAX_REQUEST_MB"]) * 1024 * 1024
     cfg["SESSION_COOKIE_HTTPONLY"] = True
     cfg["SESSION_COOKIE_SAMESITE"] = "Lax"
+    # A CSRF token lives as long as the session, not one hour: the player page stays open
+    # for an evening and keeps sending its progress reports with the token it loaded with.
+    cfg.setdefault("WTF_CSRF_TIME_LIMIT", None)
     _check_payments(cfg)
 
 

@@ -21,3 +21,22 @@ def test_environment_variables_override_defaults(tmp_path, monkeypatch):
     app = create_app()
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/env.db"
     assert app.config["MAX_CONTENT_LENGTH"] == 3 * 1024 * 1024
+
+
+def test_csrf_tokens_last_as_long_as_the_session(app):
+    # The player page sends API writes with the token it loaded with, hours later.
+    from itsdangerous import URLSafeTimedSerializer
+
+    assert app.config["WTF_CSRF_TIME_LIMIT"] is None
+    with app.test_request_context():
+        from flask import session
+        from flask_wtf.csrf import generate_csrf, validate_csrf
+
+        token = generate_csrf()
+        # Re-sign the same token as if it had been issued a day ago; it must still validate.
+        serializer = URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token")
+        raw = serializer.loads(token)
+        serializer.get_timestamp = lambda: 0  # itsdangerous' hook for the signing time
+        old_token = serializer.dumps(raw)
+        validate_csrf(old_token)
+        assert session["csrf_token"] == raw
