@@ -81,3 +81,8 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(governance_cli)
     app.cli.add_command(mail_cli)
+
+    from app.analytics_cli import analytics_cli, transparency_cli
+
+    app.cli.add_command(analytics_cli)
+    app.cli.add_command(transparency_cli)

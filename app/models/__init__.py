@@ -20,6 +20,7 @@ from app.models.governance import (
     ProposalStatus,
 )
 from app.models.mail import OutboxMessage
+from app.models import analytics  # noqa: F401  (registers the rollup tables)
 
 __all__ = [
     "ApiToken",
