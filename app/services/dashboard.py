@@ -11,7 +11,8 @@ number of plays. Definitions:
   of corrections; in EUR at the credit price of each charge's pricing version, rounded down
   to the cent once, on the total;
 * funnel: where the listeners of the track(s) stand *today* - how many are at play 1..n, how
-  many own it - whatever the range;
+  many own it - whatever the range (for an artist: summed over its tracks, a listener counted
+  once per track);
 * countries and visible listeners: everyone who ever made a counted play of the track(s);
   a country with fewer than ``MIN_COUNTRY_LISTENERS`` listeners is folded into "other".
 """
