@@ -211,12 +211,18 @@ def clear() -> None:
 
 
 def rebuild(progress=None) -> Summary:
-    """Recompute every rollup from the whole ledger (commits as it goes)."""
+    """Recompute every rollup from the whole ledger, in bulk, in one transaction (see
+    ``app.services.rollup_rebuild``); then read anything newer incrementally. Commits."""
+    from app.services.rollup_rebuild import rebuild_all
+
     if not _try_lock():
         raise RuntimeError("a rollup job is running; try again when it has finished")
-    clear()
+    done = rebuild_all(progress=progress)
     db.session.commit()
-    return run_until_current(progress=progress)
+    summary = run_until_current()
+    summary.plays += done["plays"]
+    summary.transfers += done["transfers"]
+    return summary
 
 
 # --- cursors and gaps -------------------------------------------------------------------------
