@@ -104,6 +104,18 @@ class ArtistListener(db.Model):
     owned: Mapped[int] = mapped_column(Integer, default=0)  # tracks of the artist owned
 
 
+class ArtistCountry(db.Model):
+    """How many of an artist's listeners (anyone with a counted play) live in each country,
+    from their profiles ("" when unknown). Recounted for every artist the job touches, so a
+    listener's change of country shows at the artist's next play; a rebuild recounts all."""
+
+    __tablename__ = "analytics_artist_countries"
+
+    artist_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    country: Mapped[str] = mapped_column(String(2), primary_key=True)
+    listeners: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Funnel(db.Model):
     """How many listeners of a track are at each stage today: stage n = n plays charged and
     not owned (n >= 1), stage 0 = owners. (Listeners of a free track, who pay nothing, are

@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 
 from app.extensions import db
 from app.models import Artist, Release, Track, User
-from app.models.analytics import ArtistDay, ArtistListener, Funnel, TrackDay, TrackListener
+from app.models.analytics import ArtistCountry, ArtistDay, ArtistListener, Funnel, TrackDay, TrackListener
 from app.services import listener_sets, rollups
 from app.services.errors import NotFound, ValidationFailed
 from ledger.types import int_sum
@@ -169,6 +169,7 @@ def artist_dashboard(artist: Artist, date_range: DateRange, track: Track | None 
     daily = [by_day.get(day) or DayRow(day) for day in date_range.days]
 
     stages, owners = _funnel(artist, track)
+    cursor = rollups.cursors().get("plays")
     return Dashboard(
         artist=artist,
         track=track,
@@ -180,7 +181,7 @@ def artist_dashboard(artist: Artist, date_range: DateRange, track: Track | None 
         countries=_countries(artist, track),
         visible_listeners=_visible_listeners(artist, track),
         tracks=_track_rows(artist, date_range) if track is None else [],
-        as_of=rollups.cursors().get("plays").last_event_at if "plays" in rollups.cursors() else None,
+        as_of=cursor.last_event_at if cursor is not None else None,
     )
 
 
@@ -210,31 +211,38 @@ def fold_countries(counts: dict[str | None, int], minimum: int = MIN_COUNTRY_LIS
 
 
 def _countries(artist: Artist, track: Track | None) -> list[tuple[str, int]]:
-    if track is not None:
-        query = (select(User.country, func.count()).join(TrackListener, TrackListener.listener_id == User.id)
-                 .where(TrackListener.track_id == track.id, TrackListener.plays > 0))
-    else:
-        query = (select(User.country, func.count()).join(ArtistListener, ArtistListener.listener_id == User.id)
-                 .where(ArtistListener.artist_id == artist.id, ArtistListener.plays > 0))
+    if track is None:  # kept counted by the rollup job (an artist may have all the listeners)
+        rows = db.session.execute(
+            select(ArtistCountry.country, ArtistCountry.listeners).where(ArtistCountry.artist_id == artist.id)
+        )
+        return fold_countries({country or None: n for country, n in rows})
+    query = (select(User.country, func.count()).join(TrackListener, TrackListener.listener_id == User.id)
+             .where(TrackListener.track_id == track.id, TrackListener.plays > 0))
     return fold_countries(dict(db.session.execute(query.group_by(User.country)).all()))
 
 
 def _visible_listeners(artist: Artist, track: Track | None) -> list[dict]:
-    if track is not None:
-        query = (select(User.id, User.display_name, TrackListener.plays, TrackListener.owned.label("owned"))
-                 .join(TrackListener, TrackListener.listener_id == User.id)
-                 .where(TrackListener.track_id == track.id))
-        source = TrackListener
+    """Listeners who chose to be visible, with their plays and what they own, most plays
+    first. Visibility is read live from the profile, so switching it off hides a listener at
+    once. (The visible users come through a partial index; the planner joins them with the
+    artist's or track's listener rows by primary key.)"""
+    source = TrackListener if track is not None else ArtistListener
+    scope = source.track_id == track.id if track is not None else source.artist_id == artist.id
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Drive the join from the visible users, probing the listener rows by primary key: its
+        # cost follows the number of visible users, whatever the artist's audience, and it
+        # keeps that plan when psycopg prepares the statement. (OFFSET 0 stops the planner
+        # from flattening the lateral subquery into a hash join over the whole audience.)
+        mine = select(source.plays, source.owned).where(scope, source.listener_id == User.id).offset(0).lateral()
+        query = (select(User.display_name, mine.c.plays, mine.c.owned).select_from(User).join(mine, true())
+                 .where(User.visible_to_artists.is_(True), mine.c.plays > 0)
+                 .order_by(mine.c.plays.desc(), User.display_name, User.id))
     else:
-        query = (select(User.id, User.display_name, ArtistListener.plays, ArtistListener.owned.label("owned"))
-                 .join(ArtistListener, ArtistListener.listener_id == User.id)
-                 .where(ArtistListener.artist_id == artist.id))
-        source = ArtistListener
-    rows = db.session.execute(
-        query.where(User.visible_to_artists.is_(True), source.plays > 0)
-        .order_by(source.plays.desc(), User.display_name, User.id)
-        .limit(VISIBLE_LISTENERS_SHOWN)
-    )
+        query = (select(User.display_name, source.plays, source.owned)
+                 .join(source, source.listener_id == User.id)
+                 .where(scope, User.visible_to_artists.is_(True), source.plays > 0)
+                 .order_by(source.plays.desc(), User.display_name, User.id))
+    rows = db.session.execute(query.limit(VISIBLE_LISTENERS_SHOWN))
     # ``owned``: tracks owned (artist view) or whether this track is owned (track view).
     return [{"display_name": r.display_name, "plays": r.plays,
              "owned": bool(r.owned) if track is not None else int(r.owned)} for r in rows]

@@ -215,7 +215,14 @@ def rebuild_all(progress=None) -> dict:
         SELECT artist_id, listener_id, sum(plays), sum({owned_int})
         FROM analytics_track_listeners GROUP BY artist_id, listener_id
     """))
-    say("listener states and funnel")
+    s.execute(text("""
+        INSERT INTO analytics_artist_countries (artist_id, country, listeners)
+        SELECT al.artist_id, coalesce(u.country, ''), count(*)
+        FROM analytics_artist_listeners al JOIN users u ON u.id = al.listener_id
+        WHERE al.plays > 0
+        GROUP BY al.artist_id, coalesce(u.country, '')
+    """))
+    say("listener states, funnel and countries")
 
     # 5. Cursors at what was read; recent ids not visible yet are gaps for the job.
     now = utcnow()

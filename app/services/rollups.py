@@ -31,13 +31,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import delete, func, select, text, tuple_
+from sqlalchemy import delete, func, literal_column, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
-from app.models import Release, Track
+from app.models import Release, Track, User
 from app.models.analytics import (
+    ArtistCountry,
     ArtistDay,
     ArtistListener,
     CoopDay,
@@ -196,7 +197,8 @@ def run_until_current(commit_each_batch: bool = True, progress=None) -> Summary:
             return total
 
 
-ROLLUP_MODELS = (TrackDay, ArtistDay, CoopDay, MoneyDay, TrackListener, ArtistListener, Funnel, Cursor, Gap)
+ROLLUP_MODELS = (TrackDay, ArtistDay, CoopDay, MoneyDay, TrackListener, ArtistListener, ArtistCountry, Funnel, Cursor,
+                 Gap)
 
 
 def clear() -> None:
@@ -508,6 +510,23 @@ def _write_pairs(pairs: dict) -> None:
     )
     for chunk in _chunks(listener_rows):
         db.session.execute(statement, chunk)
+    _recount_countries({artist_id for (artist_id, _listener) in artist_pairs})
+
+
+def _recount_countries(artist_ids: set[int]) -> None:
+    """Recount the listeners per country of these artists, from the listeners' profiles now."""
+    for chunk in _chunks(sorted(artist_ids)):
+        db.session.execute(delete(ArtistCountry).where(ArtistCountry.artist_id.in_(chunk)))
+        country = func.coalesce(User.country, literal_column("''"))
+        rows = db.session.execute(
+            select(ArtistListener.artist_id, country, func.count())
+            .join(User, User.id == ArtistListener.listener_id)
+            .where(ArtistListener.artist_id.in_(chunk), ArtistListener.plays > 0)
+            .group_by(ArtistListener.artist_id, country)
+        ).all()
+        if rows:
+            db.session.execute(_insert(ArtistCountry),
+                               [{"artist_id": a, "country": c, "listeners": n} for a, c, n in rows])
 
 
 def today() -> date:

@@ -35,6 +35,12 @@ def upgrade():
     sa.Column('listeners', sa.LargeBinary(), nullable=False),
     sa.PrimaryKeyConstraint('artist_id', 'day', name=op.f('pk_analytics_artist_days'))
     )
+    op.create_table('analytics_artist_countries',
+    sa.Column('artist_id', sa.Integer(), nullable=False),
+    sa.Column('country', sa.String(length=2), nullable=False),
+    sa.Column('listeners', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('artist_id', 'country', name=op.f('pk_analytics_artist_countries'))
+    )
     op.create_table('analytics_artist_listeners',
     sa.Column('artist_id', sa.Integer(), nullable=False),
     sa.Column('listener_id', sa.Integer(), nullable=False),
@@ -119,10 +125,13 @@ def upgrade():
     )
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('visible_to_artists', sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.create_index('ix_users_visible', 'users', ['id'], unique=False,
+                    postgresql_where=sa.text('visible_to_artists'), sqlite_where=sa.text('visible_to_artists'))
 
 
 
 def downgrade():
+    op.drop_index('ix_users_visible', table_name='users')
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_column('visible_to_artists')
 
@@ -140,4 +149,5 @@ def downgrade():
     op.drop_table('analytics_cursors')
     op.drop_table('analytics_coop_days')
     op.drop_table('analytics_artist_listeners')
+    op.drop_table('analytics_artist_countries')
     op.drop_table('analytics_artist_days')

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from app.extensions import db
-from app.models.analytics import ArtistDay, ArtistListener, CoopDay, Funnel, MoneyDay, TrackDay, TrackListener
+from app.models.analytics import ArtistCountry, ArtistDay, ArtistListener, CoopDay, Funnel, MoneyDay, TrackDay, TrackListener
 from app.services import dashboard, listener_sets, rollups
 from app.services.dashboard import DateRange
 from tests.analytics_support import install_clock, random_history, recount
@@ -113,7 +113,7 @@ def test_rollups_equal_a_full_recount(app_ctx, monkeypatch, seed):
 
 def _snapshot():
     rows = []
-    for model in (TrackDay, ArtistDay, CoopDay, MoneyDay, TrackListener, ArtistListener, Funnel):
+    for model in (TrackDay, ArtistDay, CoopDay, MoneyDay, TrackListener, ArtistListener, ArtistCountry, Funnel):
         table = model.__table__
         rows.append(sorted(tuple(r) for r in db.session.execute(table.select())))
     # Funnel rows can hold 0 after moves; compare non-zero content.
