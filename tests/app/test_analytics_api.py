@@ -206,3 +206,17 @@ def test_books_periods(client, app_ctx):
     r = client.get("/transparency")
     assert r.status_code == 302 and r.headers["Location"].endswith(months[0]["period"])
     assert client.get("/transparency/2026-01").status_code == 200
+
+
+def test_cli_update_and_rebuild(app, app_ctx):
+    listener, track = make_user(), make_track()
+    wallet.charge_play(listener, track, "cli-play")
+    db.session.commit()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["analytics", "update"])
+    assert result.exit_code == 0 and "Read 1 plays" in result.output, result.output
+    assert "Read 0 plays" in runner.invoke(args=["analytics", "update"]).output
+    result = runner.invoke(args=["analytics", "rebuild"])
+    assert result.exit_code == 0 and "Rebuilt up to play #" in result.output, result.output
+    bad = runner.invoke(args=["transparency", "export", "--period", "2026-13"])
+    assert bad.exit_code != 0 and "not a month" in bad.output
