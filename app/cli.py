@@ -85,3 +85,8 @@ def init_app(app: Flask) -> None:
     from app.payments_cli import payouts_cli
 
     app.cli.add_command(payouts_cli)
+
+    from app.analytics_cli import analytics_cli, transparency_cli
+
+    app.cli.add_command(analytics_cli)
+    app.cli.add_command(transparency_cli)

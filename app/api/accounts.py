@@ -47,9 +47,14 @@ def get_me():
 
 @bp.patch("/me")
 @api_login_required
-@accepts(Field("display_name", str, required=False), Field("country", str, required=False, nullable=True))
+@accepts(
+    Field("display_name", str, required=False),
+    Field("country", str, required=False, nullable=True),
+    Field("visible_to_artists", bool, required=False,
+          description="let the artists you listen to see your display name and plays (default: anonymous)"),
+)
 def update_me(body):
-    """Change your display name or country."""
+    """Change your display name, country, or whether artists may see you on their dashboards."""
     accounts.update_profile(current_user, **body)
     db.session.commit()
     return jsonify(user=user_json(current_user))

@@ -15,6 +15,7 @@ def user_json(user: User) -> dict:
         "display_name": user.display_name,
         "country": user.country,
         "role": user.role.value,
+        "visible_to_artists": user.visible_to_artists,
         "artists": [artist_ref(a) for a in user.artists],
     }
 

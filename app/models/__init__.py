@@ -35,6 +35,7 @@ from app.models.payments import (
     Receivable,
 )
 from app.models.streaming import Play, PreviewPlay
+from app.models import analytics  # noqa: F401  (registers the rollup tables)
 
 __all__ = [
     "ApiToken",

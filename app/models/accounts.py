@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Index, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -21,6 +21,11 @@ class Role(str, enum.Enum):
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    __table_args__ = (
+        # Artist dashboards look up the (few) listeners who chose to be visible.
+        Index("ix_users_visible", "id", postgresql_where=text("visible_to_artists"),
+              sqlite_where=text("visible_to_artists")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -31,6 +36,9 @@ class User(UserMixin, db.Model):
         str_enum(Role, "role"), default=Role.LISTENER
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Whether the artists this user listens to may see their display name and plays on their
+    # dashboards. Anonymous unless the user chooses otherwise.
+    visible_to_artists: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     artists: Mapped[list["Artist"]] = relationship(  # noqa: F821 (catalog module)
         secondary="artist_members", back_populates="members", order_by="Artist.name"

@@ -154,8 +154,15 @@ def count_users() -> int:
 _UNCHANGED = object()
 
 
-def update_profile(user: User, *, display_name: str | None = None, country=_UNCHANGED) -> User:
-    """Change the display name and/or the country (``None`` clears the country)."""
+def update_profile(
+    user: User, *, display_name: str | None = None, country=_UNCHANGED, visible_to_artists: bool | None = None
+) -> User:
+    """Change the display name and/or the country (``None`` clears the country), and/or
+    whether artists see this listener by name on their dashboards."""
+    if visible_to_artists is not None:
+        if not isinstance(visible_to_artists, bool):
+            raise ValidationFailed("visible_to_artists is true or false.", field="visible_to_artists")
+        user.visible_to_artists = visible_to_artists
     if display_name is not None:
         user.display_name = _display_name(display_name)
     if country is not _UNCHANGED:

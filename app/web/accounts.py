@@ -81,6 +81,7 @@ def account():
                     current_user,
                     display_name=request.form.get("display_name", ""),
                     country=request.form.get("country") or None,
+                    visible_to_artists=request.form.get("visible_to_artists") == "on",
                 )
                 flash("Profile saved.", "success")
             elif action == "create_token":
