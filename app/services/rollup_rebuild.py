@@ -105,7 +105,9 @@ def rebuild_all(progress=None) -> dict:
         _bulk(dialect, name, columns, _sets(query, width))
         say(f"listener sets {name[4:]}")
 
-    # 2. Figures per track-day: counted plays, plus buy-nows and corrections.
+    # 2. Figures per track-day: counted plays, plus buy-nows and corrections. Previews are left
+    #    at 0 here: ``rollups.rebuild`` reads them right after with the incremental job, whose
+    #    "previews" cursor the clear() above reset to the start.
     s.execute(text(f"""
         INSERT INTO analytics_track_days (track_id, day, artist_id, plays, charged_plays, first_plays,
             artist_micro, coop_micro, artist_value, coop_value, buy_nows, buy_now_micro, previews, listeners)

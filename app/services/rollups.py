@@ -36,7 +36,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
-from app.models import Release, Track, User
+from app.models import PreviewPlay, Release, Track, User
 from app.models.analytics import (
     ArtistCountry,
     ArtistDay,
@@ -78,12 +78,14 @@ class Summary:
 
     plays: int = 0
     transfers: int = 0
+    previews: int = 0
     gaps_open: int = 0
     skipped: bool = False  # another run held the lock
 
     def add(self, other: "Summary") -> None:
         self.plays += other.plays
         self.transfers += other.transfers
+        self.previews += other.previews
         self.gaps_open = other.gaps_open
 
 
@@ -156,7 +158,7 @@ def update(*, max_batches: int | None = None) -> Summary:
         summary.skipped = True
         return summary
     versions = _Versions()
-    for source, read in (("plays", _read_plays), ("transfers", _read_transfers)):
+    for source, read in (("plays", _read_plays), ("transfers", _read_transfers), ("previews", _read_previews)):
         cursor = _cursor(source)
         batch = _Batch()
         count = _read_gaps(source, read, batch, versions)
@@ -193,7 +195,7 @@ def run_until_current(commit_each_batch: bool = True, progress=None) -> Summary:
         total.add(step)
         if progress is not None:
             progress(total)
-        if step.skipped or (step.plays == 0 and step.transfers == 0):
+        if step.skipped or (step.plays == 0 and step.transfers == 0 and step.previews == 0):
             return total
 
 
@@ -367,6 +369,26 @@ def _read_transfers(batch: _Batch, versions: _Versions, *, after=None, limit=Non
         per_transfer.append(row)
     if per_transfer:
         finish(per_transfer)
+    return ids, last_at
+
+
+def _read_previews(batch: _Batch, versions: _Versions, *, after=None, limit=None, only=None):
+    """Previews played (the streaming layer records them): a figure per track-day, no listener
+    (a preview is not a counted play, and visitors have no id)."""
+    query = (
+        select(PreviewPlay.id, PreviewPlay.track_id, PreviewPlay.at, Release.artist_id)
+        .join(Track, Track.id == PreviewPlay.track_id)
+        .join(Release, Release.id == Track.release_id)
+    )
+    if only is not None:
+        query = query.where(PreviewPlay.id.in_(only))
+    else:
+        query = query.where(PreviewPlay.id > after).order_by(PreviewPlay.id).limit(limit)
+    ids, last_at = [], None
+    for p in db.session.execute(query):
+        ids.append(p.id)
+        last_at = p.at
+        batch.figures(p.track_id, p.artist_id, p.at.date(), {"previews": 1})
     return ids, last_at
 
 

@@ -14,12 +14,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Proposal
+from app.models import Artist, Payout, PayoutStatus, Proposal
 from app.models.analytics import CoopDay, MoneyDay
 from app.services import listener_sets, membership, rollups
+from app.services.checkout import format_money
 from app.services.errors import NotFound, ValidationFailed
 from ledger.pricing import DEFAULT_EFFECTIVE_FROM, pricing_in_force
 from ledger.schema import AccountKind, PricingVersion, TransferKind
@@ -139,6 +140,7 @@ def month_books(period: Period) -> MonthBooks:
         members=membership.count_members(min(at, now)),
         pricing=pricing,
         pricing_changes=_pricing_changes(period),
+        payouts=_payouts(period),
         complete=complete,
         as_of=cursor.last_event_at if cursor else None,
     )
@@ -155,6 +157,29 @@ def _pricing_changes(period: Period) -> list[dict]:
     return [
         {"version": version, "proposal": proposal}
         for version, proposal in rows
+    ]
+
+
+def _payouts(period: Period) -> list[dict]:
+    """Every payout that reached an artist in the month, by artist name: the co-op publishes
+    each one (payouts still in transit appear in the month they are paid)."""
+    start = datetime(period.start.year, period.start.month, 1, tzinfo=timezone.utc)
+    rows = db.session.execute(
+        select(Payout, Artist.name)
+        .join(Artist, Artist.id == Payout.artist_id)
+        .where(Payout.status == PayoutStatus.PAID, Payout.paid_at >= start, Payout.paid_at < period.end_instant)
+        .order_by(Payout.paid_at, Payout.id)
+    ).all()
+    return [
+        {
+            "artist": name,
+            "amount": format_money(payout.amount_cents, payout.currency),
+            "amount_cents": payout.amount_cents,
+            "currency": payout.currency,
+            "date": payout.paid_at.date().isoformat(),
+            "method": payout.method.value,
+        }
+        for payout, name in rows
     ]
 
 

@@ -10,7 +10,8 @@ from app.services import rollups
 
 def _run() -> dict:
     summary = rollups.update(max_batches=50)
-    return {"plays": summary.plays, "transfers": summary.transfers, "gaps_open": summary.gaps_open,
+    return {"plays": summary.plays, "transfers": summary.transfers, "previews": summary.previews,
+            "gaps_open": summary.gaps_open,
             "skipped": summary.skipped}
 
 

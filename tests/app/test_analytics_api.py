@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from app.extensions import db
-from app.models import Role
+from app.models import Payout, PayoutMethod, PayoutStatus, PreviewPlay, Role
 from app.services import rollups, wallet
 from app.services.transparency import MONEY_FIGURES
 from tests.analytics_support import install_clock, month_recount, random_history
@@ -220,3 +220,40 @@ def test_cli_update_and_rebuild(app, app_ctx):
     assert result.exit_code == 0 and "Rebuilt up to play #" in result.output, result.output
     bad = runner.invoke(args=["transparency", "export", "--period", "2026-13"])
     assert bad.exit_code != 0 and "not a month" in bad.output
+
+
+def test_previews_played_reach_the_dashboard_and_survive_a_rebuild(client, scene):
+    track = scene["tracks"][0]
+    db.session.add_all([PreviewPlay(track_id=track.id, listener_id=None) for _ in range(3)])
+    db.session.add(PreviewPlay(track_id=track.id, listener_id=scene["listeners"][0].id))
+    db.session.commit()
+    rollups.update()
+    db.session.commit()
+    url = f"/api/v1/artists/{scene['artist'].id}/analytics"
+    headers = bearer(token_for(scene["manager"]))
+    totals = client.get(url, headers=headers).json["dashboard"]["totals"]
+    assert totals["previews"] == 4
+    assert totals["plays"] == 14 and totals["unique_listeners"] == 7  # previews are not counted plays
+    rollups.rebuild()
+    assert client.get(url, headers=headers).json["dashboard"]["totals"]["previews"] == 4
+
+
+def test_payouts_paid_in_the_month_are_published_by_artist(client, app, app_ctx, tmp_path):
+    artist = make_artist(name="The Copper Wires")
+    now = datetime.now(timezone.utc)
+    period = now.strftime("%Y-%m")
+    common = dict(artist_id=artist.id, period="2000-01", credits=8_000_000, currency="EUR", credit_price_cents=125)
+    db.session.add_all([
+        Payout(**common, method=PayoutMethod.BANK, status=PayoutStatus.PAID, amount_cents=1000, paid_at=now),
+        Payout(**{**common, "period": "2000-02"}, method=PayoutMethod.STRIPE, status=PayoutStatus.IN_TRANSIT,
+               amount_cents=1000),
+    ])
+    db.session.commit()
+    books = client.get(f"/api/v1/transparency/{period}").json["books"]
+    assert [(p["artist"], p["amount"], p["amount_cents"], p["method"]) for p in books["payouts"]] == [
+        ("The Copper Wires", "10.00 EUR", 1000, "bank")
+    ]  # the payout still in transit is not published yet
+    page = client.get(f"/transparency/{period}").get_data(as_text=True)
+    assert "The Copper Wires" in page and "10.00 EUR" in page
+    csv_text = client.get(f"/transparency/{period}.csv").get_data(as_text=True)
+    assert "payout,The Copper Wires,10.00 EUR" in csv_text
