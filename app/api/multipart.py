@@ -19,7 +19,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
 from app.services.errors import PayloadTooLarge, ValidationFailed
-from app.services.uploads import ReceivedFile
+from app.services.uploads import ReceivedFile, upload_limit_bytes
 
 # Caps text fields, and also the parser's look-ahead buffer (it reads 64 kB at a time), so it
 # must stay well above 64 kB; 500 kB is Werkzeug's own default.
@@ -54,8 +54,6 @@ class HashingTempFile:
         self.path.unlink(missing_ok=True)
 
 
-def upload_limit_bytes() -> int:
-    return int(float(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024)
 
 
 @contextmanager

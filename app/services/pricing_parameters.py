@@ -9,9 +9,11 @@ Formatting back for display quantizes explicitly. Never floats.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
+from app.services.checkout import format_money
 from app.services.errors import ValidationFailed
+from ledger.units import format_credits
 
 
 @dataclass(frozen=True)
@@ -131,9 +133,9 @@ MAX_OWNERSHIP_COST_MICRO = 1_000 * 1_000_000
 
 def format_micro(micro: int) -> str:
     """Micro-credits for people: 1022000 -> '1.022 credits'."""
-    return f"{_plain(Decimal(micro) / 1_000_000)} credits"
+    return f"{format_credits(micro)} credits"
 
 
 def format_cents(cents: int) -> str:
     """EUR cents for people, always two decimals: 1250 -> '12.50 EUR'."""
-    return f"{(Decimal(cents) / 100).quantize(Decimal('0.01'), rounding=ROUND_HALF_EVEN)} EUR"
+    return format_money(cents, "EUR")

@@ -57,10 +57,14 @@ def _describe(file: ReceivedFile) -> str:
     return f"“{file.filename}”" if file.filename else "The file"
 
 
+def upload_limit_bytes() -> int:
+    """The largest upload accepted (``MAX_UPLOAD_MB``), in bytes."""
+    return int(float(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024)
+
+
 def check_file(file: ReceivedFile) -> probe.AudioFormat:
     """Decide whether one file is acceptable audio; raise the ServiceError that says why not."""
-    limit_bytes = int(float(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024)
-    if file.size > limit_bytes:
+    if file.size > upload_limit_bytes():
         raise PayloadTooLarge(
             f"{_describe(file)} is larger than the upload limit of {current_app.config['MAX_UPLOAD_MB']} MB.",
             field="file",
