@@ -140,6 +140,15 @@ S3_TEST_OPTIONS = {"access_key_id": "test", "secret_access_key": "test", "region
                    "addressing_style": "path"}
 
 
+def make_s3_test_app(database_url: str, s3_server: str, bucket: str, media_dir, **overrides):
+    """A test app whose object store is ``bucket`` on the test S3 server."""
+    return make_test_app(
+        database_url, media_dir, STORAGE_URL=f"s3://{bucket}/encore", S3_ENDPOINT_URL=s3_server,
+        S3_ACCESS_KEY_ID=S3_TEST_OPTIONS["access_key_id"], S3_SECRET_ACCESS_KEY=S3_TEST_OPTIONS["secret_access_key"],
+        S3_ADDRESSING_STYLE="path", **overrides,
+    )
+
+
 @pytest.fixture
 def s3_bucket(s3_server):
     """A fresh, empty bucket on the S3 server; returns its name."""

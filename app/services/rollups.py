@@ -274,15 +274,18 @@ def _read_gaps(source, read, batch: _Batch, versions) -> int:
 # --- reading the ledger -----------------------------------------------------------------------
 
 
+def _window(query, id_column, *, after, limit, only):
+    """Rows ``only`` (earlier gaps), or the next ``limit`` rows after the cursor ``after``."""
+    if only is not None:
+        return query.where(id_column.in_(only))
+    return query.where(id_column > after).order_by(id_column).limit(limit)
+
+
 def _read_plays(batch: _Batch, versions: _Versions, *, after=None, limit=None, only=None):
     query = select(Play.id, Play.listener_id, Play.track_id, Play.artist_id, Play.kind, Play.play_number,
                    Play.artist_part, Play.coop_part, Play.pricing_version_id, Play.created_at)
-    if only is not None:
-        query = query.where(Play.id.in_(only))
-    else:
-        query = query.where(Play.id > after).order_by(Play.id).limit(limit)
     ids, last_at = [], None
-    for p in db.session.execute(query):
+    for p in db.session.execute(_window(query, Play.id, after=after, limit=limit, only=only)):
         ids.append(p.id)
         last_at = p.created_at
         if p.kind is PlayKind.OWN_ARTIST:
@@ -380,12 +383,8 @@ def _read_previews(batch: _Batch, versions: _Versions, *, after=None, limit=None
         .join(Track, Track.id == PreviewPlay.track_id)
         .join(Release, Release.id == Track.release_id)
     )
-    if only is not None:
-        query = query.where(PreviewPlay.id.in_(only))
-    else:
-        query = query.where(PreviewPlay.id > after).order_by(PreviewPlay.id).limit(limit)
     ids, last_at = [], None
-    for p in db.session.execute(query):
+    for p in db.session.execute(_window(query, PreviewPlay.id, after=after, limit=limit, only=only)):
         ids.append(p.id)
         last_at = p.at
         batch.figures(p.track_id, p.artist_id, p.at.date(), {"previews": 1})

@@ -45,8 +45,16 @@ def service_error_for(exc: ledger.LedgerError) -> ServiceError:
     return ValidationFailed(str(exc))
 
 
-def _listener_is_artist(user: User, track: Track) -> bool:
+def _is_own_track(user: User, track: Track) -> bool:
     return any(artist.id == track.release.artist_id for artist in user.artists)
+
+
+def _play_terms(user: User, track: Track) -> dict:
+    """Who plays what, as the ledger's charge and buy-now take it."""
+    return dict(
+        listener_id=user.id, track_id=track.id, artist_id=track.release.artist_id, track_is_free=track.free,
+        listener_is_artist=_is_own_track(user, track),
+    )
 
 
 def _track(track_id: int) -> Track:
@@ -64,10 +72,7 @@ def grant_starter(user: User) -> None:
 def charge_play(user: User, track: Track, key: str) -> ledger.PlayResult:
     """Charge one counted play (the streaming issue calls this with the play's id as ``key``)."""
     try:
-        return ledger.charge_play(
-            db.session, key=key, listener_id=user.id, track_id=track.id, artist_id=track.release.artist_id,
-            track_is_free=track.free, listener_is_artist=_listener_is_artist(user, track),
-        )
+        return ledger.charge_play(db.session, key=key, **_play_terms(user, track))
     except ledger.LedgerError as exc:
         raise service_error_for(exc) from None
 
@@ -78,10 +83,7 @@ def buy_now(user: User, track_id: int, key: str) -> ledger.PurchaseResult:
     if not track.is_public:
         raise NotFound(f"There is no track {track_id}.")
     try:
-        return ledger.buy_now(
-            db.session, key=key, listener_id=user.id, track_id=track.id, artist_id=track.release.artist_id,
-            track_is_free=track.free, listener_is_artist=_listener_is_artist(user, track),
-        )
+        return ledger.buy_now(db.session, key=key, **_play_terms(user, track))
     except ledger.LedgerError as exc:
         raise service_error_for(exc) from None
 
@@ -119,7 +121,7 @@ def track_progress(user: User, track_id: int) -> Progress:
         progress = reads.track_progress(db.session, user.id, track.id)
     except ledger.LedgerError as exc:
         raise service_error_for(exc) from None
-    costs_nothing = "own_artist" if _listener_is_artist(user, track) else "free" if track.free else None
+    costs_nothing = "own_artist" if _is_own_track(user, track) else "free" if track.free else None
     return Progress(track, progress, costs_nothing)
 
 

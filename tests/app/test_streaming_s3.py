@@ -8,7 +8,7 @@ import pytest
 
 from app.extensions import db
 from tests.app.streaming_helpers import audio_bytes, make_streamable_track
-from tests.conftest import S3_TEST_OPTIONS, make_test_app, migrate_to_head
+from tests.conftest import make_s3_test_app, migrate_to_head
 from tests.factories import bearer, make_user, token_for
 from tests.resources import fresh_database
 
@@ -17,11 +17,7 @@ from tests.resources import fresh_database
 def test_stream_redirects_to_presigned_url_and_s3_serves_ranges(s3_server, s3_bucket, tmp_path):
     data = audio_bytes(300_000, seed=11)
     with fresh_database(tmp_path, "stream_s3") as url:
-        app = make_test_app(
-            url, tmp_path / "unused", STORAGE_URL=f"s3://{s3_bucket}/encore", S3_ENDPOINT_URL=s3_server,
-            S3_ACCESS_KEY_ID=S3_TEST_OPTIONS["access_key_id"], S3_SECRET_ACCESS_KEY=S3_TEST_OPTIONS["secret_access_key"],
-            S3_ADDRESSING_STYLE="path",
-        )
+        app = make_s3_test_app(url, s3_server, s3_bucket, tmp_path / "unused")
         migrate_to_head(app)
         client = app.test_client()
         with app.app_context():

@@ -7,7 +7,7 @@ import pytest
 from app.extensions import db
 from app.storage import get_store
 from tests import media
-from tests.conftest import S3_TEST_OPTIONS, make_test_app, migrate_to_head
+from tests.conftest import make_s3_test_app, migrate_to_head
 from tests.factories import bearer, make_artist, make_release, make_user, token_for
 from tests.resources import fresh_database
 
@@ -15,11 +15,7 @@ from tests.resources import fresh_database
 @pytest.mark.committing
 def test_upload_and_process_on_s3(s3_server, s3_bucket, tmp_path):
     with fresh_database(tmp_path, "s3") as url:
-        app = make_test_app(
-            url, tmp_path / "unused", STORAGE_URL=f"s3://{s3_bucket}/encore", S3_ENDPOINT_URL=s3_server,
-            S3_ACCESS_KEY_ID=S3_TEST_OPTIONS["access_key_id"], S3_SECRET_ACCESS_KEY=S3_TEST_OPTIONS["secret_access_key"],
-            S3_ADDRESSING_STYLE="path",
-        )
+        app = make_s3_test_app(url, s3_server, s3_bucket, tmp_path / "unused")
         migrate_to_head(app)
         client = app.test_client()
         with app.app_context():
