@@ -95,8 +95,8 @@ def replica_session() -> Session:
 
 
 def dispose(app: Flask) -> None:
-    """Close the replica engine's pooled connections (tests, shutdown)."""
+    """Close the replica engine's pooled connections (tests, shutdown); each app context's
+    session was already closed at its end."""
     replica = app.extensions.get(EXTENSION)
     if replica is not None:
-        replica.sessions.remove()
         replica.engine.dispose()
