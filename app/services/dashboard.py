@@ -229,7 +229,7 @@ def _countries(artist: Artist, track: Track | None) -> list[tuple[str, int]]:
 def _visible_listeners(artist: Artist, track: Track | None) -> list[dict]:
     """Listeners who chose to be visible, with their plays and what they own, most plays
     first. Visibility is read live from the profile, so switching it off hides a listener at
-    once. (The visible users come through a partial index; the planner joins them with the
+    once (with a replica: once the replica has replayed it, a moment later). (The visible users come through a partial index; the planner joins them with the
     artist's or track's listener rows by primary key.)"""
     source = TrackListener if track is not None else ArtistListener
     scope = source.track_id == track.id if track is not None else source.artist_id == artist.id

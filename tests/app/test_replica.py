@@ -22,6 +22,7 @@ from app.services import rollups, transparency, wallet
 from tests.conftest import make_test_app, migrate_to_head
 from tests.factories import bearer, make_artist, make_release, make_track, make_user, token_for
 from tests.replica_cluster import streaming_replica
+from tests.resources import require_postgres
 
 
 def test_without_a_replica_replica_reads_are_the_primary_session(app_ctx):
@@ -36,6 +37,24 @@ def test_a_replica_url_must_be_postgresql(tmp_path):
     with pytest.raises(ReplicaConfigurationError):
         create_app({"DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none", "SECRET_KEY": "x",
                     "DATABASE_REPLICA_URL": f"sqlite:///{tmp_path}/r.db"})
+
+
+def test_the_replica_engine_refuses_writes_even_pointed_at_the_primary(database_url, tmp_path):
+    """A replica URL that names the primary by mistake still cannot write: its transactions
+    are READ ONLY (and REPEATABLE READ: one snapshot per request)."""
+    require_postgres()
+    app = make_test_app(database_url, tmp_path / "media", DATABASE_REPLICA_URL=database_url)
+    try:
+        with app.app_context():
+            reader = replica_session()
+            assert reader is not db.session
+            assert reader.execute(text("SHOW transaction_isolation")).scalar() == "repeatable read"
+            with pytest.raises(InternalError, match="read-only"):
+                reader.execute(text("CREATE TABLE replica_probe (i int)"))
+    finally:
+        dispose(app)
+        with app.app_context():
+            db.engine.dispose()
 
 
 @pytest.mark.committing
