@@ -11,8 +11,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.replica import replica_session
 from app.models import Artist, Release, ReleaseKind, Track, TrackStatus
+from app.replica import replica_session
 from app.services.errors import NotFound, ValidationFailed
 
 PUBLIC_TRACK = Track.status == TrackStatus.READY

@@ -30,9 +30,9 @@ from decimal import ROUND_DOWN, Decimal
 from sqlalchemy import func, select, true
 
 from app.extensions import db
-from app.replica import replica_session
 from app.models import Artist, Release, Track, User
 from app.models.analytics import ArtistCountry, ArtistDay, ArtistListener, Funnel, TrackDay, TrackListener
+from app.replica import replica_session
 from app.services import listener_sets, rollups
 from app.services.errors import NotFound, ValidationFailed
 from ledger.types import int_sum
@@ -229,8 +229,9 @@ def _countries(artist: Artist, track: Track | None) -> list[tuple[str, int]]:
 def _visible_listeners(artist: Artist, track: Track | None) -> list[dict]:
     """Listeners who chose to be visible, with their plays and what they own, most plays
     first. Visibility is read live from the profile, so switching it off hides a listener at
-    once (with a replica: once the replica has replayed it, a moment later). (The visible users come through a partial index; the planner joins them with the
-    artist's or track's listener rows by primary key.)"""
+    once (with a replica: once the replica has replayed it, a moment later). (The visible
+    users come through a partial index; the planner joins them with the artist's or track's
+    listener rows by primary key.)"""
     source = TrackListener if track is not None else ArtistListener
     scope = source.track_id == track.id if track is not None else source.artist_id == artist.id
     if replica_session().get_bind().dialect.name == "postgresql":
