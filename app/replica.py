@@ -30,13 +30,14 @@ from flask.globals import app_ctx
 from sqlalchemy import Engine, create_engine, make_url
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
+from app.config import ConfigurationError
 from app.extensions import db
 
 EXTENSION = "encore_replica"
 APPLICATION_NAME = "encore-replica-reader"  # how the replica's connections show in pg_stat_activity
 
 
-class ReplicaConfigurationError(RuntimeError):
+class ReplicaConfigurationError(ConfigurationError):
     """ENCORE_DATABASE_REPLICA_URL is not a PostgreSQL URL (the app refuses to start)."""
 
 
