@@ -17,6 +17,10 @@ from flask import Flask
 DEFAULTS: dict[str, object] = {
     "ENV_NAME": "development",  # "production" turns on the production checks
     "DATABASE_URL": None,  # default: sqlite:///<instance>/encore.db
+    # A PostgreSQL streaming replica (hot standby) of DATABASE_URL. When set, the artist
+    # dashboards, the public books and catalogue search read from it; writes and money stay
+    # on the primary. Unset: everything reads the primary.
+    "DATABASE_REPLICA_URL": None,
     "STORAGE_URL": None,  # default: file://<instance>/media
     "REDIS_URL": None,  # default: none; queue and rate limits stay embedded
     "MAX_REQUEST_MB": 2,  # bodies of ordinary requests (JSON, forms)

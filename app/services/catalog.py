@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Artist, Release, ReleaseKind, Track, TrackStatus
+from app.replica import replica_session
 from app.services.errors import NotFound, ValidationFailed
 
 PUBLIC_TRACK = Track.status == TrackStatus.READY
@@ -149,17 +150,18 @@ def search(text: str, *, limit: int = 20) -> SearchResults:
     text = (text or "").strip()[:200]
     if not text:
         return SearchResults(text, [], [], [])
-    artists = db.session.scalars(
+    session = replica_session()  # a moment stale is fine for search
+    artists = session.scalars(
         select(Artist).where(_contains(Artist.name, text)).order_by(Artist.name).limit(limit)
     )
-    releases = db.session.scalars(
+    releases = session.scalars(
         select(Release)
         .join(Release.artist)
         .where(or_(_contains(Release.title, text), _contains(Artist.name, text)))
         .order_by(Release.title)
         .limit(limit)
     )
-    tracks = db.session.scalars(
+    tracks = session.scalars(
         select(Track)
         .join(Track.release)
         .join(Release.artist)

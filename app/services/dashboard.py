@@ -15,6 +15,10 @@ number of plays. Definitions:
   once per track);
 * countries and visible listeners: everyone who ever made a counted play of the track(s);
   a country with fewer than ``MIN_COUNTRY_LISTENERS`` listeners is folded into "other".
+
+The figures are read through ``replica_session()``: from the streaming replica when one is
+configured (a moment behind the primary), else from the primary. The artist and track the
+request names are loaded from the primary, where the right to see them is checked.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from sqlalchemy import func, select, true
 from app.extensions import db
 from app.models import Artist, Release, Track, User
 from app.models.analytics import ArtistCountry, ArtistDay, ArtistListener, Funnel, TrackDay, TrackListener
+from app.replica import replica_session
 from app.services import listener_sets, rollups
 from app.services.errors import NotFound, ValidationFailed
 from ledger.types import int_sum
@@ -149,7 +154,7 @@ def artist_dashboard(artist: Artist, date_range: DateRange, track: Track | None 
         raise ValidationFailed("That track is not this artist's.", field="track")
     model = TrackDay if track is not None else ArtistDay
     owner = model.track_id == track.id if track is not None else model.artist_id == artist.id
-    rows = db.session.execute(
+    rows = replica_session().execute(
         select(model.day, model.plays, model.charged_plays, model.first_plays, model.artist_micro, model.coop_micro,
                model.artist_value, model.coop_value, model.buy_nows, model.buy_now_micro, model.previews,
                model.listeners)
@@ -169,7 +174,7 @@ def artist_dashboard(artist: Artist, date_range: DateRange, track: Track | None 
     daily = [by_day.get(day) or DayRow(day) for day in date_range.days]
 
     stages, owners = _funnel(artist, track)
-    cursor = rollups.cursors().get("plays")
+    cursor = rollups.cursors(replica_session()).get("plays")
     return Dashboard(
         artist=artist,
         track=track,
@@ -187,7 +192,7 @@ def artist_dashboard(artist: Artist, date_range: DateRange, track: Track | None 
 
 def _funnel(artist: Artist, track: Track | None) -> tuple[list[tuple[int, int]], int]:
     where = Funnel.track_id == track.id if track is not None else Funnel.artist_id == artist.id
-    counts = dict(db.session.execute(
+    counts = dict(replica_session().execute(
         select(Funnel.stage, int_sum(Funnel.listeners)).where(where).group_by(Funnel.stage)
     ).all())
     owners = counts.pop(0, 0)
@@ -212,23 +217,24 @@ def fold_countries(counts: dict[str | None, int], minimum: int = MIN_COUNTRY_LIS
 
 def _countries(artist: Artist, track: Track | None) -> list[tuple[str, int]]:
     if track is None:  # kept counted by the rollup job (an artist may have all the listeners)
-        rows = db.session.execute(
+        rows = replica_session().execute(
             select(ArtistCountry.country, ArtistCountry.listeners).where(ArtistCountry.artist_id == artist.id)
         )
         return fold_countries({country or None: n for country, n in rows})
     query = (select(User.country, func.count()).join(TrackListener, TrackListener.listener_id == User.id)
              .where(TrackListener.track_id == track.id, TrackListener.plays > 0))
-    return fold_countries(dict(db.session.execute(query.group_by(User.country)).all()))
+    return fold_countries(dict(replica_session().execute(query.group_by(User.country)).all()))
 
 
 def _visible_listeners(artist: Artist, track: Track | None) -> list[dict]:
     """Listeners who chose to be visible, with their plays and what they own, most plays
     first. Visibility is read live from the profile, so switching it off hides a listener at
-    once. (The visible users come through a partial index; the planner joins them with the
-    artist's or track's listener rows by primary key.)"""
+    once (with a replica: once the replica has replayed it, a moment later). (The visible
+    users come through a partial index; the planner joins them with the artist's or track's
+    listener rows by primary key.)"""
     source = TrackListener if track is not None else ArtistListener
     scope = source.track_id == track.id if track is not None else source.artist_id == artist.id
-    if db.session.get_bind().dialect.name == "postgresql":
+    if replica_session().get_bind().dialect.name == "postgresql":
         # Drive the join from the visible users, probing the listener rows by primary key: its
         # cost follows the number of visible users, whatever the artist's audience, and it
         # keeps that plan when psycopg prepares the statement. (OFFSET 0 stops the planner
@@ -242,18 +248,18 @@ def _visible_listeners(artist: Artist, track: Track | None) -> list[dict]:
                  .join(source, source.listener_id == User.id)
                  .where(scope, User.visible_to_artists.is_(True), source.plays > 0)
                  .order_by(source.plays.desc(), User.display_name, User.id))
-    rows = db.session.execute(query.limit(VISIBLE_LISTENERS_SHOWN))
+    rows = replica_session().execute(query.limit(VISIBLE_LISTENERS_SHOWN))
     # ``owned``: tracks owned (artist view) or whether this track is owned (track view).
     return [{"display_name": r.display_name, "plays": r.plays,
              "owned": bool(r.owned) if track is not None else int(r.owned)} for r in rows]
 
 
 def _track_rows(artist: Artist, date_range: DateRange) -> list[TrackRow]:
-    tracks = db.session.execute(
+    tracks = replica_session().execute(
         select(Track.id, Track.title).join(Release, Release.id == Track.release_id).where(Release.artist_id == artist.id)
     ).all()
     rows = {t.id: TrackRow(t.id, t.title) for t in tracks}
-    sums = db.session.execute(
+    sums = replica_session().execute(
         select(TrackDay.track_id, int_sum(TrackDay.plays), int_sum(TrackDay.charged_plays),
                int_sum(TrackDay.artist_micro), int_sum(TrackDay.artist_value), int_sum(TrackDay.buy_nows),
                int_sum(TrackDay.previews))
@@ -264,7 +270,7 @@ def _track_rows(artist: Artist, date_range: DateRange) -> list[TrackRow]:
         row = rows.setdefault(track_id, TrackRow(track_id, f"track {track_id}"))
         row.plays, row.charged_plays, row.artist_micro, row.artist_value = plays, charged, artist_micro, artist_value
         row.buy_nows, row.previews = buy_nows, previews
-    owners = db.session.execute(
+    owners = replica_session().execute(
         select(Funnel.track_id, Funnel.listeners).where(Funnel.artist_id == artist.id, Funnel.stage == 0)
     )
     for track_id, n in owners:

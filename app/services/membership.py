@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import MemberClass, Membership, MembershipSource, User
@@ -117,10 +118,10 @@ def member_ids_at(at: datetime):
     return select(Membership.user_id).where(_covering(at)).distinct()
 
 
-def count_members(at: datetime | None = None) -> int:
-    """Members at ``at``: people, not shares."""
+def count_members(at: datetime | None = None, *, session: Session | None = None) -> int:
+    """Members at ``at``: people, not shares, read through ``session`` (default: the primary's)."""
     at = at or utcnow()
-    return db.session.scalar(select(func.count(func.distinct(Membership.user_id))).where(_covering(at))) or 0
+    return (session or db.session).scalar(select(func.count(func.distinct(Membership.user_id))).where(_covering(at))) or 0
 
 
 def member_emails(at: datetime | None = None) -> list[tuple[int, str]]:

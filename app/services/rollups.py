@@ -33,7 +33,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import delete, func, literal_column, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from app.extensions import db
 from app.models import PreviewPlay, Release, Track, User
@@ -241,9 +241,10 @@ def _cursor(source: str) -> Cursor:
     return cursor
 
 
-def cursors() -> dict[str, Cursor]:
-    """The cursors by source (what the rollups include)."""
-    return {c.source: c for c in db.session.scalars(select(Cursor))}
+def cursors(session: Session | None = None) -> dict[str, Cursor]:
+    """The cursors by source (what the rollups include), read through ``session`` (default:
+    the primary's)."""
+    return {c.source: c for c in (session or db.session).scalars(select(Cursor))}
 
 
 def _read_next(source, read, position: int, batch: _Batch, versions) -> tuple[int, int, object]:

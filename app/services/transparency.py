@@ -16,7 +16,7 @@ from datetime import date, datetime, timezone
 
 from sqlalchemy import select
 
-from app.extensions import db
+from app.replica import replica_session
 from app.models import Artist, Payout, PayoutStatus, Proposal
 from app.models.analytics import CoopDay, MoneyDay
 from app.services import listener_sets, membership, rollups
@@ -117,27 +117,27 @@ def month_books(period: Period) -> MonthBooks:
     """The public figures of one month."""
     sums = {
         (tk, ak): amount
-        for tk, ak, amount in db.session.execute(
+        for tk, ak, amount in replica_session().execute(
             select(MoneyDay.transfer_kind, MoneyDay.account_kind, int_sum(MoneyDay.amount))
             .where(MoneyDay.day >= period.start, MoneyDay.day < period.end)
             .group_by(MoneyDay.transfer_kind, MoneyDay.account_kind)
         )
     }
     money = {name: sum(sign * sums.get((tk, ak), 0) for tk, ak, sign in parts) for name, _, parts in MONEY_FIGURES}
-    days = db.session.execute(
+    days = replica_session().execute(
         select(CoopDay.plays, CoopDay.listeners).where(CoopDay.day >= period.start, CoopDay.day < period.end)
     ).all()
     now = utcnow()
     complete = period.end_instant <= now
     at = period.end_instant if complete else now
-    pricing = pricing_in_force(db.session, min(at, now))
-    cursor = rollups.cursors().get("transfers")
+    pricing = pricing_in_force(replica_session(), min(at, now))
+    cursor = rollups.cursors(replica_session()).get("transfers")
     return MonthBooks(
         period=period,
         money=money,
         plays=sum(row.plays for row in days),
         active_listeners=listener_sets.union_size(row.listeners for row in days),
-        members=membership.count_members(min(at, now)),
+        members=membership.count_members(min(at, now), session=replica_session()),
         pricing=pricing,
         pricing_changes=_pricing_changes(period),
         payouts=_payouts(period),
@@ -148,7 +148,7 @@ def month_books(period: Period) -> MonthBooks:
 
 def _pricing_changes(period: Period) -> list[dict]:
     start = datetime(period.start.year, period.start.month, 1, tzinfo=timezone.utc)
-    rows = db.session.execute(
+    rows = replica_session().execute(
         select(PricingVersion, Proposal)
         .outerjoin(Proposal, Proposal.id == PricingVersion.proposal_id)
         .where(PricingVersion.effective_from >= start, PricingVersion.effective_from < period.end_instant)
@@ -164,7 +164,7 @@ def _payouts(period: Period) -> list[dict]:
     """Every payout that reached an artist in the month, by artist name: the co-op publishes
     each one (payouts still in transit appear in the month they are paid)."""
     start = datetime(period.start.year, period.start.month, 1, tzinfo=timezone.utc)
-    rows = db.session.execute(
+    rows = replica_session().execute(
         select(Payout, Artist.name)
         .join(Artist, Artist.id == Payout.artist_id)
         .where(Payout.status == PayoutStatus.PAID, Payout.paid_at >= start, Payout.paid_at < period.end_instant)
