@@ -291,13 +291,16 @@ def run(pgdata: Path, command: list[str]) -> int:
     env = dict(os.environ, ENCORE_DATABASE_URL=cluster.url())
     try:
         child = subprocess.Popen(command, env=env)
+        stopping = []
 
         def forward(signum, _frame):
+            stopping.append(signum)
             child.send_signal(signum)
 
         signal.signal(signal.SIGTERM, forward)
         signal.signal(signal.SIGINT, forward)
-        return child.wait()
+        status = child.wait()
+        return 0 if stopping else status  # asked to stop, and stopped: a clean end
     finally:
         if cluster.owned:
             stop_cluster(pgdata)

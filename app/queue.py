@@ -27,6 +27,7 @@ import click
 from flask import Flask, current_app, has_app_context
 from huey import RedisHuey
 from huey.contrib.sql_huey import SqlHuey, SqlStorage
+from peewee import ModelIndex
 from sqlalchemy import make_url
 
 from app.extensions import db
@@ -112,6 +113,11 @@ class PostgresStorage(SqlStorage):
         models = super().create_models()
         for model in models:
             model._meta.set_table_name(self.TABLES[model.__name__])
+        # Indexes made before the rename name the old tables: make them again, with our prefix.
+        _, schedule, task, _ = models
+        schedule._meta.indexes = [ModelIndex(schedule, (schedule.queue, schedule.timestamp),
+                                             name="huey_schedule_queue_timestamp")]
+        task._meta.indexes = [ModelIndex(task, (task.priority.desc(), task.id), name="huey_task_priority_id")]
         return models
 
     def ensure_tables(self) -> None:

@@ -5,7 +5,6 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from huey import RedisHuey
-from huey.contrib.sql_huey import SqlHuey
 
 from sqlalchemy import text
 
@@ -23,7 +22,7 @@ def test_upload_is_processed_by_a_worker(tmp_path):
         app = make_test_app(url, tmp_path / "media", QUEUE_IMMEDIATE=False)
         migrate_to_head(app)
         huey = app.extensions["encore.queue"]
-        assert isinstance(huey, SqlHuey) and isinstance(huey.storage, PostgresStorage) and not huey.immediate
+        assert isinstance(huey.storage, PostgresStorage) and not huey.immediate
         client = app.test_client()
         with app.app_context():
             user = make_user()
