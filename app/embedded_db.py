@@ -24,7 +24,9 @@ Design (one owner per command, reuse by everyone else):
   starts one through ``app.config`` and stops it when it exits (``stop_at_exit``); forked
   children (gunicorn workers) never stop what their parent started. ``python -m
   app.embedded_db start`` / ``stop`` (``make db-start`` / ``db-stop``) keep it up between
-  commands instead (the owner file then says ``kept``).
+  commands instead (the owner file then says ``kept``). Several servers started by hand
+  (gunicorn workers without ``make run``) should use ``make db-start`` first: otherwise the
+  first of them owns the cluster and stops it when it exits, under the others.
 
 The server listens on a Unix socket in the data directory, or, where that path is too long
 for a socket name (about 100 bytes), on a free loopback port; never on another interface.

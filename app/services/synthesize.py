@@ -12,8 +12,7 @@ COPY (one connection per big table) with the big tables' secondary indexes and u
 constraints dropped during the load and rebuilt after it. The load runs with
 ``session_replication_role = replica`` (needs a superuser), which suspends triggers and
 foreign-key checks: the rows are consistent by construction, and ``flask ledger verify``
-checks afterwards every invariant the triggers guard. On SQLite (small runs, tests) rows go
-in with plain batched INSERTs.
+checks afterwards every invariant the triggers guard.
 """
 
 from __future__ import annotations
