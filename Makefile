@@ -6,7 +6,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 export FLASK_APP := wsgi
 
-.PHONY: run test seed migrate bench clean
+.PHONY: run serve test seed migrate db-start db-stop bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Encore needs Python 3.11 or newer")'
@@ -20,13 +20,22 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
 	touch $@ $(VENV)/.installed-run
 
-## run: set up, migrate, seed the demo co-op once, serve on 127.0.0.1:$(PORT) with a queue worker
+## run: set up, migrate, seed the demo co-op once, serve on 127.0.0.1:$(PORT) with a queue worker.
+## Without ENCORE_DATABASE_URL the embedded PostgreSQL (instance/postgres) is started first,
+## shared by every process below, and stopped when this command ends (Ctrl-C or SIGTERM).
 run: $(VENV)/.installed-run
+	$(BIN)/python -m app.embedded_db run -- $(MAKE) --no-print-directory serve
+
+# The processes of `make run`, inside the database's lifetime. Both servers run in the
+# background so a signal to this shell reaches them (a foreground child would hold the trap).
+serve: $(VENV)/.installed-run
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed
 	@echo "Encore is at http://127.0.0.1:$(PORT)/"
-	$(BIN)/flask queue worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --access-logfile - wsgi:app
+	$(BIN)/flask queue worker & worker=$$!; \
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --access-logfile - wsgi:app & web=$$!; \
+	trap 'kill $$web $$worker 2>/dev/null' INT TERM; \
+	wait $$web; kill $$worker 2>/dev/null; wait
 
 ## bench: the benchmarks (figures go in BENCHMARKS.md)
 bench: $(VENV)/.installed-dev
@@ -37,7 +46,13 @@ test: $(VENV)/.installed-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 migrate: $(VENV)/.installed-run
-	$(BIN)/flask db upgrade
+	$(BIN)/python -m app.embedded_db run -- $(BIN)/flask db upgrade
+
+## db-start / db-stop: keep the embedded PostgreSQL up between commands (for `flask shell` etc.)
+db-start: $(VENV)/.installed-run
+	$(BIN)/python -m app.embedded_db start
+db-stop: $(VENV)/.installed-run
+	$(BIN)/python -m app.embedded_db stop
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -8,7 +8,6 @@ from flask import Flask
 
 from app.config import load_config
 from app.converters import IdConverter
-from app.database import configure_engine
 from app.extensions import csrf, db, login_manager, migrate
 
 
@@ -19,8 +18,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     load_config(app, overrides)
 
     db.init_app(app)
-    with app.app_context():
-        configure_engine(db.engine)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -16,7 +16,7 @@ from flask import Flask
 # Defaults that are not paths; paths depend on the instance folder and are filled in below.
 DEFAULTS: dict[str, object] = {
     "ENV_NAME": "development",  # "production" turns on the production checks
-    "DATABASE_URL": None,  # default: sqlite:///<instance>/encore.db
+    "DATABASE_URL": None,  # PostgreSQL; default: the embedded cluster in <instance>/postgres
     # A PostgreSQL streaming replica (hot standby) of DATABASE_URL. When set, the artist
     # dashboards, the public books and catalogue search read from it; writes and money stay
     # on the primary. Unset: everything reads the primary.
@@ -36,7 +36,6 @@ DEFAULTS: dict[str, object] = {
     "S3_MULTIPART_THRESHOLD_MB": 16,  # larger uploads go up in parts
     "QUEUE_IMMEDIATE": False,  # run tasks inline when enqueued (tests)
     "QUEUE_WORKERS": 2,  # threads of `flask queue worker`
-    "QUEUE_SQLITE_PATH": None,  # default: <instance>/queue.db (used unless REDIS_URL is set)
     "SESSION_COOKIE_SECURE": False,
     # Absolute links in emails; default: the `make run` address.
     "BASE_URL": "http://127.0.0.1:8000",
@@ -83,8 +82,14 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
         app.config.update(overrides)
 
     cfg = app.config
-    if not cfg.get("DATABASE_URL"):
-        cfg["DATABASE_URL"] = f"sqlite:///{instance / 'encore.db'}"
+    if cfg.get("DATABASE_URL"):
+        cfg["DATABASE_URL"] = postgresql_url(cfg["DATABASE_URL"])
+    else:
+        from app import embedded_db
+
+        cluster = embedded_db.ensure_cluster(instance / "postgres")
+        embedded_db.stop_at_exit(cluster)
+        cfg["DATABASE_URL"] = cluster.url()
     if not cfg.get("STORAGE_URL"):
         cfg["STORAGE_URL"] = f"file://{instance / 'media'}"
     if not cfg.get("SECRET_KEY"):
@@ -103,6 +108,22 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
 
 class ConfigurationError(RuntimeError):
     """The configuration cannot run safely (the app refuses to start)."""
+
+
+def postgresql_url(url: str) -> str:
+    """``url`` as a SQLAlchemy URL for psycopg 3; anything but PostgreSQL is refused.
+
+    Encore runs on one engine, PostgreSQL, everywhere: ``postgresql://`` and ``postgres://``
+    (the libpq spellings) become ``postgresql+psycopg://``; SQLite and other databases are a
+    configuration error, not a fallback.
+    """
+    scheme, sep, rest = str(url).partition("://")
+    if sep and scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        return f"postgresql+psycopg://{rest}"
+    raise ConfigurationError(
+        f"ENCORE_DATABASE_URL must be a PostgreSQL URL (postgresql://user@host/db), not {scheme or url!r}: "
+        "Encore runs on PostgreSQL only; leave it unset to use the embedded PostgreSQL in the instance folder."
+    )
 
 
 def _check_payments(cfg) -> None:

@@ -11,7 +11,7 @@ MAX_ID = 2**31 - 1
 
 class IdConverter(IntegerConverter):
     """``<int:...>`` capped at ``MAX_ID``: a larger number is a 404 like any unknown id, instead
-    of a database error (PostgreSQL's "integer out of range", SQLite's OverflowError)."""
+    of a database error (PostgreSQL's "integer out of range")."""
 
     def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):  # noqa: A002 (werkzeug's names)
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)

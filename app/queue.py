@@ -1,8 +1,14 @@
 """The task queue (huey), shared by every kind of background work.
 
-Storage follows the configuration: Redis when ``REDIS_URL`` is set, else a SQLite file in
-the instance folder (no server needed); ``QUEUE_IMMEDIATE`` runs each task inline as it is
-enqueued (tests). Workers run with ``flask queue worker``.
+Storage follows the configuration: Redis when ``REDIS_URL`` is set, else the app's own
+PostgreSQL database (huey's ``SqlStorage`` through peewee, on psycopg 3 like the app, in
+tables named ``huey_*`` that the migrations leave alone); ``QUEUE_IMMEDIATE`` runs each task
+inline as it is enqueued (tests). Workers run with ``flask queue worker``.
+
+Delivery: a PostgreSQL worker takes a task with ``SELECT ... FOR UPDATE SKIP LOCKED`` and
+deletes it in the same transaction, before running it; so a worker killed mid-task loses that
+task (huey's semantics on every storage). Tasks are idempotent, and periodic tasks come again
+on their schedule; making a killed worker's task come back is a job for a later change.
 
 Tasks are declared with ``@task(...)`` at import time but bound to a Huey instance per app in
 ``init_app``, so no configuration is read at import and every app (tests make several) gets
@@ -15,12 +21,14 @@ import importlib
 import inspect
 import logging
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 import click
 from flask import Flask, current_app, has_app_context
-from huey import RedisHuey, SqliteHuey
+from huey import RedisHuey
+from huey.contrib.sql_huey import SqlHuey, SqlStorage
+from peewee import ModelIndex
+from sqlalchemy import make_url
 
 from app.extensions import db
 
@@ -70,11 +78,65 @@ def init_app(app: Flask) -> None:
     if cfg.get("REDIS_URL"):
         huey = RedisHuey("encore", url=cfg["REDIS_URL"], immediate=immediate)
     else:
-        path = cfg.get("QUEUE_SQLITE_PATH") or str(Path(app.instance_path) / "queue.db")
-        huey = SqliteHuey("encore", filename=path, immediate=immediate)
+        huey = SqlHuey("encore", storage_class=PostgresStorage, database=_peewee_database(cfg["DATABASE_URL"]),
+                       immediate=immediate)
     huey.encore_tasks = {spec.name: _bind(huey, app, spec) for spec in _SPECS.values()}
     app.extensions["encore.queue"] = huey
     app.cli.add_command(queue_cli)
+
+
+def _peewee_database(url: str):
+    """A peewee database for the SQLAlchemy ``url`` (psycopg 3 both; a socket dir in ``host``)."""
+    from peewee import PostgresqlDatabase
+
+    parsed = make_url(url)
+    params = {key: value for key, value in {
+        "user": parsed.username, "password": parsed.password, "host": parsed.host or parsed.query.get("host"),
+        "port": parsed.port or parsed.query.get("port"),
+    }.items() if value}
+    return PostgresqlDatabase(parsed.database, **params)
+
+
+class PostgresStorage(SqlStorage):
+    """huey's SQL storage in tables named ``huey_*``, created on first use (not at app start:
+    creating an app must not need the database), once per process, under an advisory lock so
+    workers starting together do not race on ``CREATE TABLE``."""
+
+    TABLES = {"KV": "huey_kv", "Schedule": "huey_schedule", "Task": "huey_task", "Counter": "huey_counter"}
+    _LOCK_KEY = 0x6875657900  # "huey"
+
+    def __init__(self, name="huey", database=None, **kwargs):
+        self._tables_ready = False
+        super().__init__(name, database=database, create_tables=False, **kwargs)
+
+    def create_models(self):
+        models = super().create_models()
+        for model in models:
+            model._meta.set_table_name(self.TABLES[model.__name__])
+        # Indexes made before the rename name the old tables: make them again, with our prefix.
+        _, schedule, task, _ = models
+        schedule._meta.indexes = [ModelIndex(schedule, (schedule.queue, schedule.timestamp),
+                                             name="huey_schedule_queue_timestamp")]
+        task._meta.indexes = [ModelIndex(task, (task.priority.desc(), task.id), name="huey_task_priority_id")]
+        return models
+
+    def ensure_tables(self) -> None:
+        if self._tables_ready:
+            return
+        with self.database.connection_context(), self.database.atomic():
+            self.database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (self._LOCK_KEY,))
+            self.database.create_tables([self.KV, self.Schedule, self.Task, self.Counter], safe=True)
+        self._tables_ready = True
+
+    def check_conn(self):
+        super().check_conn()
+        self.ensure_tables()
+
+
+def include_in_migrations(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic's ``include_object`` filter (migrations/env.py): the queue's own tables
+    (``huey_*``, created by the queue on first use) belong to no model and no migration."""
+    return not (type_ == "table" and reflected and compare_to is None and name.startswith("huey_"))
 
 
 def _bind(huey, app: Flask, spec: TaskSpec):
@@ -117,6 +179,8 @@ queue_cli = click.Group("queue", help="The background task queue.")
 def worker_command(workers: int | None):
     """Run a queue consumer until interrupted (Ctrl-C or SIGTERM)."""
     huey = get_queue()
+    if isinstance(huey.storage, PostgresStorage):
+        huey.storage.ensure_tables()
     count = workers or int(current_app.config.get("QUEUE_WORKERS") or 2)
     click.echo(f"Encore queue worker: {count} thread(s) on {type(huey.storage).__name__}")
     huey.create_consumer(workers=count, worker_type="thread").run()

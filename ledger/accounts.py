@@ -4,7 +4,7 @@ Accounts are created on first use (``INSERT ... ON CONFLICT DO NOTHING``, then r
 sessions creating the same account at once both end up with the one row.
 
 Locking rule: an operation that debits a wallet locks that wallet's row first
-(``SELECT ... FOR NO KEY UPDATE`` on PostgreSQL; SQLite serialises writers anyway) and holds
+(``SELECT ... FOR NO KEY UPDATE``) and holds
 the lock to the end of the transaction. ``NO KEY``: the lock must not conflict with the
 ``KEY SHARE`` lock that every posting's foreign key takes on its account row, or a rare
 correction locking the co-op's revenue account would stall every concurrent charge. That single lock also serialises play numbering and ownership
@@ -16,7 +16,7 @@ postings, never stored.
 from __future__ import annotations
 
 from sqlalchemy import and_, bindparam, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from ledger.errors import InvalidOperation
@@ -33,10 +33,6 @@ def _check_owner(kind: AccountKind, owner_id: int) -> None:
 
 
 def _insert_missing(session: Session, pairs: list[tuple[AccountKind, int]]) -> None:
-    dialect = session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
-    if insert is None:
-        raise InvalidOperation(f"the ledger supports PostgreSQL and SQLite, not {dialect}")
     now = utcnow()
     rows = [
         {"kind": kind, "owner_id": owner, "balance": 0 if kind is AccountKind.WALLET else None, "created_at": now}

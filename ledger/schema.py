@@ -259,54 +259,44 @@ IMMUTABLE_TABLES = (
 )
 
 
-def guard_statements(dialect: str) -> list[str]:
-    """DDL that makes the database refuse to edit history. The migration that creates the
-    tables runs a frozen copy of these; ``metadata.create_all`` runs them via events."""
-    if dialect == "postgresql":
-        statements = [
-            "CREATE OR REPLACE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-            "BEGIN\n"
-            "  RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',\n"
-            "    MESSAGE = TG_TABLE_NAME || ' rows are immutable; write a correcting transfer';\n"
-            "END $$",
-            "CREATE OR REPLACE FUNCTION ledger_check_transfer_balanced() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-            "DECLARE total bigint;\n"
-            "BEGIN\n"
-            "  SELECT sum(amount) INTO total FROM ledger_postings WHERE transfer_id = NEW.transfer_id;\n"
-            "  IF total <> 0 THEN\n"
-            "    RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',\n"
-            "      MESSAGE = 'postings of transfer ' || NEW.transfer_id || ' sum to ' || total || ', not 0';\n"
-            "  END IF;\n"
-            "  RETURN NULL;\n"
-            "END $$",
-            "CREATE CONSTRAINT TRIGGER ledger_postings_balanced AFTER INSERT ON ledger_postings"
-            " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_check_transfer_balanced()",
-        ]
-        statements += [
-            f"CREATE TRIGGER {table}_immutable BEFORE UPDATE OR DELETE ON {table}"
-            " FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()"
-            for table in IMMUTABLE_TABLES
-        ]
-        return statements
-    if dialect == "sqlite":
-        return [
-            f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} BEGIN"
-            f" SELECT RAISE(ABORT, '{table} rows are immutable; write a correcting transfer'); END"
-            for table in IMMUTABLE_TABLES
-            for action in ("UPDATE", "DELETE")
-        ]
-    return []
+def guard_statements() -> list[str]:
+    """DDL (PostgreSQL) that makes the database refuse to edit history. The migration that
+    creates the tables runs a frozen copy of these; ``metadata.create_all`` runs them via events."""
+    statements = [
+        "CREATE OR REPLACE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        "BEGIN\n"
+        "  RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',\n"
+        "    MESSAGE = TG_TABLE_NAME || ' rows are immutable; write a correcting transfer';\n"
+        "END $$",
+        "CREATE OR REPLACE FUNCTION ledger_check_transfer_balanced() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        "DECLARE total bigint;\n"
+        "BEGIN\n"
+        "  SELECT sum(amount) INTO total FROM ledger_postings WHERE transfer_id = NEW.transfer_id;\n"
+        "  IF total <> 0 THEN\n"
+        "    RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',\n"
+        "      MESSAGE = 'postings of transfer ' || NEW.transfer_id || ' sum to ' || total || ', not 0';\n"
+        "  END IF;\n"
+        "  RETURN NULL;\n"
+        "END $$",
+        "CREATE CONSTRAINT TRIGGER ledger_postings_balanced AFTER INSERT ON ledger_postings"
+        " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_check_transfer_balanced()",
+    ]
+    statements += [
+        f"CREATE TRIGGER {table}_immutable BEFORE UPDATE OR DELETE ON {table}"
+        " FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()"
+        for table in IMMUTABLE_TABLES
+    ]
+    return statements
 
 
 @event.listens_for(metadata, "after_create")
 def _install_guards(target, connection, **kw):
-    for statement in guard_statements(connection.dialect.name):
+    for statement in guard_statements():
         connection.exec_driver_sql(statement)
 
 
 @event.listens_for(metadata, "before_drop")
 def _drop_guard_functions(target, connection, **kw):
-    # Tables take their triggers with them; PostgreSQL functions stay unless dropped.
-    if connection.dialect.name == "postgresql":
-        for function in ("ledger_refuse_change", "ledger_check_transfer_balanced"):
-            connection.exec_driver_sql(f"DROP FUNCTION IF EXISTS {function}() CASCADE")
+    # Tables take their triggers with them; functions stay unless dropped.
+    for function in ("ledger_refuse_change", "ledger_check_transfer_balanced"):
+        connection.exec_driver_sql(f"DROP FUNCTION IF EXISTS {function}() CASCADE")

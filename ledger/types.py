@@ -26,10 +26,8 @@ def utcnow() -> datetime:
 
 
 class UTCDateTime(TypeDecorator):
-    """A timezone-aware UTC datetime on every database.
-
-    SQLite forgets the zone; this type stores UTC and always hands back an aware value, so
-    comparisons with ``utcnow()`` behave the same on SQLite and PostgreSQL.
+    """A timezone-aware UTC datetime: a naive value is refused or taken as UTC on the way in,
+    and an aware UTC value always comes back, so comparisons with ``utcnow()`` hold.
     """
 
     impl = DateTime(timezone=True)

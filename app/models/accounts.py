@@ -23,8 +23,7 @@ class User(UserMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (
         # Artist dashboards look up the (few) listeners who chose to be visible.
-        Index("ix_users_visible", "id", postgresql_where=text("visible_to_artists"),
-              sqlite_where=text("visible_to_artists")),
+        Index("ix_users_visible", "id", postgresql_where=text("visible_to_artists")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -186,60 +186,42 @@ FROZEN_COLUMNS = (
 )
 
 
-def guard_statements(dialect: str) -> list[str]:
-    """DDL making the database itself refuse to alter a cast vote or an opened proposal.
+def guard_statements() -> list[str]:
+    """DDL (PostgreSQL) making the database itself refuse to alter a cast vote or an opened proposal.
 
     Ballots: no UPDATE, no DELETE, for anyone. Proposals: a draft may change or be deleted;
     an open one may only get its reminder time and its close written; a closed one is
     final. The migration runs a frozen copy of these (a test checks they agree).
     """
     frozen = " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in FROZEN_COLUMNS)
-    if dialect == "postgresql":
-        return [
-            "CREATE OR REPLACE FUNCTION governance_refuse_ballot_change() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-            "BEGIN\n"
-            "  RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',\n"
-            "    MESSAGE = 'ballots are append-only: a changed vote is a new ballot';\n"
-            "END $$",
-            "CREATE TRIGGER ballots_append_only BEFORE UPDATE OR DELETE ON ballots"
-            " FOR EACH ROW EXECUTE FUNCTION governance_refuse_ballot_change()",
-            "CREATE OR REPLACE FUNCTION governance_guard_proposal() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-            "BEGIN\n"
-            "  IF TG_OP = 'DELETE' THEN\n"
-            "    IF OLD.status <> 'draft' THEN\n"
-            "      RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',\n"
-            "        MESSAGE = 'only a draft proposal can be deleted';\n"
-            "    END IF;\n"
-            "    RETURN OLD;\n"
-            "  END IF;\n"
-            "  IF OLD.status IN ('passed', 'rejected') THEN\n"
-            "    RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',\n"
-            "      MESSAGE = 'a closed proposal is final';\n"
-            "  END IF;\n"
-            f"  IF OLD.status <> 'draft' AND (NEW.status = 'draft' OR {frozen}) THEN\n"
-            "    RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',\n"
-            "      MESSAGE = 'an opened proposal is frozen';\n"
-            "  END IF;\n"
-            "  RETURN NEW;\n"
-            "END $$",
-            "CREATE TRIGGER proposals_guard BEFORE UPDATE OR DELETE ON proposals"
-            " FOR EACH ROW EXECUTE FUNCTION governance_guard_proposal()",
-        ]
-    if dialect == "sqlite":
-        sqlite_frozen = frozen.replace("IS DISTINCT FROM", "IS NOT")
-        return [
-            "CREATE TRIGGER ballots_no_update BEFORE UPDATE ON ballots BEGIN"
-            " SELECT RAISE(ABORT, 'ballots are append-only: a changed vote is a new ballot'); END",
-            "CREATE TRIGGER ballots_no_delete BEFORE DELETE ON ballots BEGIN"
-            " SELECT RAISE(ABORT, 'ballots are append-only: a changed vote is a new ballot'); END",
-            "CREATE TRIGGER proposals_no_delete BEFORE DELETE ON proposals WHEN OLD.status <> 'draft' BEGIN"
-            " SELECT RAISE(ABORT, 'only a draft proposal can be deleted'); END",
-            "CREATE TRIGGER proposals_closed_final BEFORE UPDATE ON proposals"
-            " WHEN OLD.status IN ('passed', 'rejected') BEGIN"
-            " SELECT RAISE(ABORT, 'a closed proposal is final'); END",
-            "CREATE TRIGGER proposals_frozen BEFORE UPDATE ON proposals"
-            f" WHEN OLD.status <> 'draft' AND (NEW.status = 'draft' OR {sqlite_frozen}) BEGIN"
-            " SELECT RAISE(ABORT, 'an opened proposal is frozen'); END",
-        ]
-    return []
+    return [
+        "CREATE OR REPLACE FUNCTION governance_refuse_ballot_change() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        "BEGIN\n"
+        "  RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',\n"
+        "    MESSAGE = 'ballots are append-only: a changed vote is a new ballot';\n"
+        "END $$",
+        "CREATE TRIGGER ballots_append_only BEFORE UPDATE OR DELETE ON ballots"
+        " FOR EACH ROW EXECUTE FUNCTION governance_refuse_ballot_change()",
+        "CREATE OR REPLACE FUNCTION governance_guard_proposal() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        "BEGIN\n"
+        "  IF TG_OP = 'DELETE' THEN\n"
+        "    IF OLD.status <> 'draft' THEN\n"
+        "      RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',\n"
+        "        MESSAGE = 'only a draft proposal can be deleted';\n"
+        "    END IF;\n"
+        "    RETURN OLD;\n"
+        "  END IF;\n"
+        "  IF OLD.status IN ('passed', 'rejected') THEN\n"
+        "    RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',\n"
+        "      MESSAGE = 'a closed proposal is final';\n"
+        "  END IF;\n"
+        f"  IF OLD.status <> 'draft' AND (NEW.status = 'draft' OR {frozen}) THEN\n"
+        "    RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',\n"
+        "      MESSAGE = 'an opened proposal is frozen';\n"
+        "  END IF;\n"
+        "  RETURN NEW;\n"
+        "END $$",
+        "CREATE TRIGGER proposals_guard BEFORE UPDATE OR DELETE ON proposals"
+        " FOR EACH ROW EXECUTE FUNCTION governance_guard_proposal()",
+    ]
 

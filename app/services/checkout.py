@@ -2,7 +2,7 @@
 
 An order is written (pending) and committed BEFORE the provider is called, and the
 provider's session id is stored after: no database transaction stays open across an HTTP
-call to Stripe (on SQLite it would hold the only write lock). If that second step is lost,
+call to Stripe (it would hold row locks and a connection for the call's length). If that second step is lost,
 the webhook still finds the order through the ``order_id`` in the session's metadata.
 """
 

@@ -47,7 +47,7 @@ class Closed:
 
 
 def _lock(proposal_id: int) -> Proposal:
-    """Re-read the proposal under a row lock (PostgreSQL; SQLite serializes writers anyway)."""
+    """Re-read the proposal under a row lock."""
     return db.session.scalar(
         select(Proposal)
         .where(Proposal.id == proposal_id)

@@ -234,20 +234,14 @@ def _visible_listeners(artist: Artist, track: Track | None) -> list[dict]:
     listener rows by primary key.)"""
     source = TrackListener if track is not None else ArtistListener
     scope = source.track_id == track.id if track is not None else source.artist_id == artist.id
-    if replica_session().get_bind().dialect.name == "postgresql":
-        # Drive the join from the visible users, probing the listener rows by primary key: its
-        # cost follows the number of visible users, whatever the artist's audience, and it
-        # keeps that plan when psycopg prepares the statement. (OFFSET 0 stops the planner
-        # from flattening the lateral subquery into a hash join over the whole audience.)
-        mine = select(source.plays, source.owned).where(scope, source.listener_id == User.id).offset(0).lateral()
-        query = (select(User.display_name, mine.c.plays, mine.c.owned).select_from(User).join(mine, true())
-                 .where(User.visible_to_artists.is_(True), mine.c.plays > 0)
-                 .order_by(mine.c.plays.desc(), User.display_name, User.id))
-    else:
-        query = (select(User.display_name, source.plays, source.owned)
-                 .join(source, source.listener_id == User.id)
-                 .where(scope, User.visible_to_artists.is_(True), source.plays > 0)
-                 .order_by(source.plays.desc(), User.display_name, User.id))
+    # Drive the join from the visible users, probing the listener rows by primary key: its
+    # cost follows the number of visible users, whatever the artist's audience, and it
+    # keeps that plan when psycopg prepares the statement. (OFFSET 0 stops the planner
+    # from flattening the lateral subquery into a hash join over the whole audience.)
+    mine = select(source.plays, source.owned).where(scope, source.listener_id == User.id).offset(0).lateral()
+    query = (select(User.display_name, mine.c.plays, mine.c.owned).select_from(User).join(mine, true())
+             .where(User.visible_to_artists.is_(True), mine.c.plays > 0)
+             .order_by(mine.c.plays.desc(), User.display_name, User.id))
     rows = replica_session().execute(query.limit(VISIBLE_LISTENERS_SHOWN))
     # ``owned``: tracks owned (artist view) or whether this track is owned (track view).
     return [{"display_name": r.display_name, "plays": r.plays,

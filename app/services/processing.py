@@ -7,8 +7,8 @@ unreachable is a transient failure: the task raises so the queue retries it, and
 last attempt marks the track failed.
 
 No database transaction stays open while ffmpeg runs (``load_job`` / ``run_job`` /
-``record_outcome``): a long transcode must not pin a PostgreSQL snapshot, nor hold a SQLite
-read transaction that another worker's commit would make impossible to upgrade to a write.
+``record_outcome``): a long transcode must not pin a PostgreSQL snapshot (which holds back
+vacuum) nor keep a pooled connection busy.
 """
 
 from __future__ import annotations

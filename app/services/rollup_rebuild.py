@@ -29,34 +29,25 @@ from ledger.schema import Play, Transfer
 GAP_WINDOW = 10_000
 
 
-def _day(column: str, dialect: str) -> str:
-    if dialect == "postgresql":
-        return f"({column} AT TIME ZONE 'UTC')::date"
-    return f"date({column})"
+def _day(column: str) -> str:
+    return f"({column} AT TIME ZONE 'UTC')::date"
 
 
-def _bulk(dialect: str, table: str, columns: tuple[str, ...], rows, chunk: int = 20_000) -> int:
-    """Insert rows into a temporary table, a chunk at a time: COPY on PostgreSQL, executemany
-    elsewhere. ``rows`` may stream from a server-side cursor on the same connection: each
+def _bulk(table: str, columns: tuple[str, ...], rows, chunk: int = 20_000) -> int:
+    """Insert rows into a temporary table with COPY, a chunk at a time. ``rows`` may stream from a server-side cursor on the same connection: each
     chunk is read before its COPY starts (a connection cannot fetch while it copies)."""
     count = 0
     connection = db.session.connection()
-    statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     iterator = iter(rows)
     while True:
         batch = list(islice(iterator, chunk))
         if not batch:
             return count
         count += len(batch)
-        if dialect == "postgresql":
-            raw = connection.connection.driver_connection
-            with raw.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in batch:
-                    copy.write_row(row)
-        else:
-            connection.exec_driver_sql(
-                statement, [tuple(v.isoformat() if hasattr(v, "isoformat") else v for v in row) for row in batch]
-            )
+        raw = connection.connection.driver_connection
+        with raw.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in batch:
+                copy.write_row(row)
 
 
 def _sets(query: str, key_width: int):
@@ -74,15 +65,14 @@ def rebuild_all(progress=None) -> dict:
 
     timings = {}
     started = time.monotonic()
-    dialect = db.session.get_bind().dialect.name
     s = db.session
     clear()
     top_play = s.scalar(select(func.max(Play.id))) or 0
     top_transfer = s.scalar(select(func.max(Transfer.id))) or 0
-    day_p = _day("p.created_at", dialect)
-    day_t = _day("t.created_at", dialect)
+    day_p = _day("p.created_at")
+    day_t = _day("t.created_at")
     counted = f"p.kind <> 'own_artist' AND p.id <= {int(top_play)}"
-    empty = "''::bytea" if dialect == "postgresql" else "X''"
+    empty = "''::bytea"
 
     def say(what):
         timings[what] = time.monotonic() - started
@@ -90,7 +80,7 @@ def rebuild_all(progress=None) -> dict:
             progress(f"{what} ({timings[what]:.0f} s)")
 
     # 1. Listener sets per track-day, artist-day and co-op day.
-    blob = "BYTEA" if dialect == "postgresql" else "BLOB"
+    blob = "BYTEA"
     for name, key_sql, width in (
         ("tmp_track_sets", "p.track_id, {day}", 2),
         ("tmp_artist_sets", "p.artist_id, {day}", 2),
@@ -102,7 +92,7 @@ def rebuild_all(progress=None) -> dict:
         s.execute(text(f"CREATE TEMP TABLE {name} {definition}"))
         query = (f"SELECT DISTINCT {key_sql.format(day=day_p)}, p.listener_id FROM ledger_plays p WHERE {counted} "
                  f"ORDER BY {', '.join(str(i + 1) for i in range(width))}")
-        _bulk(dialect, name, columns, _sets(query, width))
+        _bulk(name, columns, _sets(query, width))
         say(f"listener sets {name[4:]}")
 
     # 2. Figures per track-day: counted plays, plus buy-nows and corrections. Previews are left
@@ -190,7 +180,7 @@ def rebuild_all(progress=None) -> dict:
     say("money days")
 
     # 4. Listener states, the funnel and listener totals per artist.
-    owned_true = "true" if dialect == "postgresql" else "1"
+    owned_true = "true"
     s.execute(text(f"""
         INSERT INTO analytics_track_listeners (track_id, listener_id, artist_id, plays, stage, owned)
         SELECT u.track_id, u.listener_id, max(u.artist_id), sum(u.plays), max(u.stage),
@@ -211,7 +201,7 @@ def rebuild_all(progress=None) -> dict:
         FROM analytics_track_listeners WHERE owned OR stage >= 1
         GROUP BY track_id, CASE WHEN owned THEN 0 ELSE stage END
     """))
-    owned_int = "CAST(owned AS INTEGER)" if dialect == "postgresql" else "owned"
+    owned_int = "CAST(owned AS INTEGER)"
     s.execute(text(f"""
         INSERT INTO analytics_artist_listeners (artist_id, listener_id, plays, owned)
         SELECT artist_id, listener_id, sum(plays), sum({owned_int})

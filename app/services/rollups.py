@@ -8,9 +8,9 @@ empties the rollups and reads the whole ledger again.
 
 Correctness under concurrency:
 
-* Runs are serialised: on PostgreSQL each run first takes a transaction-level advisory lock
-  with ``pg_try_advisory_xact_lock``; a run that finds it taken returns at once (the running
-  one does the work). On SQLite every transaction holds the write lock anyway. Everything a
+* Runs are serialised: each run first takes a transaction-level advisory lock with
+  ``pg_try_advisory_xact_lock``; a run that finds it taken returns at once (the running
+  one does the work). Everything a
   run writes, cursors included, commits together, so a crashed run leaves nothing half-read.
 * A cursor per source holds the highest id read. Ids are handed out when rows are inserted
   but become visible only at commit, so a run can see id 105 while 104 is still being
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import delete, func, literal_column, select, text, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, aliased
 
 from app.extensions import db
@@ -144,8 +144,6 @@ class _Versions:
 
 
 def _try_lock() -> bool:
-    if db.session.get_bind().dialect.name != "postgresql":
-        return True
     return bool(db.session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _LOCK_KEY}))
 
 
@@ -205,12 +203,8 @@ ROLLUP_MODELS = (TrackDay, ArtistDay, CoopDay, MoneyDay, TrackListener, ArtistLi
 
 def clear() -> None:
     """Empty every rollup table and reset the cursors (the first half of a rebuild)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        names = ", ".join(model.__tablename__ for model in ROLLUP_MODELS)
-        db.session.execute(text(f"TRUNCATE {names}"))
-    else:
-        for model in ROLLUP_MODELS:
-            db.session.execute(delete(model))
+    names = ", ".join(model.__tablename__ for model in ROLLUP_MODELS)
+    db.session.execute(text(f"TRUNCATE {names}"))
     db.session.flush()
 
 
@@ -405,8 +399,7 @@ def _artists_of(track_ids: set[int]) -> dict[int, int]:
 
 
 def _insert(model):
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model.__table__)
+    return postgresql.insert(model.__table__)
 
 
 def _chunks(items: list, size: int = 2_000):

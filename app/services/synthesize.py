@@ -12,8 +12,7 @@ COPY (one connection per big table) with the big tables' secondary indexes and u
 constraints dropped during the load and rebuilt after it. The load runs with
 ``session_replication_role = replica`` (needs a superuser), which suspends triggers and
 foreign-key checks: the rows are consistent by construction, and ``flask ledger verify``
-checks afterwards every invariant the triggers guard. On SQLite (small runs, tests) rows go
-in with plain batched INSERTs.
+checks afterwards every invariant the triggers guard.
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, text
 
@@ -41,8 +40,6 @@ from ledger.types import utcnow
 DEMO_PASSWORD = "encore-demo"
 COUNTRIES = ["FR", "DE", "GB", "ES", "IT", "NL", "BE", "PT", "SE", "PL", "US", "CA", "BR", "JP", "AU", "IE", "AT",
              "CH", "DK", "NO", "FI", "CZ", "GR", "MX", "AR", "IS", "EE", "LU", "MT", "NZ"]
-LOAD_ORDER = ("users", "artists", "artist_members", "releases", "tracks", "memberships", "ledger_accounts",
-              "ledger_transfers", "ledger_postings", "ledger_plays", "ledger_ownerships")
 BIG_TABLES = ("ledger_plays", "ledger_transfers", "ledger_postings", "ledger_ownerships", "ledger_accounts")
 
 
@@ -89,48 +86,33 @@ def artist_name(rank: int) -> str:
 
 
 class _Sink:
-    """Streams rows into tables: COPY on PostgreSQL (a connection per table), batched INSERT
-    elsewhere."""
+    """Streams rows into tables with COPY, a connection per table."""
 
     def __init__(self) -> None:
         self.engine = db.engine
-        self.postgres = self.engine.dialect.name == "postgresql"
         self._open: dict[str, object] = {}
-        self._buffers: dict[str, tuple] = {}
         self.counts: Counter = Counter()
 
     def writer(self, table: str, columns: tuple[str, ...]):
         if table in self._open:
             return self._open[table]
-        if self.postgres:
-            raw = self.engine.raw_connection()
-            conn = raw.driver_connection
-            conn.execute("SET session_replication_role = replica")
-            copy_cm = conn.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN")
-            copy = copy_cm.__enter__()
-            counts = self.counts
+        raw = self.engine.raw_connection()
+        conn = raw.driver_connection
+        conn.execute("SET session_replication_role = replica")
+        copy_cm = conn.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN")
+        copy = copy_cm.__enter__()
+        counts = self.counts
 
-            class W:
-                def row(self, values, _write=copy.write_row):
-                    counts[table] += 1
-                    _write(values)
+        class W:
+            def row(self, values, _write=copy.write_row):
+                counts[table] += 1
+                _write(values)
 
-                def close(self):
-                    copy_cm.__exit__(None, None, None)
-                    conn.commit()
-                    raw.close()
-        else:
-            # SQLite (small runs): keep the rows, write them at close in foreign-key order.
-            counts = self.counts
-            rows = self._buffers.setdefault(table, (columns, []))[1]
+            def close(self):
+                copy_cm.__exit__(None, None, None)
+                conn.commit()
+                raw.close()
 
-            class W:
-                def row(self, values):
-                    counts[table] += 1
-                    rows.append(values)
-
-                def close(self):
-                    pass
         writer = self._open[table] = W()
         return writer
 
@@ -138,27 +120,9 @@ class _Sink:
         for writer in self._open.values():
             writer.close()
         self._open.clear()
-        if self._buffers:
-            with self.engine.begin() as conn:
-                for table in LOAD_ORDER:
-                    if table not in self._buffers:
-                        continue
-                    columns, rows = self._buffers.pop(table)
-                    statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-                    for start in range(0, len(rows), 5_000):
-                        conn.exec_driver_sql(statement, [tuple(_sqlite_value(v) for v in r)
-                                                         for r in rows[start:start + 5_000]])
 
 
-def _sqlite_value(value):
-    if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-# --- indexes during the load (PostgreSQL) ----------------------------------------------------
+# --- indexes during the load ----------------------------------------------------------------
 
 
 def _drop_secondary_indexes(conn) -> list[str]:
@@ -233,10 +197,8 @@ def synthesize(options: Options, progress=print) -> Report:
     db.session.commit()  # hold no lock on the tables the load alters
 
     sink = _Sink()
-    recreate = []
-    if sink.postgres:
-        with db.engine.begin() as conn:
-            recreate = _drop_secondary_indexes(conn)
+    with db.engine.begin() as conn:
+        recreate = _drop_secondary_indexes(conn)
     try:
         # --- catalog ---
         from app.services.accounts import _hasher
@@ -437,22 +399,19 @@ def synthesize(options: Options, progress=print) -> Report:
                 for statement in recreate:
                     conn.exec_driver_sql(statement)
             report.seconds["indexes"] = time.monotonic() - t1
-    if sink.postgres:
-        with db.engine.begin() as conn:
-            for table in ("users", "artists", "releases", "tracks", "memberships", "ledger_accounts",
-                          "ledger_transfers", "ledger_postings", "ledger_plays"):
-                conn.exec_driver_sql(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
-                )
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("ANALYZE")
+    with db.engine.begin() as conn:
+        for table in ("users", "artists", "releases", "tracks", "memberships", "ledger_accounts",
+                      "ledger_transfers", "ledger_postings", "ledger_plays"):
+            conn.exec_driver_sql(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+            )
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("ANALYZE")
     report.counts = dict(sink.counts)
     report.seconds["total"] = time.monotonic() - started
     return report
 
 
 def database_size() -> int | None:
-    """Bytes the database takes on disk (PostgreSQL), or None."""
-    if db.engine.dialect.name != "postgresql":
-        return None
+    """Bytes the database takes on disk."""
     return db.session.scalar(text("SELECT pg_database_size(current_database())"))

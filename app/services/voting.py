@@ -55,7 +55,7 @@ def cast_vote(proposal: Proposal, voter: User, choice, *, now: datetime | None =
         raise Forbidden("Only current members of the co-op can vote.", code="not_a_member")
 
     # Queue this member's simultaneous submissions behind one another (a row lock on the
-    # voter; SQLite serializes writers anyway). The unique (proposal, voter, sequence) is
+    # voter). The unique (proposal, voter, sequence) is
     # the guarantee; the lock only spares the losers their retries.
     db.session.execute(select(User.id).where(User.id == voter.id).with_for_update())
     for _attempt in range(_RETRIES):

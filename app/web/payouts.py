@@ -120,8 +120,7 @@ def admin_start_run():
     require_admin()
     try:
         run = payouts.create_run(request.form.get("period", ""), current_user)
-        # read the id before committing: reading it after would open a new transaction, which on
-        # SQLite (BEGIN IMMEDIATE) locks out an inline task's own session
+        # read the id before committing: reading it after would open a new transaction
         run_id = run.id
         db.session.commit()
     except ServiceError as exc:

@@ -16,7 +16,7 @@ depends_on = None
 
 # A frozen copy of app.models.governance.guard_statements() at this revision (the models
 # may move on; this migration must not). tests/app/test_governance_guards.py checks they agree.
-GUARDS = {'postgresql': ['CREATE OR REPLACE FUNCTION governance_refuse_ballot_change() RETURNS trigger '
+GUARDS = ['CREATE OR REPLACE FUNCTION governance_refuse_ballot_change() RETURNS trigger '
                 'LANGUAGE plpgsql AS $$\n'
                 'BEGIN\n'
                 "  RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',\n"
@@ -60,39 +60,14 @@ GUARDS = {'postgresql': ['CREATE OR REPLACE FUNCTION governance_refuse_ballot_ch
                 '  RETURN NEW;\n'
                 'END $$',
                 'CREATE TRIGGER proposals_guard BEFORE UPDATE OR DELETE ON proposals FOR EACH ROW '
-                'EXECUTE FUNCTION governance_guard_proposal()'],
- 'sqlite': ['CREATE TRIGGER ballots_no_update BEFORE UPDATE ON ballots BEGIN SELECT RAISE(ABORT, '
-            "'ballots are append-only: a changed vote is a new ballot'); END",
-            'CREATE TRIGGER ballots_no_delete BEFORE DELETE ON ballots BEGIN SELECT RAISE(ABORT, '
-            "'ballots are append-only: a changed vote is a new ballot'); END",
-            'CREATE TRIGGER proposals_no_delete BEFORE DELETE ON proposals WHEN OLD.status <> '
-            "'draft' BEGIN SELECT RAISE(ABORT, 'only a draft proposal can be deleted'); END",
-            'CREATE TRIGGER proposals_closed_final BEFORE UPDATE ON proposals WHEN OLD.status IN '
-            "('passed', 'rejected') BEGIN SELECT RAISE(ABORT, 'a closed proposal is final'); END",
-            "CREATE TRIGGER proposals_frozen BEFORE UPDATE ON proposals WHEN OLD.status <> 'draft' "
-            "AND (NEW.status = 'draft' OR NEW.author_id IS NOT OLD.author_id OR NEW.title IS NOT "
-            'OLD.title OR NEW.rationale IS NOT OLD.rationale OR NEW.voting_days IS NOT '
-            'OLD.voting_days OR NEW.hide_results IS NOT OLD.hide_results OR '
-            'NEW.new_first_play_price IS NOT OLD.new_first_play_price OR NEW.new_growth_permille '
-            'IS NOT OLD.new_growth_permille OR NEW.new_plays_to_own IS NOT OLD.new_plays_to_own OR '
-            'NEW.new_count_after_seconds IS NOT OLD.new_count_after_seconds OR '
-            'NEW.new_artist_share_bp IS NOT OLD.new_artist_share_bp OR NEW.new_credit_price_cents '
-            'IS NOT OLD.new_credit_price_cents OR NEW.new_starter_grant IS NOT '
-            'OLD.new_starter_grant OR NEW.new_payout_minimum_cents IS NOT '
-            'OLD.new_payout_minimum_cents OR NEW.quorum_percent IS NOT OLD.quorum_percent OR '
-            'NEW.threshold_num IS NOT OLD.threshold_num OR NEW.threshold_den IS NOT '
-            'OLD.threshold_den OR NEW.opened_at IS NOT OLD.opened_at OR NEW.closes_at IS NOT '
-            "OLD.closes_at OR NEW.created_at IS NOT OLD.created_at) BEGIN SELECT RAISE(ABORT, 'an "
-            "opened proposal is frozen'); END"]}
+                'EXECUTE FUNCTION governance_guard_proposal()']
 
-DROP_GUARDS = {
-    'postgresql': [
-        'DROP TRIGGER IF EXISTS proposals_guard ON proposals',
-        'DROP TRIGGER IF EXISTS ballots_append_only ON ballots',
-        'DROP FUNCTION IF EXISTS governance_guard_proposal()',
-        'DROP FUNCTION IF EXISTS governance_refuse_ballot_change()',
-    ],
-}
+DROP_GUARDS = [
+    'DROP TRIGGER IF EXISTS proposals_guard ON proposals',
+    'DROP TRIGGER IF EXISTS ballots_append_only ON ballots',
+    'DROP FUNCTION IF EXISTS governance_guard_proposal()',
+    'DROP FUNCTION IF EXISTS governance_refuse_ballot_change()',
+]
 
 
 def upgrade():
@@ -110,8 +85,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_messages')),
     sa.UniqueConstraint('dedupe_key', name=op.f('uq_outbox_messages_dedupe_key'))
     )
-    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_outbox_messages_sent_at'), ['sent_at'], unique=False)
+    op.create_index(op.f('ix_outbox_messages_sent_at'), 'outbox_messages', ['sent_at'], unique=False)
 
     op.create_table('memberships',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -130,8 +104,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_memberships')),
     sa.UniqueConstraint('source', 'reference', name=op.f('uq_memberships_source'))
     )
-    with op.batch_alter_table('memberships', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_memberships_user_id'), ['user_id'], unique=False)
+    op.create_index(op.f('ix_memberships_user_id'), 'memberships', ['user_id'], unique=False)
 
     op.create_table('proposals',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -169,10 +142,9 @@ def upgrade():
     sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_proposals_author_id_users'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_proposals'))
     )
-    with op.batch_alter_table('proposals', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_proposals_author_id'), ['author_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_proposals_closes_at'), ['closes_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_proposals_status'), ['status'], unique=False)
+    op.create_index(op.f('ix_proposals_author_id'), 'proposals', ['author_id'], unique=False)
+    op.create_index(op.f('ix_proposals_closes_at'), 'proposals', ['closes_at'], unique=False)
+    op.create_index(op.f('ix_proposals_status'), 'proposals', ['status'], unique=False)
 
     op.create_table('ballots',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -189,36 +161,31 @@ def upgrade():
     sa.UniqueConstraint('proposal_id', 'voter_id', 'sequence', name=op.f('uq_ballots_proposal_id')),
     sa.UniqueConstraint('receipt_hash', name=op.f('uq_ballots_receipt_hash'))
     )
-    with op.batch_alter_table('ballots', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_ballots_proposal_id'), ['proposal_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_ballots_voter_id'), ['voter_id'], unique=False)
+    op.create_index(op.f('ix_ballots_proposal_id'), 'ballots', ['proposal_id'], unique=False)
+    op.create_index(op.f('ix_ballots_voter_id'), 'ballots', ['voter_id'], unique=False)
 
     # ### end Alembic commands ###
-    for statement in GUARDS.get(op.get_bind().dialect.name, []):
+    for statement in GUARDS:
         op.execute(statement)
 
 
 def downgrade():
-    for statement in DROP_GUARDS.get(op.get_bind().dialect.name, []):
+    for statement in DROP_GUARDS:
         op.execute(statement)
     # ### commands auto generated by Alembic - please adjust! ###
-    with op.batch_alter_table('ballots', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_ballots_voter_id'))
-        batch_op.drop_index(batch_op.f('ix_ballots_proposal_id'))
+    op.drop_index(op.f('ix_ballots_voter_id'), table_name='ballots')
+    op.drop_index(op.f('ix_ballots_proposal_id'), table_name='ballots')
 
     op.drop_table('ballots')
-    with op.batch_alter_table('proposals', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_proposals_status'))
-        batch_op.drop_index(batch_op.f('ix_proposals_closes_at'))
-        batch_op.drop_index(batch_op.f('ix_proposals_author_id'))
+    op.drop_index(op.f('ix_proposals_status'), table_name='proposals')
+    op.drop_index(op.f('ix_proposals_closes_at'), table_name='proposals')
+    op.drop_index(op.f('ix_proposals_author_id'), table_name='proposals')
 
     op.drop_table('proposals')
-    with op.batch_alter_table('memberships', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_memberships_user_id'))
+    op.drop_index(op.f('ix_memberships_user_id'), table_name='memberships')
 
     op.drop_table('memberships')
-    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_outbox_messages_sent_at'))
+    op.drop_index(op.f('ix_outbox_messages_sent_at'), table_name='outbox_messages')
 
     op.drop_table('outbox_messages')
     # ### end Alembic commands ###

@@ -44,8 +44,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['requested_by_id'], ['users.id'], name=op.f('fk_payout_runs_requested_by_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_payout_runs'))
     )
-    with op.batch_alter_table('payout_runs', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_payout_runs_period'), ['period'], unique=False)
+    op.create_index(op.f('ix_payout_runs_period'), 'payout_runs', ['period'], unique=False)
 
     op.create_table('orders',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -79,10 +78,9 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_orders')),
     sa.UniqueConstraint('session_id', name=op.f('uq_orders_session_id'))
     )
-    with op.batch_alter_table('orders', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_orders_payment_intent_id'), ['payment_intent_id'], unique=False)
-        batch_op.create_index('ix_orders_status_paid_at', ['status', 'paid_at'], unique=False)
-        batch_op.create_index('ix_orders_user_id_id', ['user_id', 'id'], unique=False)
+    op.create_index(op.f('ix_orders_payment_intent_id'), 'orders', ['payment_intent_id'], unique=False)
+    op.create_index('ix_orders_status_paid_at', 'orders', ['status', 'paid_at'], unique=False)
+    op.create_index('ix_orders_user_id_id', 'orders', ['user_id', 'id'], unique=False)
 
     op.create_table('payouts',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -110,10 +108,9 @@ def upgrade():
     sa.UniqueConstraint('artist_id', 'period', name=op.f('uq_payouts_artist_id')),
     sa.UniqueConstraint('stripe_transfer_id', name=op.f('uq_payouts_stripe_transfer_id'))
     )
-    with op.batch_alter_table('payouts', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_payouts_artist_id'), ['artist_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_payouts_run_id'), ['run_id'], unique=False)
-        batch_op.create_index('ix_payouts_status_method', ['status', 'method'], unique=False)
+    op.create_index(op.f('ix_payouts_artist_id'), 'payouts', ['artist_id'], unique=False)
+    op.create_index(op.f('ix_payouts_run_id'), 'payouts', ['run_id'], unique=False)
+    op.create_index('ix_payouts_status_method', 'payouts', ['status', 'method'], unique=False)
 
     op.create_table('payment_events',
     sa.Column('id', sa.String(length=255), nullable=False),
@@ -126,9 +123,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['payout_id'], ['payouts.id'], name=op.f('fk_payment_events_payout_id_payouts'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_events'))
     )
-    with op.batch_alter_table('payment_events', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_payment_events_order_id'), ['order_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_payment_events_payout_id'), ['payout_id'], unique=False)
+    op.create_index(op.f('ix_payment_events_order_id'), 'payment_events', ['order_id'], unique=False)
+    op.create_index(op.f('ix_payment_events_payout_id'), 'payment_events', ['payout_id'], unique=False)
 
     op.create_table('receivables',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -144,9 +140,8 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_receivables')),
     sa.UniqueConstraint('key', name=op.f('uq_receivables_key'))
     )
-    with op.batch_alter_table('receivables', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_receivables_order_id'), ['order_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_receivables_user_id'), ['user_id'], unique=False)
+    op.create_index(op.f('ix_receivables_order_id'), 'receivables', ['order_id'], unique=False)
+    op.create_index(op.f('ix_receivables_user_id'), 'receivables', ['user_id'], unique=False)
 
     # Artists' statements read plays by (artist, time). A plain CREATE INDEX, never a batch
     # ("copy table") operation: ledger_plays carries guard triggers a table copy would drop.
@@ -157,30 +152,25 @@ def upgrade():
 def downgrade():
     op.drop_index('ix_ledger_plays_artist_id_created_at', table_name='ledger_plays')
 
-    with op.batch_alter_table('receivables', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_receivables_user_id'))
-        batch_op.drop_index(batch_op.f('ix_receivables_order_id'))
+    op.drop_index(op.f('ix_receivables_user_id'), table_name='receivables')
+    op.drop_index(op.f('ix_receivables_order_id'), table_name='receivables')
 
     op.drop_table('receivables')
-    with op.batch_alter_table('payment_events', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_payment_events_payout_id'))
-        batch_op.drop_index(batch_op.f('ix_payment_events_order_id'))
+    op.drop_index(op.f('ix_payment_events_payout_id'), table_name='payment_events')
+    op.drop_index(op.f('ix_payment_events_order_id'), table_name='payment_events')
 
     op.drop_table('payment_events')
-    with op.batch_alter_table('payouts', schema=None) as batch_op:
-        batch_op.drop_index('ix_payouts_status_method')
-        batch_op.drop_index(batch_op.f('ix_payouts_run_id'))
-        batch_op.drop_index(batch_op.f('ix_payouts_artist_id'))
+    op.drop_index('ix_payouts_status_method', table_name='payouts')
+    op.drop_index(op.f('ix_payouts_run_id'), table_name='payouts')
+    op.drop_index(op.f('ix_payouts_artist_id'), table_name='payouts')
 
     op.drop_table('payouts')
-    with op.batch_alter_table('orders', schema=None) as batch_op:
-        batch_op.drop_index('ix_orders_user_id_id')
-        batch_op.drop_index('ix_orders_status_paid_at')
-        batch_op.drop_index(batch_op.f('ix_orders_payment_intent_id'))
+    op.drop_index('ix_orders_user_id_id', table_name='orders')
+    op.drop_index('ix_orders_status_paid_at', table_name='orders')
+    op.drop_index(op.f('ix_orders_payment_intent_id'), table_name='orders')
 
     op.drop_table('orders')
-    with op.batch_alter_table('payout_runs', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_payout_runs_period'))
+    op.drop_index(op.f('ix_payout_runs_period'), table_name='payout_runs')
 
     op.drop_table('payout_runs')
     op.drop_table('payout_destinations')

@@ -34,13 +34,12 @@ def upgrade():
     sa.ForeignKeyConstraint(['track_id'], ['tracks.id'], name=op.f('fk_plays_track_id_tracks'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_plays'))
     )
-    with op.batch_alter_table('plays', schema=None) as batch_op:
-        batch_op.create_index('ix_plays_listener_id_expires_at', ['listener_id', 'expires_at'], unique=False)
-        batch_op.create_index('ix_plays_listener_id_started_at', ['listener_id', 'started_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_plays_track_id'), ['track_id'], unique=False)
+    op.create_index('ix_plays_listener_id_expires_at', 'plays', ['listener_id', 'expires_at'], unique=False)
+    op.create_index('ix_plays_listener_id_started_at', 'plays', ['listener_id', 'started_at'], unique=False)
+    op.create_index(op.f('ix_plays_track_id'), 'plays', ['track_id'], unique=False)
 
     op.create_table('preview_plays',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('id', sa.BigInteger(), nullable=False),
     sa.Column('track_id', sa.Integer(), nullable=False),
     sa.Column('listener_id', sa.Integer(), nullable=True),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
@@ -48,21 +47,18 @@ def upgrade():
     sa.ForeignKeyConstraint(['track_id'], ['tracks.id'], name=op.f('fk_preview_plays_track_id_tracks'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_preview_plays'))
     )
-    with op.batch_alter_table('preview_plays', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_preview_plays_listener_id'), ['listener_id'], unique=False)
-        batch_op.create_index('ix_preview_plays_track_id_at', ['track_id', 'at'], unique=False)
+    op.create_index(op.f('ix_preview_plays_listener_id'), 'preview_plays', ['listener_id'], unique=False)
+    op.create_index('ix_preview_plays_track_id_at', 'preview_plays', ['track_id', 'at'], unique=False)
 
 
 
 def downgrade():
-    with op.batch_alter_table('preview_plays', schema=None) as batch_op:
-        batch_op.drop_index('ix_preview_plays_track_id_at')
-        batch_op.drop_index(batch_op.f('ix_preview_plays_listener_id'))
+    op.drop_index('ix_preview_plays_track_id_at', table_name='preview_plays')
+    op.drop_index(op.f('ix_preview_plays_listener_id'), table_name='preview_plays')
 
     op.drop_table('preview_plays')
-    with op.batch_alter_table('plays', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_plays_track_id'))
-        batch_op.drop_index('ix_plays_listener_id_started_at')
-        batch_op.drop_index('ix_plays_listener_id_expires_at')
+    op.drop_index(op.f('ix_plays_track_id'), table_name='plays')
+    op.drop_index('ix_plays_listener_id_started_at', table_name='plays')
+    op.drop_index('ix_plays_listener_id_expires_at', table_name='plays')
 
     op.drop_table('plays')

@@ -77,8 +77,7 @@ def upgrade():
     sa.Column('listeners', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('track_id', 'stage', name=op.f('pk_analytics_funnel'))
     )
-    with op.batch_alter_table('analytics_funnel', schema=None) as batch_op:
-        batch_op.create_index('ix_analytics_funnel_artist_id', ['artist_id'], unique=False)
+    op.create_index('ix_analytics_funnel_artist_id', 'analytics_funnel', ['artist_id'], unique=False)
 
     op.create_table('analytics_gaps',
     sa.Column('source', sa.String(length=32), nullable=False),
@@ -111,8 +110,7 @@ def upgrade():
     sa.Column('listeners', sa.LargeBinary(), nullable=False),
     sa.PrimaryKeyConstraint('track_id', 'day', name=op.f('pk_analytics_track_days'))
     )
-    with op.batch_alter_table('analytics_track_days', schema=None) as batch_op:
-        batch_op.create_index('ix_analytics_track_days_artist_id_day', ['artist_id', 'day'], unique=False)
+    op.create_index('ix_analytics_track_days_artist_id_day', 'analytics_track_days', ['artist_id', 'day'], unique=False)
 
     op.create_table('analytics_track_listeners',
     sa.Column('track_id', sa.Integer(), nullable=False),
@@ -123,27 +121,23 @@ def upgrade():
     sa.Column('owned', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('track_id', 'listener_id', name=op.f('pk_analytics_track_listeners'))
     )
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('visible_to_artists', sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.add_column('users', sa.Column('visible_to_artists', sa.Boolean(), server_default=sa.false(), nullable=False))
     op.create_index('ix_users_visible', 'users', ['id'], unique=False,
-                    postgresql_where=sa.text('visible_to_artists'), sqlite_where=sa.text('visible_to_artists'))
+                    postgresql_where=sa.text('visible_to_artists'))
 
 
 
 def downgrade():
     op.drop_index('ix_users_visible', table_name='users')
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_column('visible_to_artists')
+    op.drop_column('users', 'visible_to_artists')
 
     op.drop_table('analytics_track_listeners')
-    with op.batch_alter_table('analytics_track_days', schema=None) as batch_op:
-        batch_op.drop_index('ix_analytics_track_days_artist_id_day')
+    op.drop_index('ix_analytics_track_days_artist_id_day', table_name='analytics_track_days')
 
     op.drop_table('analytics_track_days')
     op.drop_table('analytics_money_days')
     op.drop_table('analytics_gaps')
-    with op.batch_alter_table('analytics_funnel', schema=None) as batch_op:
-        batch_op.drop_index('ix_analytics_funnel_artist_id')
+    op.drop_index('ix_analytics_funnel_artist_id', table_name='analytics_funnel')
 
     op.drop_table('analytics_funnel')
     op.drop_table('analytics_cursors')

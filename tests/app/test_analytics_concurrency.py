@@ -12,7 +12,7 @@ from app.models.analytics import TrackListener
 from app.services import rollups
 from tests.conftest import make_test_app, migrate_to_head
 from tests.factories import make_track, make_user
-from tests.resources import fresh_database, require_postgres
+from tests.resources import fresh_database
 
 pytestmark = [pytest.mark.committing, pytest.mark.postgres]
 
@@ -23,7 +23,6 @@ def _charge(session, key, listener_id, track):
 
 
 def test_a_late_commit_is_read_once_and_runs_do_not_overlap(tmp_path):
-    require_postgres()
     with fresh_database(tmp_path, "rollups") as url:
         app = make_test_app(url, tmp_path / "media")
         migrate_to_head(app)

@@ -1,9 +1,12 @@
+import pytest
+
 from app import create_app
+from app.config import ConfigurationError
 
 
 def test_secret_key_is_generated_once_and_kept(tmp_path, monkeypatch):
     monkeypatch.delenv("ENCORE_SECRET_KEY", raising=False)
-    overrides = {"DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+    overrides = {"DATABASE_URL": "postgresql://encore@db.invalid/encore"}
     monkeypatch.setattr("flask.Flask.auto_find_instance_path", lambda self: str(tmp_path / "instance"))
     first = create_app(overrides)
     second = create_app(overrides)
@@ -16,10 +19,10 @@ def test_secret_key_is_generated_once_and_kept(tmp_path, monkeypatch):
 
 def test_environment_variables_override_defaults(tmp_path, monkeypatch):
     monkeypatch.setattr("flask.Flask.auto_find_instance_path", lambda self: str(tmp_path / "instance"))
-    monkeypatch.setenv("ENCORE_DATABASE_URL", f"sqlite:///{tmp_path}/env.db")
+    monkeypatch.setenv("ENCORE_DATABASE_URL", "postgresql://encore@db.invalid:5433/env")
     monkeypatch.setenv("ENCORE_MAX_REQUEST_MB", "3")
     app = create_app()
-    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/env.db"
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://encore@db.invalid:5433/env"
     assert app.config["MAX_CONTENT_LENGTH"] == 3 * 1024 * 1024
 
 
@@ -40,3 +43,15 @@ def test_csrf_tokens_last_as_long_as_the_session(app):
         old_token = serializer.dumps(raw)
         validate_csrf(old_token)
         assert session["csrf_token"] == raw
+
+
+@pytest.mark.parametrize("url", ["sqlite:///encore.db", "sqlite://", "mysql://encore@db/encore", "encore.db"])
+def test_only_postgresql_is_accepted(url):
+    with pytest.raises(ConfigurationError, match="PostgreSQL"):
+        create_app({"DATABASE_URL": url, "SECRET_KEY": "x"})
+
+
+@pytest.mark.parametrize("url", ["postgres://u@h/d", "postgresql://u@h/d", "postgresql+psycopg://u@h/d"])
+def test_postgresql_urls_use_psycopg_3(url):
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "x"})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/d"

@@ -38,7 +38,7 @@ def test_internal_error_is_json_500(database_url, tmp_path):
     assert "kaboom" not in r.json["error"]["message"]
 
 
-# Ids are INTEGER columns (32 bits on PostgreSQL; SQLite takes at most 64 bits): a larger
+# Ids are INTEGER columns (32 bits): a larger
 # number in a URL or a query names nothing, so it is a 404 or a 422 with the one error shape,
 # never a database error (500).
 _HUGE_IDS = [2**31, 2**63, 10**30]

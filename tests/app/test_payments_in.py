@@ -371,14 +371,14 @@ def test_banner_shows_in_test_mode_only(client, app_ctx, monkeypatch):
 
 
 def test_production_refuses_to_start_without_stripe_keys(tmp_path):
-    base = {"DATABASE_URL": f"sqlite:///{tmp_path}/p.db", "SECRET_KEY": "x", "ENV_NAME": "production"}
+    base = {"DATABASE_URL": "postgresql://encore@db.invalid/p", "SECRET_KEY": "x", "ENV_NAME": "production"}
     with pytest.raises(ConfigurationError, match="STRIPE_SECRET_KEY"):
         create_app(base)
     with pytest.raises(ConfigurationError):
         create_app(base | {"STRIPE_SECRET_KEY": "sk_live_x"})
     assert create_app(base | {"STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_WEBHOOK_SECRET": "whsec_x"})
     with pytest.raises(ConfigurationError, match="CREDIT_PACKS"):
-        create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/p.db", "CREDIT_PACKS": [5, 2.5]})
+        create_app({"DATABASE_URL": "postgresql://encore@db.invalid/p", "CREDIT_PACKS": [5, 2.5]})
 
 
 def test_starter_grant_is_given_exactly_once(app_ctx):

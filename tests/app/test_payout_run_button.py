@@ -1,4 +1,4 @@
-"""The admin's "Run payouts" button with an inline (immediate) queue on a real, committing SQLite
+"""The admin's "Run payouts" button with an inline (immediate) queue on a real, committing
 database: the run's task opens its own session, so the request must not hold a write
 transaction open while it runs."""
 

@@ -22,7 +22,6 @@ from app.services import rollups, transparency, wallet
 from tests.conftest import make_test_app, migrate_to_head
 from tests.factories import bearer, make_artist, make_release, make_track, make_user, token_for
 from tests.replica_cluster import streaming_replica
-from tests.resources import require_postgres
 
 
 def test_without_a_replica_replica_reads_are_the_primary_session(app_ctx):
@@ -42,7 +41,6 @@ def test_a_replica_url_must_be_postgresql(tmp_path):
 def test_the_replica_engine_refuses_writes_even_pointed_at_the_primary(database_url, tmp_path):
     """A replica URL that names the primary by mistake still cannot write: its transactions
     are READ ONLY (and REPEATABLE READ: one snapshot per request)."""
-    require_postgres()
     app = make_test_app(database_url, tmp_path / "media", DATABASE_REPLICA_URL=database_url)
     try:
         with app.app_context():

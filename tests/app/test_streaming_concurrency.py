@@ -13,7 +13,7 @@ from ledger.schema import Play as LedgerPlay, Transfer
 from tests.app.streaming_helpers import backdate, make_streamable_track
 from tests.conftest import make_test_app, migrate_to_head
 from tests.factories import bearer, make_user, token_for
-from tests.resources import fresh_database, require_postgres
+from tests.resources import fresh_database
 
 pytestmark = [pytest.mark.committing, pytest.mark.postgres]
 
@@ -21,7 +21,6 @@ REPORTS = 10
 
 
 def test_ten_concurrent_duplicate_reports_charge_once(tmp_path):
-    require_postgres()
     with fresh_database(tmp_path, "stream_race") as url:
         app = make_test_app(url, tmp_path / "media", SQLALCHEMY_ENGINE_OPTIONS={"pool_size": REPORTS + 2})
         migrate_to_head(app)

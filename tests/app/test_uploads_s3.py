@@ -23,8 +23,8 @@ def test_upload_and_process_on_s3(s3_server, s3_bucket, tmp_path):
             release = make_release(artist=make_artist(manager=user))
             headers = bearer(token_for(user))
             release_id = release.id
-            # End this test's own transaction before the requests: on SQLite every transaction
-            # takes the single write lock (app/database.py), and a request's session is another.
+            # End this test's own transaction before the requests: a request's session is
+            # another connection and must see these rows.
             db.session.commit()
             path = media.make_audio(tmp_path / "cloud", "mp3", seconds=3, tags=True, cover=True)
             with open(path, "rb") as handle:

@@ -11,7 +11,7 @@ from app.models import Ballot, Proposal, User
 from app.services import closing, voting
 from tests.conftest import make_test_app, migrate_to_head
 from tests.factories import make_member, make_proposal
-from tests.resources import fresh_database, require_postgres
+from tests.resources import fresh_database
 
 pytestmark = [pytest.mark.committing, pytest.mark.postgres]
 
@@ -19,7 +19,6 @@ THREADS = 8
 
 
 def test_concurrent_double_submission_counts_one_vote(tmp_path):
-    require_postgres()
     with fresh_database(tmp_path, "votes") as url:
         app = make_test_app(url, tmp_path / "media")
         migrate_to_head(app)

@@ -14,14 +14,12 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 import ledger
-from app.database import configure_engine  # SQLite pragmas + SAVEPOINT fix; imports no app instance
 from ledger.pricing import ensure_default_pricing
 from tests.resources import fresh_database
 
 
 def make_ledger_engine(url: str, **kwargs):
     engine = create_engine(url, **kwargs)
-    configure_engine(engine)
     ledger.metadata.create_all(engine)
     with Session(engine) as session:
         ensure_default_pricing(session)

@@ -17,7 +17,6 @@ from ledger.allocation import split_charge
 from ledger.pricing import DEFAULT_PRICING, play_price
 from ledger.schema import Play, Transfer
 from tests.ledger.conftest import ledger_database
-from tests.resources import require_postgres
 
 THREADS = 8
 CHARGES_PER_THREAD = 300
@@ -40,7 +39,6 @@ def run_threads(work, count=THREADS):
 
 @pytest.fixture
 def pg_engine(tmp_path):
-    require_postgres()
     with ledger_database(tmp_path, "ledger_concurrency", pool_size=THREADS + 2) as engine:
         yield engine
 

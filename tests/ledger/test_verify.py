@@ -7,7 +7,6 @@ from sqlalchemy.exc import IntegrityError
 import ledger
 from ledger.schema import Ownership, OwnershipVia, Play, PlayKind, Posting, Transfer, TransferKind
 from ledger.types import utcnow
-from tests.resources import require_postgres
 
 LISTENER, TRACK, ARTIST = 5, 6, 7
 
@@ -70,7 +69,6 @@ def test_a_gap_in_play_numbers(ls):
 
 
 def test_postgres_refuses_to_commit_an_unbalanced_transfer(ls):
-    require_postgres()
     setup_ledger(ls)
     wallet = ledger.wallet_account_id(ls, LISTENER)
     with pytest.raises(IntegrityError, match="sum to 5, not 0"):
