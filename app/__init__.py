@@ -6,10 +6,10 @@ from pathlib import Path
 
 from flask import Flask
 
-from app.config import load_config
-from app.converters import IdConverter
-from app.database import configure_engine
-from app.extensions import csrf, db, login_manager, migrate
+from app.core.config import load_config
+from app.core.converters import IdConverter
+from app.core.database import configure_engine
+from app.core.extensions import csrf, db, login_manager, migrate
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -25,9 +25,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from app import auth, cli, health, queue, ratelimit, storage, webhooks
-    from app.api import bp as api_bp, register_error_handlers
-    from app.web import bp as web_bp, register_template_helpers
+    from app.core import auth, cli, health, queue, ratelimit, storage
+    from app.payments import webhooks
+    from app.core.api import bp as api_bp
+    from app.core.error_handlers import register_error_handlers
+    from app.core.web import bp as web_bp, register_template_helpers
 
     storage.init_app(app)
     queue.init_app(app)

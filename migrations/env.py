@@ -13,7 +13,7 @@ logger = logging.getLogger("alembic.env")
 
 
 def target_metadata():
-    from app.models import all_metadata
+    from app.core.domains import all_metadata
 
     return all_metadata()
 

@@ -10,7 +10,7 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from app.extensions import db
+from app.core.extensions import db
 from tests.conftest import make_test_app, migrate_to_head
 from tests.resources import fresh_database, missing
 

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 import ledger
-from app.database import configure_engine  # SQLite pragmas + SAVEPOINT fix; imports no app instance
+from app.core.database import configure_engine  # SQLite pragmas + SAVEPOINT fix; imports no app instance
 from ledger.pricing import ensure_default_pricing
 from tests.resources import fresh_database
 

@@ -1,0 +1,46 @@
+"""JSON API v1 under ``/api/v1``: one error shape, an OpenAPI document, Bearer or cookie auth."""
+
+from __future__ import annotations
+
+from flask import Blueprint, request
+from flask_login import current_user
+from flask_wtf.csrf import validate_csrf
+from wtforms import ValidationError
+
+from app.core.error_handlers import register_error_handlers
+from app.core.auth import authenticated_by_token
+from app.core.extensions import csrf
+from app.core.errors import ServiceError
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)  # checked below, only where a browser session cookie is the credential
+
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class CsrfFailed(ServiceError):
+    status = 403
+    code = "csrf_failed"
+
+
+@bp.before_request
+def check_csrf_for_cookie_sessions():
+    """Bearer-token clients are not exposed to CSRF; browsers using the session cookie are."""
+    if request.method in _SAFE_METHODS or not current_user.is_authenticated or authenticated_by_token():
+        return
+    try:
+        validate_csrf(request.headers.get("X-CSRFToken"))
+    except ValidationError:
+        raise CsrfFailed("Send the page's CSRF token in the X-CSRFToken header.") from None
+
+
+from app.accounts import api as accounts  # noqa: E402,F401  (routes register on bp)
+from app.analytics import api as analytics
+from app.uploads import api as audio
+from app.catalog import api as catalog
+from app.governance import api as governance
+from app.core import openapi
+from app.streaming import api as streaming
+from app.payments import api as wallet
+
+__all__ = ["bp", "register_error_handlers"]

@@ -1,0 +1,31 @@
+"""HTML pages and the browser player."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+from ledger.units import format_credits
+
+bp = Blueprint("web", __name__)
+
+
+def register_template_helpers(app: Flask) -> None:
+    @app.template_filter("duration")
+    def duration(ms: int | None) -> str:
+        if not ms:
+            return "–:––"
+        seconds = round(ms / 1000)
+        return f"{seconds // 60}:{seconds % 60:02d}"
+
+    @app.template_filter("credits")
+    def credits(micro: int) -> str:
+        """Integer micro-credits as decimal credits, e.g. 2000 -> "0.002" (never via float)."""
+        return format_credits(micro)
+
+
+from app.accounts import views as accounts  # noqa: E402,F401  (routes register on bp)
+from app.analytics import views as analytics
+from app.catalog import views as catalog
+from app.governance import views as governance
+from app.streaming import views as listening
+from app.payments.views import orders as payments, payouts, wallet
