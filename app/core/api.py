@@ -1,4 +1,8 @@
-"""JSON API v1 under ``/api/v1``: one error shape, an OpenAPI document, Bearer or cookie auth."""
+"""JSON API v1 under ``/api/v1``: one error shape, an OpenAPI document, Bearer or cookie auth.
+
+The ``api`` blueprint is shared: each domain adds its routes in ``app/<domain>/api.py``
+(imported by ``app.core.domains.load_routes``), so endpoint names stay ``api.<view>``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,6 @@ from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
-from app.core.error_handlers import register_error_handlers
 from app.core.auth import authenticated_by_token
 from app.core.extensions import csrf
 from app.core.errors import ServiceError
@@ -34,13 +37,4 @@ def check_csrf_for_cookie_sessions():
         raise CsrfFailed("Send the page's CSRF token in the X-CSRFToken header.") from None
 
 
-from app.accounts import api as accounts  # noqa: E402,F401  (routes register on bp)
-from app.analytics import api as analytics
-from app.uploads import api as audio
-from app.catalog import api as catalog
-from app.governance import api as governance
-from app.core import openapi
-from app.streaming import api as streaming
-from app.payments import api as wallet
-
-__all__ = ["bp", "register_error_handlers"]
+__all__ = ["bp"]

@@ -1,62 +1,18 @@
-"""``flask`` commands: the demo co-op and user administration."""
+"""``flask`` commands of the shared parts: the ledger's checks and the mail outbox.
+
+``init_app`` adds every domain's command groups (each ``app/<domain>/cli.py`` lists its own
+in ``COMMANDS``).
+"""
 
 from __future__ import annotations
 
 import click
 from flask import Flask
-from sqlalchemy import select
 
 from app.core.extensions import db
-from app.accounts.models import Role, User
-from app.accounts import services as accounts
-from app.core.errors import ServiceError
 
-demo_cli = click.Group("demo", help="The demo co-op.")
-users_cli = click.Group("users", help="User administration.")
 ledger_cli = click.Group("ledger", help="The credits ledger.")
-
-
-@demo_cli.command("seed")
-def seed_command():
-    """Seed the demo co-op once; later calls only print the logins."""
-    from app import demo
-
-    if demo.is_seeded():
-        click.echo("The demo co-op is already seeded.")
-    else:
-        demo.seed_demo()
-        db.session.commit()
-        click.echo("Seeded the demo co-op.")
-    click.echo(f"Demo logins (password: {demo.DEMO_PASSWORD}):")
-    for who, email in demo.demo_logins():
-        click.echo(f"  {who:<28} {email}")
-
-
-@users_cli.command("make-admin")
-@click.argument("email")
-def make_admin(email: str):
-    """Give an existing user the admin role."""
-    user = db.session.scalar(select(User).where(User.email == accounts.normalize_email(email)))
-    if user is None:
-        raise click.ClickException(f"No user with email {email}.")
-    user.role = Role.ADMIN
-    db.session.commit()
-    click.echo(f"{user.email} is now an admin.")
-
-
-@users_cli.command("create")
-@click.option("--email", required=True)
-@click.option("--display-name", required=True)
-@click.option("--country", default=None)
-@click.password_option()
-def create_user(email: str, display_name: str, country: str | None, password: str):
-    """Create a listener account."""
-    try:
-        user = accounts.register(email=email, password=password, display_name=display_name, country=country)
-    except ServiceError as exc:
-        raise click.ClickException(exc.message) from None
-    db.session.commit()
-    click.echo(f"Created {user.email}.")
+mail_cli = click.Group("mail", help="Outgoing email.")
 
 
 @ledger_cli.command("verify")
@@ -72,21 +28,19 @@ def verify_command():
         raise SystemExit(1)
 
 
+@mail_cli.command("deliver")
+def deliver():
+    """Deliver the emails waiting in the outbox."""
+    from app.core.mail import deliver_outbox
+
+    click.echo(f"delivered {deliver_outbox()} emails")
+
+
+COMMANDS = [ledger_cli, mail_cli]
+
+
 def init_app(app: Flask) -> None:
-    app.cli.add_command(demo_cli)
-    app.cli.add_command(users_cli)
-    app.cli.add_command(ledger_cli)
+    from app.core import domains
 
-    from app.governance.cli import governance_cli, mail_cli
-
-    app.cli.add_command(governance_cli)
-    app.cli.add_command(mail_cli)
-
-    from app.payments.cli import payouts_cli
-
-    app.cli.add_command(payouts_cli)
-
-    from app.analytics.cli import analytics_cli, transparency_cli
-
-    app.cli.add_command(analytics_cli)
-    app.cli.add_command(transparency_cli)
+    for group in domains.cli_groups():
+        app.cli.add_command(group)

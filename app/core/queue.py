@@ -11,7 +11,6 @@ its own queue. Each task runs inside an app context and commits (or rolls back) 
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import logging
 from dataclasses import dataclass, field
@@ -63,7 +62,9 @@ def periodic(name: str, schedule: Callable, **options):
 
 
 def init_app(app: Flask) -> None:
-    importlib.import_module("app.tasks")  # declares the tasks
+    from app.core import domains
+
+    domains.load_tasks()  # declares the tasks
 
     cfg = app.config
     immediate = bool(cfg.get("QUEUE_IMMEDIATE"))

@@ -1,4 +1,8 @@
-"""HTML pages and the browser player."""
+"""HTML pages and the browser player: the shared ``web`` blueprint and template filters.
+
+Each domain adds its pages in ``app/<domain>/views.py`` (imported by
+``app.core.domains.load_routes``), so endpoint names stay ``web.<view>``.
+"""
 
 from __future__ import annotations
 
@@ -22,10 +26,3 @@ def register_template_helpers(app: Flask) -> None:
         """Integer micro-credits as decimal credits, e.g. 2000 -> "0.002" (never via float)."""
         return format_credits(micro)
 
-
-from app.accounts import views as accounts  # noqa: E402,F401  (routes register on bp)
-from app.analytics import views as analytics
-from app.catalog import views as catalog
-from app.governance import views as governance
-from app.streaming import views as listening
-from app.payments.views import orders as payments, payouts, wallet

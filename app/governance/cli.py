@@ -15,7 +15,6 @@ from app.governance.services import membership
 from app.core.errors import ServiceError
 
 governance_cli = click.Group("governance", help="Co-op governance: votes and memberships.")
-mail_cli = click.Group("mail", help="Outgoing email.")
 
 
 def _parse_now(value: str | None) -> datetime | None:
@@ -77,9 +76,4 @@ def end(membership_id: int, reason: str):
     click.echo(f"membership {membership_id} ended.")
 
 
-@mail_cli.command("deliver")
-def deliver():
-    """Deliver the emails waiting in the outbox."""
-    from app.core.mail import deliver_outbox
-
-    click.echo(f"delivered {deliver_outbox()} emails")
+COMMANDS = [governance_cli]

@@ -49,3 +49,6 @@ def retry_command():
 def bank_csv_command(period: str | None):
     """Print the bank payouts still to make, as CSV."""
     click.echo(payouts.bank_csv(period), nl=False)
+
+
+COMMANDS = [payouts_cli]

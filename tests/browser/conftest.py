@@ -42,7 +42,7 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory):
     """An app on a database of its own, migrated and seeded with the demo co-op."""
-    from app import demo
+    from app.demo import seed as demo
 
     tmp = tmp_path_factory.mktemp("live")
     with fresh_database(tmp, "live") as url:

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from app import demo
+from app.demo import seed as demo
 from app.core.extensions import db
 from app.catalog.models import Release
 from app.accounts.models import User
