@@ -13,17 +13,12 @@ from wtforms import ValidationError
 
 from app.core.auth import authenticated_by_token
 from app.core.extensions import csrf
-from app.core.errors import ServiceError
+from app.core.errors import CsrfFailed
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # checked below, only where a browser session cookie is the credential
 
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-
-
-class CsrfFailed(ServiceError):
-    status = 403
-    code = "csrf_failed"
 
 
 @bp.before_request

@@ -1,4 +1,8 @@
-"""One JSON error shape for every API failure: ``{"error": {"code": ..., "message": ...}}``."""
+"""One mapping from errors to responses: ``{"error": {"code": ..., "message": ...}}`` under
+/api/ and /webhooks/, the error page elsewhere, with the same status for the same error.
+
+``ServiceError`` (``app.core.errors``) carries its status and code; the ledger's refusals and
+Flask-WTF's CSRF failure are turned into ServiceErrors first, so they answer alike on both."""
 
 from __future__ import annotations
 
@@ -8,10 +12,9 @@ from flask import Flask, jsonify, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from app.core.errors import ServiceError
-from app.payments.services.wallet import service_error_for
-from ledger import LedgerError
 from app.core.error_pages import http_error_page, service_error_page
+from app.core.errors import CsrfFailed, ServiceError, service_error_for
+from ledger import LedgerError
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +56,10 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
+        # A form (or a fetch) without the page's token: the same 403 csrf_failed as the API's own check.
         if _wants_json():
-            return error_response(400, "csrf_failed", "The CSRF token is missing or wrong; reload the page.")
-        return http_error_page(400, "The form expired or was sent from elsewhere. Reload the page and try again.")
+            return service_error(CsrfFailed("The CSRF token is missing or wrong; reload the page."))
+        return service_error(CsrfFailed("The form expired or was sent from elsewhere. Reload the page and try again."))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -1,6 +1,16 @@
-"""Errors raised by services. The API and the HTML pages turn them into responses."""
+"""Every error a service (or the request plumbing) raises on purpose, in one place.
+
+Invariants: each error is a ``ServiceError`` subclass defined here; each meaning has one
+``code`` and one HTTP ``status``, the same for the API (``{"error": {"code", "message"}}``)
+and the pages (``app.core.error_pages``); a code passed at the raise site (``code=...``)
+refines the class's meaning, never changes its status. The ledger's own refusals become
+ServiceErrors through ``service_error_for``, here too, so no handler imports a domain.
+"""
 
 from __future__ import annotations
+
+import ledger
+from ledger.units import format_credits
 
 
 class ServiceError(Exception):
@@ -56,11 +66,36 @@ class PayloadTooLarge(ServiceError):
     code = "too_large"
 
 
-class UnsupportedMedia(ServiceError):
-    """A file whose type we do not accept (decided by its content)."""
+class UnsupportedMediaType(ServiceError):
+    """A body or file whose type we do not accept: a request that is not JSON, or an upload
+    whose content is not audio (``unsupported_audio``) or an image (``unsupported_image``)."""
 
     status = 415
-    code = "unsupported_media"
+    code = "unsupported_media_type"
+
+
+UnsupportedMedia = UnsupportedMediaType  # its name before the two 415 errors became one
+
+
+class PlayExpired(ServiceError):
+    """The play ended or outlived its track plus the grace period: start a new one."""
+
+    status = 410
+    code = "play_expired"
+
+
+class CsrfFailed(ServiceError):
+    """A browser's write without the page's CSRF token (a form field or the X-CSRFToken header)."""
+
+    status = 403
+    code = "csrf_failed"
+
+
+class BadSignature(ServiceError):
+    """A webhook whose body or signature does not verify."""
+
+    status = 400
+    code = "bad_signature"
 
 
 class Unavailable(ServiceError):
@@ -68,3 +103,28 @@ class Unavailable(ServiceError):
 
     status = 503
     code = "unavailable"
+
+
+def service_error_for(exc: ledger.LedgerError) -> ServiceError:
+    """The web layer's answer to a ledger refusal (one place, used by the services, the API and
+    the pages)."""
+    if isinstance(exc, ledger.InsufficientCredits):
+        return PaymentRequired(
+            f"Not enough credits: this costs {format_credits(exc.price)} and your balance is "
+            f"{format_credits(exc.balance)}.",
+            balance=exc.balance,
+            price=exc.price,
+        )
+    if isinstance(exc, ledger.IdempotencyConflict):
+        return Conflict("This idempotency key was already used for a different request.", code="idempotency_conflict")
+    if isinstance(exc, ledger.AlreadyOwned):
+        return Conflict("You already own this track.", code="already_owned")
+    if isinstance(exc, ledger.NotPurchasable):
+        return Conflict("This track costs you nothing; there is nothing to buy.", code="not_purchasable")
+    if isinstance(exc, ledger.NegativeBalance):
+        return Conflict("That would take an account below zero.", code="negative_balance")
+    if isinstance(exc, ledger.UnknownTransfer):
+        return NotFound(str(exc))
+    if isinstance(exc, ledger.NoPricingVersion):
+        return Unavailable("No pricing is in force; the co-op's prices are not set up.", code="no_pricing")
+    return ValidationFailed(str(exc))

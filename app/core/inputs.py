@@ -16,15 +16,10 @@ from functools import wraps
 from flask import request
 
 from app.core.converters import MAX_ID
-from app.core.errors import ServiceError, ValidationFailed
+from app.core.errors import UnsupportedMediaType, ValidationFailed
 
 _JSON_TYPES = {str: "string", int: "integer", bool: "boolean", float: "number"}
 _TYPE_WORDS = {str: "a string", int: "an integer", bool: "true or false", float: "a number"}
-
-
-class UnsupportedMediaType(ServiceError):
-    status = 415
-    code = "unsupported_media_type"
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,9 @@ from app.streaming.models import Play, PreviewPlay
 from app.catalog.models import Release, Track, TrackStatus
 from app.uploads.models import TrackAudio
 from app.core.types import utcnow
-from app.core.errors import Conflict, Forbidden, NotFound, PaymentRequired, ServiceError, ValidationFailed
-from app.payments.services.wallet import service_error_for, tracks_by_id
+from app.core.errors import (Conflict, Forbidden, NotFound, PaymentRequired, PlayExpired, ValidationFailed,
+                             service_error_for)
+from app.payments.services.wallet import tracks_by_id
 from ledger import reads
 from ledger.schema import Play as LedgerPlay
 from ledger.units import format_credits
@@ -38,13 +39,6 @@ SERVER_TIME_TOLERANCE_MS = 2_000
 # before the exact duration.
 END_TOLERANCE_MS = 1_000
 FORMATS = {"mp3": ("stream_mp3_key", "audio/mpeg"), "opus": ("stream_opus_key", "audio/ogg")}
-
-
-class PlayExpired(ServiceError):
-    """The play ended or outlived its track plus the grace period: start a new one."""
-
-    status = 410
-    code = "play_expired"
 
 
 def new_play_id() -> str:

@@ -17,7 +17,7 @@ from app.core.queue import enqueue
 from app.catalog import services as catalog
 from app.uploads.services import processing, uploads
 from app.streaming import services as streaming
-from app.core.errors import NotFound, UnsupportedMedia, ValidationFailed
+from app.core.errors import NotFound, UnsupportedMediaType, ValidationFailed
 from app.core.storage import get_store
 from audio.errors import ImageRejected
 from audio.storage import ObjectNotFound, content_disposition
@@ -124,7 +124,7 @@ def upload_cover(release_id: int):
         try:
             old = processing.set_release_cover(release, files[0].path.read_bytes())
         except ImageRejected as exc:
-            raise UnsupportedMedia(str(exc), code="unsupported_image", field="file") from None
+            raise UnsupportedMediaType(str(exc), code="unsupported_image", field="file") from None
     try:
         db.session.commit()
     except BaseException:

@@ -35,14 +35,9 @@ from app.payments.models import Order, OrderKind, OrderStatus, PaymentEvent, Rec
 from app.accounts.models import User
 from app.core.types import utcnow
 from app.governance.services import membership
-from app.core.errors import ServiceError, ValidationFailed
+from app.core.errors import BadSignature, ValidationFailed
 
 log = logging.getLogger(__name__)
-
-
-class BadSignature(ServiceError):
-    status = 400
-    code = "bad_signature"
 
 
 def verify_stripe_event(payload: bytes, signature_header: str | None, secret: str, tolerance: int) -> dict:

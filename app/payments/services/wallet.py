@@ -17,33 +17,8 @@ import ledger
 from app.core.extensions import db
 from app.catalog.models import Release, Track
 from app.accounts.models import User
-from app.core.errors import Conflict, NotFound, PaymentRequired, ServiceError, Unavailable, ValidationFailed
+from app.core.errors import NotFound, ValidationFailed, service_error_for
 from ledger import reads
-from ledger.units import format_credits
-
-
-def service_error_for(exc: ledger.LedgerError) -> ServiceError:
-    """The web layer's answer to a ledger refusal (one place, used by the API and the pages)."""
-    if isinstance(exc, ledger.InsufficientCredits):
-        return PaymentRequired(
-            f"Not enough credits: this costs {format_credits(exc.price)} and your balance is "
-            f"{format_credits(exc.balance)}.",
-            balance=exc.balance,
-            price=exc.price,
-        )
-    if isinstance(exc, ledger.IdempotencyConflict):
-        return Conflict("This idempotency key was already used for a different request.", code="idempotency_conflict")
-    if isinstance(exc, ledger.AlreadyOwned):
-        return Conflict("You already own this track.", code="already_owned")
-    if isinstance(exc, ledger.NotPurchasable):
-        return Conflict("This track costs you nothing; there is nothing to buy.", code="not_purchasable")
-    if isinstance(exc, ledger.NegativeBalance):
-        return Conflict("That would take an account below zero.", code="negative_balance")
-    if isinstance(exc, ledger.UnknownTransfer):
-        return NotFound(str(exc))
-    if isinstance(exc, ledger.NoPricingVersion):
-        return Unavailable("No pricing is in force; the co-op's prices are not set up.", code="no_pricing")
-    return ValidationFailed(str(exc))
 
 
 def _is_own_track(user: User, track: Track) -> bool:

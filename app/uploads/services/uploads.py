@@ -19,7 +19,7 @@ from app.catalog.models import Release, Track, TrackStatus
 from app.uploads.models import TrackAudio
 from app.accounts.models import User
 from app.catalog import services as catalog
-from app.core.errors import Conflict, PayloadTooLarge, UnsupportedMedia, Unavailable, ValidationFailed
+from app.core.errors import Conflict, PayloadTooLarge, UnsupportedMediaType, Unavailable, ValidationFailed
 from app.core.storage import get_store
 from audio import probe
 from audio.errors import AudioTooLong, CorruptAudio, UnsupportedAudio
@@ -75,7 +75,7 @@ def check_file(file: ReceivedFile) -> probe.AudioFormat:
     try:
         return probe.identify(str(file.path), max_seconds=max_seconds)
     except UnsupportedAudio as exc:
-        raise UnsupportedMedia(f"{_describe(file)}: {exc}", code="unsupported_audio", field="file") from None
+        raise UnsupportedMediaType(f"{_describe(file)}: {exc}", code="unsupported_audio", field="file") from None
     except AudioTooLong as exc:
         raise ValidationFailed(f"{_describe(file)}: {exc}", code="audio_too_long", field="file") from None
     except CorruptAudio as exc:
