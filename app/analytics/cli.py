@@ -26,7 +26,7 @@ def _progress(started: float):
 def update_command():
     """Read what the ledger recorded since the last run into the rollups."""
     started = time.monotonic()
-    total = rollups.run_until_current(progress=_progress(started))
+    total = rollups.run_until_current(checkpoint=db.session.commit, progress=_progress(started))
     click.echo("", err=True)
     if total.skipped:
         click.echo("Another rollup run is in progress; it will read everything.")
@@ -39,7 +39,7 @@ def rebuild_command():
     """Empty the rollups and recompute them from the whole ledger."""
     started = time.monotonic()
     try:
-        total = rollups.rebuild(progress=lambda line: click.echo(f"  {line}", err=True))
+        total = rollups.rebuild(progress=lambda line: click.echo(f"  {line}", err=True), checkpoint=db.session.commit)
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Rebuilt up to play #{total.plays} and transfer #{total.transfers} in "

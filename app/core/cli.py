@@ -33,7 +33,7 @@ def deliver():
     """Deliver the emails waiting in the outbox."""
     from app.core.mail import deliver_outbox
 
-    click.echo(f"delivered {deliver_outbox()} emails")
+    click.echo(f"delivered {deliver_outbox(checkpoint=db.session.commit)} emails")
 
 
 COMMANDS = [ledger_cli, mail_cli]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from email.message import EmailMessage
+from typing import Callable
 
 from flask import current_app
 from sqlalchemy import select
@@ -47,9 +48,11 @@ def _build(message: OutboxMessage, sender: str) -> EmailMessage:
     return email
 
 
-def deliver_outbox(*, limit: int = 100) -> int:
-    """Send up to ``limit`` pending messages; returns how many were sent. Commits per message,
-    so one bad address does not hold back the rest (this runs in a task, not a request)."""
+def deliver_outbox(*, limit: int = 100, checkpoint: Callable[[], None] | None = None) -> int:
+    """Send up to ``limit`` pending messages; returns how many were sent. Flushes; ``checkpoint``
+    is called after each message is marked: the task and ``flask mail deliver`` pass
+    ``db.session.commit``, so a message handed to SMTP is recorded as sent before the next one
+    is tried and a crash later does not send it again."""
     cfg = current_app.config
     pending = list(
         db.session.scalars(
@@ -81,7 +84,9 @@ def deliver_outbox(*, limit: int = 100) -> int:
             except smtplib.SMTPException as exc:
                 message.last_error = str(exc)[:2000]
                 log.warning("mail to %s failed: %s", message.to_address, exc)
-            db.session.commit()
+            db.session.flush()
+            if checkpoint is not None:
+                checkpoint()
     finally:
         if smtp is not None:
             try:

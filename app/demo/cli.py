@@ -54,7 +54,8 @@ def synthesize_command(listeners, tracks, plays, artists, days, seed, build_roll
                f"indexes {seconds.get('indexes', 0):.1f} s)")
     if build_rollups:
         started = time.monotonic()
-        total = rollups_service.rebuild(progress=lambda line: click.echo(f"  rollups: {line}", err=True))
+        total = rollups_service.rebuild(progress=lambda line: click.echo(f"  rollups: {line}", err=True),
+                                        checkpoint=db.session.commit)
         click.echo(f"rollups built up to play #{total.plays:,} and transfer #{total.transfers:,} in "
                    f"{time.monotonic() - started:.1f} s")
     size = synthesize.database_size()

@@ -25,7 +25,7 @@ def run_housekeeping(now: datetime | None = None) -> dict:
     db.session.commit()
     reminded = closing.send_closing_reminders(now)
     db.session.commit()
-    delivered = mail.deliver_outbox()
+    delivered = mail.deliver_outbox(checkpoint=db.session.commit)
     summary = {
         "closed": [{"proposal_id": c.proposal_id, "passed": c.passed} for c in closed],
         "reminded": reminded,

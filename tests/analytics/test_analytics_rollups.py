@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings, strategies as st
+from sqlalchemy import func, select
 
 from app.core.extensions import db
 from app.analytics.models import (
@@ -14,6 +15,7 @@ from app.analytics.models import (
     ArtistDay,
     ArtistListener,
     CoopDay,
+    Cursor,
     Funnel,
     MoneyDay,
     TrackDay,
@@ -159,3 +161,17 @@ def test_gaps_are_read_when_they_appear(app_ctx, monkeypatch):
     db.session.add(Gap(source="plays", item_id=10**8, noticed_at=datetime.now(timezone.utc) - timedelta(hours=1)))
     db.session.commit()
     assert rollups.update().gaps_open == 0
+
+
+def test_a_rollup_rebuild_leaves_the_commit_to_its_caller(app_ctx):
+    def cursors() -> int:
+        return db.session.scalar(select(func.count()).select_from(Cursor))
+
+    before = cursors()
+    rollups.rebuild()
+    assert cursors() >= 3
+    db.session.rollback()
+    assert cursors() == before
+    rollups.rebuild(checkpoint=db.session.commit)
+    db.session.rollback()
+    assert cursors() >= 3

@@ -77,3 +77,14 @@ def test_smtp_delivery(app, app_ctx):
     assert message["to"] == ["ada@example.test"]
     assert "Subject: Vote open: cheaper plays" in message["data"] and "Vote here." in message["data"]
     assert db.session.scalar(select(OutboxMessage.sent_at)) is not None
+
+
+def test_mail_delivery_leaves_the_commit_to_its_caller(app_ctx):
+    queue_mail(to="t@example.test", subject="s", body="b", dedupe_key="outbox")
+    db.session.commit()
+    assert deliver_outbox() == 1
+    db.session.rollback()  # the caller decided not to commit: the message is still unsent
+    assert db.session.scalar(select(OutboxMessage.sent_at).where(OutboxMessage.dedupe_key == "outbox")) is None
+    assert deliver_outbox(checkpoint=db.session.commit) == 1
+    db.session.rollback()
+    assert db.session.scalar(select(OutboxMessage.sent_at).where(OutboxMessage.dedupe_key == "outbox")) is not None

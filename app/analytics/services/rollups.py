@@ -186,14 +186,15 @@ def update(*, max_batches: int | None = None) -> Summary:
     return summary
 
 
-def run_until_current(commit_each_batch: bool = True, progress=None) -> Summary:
-    """Run ``update`` batch by batch until nothing is left, committing after each batch (the
-    CLI and big rebuilds: short transactions, visible progress)."""
+def run_until_current(checkpoint=None, progress=None) -> Summary:
+    """Run ``update`` batch by batch until nothing is left, calling ``checkpoint`` after each
+    batch: the CLI passes ``db.session.commit`` (short transactions, visible progress). Flushes;
+    without a checkpoint the caller commits the whole run."""
     total = Summary()
     while True:
         step = update(max_batches=1)
-        if commit_each_batch:
-            db.session.commit()
+        if checkpoint is not None:
+            checkpoint()
         total.add(step)
         if progress is not None:
             progress(total)
@@ -216,16 +217,19 @@ def clear() -> None:
     db.session.flush()
 
 
-def rebuild(progress=None) -> Summary:
-    """Recompute every rollup from the whole ledger, in bulk, in one transaction (see
-    ``app.analytics.services.rollup_rebuild``); then read anything newer incrementally. Commits."""
+def rebuild(progress=None, checkpoint=None) -> Summary:
+    """Recompute every rollup from the whole ledger, in bulk (see
+    ``app.analytics.services.rollup_rebuild``); then read anything newer incrementally.
+    ``checkpoint`` (the CLI's ``db.session.commit``) is called after the bulk step and after
+    each incremental batch; flushes, the caller commits."""
     from app.analytics.services.rollup_rebuild import rebuild_all
 
     if not _try_lock():
         raise RuntimeError("a rollup job is running; try again when it has finished")
     done = rebuild_all(progress=progress)
-    db.session.commit()
-    summary = run_until_current()
+    if checkpoint is not None:
+        checkpoint()
+    summary = run_until_current(checkpoint=checkpoint)
     summary.plays += done["plays"]
     summary.transfers += done["transfers"]
     return summary
