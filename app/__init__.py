@@ -34,6 +34,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.core import auth, cli, domains, health, queue, ratelimit, storage
     from app.core.api import bp as api_bp
     from app.core.error_handlers import register_error_handlers
+    from app.core.transactions import register_transaction_hooks
     from app.core.web import bp as web_bp, register_template_helpers
     from app.payments import webhooks
 
@@ -57,6 +58,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_error_handlers(app)
     register_template_helpers(app)
     cli.init_app(app)
+    register_transaction_hooks(app)  # last: its after_request runs before every other one
     return app
 
 

@@ -9,7 +9,6 @@ from app.core.api import bp
 from app.core.inputs import Field, accepts
 from app.core.representations import user_json
 from app.core.auth import api_login_required
-from app.core.extensions import db
 from app.accounts import services as accounts
 
 
@@ -24,7 +23,6 @@ from app.accounts import services as accounts
 def register(body):
     """Create an account."""
     user = accounts.register(**body)
-    db.session.commit()
     return jsonify(user=user_json(user)), 201
 
 
@@ -34,7 +32,6 @@ def create_token(body):
     """Exchange email and password for a personal API token (shown once)."""
     user = accounts.authenticate(body["email"], body["password"])
     token, plaintext = accounts.create_token(user, body["name"])
-    db.session.commit()
     return jsonify(token=plaintext, id=token.id, name=token.name), 201
 
 
@@ -56,7 +53,6 @@ def get_me():
 def update_me(body):
     """Change your display name, country, or whether artists may see you on their dashboards."""
     accounts.update_profile(current_user, **body)
-    db.session.commit()
     return jsonify(user=user_json(current_user))
 
 
@@ -77,5 +73,4 @@ def list_tokens():
 def revoke_token(token_id: int):
     """Revoke one of your API tokens."""
     accounts.revoke_token(current_user, token_id)
-    db.session.commit()
     return "", 204

@@ -8,8 +8,8 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.core.converters import id_from_form
-from app.core.extensions import db
 from app.accounts import services as accounts
+from app.core.error_pages import refuse
 from app.core.errors import ServiceError
 from app.core.web import bp
 
@@ -35,10 +35,8 @@ def register():
                 country=form.get("country") or None,
                 artist_name=(form.get("artist_name") or "").strip() or None,
             )
-            db.session.commit()
         except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+            refuse(exc)
             return render_template("accounts/register.html", form=form), exc.status
         login_user(user)
         flash(f"Welcome to Encore, {user.display_name}!", "success")
@@ -52,10 +50,8 @@ def login():
     if request.method == "POST":
         try:
             user = accounts.authenticate(form.get("email", ""), form.get("password", ""))
-            db.session.commit()  # a password rehash, if the hash parameters changed
         except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+            refuse(exc)
             return render_template("accounts/login.html", form=form), exc.status
         login_user(user, remember=bool(form.get("remember")))
         return redirect(_safe_next(request.args.get("next")))
@@ -89,9 +85,7 @@ def account():
             elif action == "revoke_token":
                 accounts.revoke_token(current_user, id_from_form(request.form.get("token_id")))
                 flash("Token revoked.", "info")
-            db.session.commit()
         except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+            refuse(exc)
             return render_template("accounts/account.html", new_token=None), exc.status
     return render_template("accounts/account.html", new_token=new_token)

@@ -10,7 +10,6 @@ from app.core.api import bp
 from app.core.inputs import Field, accepts, query_int
 from app.core.representations import artist_json, release_json, release_ref, track_json
 from app.core.auth import api_login_required, require_manager
-from app.core.extensions import db
 from app.catalog import services as catalog
 from app.core.errors import ValidationFailed
 
@@ -45,7 +44,6 @@ def create_release(artist_id: int, body):
     if body.get("release_date"):
         body["release_date"] = _parse_date(body["release_date"], "release_date")
     release = catalog.create_release(artist, **body)
-    db.session.commit()
     return jsonify(release=release_ref(release)), 201
 
 

@@ -11,7 +11,9 @@ from app.catalog.models import Track
 from app.core.queue import enqueue
 from app.catalog import services as catalog
 from app.uploads.services import processing
+from app.core.error_pages import refused_redirect
 from app.core.errors import NotFound, ServiceError
+from app.core.transactions import commit_now
 from app.core.web import bp
 
 
@@ -50,11 +52,9 @@ def reprocess(release_id: int, track_id: int):
     require_manager(track.artist)
     try:
         processing.request_reprocess(track)
-        db.session.commit()
     except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("web.release", release_id=release_id))
+        return refused_redirect(exc, url_for("web.release", release_id=release_id))
+    commit_now("the processing task reads the track's new status")
     enqueue("process_track", track_id)
     flash("The track is queued for processing again.", "info")
     return redirect(url_for("web.release", release_id=release_id))

@@ -78,7 +78,6 @@ def create_proposal(body):
     """Draft a pricing proposal (members only)."""
     fields, changes = _split(body)
     proposal = proposals.create_draft(current_user, changes=changes, **fields)
-    db.session.commit()
     return jsonify(proposal=proposal_json(proposal, current_user)), 201
 
 
@@ -103,7 +102,6 @@ def update_proposal(proposal_id: int, body):
     proposal = proposals.get_visible_proposal(proposal_id, current_user)
     fields, changes = _split(body)
     proposals.update_draft(proposal, current_user, changes=changes, **fields)
-    db.session.commit()
     return jsonify(proposal=proposal_json(proposal, current_user))
 
 
@@ -113,7 +111,6 @@ def open_proposal(proposal_id: int):
     """Open your draft for voting; it is frozen from now on."""
     proposal = proposals.get_visible_proposal(proposal_id, current_user)
     proposals.open_proposal(proposal, current_user)
-    db.session.commit()
     return jsonify(proposal=proposal_json(proposal, current_user))
 
 
@@ -124,7 +121,6 @@ def cast_vote(proposal_id: int, body):
     """Vote (members only). The latest vote counts. The receipt is shown only in this answer."""
     proposal = proposals.get_visible_proposal(proposal_id, current_user)
     ballot, receipt = voting.cast_vote(proposal, current_user, body["choice"])
-    db.session.commit()
     return jsonify(
         ballot=ballot_json(ballot),
         receipt=receipt,
@@ -192,7 +188,6 @@ def record_membership(body):
     m = membership.grant_membership(
         user, body["member_class"], MembershipSource.ADMIN_RECORD, body.get("reference"), recorded_by=current_user
     )
-    db.session.commit()
     return jsonify(membership=membership_json(m)), 201
 
 
@@ -204,5 +199,4 @@ def end_membership(membership_id: int, body):
     require_admin()
     m = membership.get_membership(membership_id)
     membership.end_membership(m, reason=body.get("reason", ""))
-    db.session.commit()
     return jsonify(membership=membership_json(m))

@@ -15,6 +15,7 @@ from app.accounts.models import User
 from app.core.types import utcnow
 from app.accounts import services as accounts
 from app.governance.services import membership, pricing, proposals, voting
+from app.core.error_pages import refuse, refused_redirect
 from app.core.errors import Forbidden, ServiceError, ValidationFailed
 from app.governance.services.pricing_parameters import PARAMETERS
 from app.governance.services.tally import passes, quorum_needed
@@ -77,10 +78,8 @@ def new_proposal():
     if request.method == "POST":
         try:
             proposal = proposals.create_draft(current_user, **_form_fields())
-            db.session.commit()
         except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+            refuse(exc)
             return render_template(
                 "governance/form.html", form=request.form, current=current, parameters=PARAMETERS, proposal=None
             ), exc.status
@@ -110,10 +109,8 @@ def edit_proposal(proposal_id: int):
     if request.method == "POST":
         try:
             proposals.update_draft(proposal, current_user, **_form_fields())
-            db.session.commit()
         except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+            refuse(exc)
             return render_template(
                 "governance/form.html", form=request.form, current=current, parameters=PARAMETERS,
                 proposal=proposal,
@@ -135,11 +132,8 @@ def open_proposal(proposal_id: int):
     proposal = proposals.get_visible_proposal(proposal_id, current_user)
     try:
         proposals.open_proposal(proposal, current_user)
-        db.session.commit()
     except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("web.proposal", proposal_id=proposal_id))
+        return refused_redirect(exc, url_for("web.proposal", proposal_id=proposal_id))
     flash("The vote is open. Members have been told by email.", "success")
     return redirect(url_for("web.proposal", proposal_id=proposal_id))
 
@@ -187,10 +181,8 @@ def vote(proposal_id: int):
     proposal = proposals.get_visible_proposal(proposal_id, current_user)
     try:
         _, receipt = voting.cast_vote(proposal, current_user, request.form.get("choice", ""))
-        db.session.commit()
     except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        refuse(exc)
         return _render_proposal(proposal, status=exc.status)
     # The receipt is rendered in this response only (never stored, never put in the session).
     return _render_proposal(proposal, receipt=receipt)
@@ -232,10 +224,8 @@ def members():
                     form.get("reference"), recorded_by=current_user,
                 )
                 flash(f"{user.display_name} is now a member.", "success")
-            db.session.commit()
         except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+            refuse(exc)
             return render_template(
                 "governance/members.html", memberships=membership.list_memberships(),
                 members_now=membership.count_members(), form=form,

@@ -12,7 +12,6 @@ from app.core.api import bp
 from app.core.inputs import Field, accepts, query_int
 from app.core.representations import money, play_json, progress_json, statement_json, track_ref
 from app.core.auth import api_login_required, require_admin
-from app.core.extensions import db
 from app.payments.services import wallet
 
 
@@ -74,7 +73,6 @@ def list_statement():
 def buy_track(track_id: int, body):
     """Buy a track now: pay the rest of its play schedule and own it."""
     result = wallet.buy_now(current_user, track_id, f"buy:{current_user.id}:{body['idempotency_key']}")
-    db.session.commit()
     return jsonify(
         purchase={
             "track_id": track_id,
@@ -98,7 +96,6 @@ def admin_top_up(user_id: int, body):
     """Admins only: credit a user's wallet by hand."""
     require_admin()
     result = wallet.admin_top_up(user_id, body["credits"], f"admin-top-up:{body['idempotency_key']}")
-    db.session.commit()
     amount = max(amount for _, amount in result.postings)
     return jsonify(top_up={"transfer_id": result.id, "amount": money(amount), "replayed": result.replayed}), (
         200 if result.replayed else 201

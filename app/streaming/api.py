@@ -17,7 +17,6 @@ from app.uploads.api import _serve
 from app.core.inputs import Field, accepts
 from app.core.representations import money
 from app.core.auth import api_login_required, bearer_token
-from app.core.extensions import db
 from app.core.ratelimit import configured, limiter
 from app.streaming import services as streaming
 from app.core.errors import Unauthorized
@@ -66,7 +65,6 @@ def start_play(track_id: int):
                                 0 if started.costs_nothing else quote.credits_to_own, quote.owned),
         balance=money(quote.balance),
     )
-    db.session.commit()
     return jsonify(out), 201
 
 
@@ -92,7 +90,6 @@ def report_progress(play_id: str, body):
         out["balance"] = money(report.balance)
         out["progress"] = _progress_json(report.plays_counted, report.plays_to_own, report.credits_to_own,
                                          report.owned)
-    db.session.commit()
     return jsonify(out)
 
 
@@ -102,7 +99,6 @@ def end_play(play_id: str):
     """End a play (the player moved on): its stream URLs stop working and it no longer counts as open."""
     play = streaming.end_play(current_user, play_id)
     out = {"id": play.id, "ended_at": play.ended_at.isoformat(), "counted": play.counted_at is not None}
-    db.session.commit()
     return jsonify(play=out)
 
 
@@ -126,5 +122,4 @@ def record_preview(track_id: int):
         "start_ms": audio.preview_start_ms,
         "duration_ms": min(int(PREVIEW_SECONDS * 1000), audio.source_duration_ms),
     }
-    db.session.commit()
     return jsonify(preview=out), 201

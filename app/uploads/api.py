@@ -19,6 +19,7 @@ from app.uploads.services import processing, uploads
 from app.streaming import services as streaming
 from app.core.errors import NotFound, UnsupportedMediaType, ValidationFailed
 from app.core.storage import get_store
+from app.core.transactions import commit_now
 from audio.errors import ImageRejected
 from audio.storage import ObjectNotFound, content_disposition
 
@@ -48,7 +49,7 @@ def upload_tracks(release_id: int):
         # a transaction whose snapshot predates what an inline (immediate) task writes.
         ids = [t.id for t in accepted.tracks]
         try:
-            db.session.commit()
+            commit_now("the processing tasks read the new tracks")
         except BaseException:
             db.session.rollback()
             uploads.discard(accepted.stored_keys)
@@ -74,7 +75,7 @@ def reprocess_track(track_id: int):
     """Process a track you manage again (after a failure, or a pipeline improvement)."""
     track = _managed_track(track_id)
     processing.request_reprocess(track)
-    db.session.commit()
+    commit_now("the processing task reads the track's new status")
     enqueue("process_track", track_id)
     return jsonify(track=upload_json(db.session.get(Track, track_id))), 202
 
@@ -126,7 +127,7 @@ def upload_cover(release_id: int):
         except ImageRejected as exc:
             raise UnsupportedMediaType(str(exc), code="unsupported_image", field="file") from None
     try:
-        db.session.commit()
+        commit_now("the old cover's files are deleted only once no committed row points at them")
     except BaseException:
         db.session.rollback()
         processing.delete_cover(release.cover_key)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.core.extensions import db
 from app.payments.models import OrderStatus
 from app.payments.services import checkout, payment_events, wallet
 from app.governance.services import membership
+from app.core.error_pages import refused_redirect
 from app.core.errors import ServiceError
+from app.core.transactions import commit_now
 from app.payments.services.payment_gateway import is_test_mode
 from app.core.web import bp
 
@@ -33,12 +34,14 @@ def _start(order) -> str:
         cancel_url=url_for("web.checkout_cancelled", order_id=order.id, _external=True),
     )
     order_id = order.id
-    db.session.commit()  # the pending order exists before the provider hears of it
+    commit_now("the pending order exists before the payment provider hears of it")
     outcome = checkout.create_session(request_)  # no transaction open during the HTTP call
     try:
         url = checkout.record_session(order_id, outcome)
     finally:
-        db.session.commit()  # the session id, or the failure
+        # The session id, or the provider's refusal, which record_session raises after noting
+        # it on the order: kept although the request then fails.
+        commit_now("the provider's answer is recorded even when it refused")
     return url
 
 
@@ -50,9 +53,7 @@ def credits():
             order = checkout.create_pack_order(current_user, request.form.get("pack"))
             return redirect(_start(order))
         except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-            return redirect(url_for("web.credits"))
+            return refused_redirect(exc, url_for("web.credits"))
     return render_template("payments/credits.html", packs=checkout.packs(), balance=wallet.balance(current_user),
                            credit_price=checkout.credit_price()[0])
 
@@ -72,9 +73,7 @@ def membership_page():
             order = checkout.create_share_order(current_user, request.form.get("member_class", ""))
             return redirect(_start(order))
         except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-            return redirect(url_for("web.membership_page"))
+            return refused_redirect(exc, url_for("web.membership_page"))
     return render_template(
         "payments/membership.html", is_member=membership.is_member(current_user),
         shares=membership.memberships_of(current_user), price=checkout.share_price(),
@@ -116,7 +115,6 @@ def test_checkout(session_id: str):
         if order.status is OrderStatus.PENDING:
             event = payment_events.test_provider_event(order, paid=request.form.get("action") == "pay")
             payment_events.handle_event(event)
-            db.session.commit()
         if order.status is OrderStatus.PAID:
             return redirect(url_for("web.checkout_done", order_id=order.id))
         flash("The test payment failed; nothing was charged.", "error")

@@ -12,7 +12,9 @@ from app.core.extensions import db
 from app.payments.models import PayoutMethod, PayoutStatus
 from app.core.queue import enqueue
 from app.payments.services import payout_destinations, payouts
+from app.core.error_pages import refuse, refused_redirect
 from app.core.errors import ServiceError
+from app.core.transactions import commit_now
 from app.core.web import bp
 
 log = logging.getLogger(__name__)
@@ -54,11 +56,9 @@ def artist_bank(artist_id: int):
             artist, iban=request.form.get("iban", ""), account_holder=request.form.get("account_holder", ""),
             by=current_user,
         )
-        db.session.commit()
         flash("Bank details saved: payouts will go to this account.", "success")
     except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        refuse(exc)
         # render, not redirect, so the manager can fix the typo instead of retyping the IBAN
         return _money_page(artist, bank_form=request.form, status=exc.status)
     return redirect(url_for("web.artist_money", artist_id=artist_id))
@@ -75,11 +75,8 @@ def artist_stripe(artist_id: int):
             refresh_url=url_for("web.artist_stripe", artist_id=artist_id, _external=True),
             return_url=url_for("web.artist_stripe_return", artist_id=artist_id, _external=True),
         )
-        db.session.commit()
     except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("web.artist_money", artist_id=artist_id))
+        return refused_redirect(exc, url_for("web.artist_money", artist_id=artist_id))
     return redirect(url)
 
 
@@ -89,14 +86,12 @@ def artist_stripe_return(artist_id: int):
     artist = _managed(artist_id)
     try:
         destination = payout_destinations.finish_stripe_onboarding(artist, by=current_user)
-        db.session.commit()
-        if destination.stripe_ready:
-            flash("Your Stripe account is connected: payouts will be transferred to it.", "success")
-        else:
-            flash("Stripe still needs some details before it can receive payouts; continue when ready.", "info")
     except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        return refused_redirect(exc, url_for("web.artist_money", artist_id=artist_id))
+    if destination.stripe_ready:
+        flash("Your Stripe account is connected: payouts will be transferred to it.", "success")
+    else:
+        flash("Stripe still needs some details before it can receive payouts; continue when ready.", "info")
     return redirect(url_for("web.artist_money", artist_id=artist_id))
 
 
@@ -123,11 +118,9 @@ def admin_start_run():
         # read the id before committing: reading it after would open a new transaction, which on
         # SQLite (BEGIN IMMEDIATE) locks out an inline task's own session
         run_id = run.id
-        db.session.commit()
     except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("web.admin_payouts"))
+        return refused_redirect(exc, url_for("web.admin_payouts"))
+    commit_now("the payout run task reads the run")
     try:
         enqueue("payouts.run", run_id)
     except Exception:  # inline (immediate) queues run the task here; its failure is on the run row
@@ -159,11 +152,9 @@ def admin_record_bank_payment(payout_id: int):
     require_admin()
     try:
         payout = payouts.record_bank_payment(payout_id, reference=request.form.get("reference", ""), by=current_user)
-        db.session.commit()
-        flash(f"Payout {payout.id} recorded as paid.", "success")
     except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        return refused_redirect(exc, url_for("web.admin_payouts"))
+    flash(f"Payout {payout.id} recorded as paid.", "success")
     return redirect(url_for("web.admin_payouts"))
 
 
