@@ -8,6 +8,8 @@ Invariants:
   service raised after flushing leaves nothing written.
 - A failure of that commit (a unique constraint, the ledger's deferred balance trigger) is
   handled like an exception in the view: rolled back and answered by the error handlers.
+- A streamed body (a generator, ``send_file``) is produced after the commit: it may read, but
+  what it writes is never committed.
 - The only other commits in a request are ``commit_now(reason)`` calls, each made because
   something outside the database must see the data first: a payment provider called with an
   order's id, a background job enqueued that reads what the request wrote, a file deleted
