@@ -24,7 +24,7 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 ## Without ENCORE_DATABASE_URL the embedded PostgreSQL (instance/postgres) is started first,
 ## shared by every process below, and stopped when this command ends (Ctrl-C or SIGTERM).
 run: $(VENV)/.installed-run
-	$(BIN)/python -m app.embedded_db run -- $(MAKE) --no-print-directory serve
+	$(BIN)/python -m app.core.embedded_db run -- $(MAKE) --no-print-directory serve
 
 # The processes of `make run`, inside the database's lifetime. Both servers run in the
 # background so a signal to this shell reaches them (a foreground child would hold the trap).
@@ -46,13 +46,13 @@ test: $(VENV)/.installed-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 migrate: $(VENV)/.installed-run
-	$(BIN)/python -m app.embedded_db run -- $(BIN)/flask db upgrade
+	$(BIN)/python -m app.core.embedded_db run -- $(BIN)/flask db upgrade
 
 ## db-start / db-stop: keep the embedded PostgreSQL up between commands (for `flask shell` etc.)
 db-start: $(VENV)/.installed-run
-	$(BIN)/python -m app.embedded_db start
+	$(BIN)/python -m app.core.embedded_db start
 db-stop: $(VENV)/.installed-run
-	$(BIN)/python -m app.embedded_db stop
+	$(BIN)/python -m app.core.embedded_db stop
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

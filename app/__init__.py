@@ -1,14 +1,20 @@
-"""Encore's web layer: the application factory."""
+"""Encore's web layer: the application factory.
+
+The house is arranged by domain: ``app/core`` holds what every domain shares (configuration,
+database, extensions, errors, queue, storage, the ``api`` and ``web`` blueprints) and
+``app/<domain>`` holds one domain whole; ``app.core.domains`` lists them.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from flask import Flask
+from jinja2 import ChoiceLoader, FileSystemLoader
 
-from app.config import load_config
-from app.converters import IdConverter
-from app.extensions import csrf, db, login_manager, migrate
+from app.core.config import load_config
+from app.core.converters import IdConverter
+from app.core.extensions import csrf, db, login_manager, migrate
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -22,9 +28,21 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from app import auth, cli, health, queue, ratelimit, replica, storage, webhooks
-    from app.api import bp as api_bp, register_error_handlers
-    from app.web import bp as web_bp, register_template_helpers
+    from app.core import auth, cli, domains, health, queue, ratelimit, replica, storage
+    from app.core.api import bp as api_bp
+    from app.core.error_handlers import register_error_handlers
+    from app.core.transactions import register_transaction_hooks
+    from app.core.web import bp as web_bp, register_template_helpers
+    from app.payments import webhooks
+
+    domains.load_models()
+    domains.load_routes()
+    # app/templates (base.html, error.html, the player partials) first, then each domain's
+    # app/<domain>/templates, whose files sit under a folder named after the domain.
+    app.jinja_loader = ChoiceLoader(
+        [FileSystemLoader(str(Path(app.root_path) / "templates"))]
+        + [FileSystemLoader(str(folder)) for folder in domains.template_folders()]
+    )
 
     replica.init_app(app)
     storage.init_app(app)
@@ -38,6 +56,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_error_handlers(app)
     register_template_helpers(app)
     cli.init_app(app)
+    register_transaction_hooks(app)  # last: its after_request runs before every other one
     return app
 
 

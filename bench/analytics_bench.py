@@ -65,9 +65,12 @@ def run_size(url: str, plays: int, args) -> dict:
     from flask_migrate import upgrade
 
     from app import create_app
-    from app.extensions import db
-    from app.models import Artist, Role
-    from app.services import accounts, rollups, synthesize
+    from app.core.extensions import db
+    from app.catalog.models import Artist
+    from app.accounts.models import Role
+    from app.accounts import services as accounts
+    from app.analytics.services import rollups
+    from app.demo import synthesize
 
     name = f"encore_bench_analytics_{plays}"
     db_url = make_url(url).set(database=name).render_as_string(hide_password=False)

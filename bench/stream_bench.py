@@ -68,9 +68,12 @@ def prepare(db_url: str, media: str, listeners: int, report_plays: int) -> dict:
 
     import ledger
     from app import create_app
-    from app.extensions import db
-    from app.models import ApiToken, Play, Role, TrackAudio, TrackStatus, User
-    from app.services import catalog
+    from app.core.extensions import db
+    from app.accounts.models import ApiToken, Role, User
+    from app.streaming.models import Play
+    from app.uploads.models import TrackAudio
+    from app.catalog.models import TrackStatus
+    from app.catalog import services as catalog
 
     app = create_app({"DATABASE_URL": db_url, "STORAGE_URL": f"file://{media}", "SECRET_KEY": "bench"})
     with app.app_context():

@@ -13,13 +13,13 @@ logger = logging.getLogger("alembic.env")
 
 
 def target_metadata():
-    from app.models import all_metadata
+    from app.core.domains import all_metadata
 
     return all_metadata()
 
 
 def include_object(obj, name, type_, reflected, compare_to):
-    from app.queue import include_in_migrations
+    from app.core.queue import include_in_migrations
 
     return include_in_migrations(obj, name, type_, reflected, compare_to)
 

@@ -11,11 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 import ledger
-from app.extensions import db
-from app.models import Release, Track, User
-from app.services import rollups, wallet
-from app.services.dashboard import fold_countries
-from app.services.errors import ServiceError
+from app.core.extensions import db
+from app.catalog.models import Release, Track
+from app.accounts.models import User
+from app.analytics.services import rollups
+from app.payments.services import wallet
+from app.analytics.services.dashboard import fold_countries
+from app.core.errors import ServiceError
 from ledger.schema import Account, AccountKind, Ownership, Play, PlayKind, Posting, PricingVersion, Transfer, TransferKind
 from tests.factories import make_artist, make_release, make_track, make_user
 

@@ -10,7 +10,7 @@ from flask_migrate import upgrade
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from app import create_app
-from app.extensions import db
+from app.core.extensions import db
 from tests.resources import describe_server, fresh_database
 
 
@@ -57,7 +57,7 @@ def _fast_password_hashing():
     that make dozens of members stay quick on a shared machine."""
     from argon2 import PasswordHasher
 
-    from app.services import accounts
+    from app.accounts import services as accounts
 
     production = accounts._hasher
     accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)

@@ -9,9 +9,11 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 
-from app.extensions import db
-from app.models import Role, TrackStatus
-from app.services import accounts, catalog
+from app.core.extensions import db
+from app.accounts.models import Role
+from app.catalog.models import TrackStatus
+from app.accounts import services as accounts
+from app.catalog import services as catalog
 
 PASSWORD = "correct horse battery"
 _seq = itertools.count(1)
@@ -67,8 +69,8 @@ def token_for(user) -> str:
 
 def make_member(user=None, *, member_class="listener", at=None, reference=None):
     """A user (new unless given) holding one share since ``at`` (default now)."""
-    from app.models import MembershipSource
-    from app.services import membership
+    from app.governance.models import MembershipSource
+    from app.governance.services import membership
 
     user = user or make_user()
     membership.grant_membership(user, member_class, MembershipSource.ADMIN_RECORD, reference, at=at)
@@ -78,7 +80,7 @@ def make_member(user=None, *, member_class="listener", at=None, reference=None):
 
 def make_proposal(*, author=None, title="Cheaper first plays", changes=None, open_at=None, **fields):
     """A draft by ``author`` (a new member unless given); opened at ``open_at`` when given."""
-    from app.services import proposals
+    from app.governance.services import proposals
 
     author = author or make_member(at=open_at - timedelta(days=30) if open_at else None)
     proposal = proposals.create_draft(

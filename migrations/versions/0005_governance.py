@@ -14,8 +14,8 @@ down_revision = '0003'
 branch_labels = None
 depends_on = None
 
-# A frozen copy of app.models.governance.guard_statements() at this revision (the models
-# may move on; this migration must not). tests/app/test_governance_guards.py checks they agree.
+# A frozen copy of app.governance.models.guard_statements() at this revision (the models
+# may move on; this migration must not). tests/governance/test_governance_guards.py checks they agree.
 GUARDS = ['CREATE OR REPLACE FUNCTION governance_refuse_ballot_change() RETURNS trigger '
                 'LANGUAGE plpgsql AS $$\n'
                 'BEGIN\n'

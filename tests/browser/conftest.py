@@ -10,7 +10,7 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from app.extensions import db
+from app.core.extensions import db
 from tests.conftest import make_test_app, migrate_to_head
 from tests.resources import fresh_database, missing
 
@@ -42,7 +42,7 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory):
     """An app on a database of its own, migrated and seeded with the demo co-op."""
-    from app import demo
+    from app.demo import seed as demo
 
     tmp = tmp_path_factory.mktemp("live")
     with fresh_database(tmp, "live") as url:

@@ -6,8 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from app.extensions import db
-from app.services import rollups
+from app.core.extensions import db
+from app.analytics.services import rollups
 
 pytestmark = [pytest.mark.browser, pytest.mark.committing]
 

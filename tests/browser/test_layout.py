@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from app import demo
+from app.demo import seed as demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.committing]
 

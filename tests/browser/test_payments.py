@@ -3,7 +3,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from app.demo import DEMO_PASSWORD, LISTENER_EMAIL
+from app.demo.seed import DEMO_PASSWORD, LISTENER_EMAIL
 
 pytestmark = [pytest.mark.browser, pytest.mark.committing]
 

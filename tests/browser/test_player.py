@@ -8,11 +8,13 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from app import demo
-from app.extensions import db
-from app.models import Release, User
-from app.models.types import utcnow
-from app.services import accounts, processing, uploads
+from app.demo import seed as demo
+from app.core.extensions import db
+from app.catalog.models import Release
+from app.accounts.models import User
+from app.core.types import utcnow
+from app.accounts import services as accounts
+from app.uploads.services import processing, uploads
 from ledger.pricing import DEFAULT_PRICING, enact_pricing
 from tests import media
 

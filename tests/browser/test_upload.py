@@ -3,7 +3,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from app import demo
+from app.demo import seed as demo
 from tests import media
 
 pytestmark = [pytest.mark.browser, pytest.mark.committing]

@@ -1,0 +1,1 @@
+"""Accounts: users, sign-up and login, API tokens, user administration."""

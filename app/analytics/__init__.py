@@ -1,0 +1,1 @@
+"""Analytics: the rollups, artist dashboards and the co-op's public books (/transparency)."""

@@ -1,0 +1,1 @@
+"""Use cases of analytics: rollups (which commit, being jobs), dashboards, the books."""

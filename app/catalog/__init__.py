@@ -1,0 +1,1 @@
+"""The catalog: artists, releases, tracks, search and their pages."""

@@ -1,0 +1,79 @@
+"""The catalog over JSON: artists, releases, tracks, search."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import jsonify, request
+
+from app.core.api import bp
+from app.core.inputs import Field, accepts, query_int
+from app.core.representations import artist_json, release_json, release_ref, track_json
+from app.core.auth import api_login_required, require_manager
+from app.catalog import services as catalog
+from app.core.errors import ValidationFailed
+
+
+@bp.get("/artists")
+def list_artists():
+    """Artists, by name (``limit``, ``offset``)."""
+    artists = catalog.list_artists(
+        limit=query_int("limit", 50, minimum=1, maximum=200), offset=query_int("offset", 0)
+    )
+    return jsonify(artists=[artist_json(a) for a in artists])
+
+
+@bp.get("/artists/<int:artist_id>")
+def get_artist(artist_id: int):
+    """One artist with their releases."""
+    artist = catalog.get_artist(artist_id)
+    return jsonify(artist=artist_json(artist, releases=catalog.visible_releases(artist)))
+
+
+@bp.post("/artists/<int:artist_id>/releases")
+@api_login_required
+@accepts(
+    Field("title", str),
+    Field("kind", str, required=False, description="album, ep or single"),
+    Field("release_date", str, required=False, nullable=True, format="date"),
+)
+def create_release(artist_id: int, body):
+    """Create a release for an artist you manage."""
+    artist = catalog.get_artist(artist_id)
+    require_manager(artist)
+    if body.get("release_date"):
+        body["release_date"] = _parse_date(body["release_date"], "release_date")
+    release = catalog.create_release(artist, **body)
+    return jsonify(release=release_ref(release)), 201
+
+
+@bp.get("/releases/<int:release_id>")
+def get_release(release_id: int):
+    """One release with its ready tracks."""
+    release = catalog.get_release(release_id)
+    return jsonify(release=release_json(release, catalog.public_tracks(release)))
+
+
+@bp.get("/tracks/<int:track_id>")
+def get_track(track_id: int):
+    """One ready track."""
+    return jsonify(track=track_json(catalog.get_public_track(track_id)))
+
+
+@bp.get("/search")
+def search():
+    """Search artists, releases and tracks by title or artist (``q``)."""
+    results = catalog.search(request.args.get("q", ""), limit=query_int("limit", 20, minimum=1, maximum=100))
+    return jsonify(
+        query=results.query,
+        artists=[artist_json(a) for a in results.artists],
+        releases=[release_ref(r) for r in results.releases],
+        tracks=[track_json(t) for t in results.tracks],
+    )
+
+
+def _parse_date(value: str, field: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed(f"'{field}' must be a date like 2026-11-26.", field=field) from None

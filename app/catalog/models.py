@@ -1,0 +1,97 @@
+"""The catalog: artists, their releases, and the tracks on them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.extensions import db
+from app.core.types import UTCDateTime, str_enum, utcnow
+
+
+class ReleaseKind(str, enum.Enum):
+    ALBUM = "album"
+    EP = "ep"
+    SINGLE = "single"
+
+
+class TrackStatus(str, enum.Enum):
+    PROCESSING = "processing"
+    READY = "ready"
+    FAILED = "failed"
+    HIDDEN = "hidden"
+
+
+class Artist(db.Model):
+    __tablename__ = "artists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    bio: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    members: Mapped[list["User"]] = relationship(  # noqa: F821 (accounts module)
+        secondary="artist_members", back_populates="artists"
+    )
+    releases: Mapped[list[Release]] = relationship(
+        back_populates="artist", order_by="Release.release_date.desc()", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Artist {self.id} {self.name}>"
+
+
+class Release(db.Model):
+    __tablename__ = "releases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    artist_id: Mapped[int] = mapped_column(ForeignKey("artists.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[ReleaseKind] = mapped_column(
+        str_enum(ReleaseKind, "release_kind"), default=ReleaseKind.ALBUM
+    )
+    release_date: Mapped[date | None] = mapped_column(Date)
+    cover_key: Mapped[str | None] = mapped_column(String(500))  # object-store key of the cover art
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    artist: Mapped[Artist] = relationship(back_populates="releases")
+    tracks: Mapped[list[Track]] = relationship(
+        back_populates="release", order_by="Track.position", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Release {self.id} {self.title}>"
+
+
+class Track(db.Model):
+    __tablename__ = "tracks"
+    __table_args__ = (UniqueConstraint("release_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)  # known once the audio is probed
+    status: Mapped[TrackStatus] = mapped_column(
+        str_enum(TrackStatus, "track_status"), default=TrackStatus.PROCESSING
+    )
+    status_reason: Mapped[str | None] = mapped_column(Text)  # why processing failed, for the artist
+    free: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    release: Mapped[Release] = relationship(back_populates="tracks")
+
+    @property
+    def artist(self) -> Artist:
+        return self.release.artist
+
+    @property
+    def is_public(self) -> bool:
+        return self.status is TrackStatus.READY
+
+    def __repr__(self) -> str:
+        return f"<Track {self.id} {self.title}>"

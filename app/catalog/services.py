@@ -1,0 +1,181 @@
+"""Reading and shaping the catalog: artists, releases, tracks, and search."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from app.core.extensions import db
+from app.catalog.models import Artist, Release, ReleaseKind, Track, TrackStatus
+from app.core.replica import replica_session
+from app.core.errors import NotFound, ValidationFailed
+
+PUBLIC_TRACK = Track.status == TrackStatus.READY
+
+
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "artist"
+
+
+def validate_title(value: str, field: str, what: str) -> str:
+    value = (value or "").strip()
+    if not 1 <= len(value) <= 200:
+        raise ValidationFailed(f"The {what} needs 1 to 200 characters.", field=field)
+    return value
+
+
+def create_artist(*, name: str, bio: str = "") -> Artist:
+    name = validate_title(name, "name", "artist name")
+    base = slugify(name)
+    slug, n = base, 1
+    while db.session.scalar(select(Artist.id).where(Artist.slug == slug)) is not None:
+        n += 1
+        slug = f"{base}-{n}"
+    artist = Artist(name=name, slug=slug, bio=bio.strip())
+    db.session.add(artist)
+    db.session.flush()
+    return artist
+
+
+def create_release(
+    artist: Artist, *, title: str, kind: str = "album", release_date: date | None = None
+) -> Release:
+    try:
+        release_kind = ReleaseKind(kind)
+    except ValueError:
+        raise ValidationFailed("A release is an album, an ep or a single.", field="kind") from None
+    release = Release(
+        artist=artist, title=validate_title(title, "title", "release title"), kind=release_kind,
+        release_date=release_date,
+    )
+    db.session.add(release)
+    db.session.flush()
+    return release
+
+
+def next_position(release: Release) -> int:
+    highest = db.session.scalar(select(func.max(Track.position)).where(Track.release_id == release.id))
+    return (highest or 0) + 1
+
+
+def create_track(
+    release: Release,
+    *,
+    title: str,
+    position: int | None = None,
+    duration_ms: int | None = None,
+    free: bool = False,
+    status: TrackStatus = TrackStatus.PROCESSING,
+) -> Track:
+    track = Track(
+        release=release,
+        title=validate_title(title, "title", "track title"),
+        position=position if position is not None else next_position(release),
+        duration_ms=duration_ms,
+        free=free,
+        status=status,
+    )
+    db.session.add(track)
+    db.session.flush()
+    return track
+
+
+def get_artist(artist_id: int) -> Artist:
+    artist = db.session.get(Artist, artist_id)
+    if artist is None:
+        raise NotFound(f"There is no artist {artist_id}.")
+    return artist
+
+
+def get_release(release_id: int) -> Release:
+    release = db.session.get(Release, release_id)
+    if release is None:
+        raise NotFound(f"There is no release {release_id}.")
+    return release
+
+
+def get_public_track(track_id: int) -> Track:
+    """A track anyone may see: it exists and is ready."""
+    track = db.session.get(Track, track_id)
+    if track is None or not track.is_public:
+        raise NotFound(f"There is no track {track_id}.")
+    return track
+
+
+def public_tracks(release: Release) -> list[Track]:
+    return [t for t in release.tracks if t.is_public]
+
+
+def list_artists(*, limit: int = 50, offset: int = 0) -> list[Artist]:
+    return list(db.session.scalars(select(Artist).order_by(Artist.name).limit(limit).offset(offset)))
+
+
+def latest_releases(*, limit: int = 24) -> list[Release]:
+    has_public_track = select(Track.id).where(Track.release_id == Release.id, PUBLIC_TRACK).exists()
+    query = (
+        select(Release)
+        .where(has_public_track)
+        .options(selectinload(Release.artist))
+        .order_by(Release.release_date.desc().nulls_last(), Release.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+@dataclass
+class SearchResults:
+    query: str
+    artists: list[Artist]
+    releases: list[Release]
+    tracks: list[Track]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.artists or self.releases or self.tracks)
+
+
+def _contains(column, text: str):
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return func.lower(column).like(f"%{escaped.lower()}%", escape="\\")
+
+
+def search(text: str, *, limit: int = 20) -> SearchResults:
+    """Find artists, releases and ready tracks whose title or artist matches ``text``."""
+    text = (text or "").strip()[:200]
+    if not text:
+        return SearchResults(text, [], [], [])
+    session = replica_session()  # a moment stale is fine for search
+    artists = session.scalars(
+        select(Artist).where(_contains(Artist.name, text)).order_by(Artist.name).limit(limit)
+    )
+    releases = session.scalars(
+        select(Release)
+        .join(Release.artist)
+        .where(or_(_contains(Release.title, text), _contains(Artist.name, text)))
+        .order_by(Release.title)
+        .limit(limit)
+    )
+    tracks = session.scalars(
+        select(Track)
+        .join(Track.release)
+        .join(Release.artist)
+        .where(PUBLIC_TRACK)
+        .where(
+            or_(_contains(Track.title, text), _contains(Release.title, text), _contains(Artist.name, text))
+        )
+        .options(selectinload(Track.release).selectinload(Release.artist))
+        .order_by(Track.title)
+        .limit(limit)
+    )
+    return SearchResults(text, list(artists), list(releases), list(tracks))
+
+
+def visible_releases(artist: Artist) -> list[Release]:
+    """The artist's releases that have at least one ready track."""
+    return [r for r in artist.releases if any(t.is_public for t in r.tracks)]

@@ -1,0 +1,65 @@
+"""Browsing the catalog: home, artists, releases, search."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.core.auth import require_manager
+from app.core.extensions import db
+from app.catalog.models import Track
+from app.core.queue import enqueue
+from app.catalog import services as catalog
+from app.uploads.services import processing
+from app.core.error_pages import refused_redirect
+from app.core.errors import NotFound, ServiceError
+from app.core.transactions import commit_now
+from app.core.web import bp
+
+
+@bp.get("/")
+def index():
+    return render_template("catalog/index.html", releases=catalog.latest_releases())
+
+
+@bp.get("/artists")
+def artists():
+    return render_template("catalog/artists.html", artists=catalog.list_artists(limit=200))
+
+
+@bp.get("/artists/<int:artist_id>")
+def artist(artist_id: int):
+    artist = catalog.get_artist(artist_id)
+    return render_template("catalog/artist.html", artist=artist, releases=catalog.visible_releases(artist))
+
+
+@bp.get("/releases/<int:release_id>")
+def release(release_id: int):
+    release = catalog.get_release(release_id)
+    manages = current_user.is_authenticated and current_user.can_manage(release.artist)
+    return render_template(
+        "catalog/release.html", release=release, tracks=catalog.public_tracks(release), manages=manages,
+        upload_limit_mb=current_app.config["MAX_UPLOAD_MB"],
+    )
+
+
+@bp.post("/releases/<int:release_id>/tracks/<int:track_id>/reprocess")
+@login_required
+def reprocess(release_id: int, track_id: int):
+    track = db.session.get(Track, track_id)
+    if track is None or track.release_id != release_id:
+        raise NotFound("There is no such track on this release.")
+    require_manager(track.artist)
+    try:
+        processing.request_reprocess(track)
+    except ServiceError as exc:
+        return refused_redirect(exc, url_for("web.release", release_id=release_id))
+    commit_now("the processing task reads the track's new status")
+    enqueue("process_track", track_id)
+    flash("The track is queued for processing again.", "info")
+    return redirect(url_for("web.release", release_id=release_id))
+
+
+@bp.get("/search")
+def search():
+    return render_template("catalog/search.html", results=catalog.search(request.args.get("q", "")))

@@ -1,0 +1,87 @@
+"""The registry of domains: the one place that knows every package under ``app/``.
+
+Each domain (``app/<domain>/``) may hold ``models``, ``api`` (routes on the shared ``api``
+blueprint), ``views`` (pages on the shared ``web`` blueprint), ``tasks`` (declared for
+``app.core.queue``), ``cli`` (a ``COMMANDS`` list of click groups) and ``templates/``. The
+factory asks this module to import them; nothing else imports a domain by listing them.
+
+Routes are imported in the order they were before the move (the OpenAPI document lists paths
+in registration order), and before the blueprints are registered on an app (Flask refuses
+routes added to a blueprint after that).
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from sqlalchemy import MetaData
+
+DOMAINS = ("accounts", "catalog", "uploads", "streaming", "payments", "governance", "analytics", "demo")
+
+_MODELS = ("app.core.models",) + tuple(
+    f"app.{d}.models" for d in ("accounts", "catalog", "uploads", "governance", "payments", "streaming", "analytics")
+)
+_API_ROUTES = (
+    "app.accounts.api",
+    "app.analytics.api",
+    "app.uploads.api",
+    "app.catalog.api",
+    "app.governance.api",
+    "app.core.openapi",
+    "app.streaming.api",
+    "app.payments.api",
+)
+_PAGE_ROUTES = (
+    "app.accounts.views",
+    "app.analytics.views",
+    "app.catalog.views",
+    "app.governance.views",
+    "app.streaming.views",
+    "app.payments.views.orders",
+    "app.payments.views.payouts",
+    "app.payments.views.wallet",
+)
+_TASKS = ("app.analytics.tasks", "app.uploads.tasks", "app.governance.tasks", "app.payments.tasks")
+_CLI = ("app.core.cli", "app.accounts.cli", "app.demo.cli", "app.governance.cli", "app.payments.cli",
+        "app.analytics.cli")
+
+
+def _import(names: tuple[str, ...]) -> list:
+    return [importlib.import_module(name) for name in names]
+
+
+def load_models() -> None:
+    """Register every domain's models on ``db.metadata``."""
+    _import(_MODELS)
+
+
+def all_metadata() -> list[MetaData]:
+    """Every MetaData that migrations cover: the web layer's (every domain's) and the ledger's."""
+    import ledger.schema
+    from app.core.extensions import db
+
+    load_models()
+    return [db.metadata, ledger.schema.metadata]
+
+
+def load_routes() -> None:
+    """Add every domain's routes to the shared ``api`` and ``web`` blueprints."""
+    _import(_API_ROUTES)
+    _import(_PAGE_ROUTES)
+
+
+def load_tasks() -> None:
+    """Declare every domain's background tasks."""
+    _import(_TASKS)
+
+
+def cli_groups() -> list:
+    """Every domain's ``flask`` command groups."""
+    return [group for module in _import(_CLI) for group in module.COMMANDS]
+
+
+def template_folders() -> list[Path]:
+    """``app/<domain>/templates`` of every domain that has one."""
+    root = Path(__file__).resolve().parent.parent
+    return [root / d / "templates" for d in DOMAINS if (root / d / "templates").is_dir()]

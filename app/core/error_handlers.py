@@ -1,0 +1,83 @@
+"""One mapping from errors to responses: ``{"error": {"code": ..., "message": ...}}`` under
+/api/ and /webhooks/, the error page elsewhere, with the same status for the same error.
+
+``ServiceError`` (``app.core.errors``) carries its status and code; the ledger's refusals and
+Flask-WTF's CSRF failure are turned into ServiceErrors first, so they answer alike on both."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.core.error_pages import http_error_page, service_error_page
+from app.core.errors import CsrfFailed, ServiceError, service_error_for
+from ledger import LedgerError
+
+log = logging.getLogger(__name__)
+
+# Messages a person understands, for the statuses Werkzeug raises on its own.
+_HTTP_MESSAGES = {
+    400: "The request could not be understood.",
+    404: "There is nothing at this address.",
+    405: "This address does not accept that method.",
+    413: "The request body is too large.",
+    429: "Too many requests; slow down and try again shortly.",
+}
+
+
+def error_response(status: int, code: str, message: str, **details):
+    error = {"code": code, "message": message}
+    error.update({k: v for k, v in details.items() if v is not None})
+    response = jsonify(error=error)
+    response.status_code = status
+    return response
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path.startswith("/webhooks/")
+
+
+def register_error_handlers(app: Flask) -> None:
+    """JSON errors under /api/ (and /webhooks/); the HTML pages keep their own error pages."""
+
+    @app.errorhandler(ServiceError)
+    def service_error(exc: ServiceError):
+        if _wants_json():
+            return error_response(exc.status, exc.code, exc.message, field=exc.field, **exc.details)
+        return service_error_page(exc)
+
+    @app.errorhandler(LedgerError)
+    def ledger_error(exc: LedgerError):
+        # Services translate ledger refusals themselves; this catches any that slip through.
+        return service_error(service_error_for(exc))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        # A form (or a fetch) without the page's token: the same 403 csrf_failed as the API's own check.
+        if _wants_json():
+            return service_error(CsrfFailed("The CSRF token is missing or wrong; reload the page."))
+        return service_error(CsrfFailed("The form expired or was sent from elsewhere. Reload the page and try again."))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        status = exc.code or 500
+        message = _HTTP_MESSAGES.get(status) or exc.description or exc.name
+        if _wants_json():
+            response = error_response(status, exc.name.lower().replace(" ", "_"), message)
+            for name, value in exc.get_headers():  # e.g. 416's Content-Range: bytes */<size>
+                if name.lower() not in ("content-type", "content-length"):
+                    response.headers[name] = value
+            if status == 405 and exc.valid_methods:
+                response.headers["Allow"] = ", ".join(exc.valid_methods)
+            return response
+        return http_error_page(status, message)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if _wants_json():
+            return error_response(500, "internal_error", "Something went wrong on our side; it has been logged.")
+        return http_error_page(500, "Something went wrong on our side; it has been logged.")

@@ -1,0 +1,187 @@
+"""The task queue (huey), shared by every kind of background work.
+
+Storage follows the configuration: Redis when ``REDIS_URL`` is set, else the app's own
+PostgreSQL database (huey's ``SqlStorage`` through peewee, on psycopg 3 like the app, in
+tables named ``huey_*`` that the migrations leave alone); ``QUEUE_IMMEDIATE`` runs each task
+inline as it is enqueued (tests). Workers run with ``flask queue worker``.
+
+Delivery: a PostgreSQL worker takes a task with ``SELECT ... FOR UPDATE SKIP LOCKED`` and
+deletes it in the same transaction, before running it; so a worker killed mid-task loses that
+task (huey's semantics on every storage). Tasks are idempotent, and periodic tasks come again
+on their schedule; making a killed worker's task come back is a job for a later change.
+
+Tasks are declared with ``@task(...)`` at import time but bound to a Huey instance per app in
+``init_app``, so no configuration is read at import and every app (tests make several) gets
+its own queue. Each task runs inside an app context and commits (or rolls back) its session.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from dataclasses import dataclass, field
+from typing import Callable
+
+import click
+from flask import Flask, current_app, has_app_context
+from huey import RedisHuey
+from huey.contrib.sql_huey import SqlHuey, SqlStorage
+from peewee import ModelIndex
+from sqlalchemy import make_url
+
+from app.core.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TaskSpec:
+    name: str
+    func: Callable
+    options: dict = field(default_factory=dict)
+    schedule: Callable | None = None  # a huey crontab for periodic tasks
+
+
+_SPECS: dict[str, TaskSpec] = {}
+
+
+def task(name: str, **options):
+    """Declare a background task; ``options`` go to ``huey.task`` (retries, retry_delay, ...).
+
+    A task whose function takes ``retries_left`` is told how many retries remain, so it can
+    give up cleanly (mark a track failed) on its last attempt instead of raising again.
+    """
+
+    def decorator(func):
+        _SPECS[name] = TaskSpec(name, func, options)
+        return func
+
+    return decorator
+
+
+def periodic(name: str, schedule: Callable, **options):
+    """Declare a task the consumer runs on ``schedule`` (a ``huey.crontab``)."""
+
+    def decorator(func):
+        _SPECS[name] = TaskSpec(name, func, options, schedule)
+        return func
+
+    return decorator
+
+
+def init_app(app: Flask) -> None:
+    from app.core import domains
+
+    domains.load_tasks()  # declares the tasks
+
+    cfg = app.config
+    immediate = bool(cfg.get("QUEUE_IMMEDIATE"))
+    if cfg.get("REDIS_URL"):
+        huey = RedisHuey("encore", url=cfg["REDIS_URL"], immediate=immediate)
+    else:
+        huey = SqlHuey("encore", storage_class=PostgresStorage, database=_peewee_database(cfg["DATABASE_URL"]),
+                       immediate=immediate)
+    huey.encore_tasks = {spec.name: _bind(huey, app, spec) for spec in _SPECS.values()}
+    app.extensions["encore.queue"] = huey
+    app.cli.add_command(queue_cli)
+
+
+def _peewee_database(url: str):
+    """A peewee database for the SQLAlchemy ``url`` (psycopg 3 both; a socket dir in ``host``)."""
+    from peewee import PostgresqlDatabase
+
+    parsed = make_url(url)
+    params = {key: value for key, value in {
+        "user": parsed.username, "password": parsed.password, "host": parsed.host or parsed.query.get("host"),
+        "port": parsed.port or parsed.query.get("port"),
+    }.items() if value}
+    return PostgresqlDatabase(parsed.database, **params)
+
+
+class PostgresStorage(SqlStorage):
+    """huey's SQL storage in tables named ``huey_*``, created on first use (not at app start:
+    creating an app must not need the database), once per process, under an advisory lock so
+    workers starting together do not race on ``CREATE TABLE``."""
+
+    TABLES = {"KV": "huey_kv", "Schedule": "huey_schedule", "Task": "huey_task", "Counter": "huey_counter"}
+    _LOCK_KEY = 0x6875657900  # "huey"
+
+    def __init__(self, name="huey", database=None, **kwargs):
+        self._tables_ready = False
+        super().__init__(name, database=database, create_tables=False, **kwargs)
+
+    def create_models(self):
+        models = super().create_models()
+        for model in models:
+            model._meta.set_table_name(self.TABLES[model.__name__])
+        # Indexes made before the rename name the old tables: make them again, with our prefix.
+        _, schedule, task, _ = models
+        schedule._meta.indexes = [ModelIndex(schedule, (schedule.queue, schedule.timestamp),
+                                             name="huey_schedule_queue_timestamp")]
+        task._meta.indexes = [ModelIndex(task, (task.priority.desc(), task.id), name="huey_task_priority_id")]
+        return models
+
+    def ensure_tables(self) -> None:
+        if self._tables_ready:
+            return
+        with self.database.connection_context(), self.database.atomic():
+            self.database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (self._LOCK_KEY,))
+            self.database.create_tables([self.KV, self.Schedule, self.Task, self.Counter], safe=True)
+        self._tables_ready = True
+
+    def check_conn(self):
+        super().check_conn()
+        self.ensure_tables()
+
+
+def include_in_migrations(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic's ``include_object`` filter (migrations/env.py): the queue's own tables
+    (``huey_*``, created by the queue on first use) belong to no model and no migration."""
+    return not (type_ == "table" and reflected and compare_to is None and name.startswith("huey_"))
+
+
+def _bind(huey, app: Flask, spec: TaskSpec):
+    wants_retries = "retries_left" in inspect.signature(spec.func).parameters
+
+    def run(*args, task=None):
+        # Inline (immediate) tasks run inside the request's app; worker threads use theirs.
+        target = current_app._get_current_object() if has_app_context() else app
+        kwargs = {"retries_left": task.retries if task is not None else 0} if wants_retries else {}
+        with target.app_context():
+            try:
+                result = spec.func(*args, **kwargs)
+                db.session.commit()
+                return result
+            except BaseException:
+                db.session.rollback()
+                raise
+
+    run.__name__ = spec.name
+    if spec.schedule is not None:
+        return huey.periodic_task(spec.schedule, name=spec.name, context=True, **spec.options)(run)
+    return huey.task(name=spec.name, context=True, **spec.options)(run)
+
+
+def get_queue():
+    """The current app's Huey instance."""
+    return current_app.extensions["encore.queue"]
+
+
+def enqueue(name: str, *args) -> None:
+    """Queue task ``name`` with ``args`` (call after committing what the task will read)."""
+    get_queue().encore_tasks[name](*args)
+
+
+queue_cli = click.Group("queue", help="The background task queue.")
+
+
+@queue_cli.command("worker")
+@click.option("--workers", type=int, default=None, help="worker threads (default QUEUE_WORKERS)")
+def worker_command(workers: int | None):
+    """Run a queue consumer until interrupted (Ctrl-C or SIGTERM)."""
+    huey = get_queue()
+    if isinstance(huey.storage, PostgresStorage):
+        huey.storage.ensure_tables()
+    count = workers or int(current_app.config.get("QUEUE_WORKERS") or 2)
+    click.echo(f"Encore queue worker: {count} thread(s) on {type(huey.storage).__name__}")
+    huey.create_consumer(workers=count, worker_type="thread").run()

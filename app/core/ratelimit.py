@@ -1,0 +1,69 @@
+"""Rate limits (Flask-Limiter): counted in memory by default, in Redis when ``REDIS_URL`` is set.
+
+In memory, each gunicorn process counts on its own (a listener spread over N processes gets up
+to N times the limit); production sets ``ENCORE_REDIS_URL`` so every process shares one count.
+Limits are read from the config at request time (``STREAM_START_LIMIT``...), so they can be
+changed per deployment without code. A breach is a 429 in the API's one error shape (the
+app's HTTPException handler), with a ``Retry-After`` header.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, has_app_context, request
+from flask_limiter import Limiter
+from flask_login import current_user
+
+
+def limit_key() -> str:
+    """Count per listener when logged in (one account behind many addresses is still one
+    listener), else per client address."""
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return f"ip:{request.remote_addr or 'unknown'}"
+
+
+class PerAppLimiter(Limiter):
+    """Flask-Limiter keeps one storage per ``Limiter`` object, and the last app bound to it
+    wins. Each app here counts in the storage its own config names (a process hosting several
+    apps, as the test suite does, must not count one app's requests in another's Redis).
+    Relies on ``_storage``/``_limiter``, set by ``init_app`` in the pinned Flask-Limiter 4.1."""
+
+    def init_app(self, app: Flask) -> None:
+        super().init_app(app)
+        if self.enabled:
+            app.extensions["encore.ratelimit"] = (self._storage, self._limiter)
+
+    def _bound(self):
+        if has_app_context() and "encore.ratelimit" in current_app.extensions:
+            return current_app.extensions["encore.ratelimit"]
+        return self._storage, self._limiter
+
+    @property
+    def storage(self):
+        return self._bound()[0]
+
+    @property
+    def limiter(self):
+        return self._bound()[1]
+
+
+limiter = PerAppLimiter(key_func=limit_key)
+
+
+def configured(name: str):
+    """A limit read from ``app.core.config[name]`` at request time, e.g. ``"30 per minute"``."""
+    return lambda: current_app.config[name]
+
+
+def storage_uri(config) -> str:
+    """Where limits are counted: Redis when ``REDIS_URL`` is set (shared by every process),
+    else this process's memory."""
+    return config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or "memory://"
+
+
+def init_app(app: Flask) -> None:
+    cfg = app.config
+    cfg["RATELIMIT_STORAGE_URI"] = storage_uri(cfg)
+    cfg.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    cfg.setdefault("RATELIMIT_KEY_PREFIX", "encore")
+    limiter.init_app(app)

@@ -1,0 +1,28 @@
+"""HTML pages and the browser player: the shared ``web`` blueprint and template filters.
+
+Each domain adds its pages in ``app/<domain>/views.py`` (imported by
+``app.core.domains.load_routes``), so endpoint names stay ``web.<view>``.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+from ledger.units import format_credits
+
+bp = Blueprint("web", __name__)
+
+
+def register_template_helpers(app: Flask) -> None:
+    @app.template_filter("duration")
+    def duration(ms: int | None) -> str:
+        if not ms:
+            return "–:––"
+        seconds = round(ms / 1000)
+        return f"{seconds // 60}:{seconds % 60:02d}"
+
+    @app.template_filter("credits")
+    def credits(micro: int) -> str:
+        """Integer micro-credits as decimal credits, e.g. 2000 -> "0.002" (never via float)."""
+        return format_credits(micro)
+

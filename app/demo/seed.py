@@ -1,0 +1,153 @@
+"""The demo co-op that ``make run`` seeds once: an admin, two artists, a listener."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select, update
+
+from app.core.extensions import db
+from app.streaming.models import Play
+from app.accounts.models import Role, User
+from app.accounts import services as accounts
+from app.catalog import services as catalog
+from app.streaming import services as streaming
+from app.payments.services import wallet
+
+DEMO_PASSWORD = "encore-demo"
+ADMIN_EMAIL = "admin@encore.test"
+LISTENER_EMAIL = "listener@encore.test"
+
+# (artist, login, [(release, kind, date, [(track title, seconds, free)])])
+DEMO_ARTISTS = [
+    (
+        "Harbour Lights",
+        "harbour@encore.test",
+        [
+            ("Low Tide", "album", date(2026, 3, 14), [
+                ("Morning Ferry", 62, False), ("Salt on the Window", 58, False),
+                ("Lighthouse Keeper", 71, False), ("Slack Water", 49, True),
+            ]),
+            ("Gulls", "single", date(2026, 9, 2), [("Gulls", 55, False)]),
+        ],
+    ),
+    (
+        "The Copper Wires",
+        "copper@encore.test",
+        [
+            ("Static Bloom", "ep", date(2025, 11, 20), [
+                ("Ohm Sweet Ohm", 64, False), ("Short Circuit", 40, False), ("Patina", 57, False),
+            ]),
+        ],
+    ),
+]
+
+
+def demo_logins() -> list[tuple[str, str]]:
+    rows = [("admin", ADMIN_EMAIL)]
+    rows += [(f"artist ({name})", email) for name, email, _ in DEMO_ARTISTS]
+    rows.append(("listener", LISTENER_EMAIL))
+    return rows
+
+
+def is_seeded() -> bool:
+    return db.session.scalar(select(User.id).where(User.email == ADMIN_EMAIL)) is not None
+
+
+def seed_demo(*, audio_seconds: float | None = None) -> list:
+    """Create the demo co-op and return the tracks it made. Call once (see ``is_seeded``).
+
+    Each track gets music synthesized with ffmpeg and put through the real upload and
+    processing pipeline. ``audio_seconds`` shortens every song (tests).
+    """
+    admin = accounts.register(email=ADMIN_EMAIL, password=DEMO_PASSWORD, display_name="Co-op Admin", country="FR")
+    admin.role = Role.ADMIN
+    pending = []  # (release, uploader, title, seconds, free) of the songs to synthesize
+    for artist_name, email, releases in DEMO_ARTISTS:
+        user = accounts.register(
+            email=email, password=DEMO_PASSWORD, display_name=artist_name, country="GB", artist_name=artist_name
+        )
+        artist = user.artists[0]
+        for title, kind, released, songs in releases:
+            release = catalog.create_release(artist, title=title, kind=kind, release_date=released)
+            for song, seconds, free in songs:
+                pending.append((release, user, song, audio_seconds or seconds, free))
+    listener = accounts.register(
+        email=LISTENER_EMAIL, password=DEMO_PASSWORD, display_name="Demo Listener", country="DE"
+    )
+    tracks = _tracks_with_audio(pending)
+    _demo_listening(listener, tracks)
+    db.session.flush()
+    seed_governance(admin, listener)
+    return tracks
+
+
+def _tracks_with_audio(pending: list) -> list:
+    """Synthesize each song (two at a time: ffmpeg does the work), then upload and process it
+    exactly as an artist's upload would be, only synchronously."""
+    import hashlib
+    import tempfile
+    from concurrent.futures import ThreadPoolExecutor
+    from pathlib import Path
+
+    from flask import current_app
+
+    from app.uploads.services import processing, uploads
+    from audio.synth import synthesize_song
+
+    tracks = []
+    with tempfile.TemporaryDirectory(prefix="encore-demo-", dir=current_app.config.get("UPLOAD_TMP_DIR")) as tmp:
+        paths = [Path(tmp) / f"{title}.wav" for _, _, title, _, _ in pending]
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(lambda item: synthesize_song(item[1], item[0][3], seed=item[2]),
+                          zip(pending, paths, range(len(pending)))))
+        for (release, user, title, _, free), path in zip(pending, paths):
+            digest = hashlib.sha256()
+            with open(path, "rb") as handle:
+                while chunk := handle.read(1 << 20):
+                    digest.update(chunk)
+            received = uploads.ReceivedFile(path, path.name, path.stat().st_size, digest.hexdigest())
+            (track,) = uploads.add_tracks(release, user, [received]).tracks
+            track.free = free
+            processing.process_track(track.id)
+            tracks.append(track)
+    return tracks
+
+
+DEMO_PROPOSAL_TITLE = "A gentler first play: 0.0015 credits"
+
+
+def seed_governance(admin: User, listener: User) -> None:
+    """The admin and the listener are members (shares recorded by hand), and a vote is open."""
+    from app.governance.models import MembershipSource
+    from app.governance.services import membership, proposals
+
+    membership.grant_membership(admin, "worker", MembershipSource.ADMIN_RECORD, "demo-share-1")
+    membership.grant_membership(listener, "listener", MembershipSource.ADMIN_RECORD, "demo-share-2")
+    proposal = proposals.create_draft(
+        admin,
+        title=DEMO_PROPOSAL_TITLE,
+        rationale="New listeners hesitate at the first play. A lower first price, with the same growth, "
+        "makes trying a track cheaper and owning it a little cheaper too.",
+        changes={"first_play_price": "0.0015"},
+    )
+    proposals.open_proposal(proposal, admin)
+
+
+def _demo_listening(listener: User, tracks) -> None:
+    """Some credits and plays, so the demo wallet and listening history have something in
+    them: five credits topped up, a track owned after its nine plays, another on its way, a
+    free track played. Each play goes through the player's own path (start, report, end)."""
+    wallet.admin_top_up(listener.id, "5", "demo-top-up")
+    by_title = {t.title: t for t in tracks}
+    for title, plays in (("Gulls", 9), ("Morning Ferry", 3), ("Slack Water", 1), ("Patina", 1)):
+        for _ in range(plays):
+            started = streaming.start_play(listener, by_title[title].id)
+            # Nobody listens for 45 seconds during a seed: start the play in the past, so the
+            # server-time condition holds when the player reports the threshold position.
+            db.session.execute(
+                update(Play).where(Play.id == started.play_id)
+                .values(started_at=started.started_at - timedelta(minutes=10))
+            )
+            streaming.record_progress(listener, started.play_id, started.count_after_ms)
+            streaming.end_play(listener, started.play_id)

@@ -1,0 +1,1 @@
+"""Governance: membership, proposals, voting, closing, and the pricing versions members enact."""

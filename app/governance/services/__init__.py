@@ -1,0 +1,1 @@
+"""Use cases of governance. They flush, never commit."""

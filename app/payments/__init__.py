@@ -1,0 +1,1 @@
+"""Payments: checkout, orders, Stripe webhooks, the wallet, payouts and payout destinations."""

@@ -1,0 +1,1 @@
+"""The payments pages: orders and checkout, payouts, the wallet."""

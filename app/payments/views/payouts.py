@@ -1,0 +1,167 @@
+"""Money out: an artist's payout method, earnings and statements; the admin's payout runs."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Response, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.core.auth import require_admin, require_manager
+from app.core.extensions import db
+from app.payments.models import PayoutMethod, PayoutStatus
+from app.core.queue import enqueue
+from app.payments.services import payout_destinations, payouts
+from app.core.error_pages import refuse, refused_redirect
+from app.core.errors import ServiceError
+from app.core.transactions import commit_now
+from app.core.web import bp
+
+log = logging.getLogger(__name__)
+
+
+def _managed(artist_id: int):
+    artist = payouts.get_artist(artist_id)
+    require_manager(artist)
+    return artist
+
+
+@bp.get("/artists/<int:artist_id>/money")
+@login_required
+def artist_money(artist_id: int):
+    return _money_page(_managed(artist_id))
+
+
+def _money_page(artist, bank_form=None, status: int = 200):
+    """The artist's money page; ``bank_form`` refills the bank form after a refused entry."""
+    period = request.args.get("period") or payouts.this_month()
+    try:
+        statement = payouts.statement(artist, period)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        statement = payouts.statement(artist, payouts.this_month())
+    return render_template(
+        "payments/payouts/artist.html", artist=artist, destination=payout_destinations.destination_of(artist),
+        earnings=payouts.earnings(artist), payouts=payouts.list_payouts(artist_id=artist.id, limit=24),
+        statement=statement, bank_form=bank_form or {},
+    ), status
+
+
+@bp.post("/artists/<int:artist_id>/money/bank")
+@login_required
+def artist_bank(artist_id: int):
+    artist = _managed(artist_id)
+    try:
+        payout_destinations.set_bank_details(
+            artist, iban=request.form.get("iban", ""), account_holder=request.form.get("account_holder", ""),
+            by=current_user,
+        )
+        flash("Bank details saved: payouts will go to this account.", "success")
+    except ServiceError as exc:
+        refuse(exc)
+        # render, not redirect, so the manager can fix the typo instead of retyping the IBAN
+        return _money_page(artist, bank_form=request.form, status=exc.status)
+    return redirect(url_for("web.artist_money", artist_id=artist_id))
+
+
+@bp.route("/artists/<int:artist_id>/money/stripe", methods=["POST", "GET"])
+@login_required
+def artist_stripe(artist_id: int):
+    """Start (POST) or restart (GET: Stripe's refresh link) the Connect onboarding."""
+    artist = _managed(artist_id)
+    try:
+        url = payout_destinations.start_stripe_onboarding(
+            artist, by=current_user,
+            refresh_url=url_for("web.artist_stripe", artist_id=artist_id, _external=True),
+            return_url=url_for("web.artist_stripe_return", artist_id=artist_id, _external=True),
+        )
+    except ServiceError as exc:
+        return refused_redirect(exc, url_for("web.artist_money", artist_id=artist_id))
+    return redirect(url)
+
+
+@bp.get("/artists/<int:artist_id>/money/stripe/return")
+@login_required
+def artist_stripe_return(artist_id: int):
+    artist = _managed(artist_id)
+    try:
+        destination = payout_destinations.finish_stripe_onboarding(artist, by=current_user)
+    except ServiceError as exc:
+        return refused_redirect(exc, url_for("web.artist_money", artist_id=artist_id))
+    if destination.stripe_ready:
+        flash("Your Stripe account is connected: payouts will be transferred to it.", "success")
+    else:
+        flash("Stripe still needs some details before it can receive payouts; continue when ready.", "info")
+    return redirect(url_for("web.artist_money", artist_id=artist_id))
+
+
+# --- admin ----------------------------------------------------------------------------------
+
+
+@bp.get("/admin/payouts")
+@login_required
+def admin_payouts():
+    require_admin()
+    return render_template(
+        "payments/payouts/admin.html", runs=payouts.list_runs(), default_period=payouts.last_month(),
+        bank_due=payouts.list_payouts(status=PayoutStatus.IN_TRANSIT, method=PayoutMethod.BANK),
+        recent=payouts.list_payouts(limit=50),
+    )
+
+
+@bp.post("/admin/payouts/runs")
+@login_required
+def admin_start_run():
+    require_admin()
+    try:
+        run = payouts.create_run(request.form.get("period", ""), current_user)
+        # read the id before committing: reading it after would open a new transaction
+        run_id = run.id
+    except ServiceError as exc:
+        return refused_redirect(exc, url_for("web.admin_payouts"))
+    commit_now("the payout run task reads the run")
+    try:
+        enqueue("payouts.run", run_id)
+    except Exception:  # inline (immediate) queues run the task here; its failure is on the run row
+        log.exception("payout run %s failed", run_id)
+        db.session.rollback()
+    return redirect(url_for("web.admin_payout_run", run_id=run_id))
+
+
+@bp.get("/admin/payouts/runs/<int:run_id>")
+@login_required
+def admin_payout_run(run_id: int):
+    require_admin()
+    run = payouts.get_run(run_id)
+    return render_template("payments/payouts/run.html", run=run, payouts=payouts.list_payouts(period=run.period))
+
+
+@bp.get("/admin/payouts/runs/<int:run_id>/progress")
+@login_required
+def admin_payout_run_progress(run_id: int):
+    require_admin()
+    run = payouts.get_run(run_id)
+    return jsonify(id=run.id, period=run.period, status=run.status.value, total=run.total, done=run.done,
+                   paid=run.paid, error=run.error)
+
+
+@bp.post("/admin/payouts/<int:payout_id>/paid")
+@login_required
+def admin_record_bank_payment(payout_id: int):
+    require_admin()
+    try:
+        payout = payouts.record_bank_payment(payout_id, reference=request.form.get("reference", ""), by=current_user)
+    except ServiceError as exc:
+        return refused_redirect(exc, url_for("web.admin_payouts"))
+    flash(f"Payout {payout.id} recorded as paid.", "success")
+    return redirect(url_for("web.admin_payouts"))
+
+
+@bp.get("/admin/payouts/bank.csv")
+@login_required
+def admin_bank_csv():
+    require_admin()
+    period = request.args.get("period") or None
+    body = payouts.bank_csv(period)
+    name = f"encore-bank-payouts-{period or 'all'}.csv"
+    return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -1,0 +1,125 @@
+"""Streaming over the API: start a play, stream it, report progress, end it; previews.
+
+The player's loop: ``POST /tracks/<id>/plays`` (a play id, stream URLs, this play's number
+and price), GET a stream URL (Range requests, or a redirect to a presigned URL), ``POST
+/plays/<id>/progress`` every few seconds until the answer says ``counted``, and ``POST
+/plays/<id>/end`` when moving to another track. When the wallet cannot pay, the 402 answer
+carries ``preview_url``: ``POST`` there and play the 30-second preview.
+"""
+
+from __future__ import annotations
+
+from flask import jsonify, url_for
+from flask_login import current_user
+
+from app.core.api import bp
+from app.uploads.api import _serve
+from app.core.inputs import Field, accepts
+from app.core.representations import money
+from app.core.auth import api_login_required, bearer_token
+from app.core.ratelimit import configured, limiter
+from app.streaming import services as streaming
+from app.core.errors import Unauthorized
+from audio.transcode import PREVIEW_SECONDS
+
+
+def _progress_json(plays_counted, plays_to_own, credits_to_own, owned) -> dict:
+    return {
+        "plays_counted": plays_counted,
+        "plays_to_own": plays_to_own,
+        "credits_to_own": money(credits_to_own) if credits_to_own is not None else None,
+        "owned": owned,
+    }
+
+
+@bp.post("/tracks/<int:track_id>/plays")
+@limiter.limit(configured("STREAM_START_LIMIT"))
+def start_play(track_id: int):
+    """Start a play: stream URLs, this play's number and price, your balance. Charged only once counted."""
+    if not current_user.is_authenticated:
+        if bearer_token() is not None:
+            raise Unauthorized("This API token is not valid (it may have been revoked).", code="bad_token")
+        raise Unauthorized("Log in to play whole tracks; the 30-second preview is free.",
+                           preview_url=streaming.preview_url(track_id))
+    started = streaming.start_play(current_user, track_id)
+    quote, play_id = started.quote, started.play_id
+    out = dict(
+        play={
+            "id": play_id,
+            "track_id": track_id,
+            "started_at": started.started_at.isoformat(),
+            "expires_at": started.expires_at.isoformat(),
+            "duration_ms": started.duration_ms,
+            "count_after_ms": started.count_after_ms,
+            "streams": {fmt: url_for("api.play_stream", play_id=play_id, fmt=fmt) for fmt in started.formats},
+            "progress_url": url_for("api.report_progress", play_id=play_id),
+            "end_url": url_for("api.end_play", play_id=play_id),
+            "waveform_url": url_for("api.track_waveform", track_id=track_id) if started.has_waveform else None,
+            "gain_db": started.gain_db,
+            "play_number": started.play_number,
+            "price": money(started.price),
+            "costs_nothing": started.costs_nothing,
+        },
+        owned=quote.owned,
+        progress=_progress_json(quote.plays_counted, quote.plays_to_own,
+                                0 if started.costs_nothing else quote.credits_to_own, quote.owned),
+        balance=money(quote.balance),
+    )
+    return jsonify(out), 201
+
+
+@bp.post("/plays/<play_id>/progress")
+@limiter.limit(configured("STREAM_PROGRESS_LIMIT"))
+@api_login_required
+@accepts(Field("position_ms", int, description="the player's position in the track, in milliseconds"))
+def report_progress(play_id: str, body):
+    """Report the player's position; the play is counted and charged once it passes the threshold."""
+    report = streaming.record_progress(current_user, play_id, body["position_ms"])
+    out = {
+        "play": {"id": report.play_id, "position_ms": report.position_ms, "count_after_ms": report.count_after_ms,
+                 "wait_ms": report.wait_ms, "counted": report.counted},
+        "counted": report.counted,
+        "charge": None,
+        "balance": None,
+        "progress": None,
+    }
+    if report.counted:
+        r = report.result
+        out["charge"] = {"kind": r.kind.value, "play_number": r.play_number, "price": money(r.price),
+                         "replayed": r.replayed}
+        out["balance"] = money(report.balance)
+        out["progress"] = _progress_json(report.plays_counted, report.plays_to_own, report.credits_to_own,
+                                         report.owned)
+    return jsonify(out)
+
+
+@bp.post("/plays/<play_id>/end")
+@api_login_required
+def end_play(play_id: str):
+    """End a play (the player moved on): its stream URLs stop working and it no longer counts as open."""
+    play = streaming.end_play(current_user, play_id)
+    out = {"id": play.id, "ended_at": play.ended_at.isoformat(), "counted": play.counted_at is not None}
+    return jsonify(play=out)
+
+
+@bp.get("/plays/<play_id>/stream.<fmt>")
+@api_login_required
+def play_stream(play_id: str, fmt: str):
+    """The audio of your open play (``mp3`` or ``opus``): Range requests, or a redirect to a short-lived URL."""
+    target = streaming.stream_target(current_user, play_id, fmt)
+    return _serve(target.key, target.mimetype, expires=max(60, target.seconds_left), private=True)
+
+
+@bp.post("/tracks/<int:track_id>/previews")
+@limiter.limit(configured("STREAM_PREVIEW_LIMIT"))
+def record_preview(track_id: int):
+    """Play the free 30-second preview of a track (visitors too): its URL and where it starts."""
+    preview, audio = streaming.record_preview(current_user if current_user.is_authenticated else None, track_id)
+    out = {
+        "id": preview.id,
+        "track_id": track_id,
+        "url": url_for("api.track_preview", track_id=track_id),
+        "start_ms": audio.preview_start_ms,
+        "duration_ms": min(int(PREVIEW_SECONDS * 1000), audio.source_duration_ms),
+    }
+    return jsonify(preview=out), 201

@@ -1,6 +1,0 @@
-"""Every background task, declared for ``app.queue`` with ``@task`` or ``@periodic``.
-
-Each task only calls services; importing this package declares them all.
-"""
-
-from app.tasks import analytics, audio, governance, payouts  # noqa: F401

@@ -1,0 +1,1 @@
+"""Audio uploads and processing: receiving files, transcodes, waveforms, artwork, originals."""

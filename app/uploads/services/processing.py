@@ -1,0 +1,232 @@
+"""Processing an uploaded track in the background, and the files it produces.
+
+``process_track`` fetches the original, runs ``audio.pipeline`` on it in a temporary folder,
+stores the renditions and records loudness, gain, peaks, tags and duration. The track ends
+``ready``, or ``failed`` with a reason the artist reads on the release page. A store that is
+unreachable is a transient failure: the task raises so the queue retries it, and only the
+last attempt marks the track failed.
+
+No database transaction stays open while ffmpeg runs (``load_job`` / ``run_job`` /
+``record_outcome``): a long transcode must not pin a PostgreSQL snapshot (which holds back
+vacuum) nor keep a pooled connection busy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+
+from app.core.extensions import db
+from app.catalog.models import Release, Track, TrackStatus
+from app.core.types import utcnow
+from app.core.errors import Conflict
+from app.core.storage import get_store
+from audio import pipeline
+from audio.artwork import SIZES, cover_renditions
+from audio.errors import AudioError, FFmpegError, ImageRejected
+from audio.storage import ObjectNotFound, StorageError, StorageUnavailable
+from audio.transcode import PREVIEW_MP3, STREAM_MP3, STREAM_OPUS
+
+
+def rendition_key(track_id: int, name: str) -> str:
+    return f"tracks/{track_id}/{name}"
+
+
+def work_dir() -> str | None:
+    return current_app.config.get("UPLOAD_TMP_DIR") or None
+
+
+@dataclass(frozen=True)
+class Job:
+    """What processing needs to know about a track, read in one short transaction."""
+
+    track_id: int
+    release_id: int
+    original_key: str
+    duration_ms: int
+    release_has_cover: bool
+
+
+@dataclass
+class Outcome:
+    """What processing produced: a result to record, or the reason it failed."""
+
+    result: pipeline.ProcessedAudio | None = None
+    cover_prefix: str | None = None  # an embedded cover stored for a release that had none
+    failure: str | None = None
+
+
+def load_job(track_id: int) -> Job | None:
+    """Read what ``run_job`` needs; None when the track (or its audio) is gone."""
+    track = db.session.get(Track, track_id)
+    if track is None or track.audio is None:
+        return None
+    return Job(track.id, track.release_id, track.audio.original_key, track.audio.source_duration_ms,
+               track.release.cover_key is not None)
+
+
+def run_job(job: Job, *, retries_left: int = 0) -> Outcome:
+    """Fetch the original, run the pipeline, store the renditions. Touches no database, so
+    the caller holds no transaction open for the minutes a long track may take.
+
+    Raises ``StorageUnavailable`` while ``retries_left`` (the queue retries); afterwards, and
+    for every other failure, returns an ``Outcome`` with the reason.
+    """
+    try:
+        return _run(job)
+    except StorageUnavailable:
+        if retries_left > 0:
+            raise  # the queue retries later; the track stays "processing"
+        return Outcome(failure="The file store was unreachable while processing. Use “Reprocess” to try again.")
+    except ObjectNotFound:
+        return Outcome(failure="The original file is missing from the store; please upload it again.")
+    except FFmpegError as exc:
+        last = (exc.detail.strip().splitlines() or [""])[-1][:300]
+        return Outcome(failure=f"We could not transcode this file: {exc}{f' ({last})' if last else ''}.")
+    except (AudioError, StorageError) as exc:
+        return Outcome(failure=f"Processing failed: {exc}")
+
+
+def record_outcome(track_id: int, outcome: Outcome) -> Track | None:
+    """Write the outcome to the track (flushes; the caller commits)."""
+    track = db.session.get(Track, track_id)
+    if track is None or track.audio is None:
+        delete_cover(outcome.cover_prefix)
+        return None
+    if outcome.failure:
+        return _fail(track, outcome.failure)
+    if outcome.cover_prefix:
+        if track.release.cover_key is None:
+            track.release.cover_key = outcome.cover_prefix
+        else:  # someone set a cover meanwhile; theirs wins
+            delete_cover(outcome.cover_prefix)
+    _apply(track, outcome.result)
+    return track
+
+
+def process_track(track_id: int, *, retries_left: int = 0) -> Track | None:
+    """Process one track start to end in the current session (the demo seed, tests).
+    The queue task does the same in three steps, committing between them."""
+    job = load_job(track_id)
+    if job is None:
+        return None
+    return record_outcome(track_id, run_job(job, retries_left=retries_left))
+
+
+def _run(job: Job) -> Outcome:
+    store = get_store()
+    with tempfile.TemporaryDirectory(prefix="encore-process-", dir=work_dir()) as tmp:
+        work = Path(tmp)
+        source = store.local_path(job.original_key)
+        if source is None:
+            source = work / "original"
+            store.download(job.original_key, source)
+        result = pipeline.process_original(source, work, duration_ms=job.duration_ms)
+        for rendition, path in result.files.items():
+            store.put_file(rendition_key(job.track_id, rendition.name), path, rendition.content_type)
+        cover = None
+        if result.tags.cover and not job.release_has_cover:
+            try:
+                cover = store_cover(job.release_id, result.tags.cover)
+            except ImageRejected:
+                pass  # a broken embedded picture is no reason to fail the track
+        result.files = {}  # the files are gone with the folder; the keys are what counts
+        return Outcome(result=result, cover_prefix=cover)
+
+
+def _apply(track: Track, result: pipeline.ProcessedAudio) -> None:
+    audio = track.audio
+    audio.stream_mp3_key = rendition_key(track.id, STREAM_MP3.name)
+    audio.stream_opus_key = rendition_key(track.id, STREAM_OPUS.name)
+    audio.preview_key = rendition_key(track.id, PREVIEW_MP3.name)
+    audio.preview_start_ms = result.preview_start_ms
+    audio.loudness_lufs = result.loudness.integrated_lufs
+    audio.true_peak_dbtp = result.loudness.true_peak_dbtp
+    audio.gain_db = result.gain_db
+    audio.peaks = result.peaks
+    tags = result.tags
+    audio.tag_title, audio.tag_artist, audio.tag_album = tags.title, tags.artist, tags.album
+    audio.tag_track_number, audio.isrc = tags.track_number, tags.isrc
+    audio.processed_at = utcnow()
+    track.duration_ms = result.duration_ms
+    track.status = TrackStatus.READY
+    track.status_reason = None
+    db.session.flush()
+
+
+def _fail(track: Track, reason: str) -> Track:
+    current_app.logger.warning("track %s failed processing: %s", track.id, reason)
+    track.status = TrackStatus.FAILED
+    track.status_reason = reason
+    db.session.flush()
+    return track
+
+
+def request_reprocess(track: Track) -> Track:
+    """Put a ready or failed track back in the queue (the caller commits, then enqueues)."""
+    if track.audio is None:
+        raise Conflict("This track has no uploaded audio to process.", code="no_audio")
+    if track.status is TrackStatus.PROCESSING:
+        raise Conflict("This track is being processed already.", code="already_processing")
+    track.status = TrackStatus.PROCESSING
+    track.status_reason = None
+    db.session.flush()
+    return track
+
+
+def cover_prefix(release_id: int, data: bytes) -> str:
+    return f"releases/{release_id}/cover-{hashlib.sha256(data).hexdigest()[:12]}"
+
+
+def cover_key(release: Release, size: str) -> str | None:
+    return f"{release.cover_key}/{size}.jpg" if release.cover_key else None
+
+
+def set_release_cover(release: Release, data: bytes) -> str | None:
+    """Store ``data`` as the release's cover in every size; returns the previous cover's
+    prefix, for the caller to delete (``delete_cover``) once its commit went through.
+
+    Raises ``ImageRejected`` for data that is not an acceptable image (nothing is stored).
+    """
+    prefix = store_cover(release.id, data)
+    old = release.cover_key
+    release.cover_key = prefix
+    db.session.flush()
+    return old if old != prefix else None
+
+
+def store_cover(release_id: int, data: bytes) -> str:
+    """Store the cover sizes of ``data``; return their prefix. Nothing stays on failure."""
+    images = cover_renditions(data)
+    store = get_store()
+    prefix = cover_prefix(release_id, data)
+    written = []
+    try:
+        for size, jpeg in images.items():
+            key = f"{prefix}/{size}.jpg"
+            written.append(key)
+            store.put_bytes(key, jpeg, "image/jpeg")
+    except BaseException:
+        for key in written:
+            try:
+                store.delete(key)
+            except StorageError:
+                pass
+        raise
+    return prefix
+
+
+def delete_cover(prefix: str | None) -> None:
+    """Remove a cover's objects (a replaced cover, or one whose release row was not saved)."""
+    if prefix:
+        try:
+            get_store().delete_prefix(prefix)
+        except StorageError:
+            current_app.logger.warning("could not delete the cover %s", prefix)
+
+
+COVER_SIZES = tuple(SIZES)

@@ -1,0 +1,75 @@
+"""The listening pages: collection, history, and each track's standing in track lists."""
+
+from app.core.extensions import db
+from app.payments.services import wallet
+from tests.streaming.streaming_helpers import backdate, make_streamable_track
+from tests.factories import PASSWORD, bearer, make_artist, make_release, make_user, token_for
+
+
+def log_in(client, user):
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+
+
+def test_pages_need_login(client):
+    for path in ("/collection", "/history"):
+        r = client.get(path)
+        assert r.status_code == 302 and "/login" in r.location
+
+
+def test_history_shows_counted_and_skipped_plays_with_their_cost(client, app_ctx):
+    user = make_user()
+    headers = bearer(token_for(user))
+    track = make_streamable_track(title="Harbour Song")
+    counted = client.post(f"/api/v1/tracks/{track.id}/plays", headers=headers).json["play"]
+    backdate(counted["id"], 50)
+    assert client.post(counted["progress_url"], json={"position_ms": 50_000}, headers=headers).json["counted"]
+    skipped = client.post(f"/api/v1/tracks/{track.id}/plays", headers=headers).json["play"]
+    client.post(skipped["progress_url"], json={"position_ms": 12_000}, headers=headers)
+
+    log_in(client, user)
+    html = client.get("/history").get_data(as_text=True)
+    rows = html.split("<tbody>")[1].split("</tbody>")[0].split("<tr")[1:]
+    assert len(rows) == 2
+    assert "skipped" in rows[0] and "not counted" in rows[0] and "0:12" in rows[0]
+    assert "counted" in rows[1] and "play 1" in rows[1] and "0.002" in rows[1] and "Harbour Song" in rows[1]
+
+
+def test_track_lists_show_standing_and_collection_offers_downloads(client, app_ctx):
+    user = make_user()
+    release = make_release(title="Tides")
+    owned = make_streamable_track(release=release, title="Owned One")
+    halfway = make_streamable_track(release=release, title="Halfway")
+    free = make_streamable_track(release=release, title="Free One", free=True)
+    wallet.admin_top_up(user.id, "3", "top")
+    wallet.buy_now(user, owned.id, "buy")
+    for n in range(4):
+        wallet.charge_play(user, halfway, f"p{n}")
+    db.session.commit()
+
+    log_in(client, user)
+    page = client.get(f"/releases/{release.id}").get_data(as_text=True)
+    assert f'data-standing-for="{owned.id}">owned</span>' in page
+    assert f'data-standing-for="{halfway.id}">4 of 9 plays · 0.992 credits to own</span>' in page
+    assert f'data-standing-for="{free.id}"' not in page  # the "free" tag says it already
+    assert page.count('class="buy-track') == 1 and 'data-price="0.992"' in page
+    assert 'id="player"' in page and "player.js" in page
+
+    collection = client.get("/collection").get_data(as_text=True)
+    assert "Owned One" in collection and "Halfway" not in collection
+    assert f'href="/api/v1/tracks/{owned.id}/original" download' in collection
+
+
+def test_visitors_see_tracks_without_standing(client, app_ctx):
+    track = make_streamable_track()
+    page = client.get(f"/releases/{track.release_id}").get_data(as_text=True)
+    assert "play-track" in page and "data-standing-for" not in page and "buy-track" not in page
+    assert 'data-logged-in="0"' in page
+
+
+def test_artists_see_their_own_tracks_as_theirs(client, app_ctx):
+    user = make_user()
+    release = make_release(artist=make_artist(manager=user))
+    track = make_streamable_track(release=release)
+    log_in(client, user)
+    page = client.get(f"/releases/{release.id}").get_data(as_text=True)
+    assert f'data-standing-for="{track.id}">your track</span>' in page
