@@ -34,6 +34,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -302,11 +303,20 @@ def guard_statements(dialect: str) -> list[str]:
 def _install_guards(target, connection, **kw):
     for statement in guard_statements(connection.dialect.name):
         connection.exec_driver_sql(statement)
+    if connection.dialect.name == "postgresql":
+        from ledger.functions import function_statements  # the money rules (one implementation)
+
+        for statement in function_statements():
+            connection.execute(text(statement))  # text(): the bodies hold '%' (format strings)
 
 
 @event.listens_for(metadata, "before_drop")
 def _drop_guard_functions(target, connection, **kw):
     # Tables take their triggers with them; PostgreSQL functions stay unless dropped.
     if connection.dialect.name == "postgresql":
+        from ledger.functions import drop_statements
+
+        for statement in drop_statements():
+            connection.exec_driver_sql(statement)
         for function in ("ledger_refuse_change", "ledger_check_transfer_balanced"):
             connection.exec_driver_sql(f"DROP FUNCTION IF EXISTS {function}() CASCADE")
