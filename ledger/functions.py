@@ -105,7 +105,7 @@ CREATE OR REPLACE FUNCTION ledger_play_fingerprint(operation text, listener_id i
 RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
   -- The same digest as ledger.transfers.fingerprint(operation, listener, track, artist, free, own).
   SELECT encode(sha256(convert_to(format('[%s,%s,%s,%s,%s,%s]', to_json(operation), listener_id, track_id,
-                                         artist_id, track_is_free, listener_is_artist), 'UTF8')), 'hex')
+                                         artist_id, track_is_free::text, listener_is_artist::text), 'UTF8')), 'hex')
 $$"""
 
 _ACCOUNT = """\
