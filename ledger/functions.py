@@ -138,11 +138,12 @@ $$"""
 
 _CHARGE_PLAY = f"""\
 CREATE OR REPLACE FUNCTION ledger_charge_play(p_key text, p_listener integer, p_track integer, p_artist integer,
-                                              p_free boolean, p_is_artist boolean, p_at timestamptz DEFAULT NULL)
+                                              p_free boolean, p_is_artist boolean, p_at timestamptz DEFAULT NULL,
+    p_now timestamptz DEFAULT NULL)
 RETURNS TABLE({PLAY_OUTCOME_COLUMNS}) LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
-  v_now timestamptz := clock_timestamp();
+  v_now timestamptz := coalesce(p_now, clock_timestamp());  -- the caller's clock, when given
   v_fp text := ledger_play_fingerprint('play', p_listener, p_track, p_artist, p_free, p_is_artist);
   v_wallet integer;
   v_balance bigint;
@@ -267,11 +268,12 @@ $$"""
 
 _BUY_NOW = f"""\
 CREATE OR REPLACE FUNCTION ledger_buy_now(p_key text, p_listener integer, p_track integer, p_artist integer,
-                                          p_free boolean, p_is_artist boolean, p_at timestamptz DEFAULT NULL)
+                                          p_free boolean, p_is_artist boolean, p_at timestamptz DEFAULT NULL,
+    p_now timestamptz DEFAULT NULL)
 RETURNS TABLE({PURCHASE_OUTCOME_COLUMNS}) LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
-  v_now timestamptz := clock_timestamp();
+  v_now timestamptz := coalesce(p_now, clock_timestamp());  -- the caller's clock, when given
   v_fp text := ledger_play_fingerprint('buy_now', p_listener, p_track, p_artist, p_free, p_is_artist);
   v_wallet integer;
   v_balance bigint;
@@ -381,9 +383,9 @@ FUNCTION_NAMES = (
     "ledger_play_fingerprint(text, integer, integer, integer, boolean, boolean)",
     "ledger_account(text, integer)",
     "ledger_play_answer(text, text)",
-    "ledger_charge_play(text, integer, integer, integer, boolean, boolean, timestamptz)",
+    "ledger_charge_play(text, integer, integer, integer, boolean, boolean, timestamptz, timestamptz)",
     "ledger_purchase_answer(text, text, integer, integer, integer)",
-    "ledger_buy_now(text, integer, integer, integer, boolean, boolean, timestamptz)",
+    "ledger_buy_now(text, integer, integer, integer, boolean, boolean, timestamptz, timestamptz)",
     "ledger_play_quote(integer, integer, timestamptz)",
 )
 

@@ -53,8 +53,8 @@ PLAY_TRANSFER_PREFIX = "play:"
 
 # The money rules of a play and a buy-now live in PostgreSQL functions (``ledger.functions``):
 # one round trip each, and their only implementation. These statements call them.
-_CHARGE_PLAY = text("SELECT * FROM ledger_charge_play(:key, :listener_id, :track_id, :artist_id, :free, :own, :at)")
-_BUY_NOW = text("SELECT * FROM ledger_buy_now(:key, :listener_id, :track_id, :artist_id, :free, :own, :at)")
+_CHARGE_PLAY = text("SELECT * FROM ledger_charge_play(:key, :listener_id, :track_id, :artist_id, :free, :own, :at, :now)")
+_BUY_NOW = text("SELECT * FROM ledger_buy_now(:key, :listener_id, :track_id, :artist_id, :free, :own, :at, :now)")
 
 
 def _require_id(value, what: str) -> int:
@@ -227,7 +227,7 @@ def charge_play(
         raise InvalidOperation(f"a play key has at most {MAX_KEY_LENGTH - len(PLAY_TRANSFER_PREFIX)} characters")
     row = session.execute(_CHARGE_PLAY, {
         "key": key, "listener_id": listener_id, "track_id": track_id, "artist_id": artist_id,
-        "free": track_is_free, "own": listener_is_artist, "at": at,
+        "free": track_is_free, "own": listener_is_artist, "at": at, "now": utcnow(),
     }).one()
     return play_result(row, key, at)
 
@@ -269,7 +269,7 @@ def buy_now(
     _check_play_call(key, listener_id, track_id, artist_id, track_is_free, listener_is_artist)
     row = session.execute(_BUY_NOW, {
         "key": key, "listener_id": listener_id, "track_id": track_id, "artist_id": artist_id,
-        "free": track_is_free, "own": listener_is_artist, "at": at,
+        "free": track_is_free, "own": listener_is_artist, "at": at, "now": utcnow(),
     }).one()
     outcome = row.outcome
     if outcome == "insufficient":

@@ -218,7 +218,7 @@ r AS (
 ),
 c AS (
   SELECT ch.* FROM r CROSS JOIN LATERAL ledger_charge_play(
-    r.id, r.listener_id, r.track_id, r.artist_id, r.track_free, r.listener_is_artist, r.started_at) ch
+    r.id, r.listener_id, r.track_id, r.artist_id, r.track_free, r.listener_is_artist, r.started_at, :now) ch
   WHERE r.step = 'count'
 ),
 u AS (
