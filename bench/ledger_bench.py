@@ -8,14 +8,17 @@ by a Zipf-like law (a few artists get most plays, as in real listening); then on
 ``pgbench`` runs TPC-B (scale 1, the same number of clients, the same duration). Prints both
 rates and their ratio; the last line is one JSON object with every figure.
 
-Each charge is what the app will do per counted play: one transaction that locks the wallet,
-numbers the play, prices it under the pricing version in force, writes the transfer, its
-postings and the play, moves the wallet balance, and commits.
+Each charge is what the app does per counted play: ``ledger.charge_play`` (one call of the
+ledger's PostgreSQL function ``ledger_charge_play``, which locks the wallet, numbers the play,
+prices it under the pricing version in force, writes the transfer, its postings and the play,
+and moves the wallet balance), then a commit. The target compares *charged* plays per second
+with TPC-B's transactions per second.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import multiprocessing
 import os
@@ -84,7 +87,7 @@ def worker(index: int, db_url: str, args, start_at: float, results) -> None:
     engine = create_engine(db_url, pool_size=1, max_overflow=0)
     rng = random.Random(index)
     artists = list(range(1, args.artists + 1))
-    weights = zipf_weights(args.artists)
+    cum_weights = list(itertools.accumulate(zipf_weights(args.artists)))  # once, not per pick
     charged = free = refused = 0
     latencies = []
     while time.time() < start_at:
@@ -97,7 +100,7 @@ def worker(index: int, db_url: str, args, start_at: float, results) -> None:
             if time.time() >= deadline:
                 break
             listener = rng.randint(1, args.listeners)
-            artist = rng.choices(artists, weights)[0]
+            artist = rng.choices(artists, cum_weights=cum_weights)[0]
             track = artist * 1000 + rng.randint(1, args.tracks_per_artist)
             try:
                 result = ledger.charge_play(
@@ -146,27 +149,14 @@ def run_ledger(db_url: str, args) -> dict:
     }
 
 
-# The statements one Python charge sends (see ledger.operations.charge_play), replayed by
-# pgbench's C client: what the ledger costs the *server*, without Python's client-side cost.
-# Not money code: the price here is only a plausible number of the same magnitude.
+# What one Python charge sends (see ledger.operations.charge_play): one call of the ledger's
+# function, replayed by pgbench's C client: what the ledger costs the *server*, without
+# Python's client-side cost. The same function, so the same money rules.
 CHARGE_SQL = """\\set listener random(1, :listeners)
 \\set artist random_zipfian(1, :artists, 1.1)
 \\set track :artist * 1000 + random(1, 10)
 \\set key random(1, 1000000000000)
-BEGIN;
-SAVEPOINT charge;
-SELECT id AS wallet, balance FROM ledger_accounts WHERE kind = 'wallet' AND owner_id = :listener FOR NO KEY UPDATE \\gset
-SELECT v.id AS version, coalesce((SELECT id FROM ledger_plays WHERE idempotency_key = 'sql-:client_id-:key'), 0) AS existing, EXISTS (SELECT 1 FROM ledger_ownerships WHERE listener_id = :listener AND track_id = :track) AS owned, (SELECT coalesce(max(play_number), 0) FROM ledger_plays WHERE listener_id = :listener AND track_id = :track) AS counted, (SELECT id FROM ledger_accounts WHERE kind = 'artist_earnings' AND owner_id = :artist) AS artist_account, (SELECT id FROM ledger_accounts WHERE kind = 'coop_revenue' AND owner_id = 0) AS coop_account FROM ledger_pricing_versions v WHERE v.effective_from <= now() ORDER BY v.effective_from DESC LIMIT 1 \\gset
-\\set n :counted + 1
-\\set price 2000 * (1 << (:n - 1))
-\\set artist_part :price * 7 / 10
-\\set coop_part :price - :artist_part
-INSERT INTO ledger_transfers (idempotency_key, fingerprint, kind, listener_id, track_id, pricing_version_id, memo, created_at) VALUES ('play:sql-:client_id-:key', 'x', 'play_charge', :listener, :track, :version, '', now()) RETURNING id AS transfer \\gset
-INSERT INTO ledger_postings (transfer_id, account_id, amount) VALUES (:transfer, :wallet, -:price), (:transfer, :artist_account, :artist_part), (:transfer, :coop_account, :coop_part);
-UPDATE ledger_accounts SET balance = balance - :price WHERE id = :wallet;
-INSERT INTO ledger_plays (idempotency_key, fingerprint, listener_id, track_id, artist_id, kind, play_number, price, artist_part, coop_part, transfer_id, pricing_version_id, created_at) VALUES ('sql-:client_id-:key', 'x', :listener, :track, :artist, 'charged', :n, :price, :artist_part, :coop_part, :transfer, :version, now()) RETURNING id;
-RELEASE SAVEPOINT charge;
-COMMIT;
+SELECT * FROM ledger_charge_play('sql-:client_id-:key', :listener, :track, :artist, false, false, NULL);
 """
 
 
@@ -262,8 +252,8 @@ def main() -> None:
     pg = run_pgbench(args.url, args)
     print(f"pgbench TPC-B scale 1, {args.workers} clients, {args.duration}s: {pg['tps']:.0f} tps "
           f"(latency avg {pg['latency_avg_ms']} ms)", flush=True)
-    ratio = led["plays_per_second"] / pg["tps"]
-    print(f"ratio ledger plays/s / pgbench tps = {ratio:.2f}x (target >= 1.0x); "
+    ratio = led["charged_per_second"] / pg["tps"]
+    print(f"ratio ledger charged plays/s / pgbench tps = {ratio:.2f}x (target >= 1.0x); "
           f"ledger SQL alone: {sql_tps / pg['tps']:.2f}x", flush=True)
     print(json.dumps({
         "benchmark": "ledger_charge_play_vs_pgbench_tpcb",
@@ -282,6 +272,8 @@ def main() -> None:
         "ledger_sql_via_pgbench_tps": round(sql_tps, 1),
         "pgbench_tps": round(pg["tps"], 1),
         "ratio": round(ratio, 3),
+        "target_ratio": 1.0,
+        "plays_ratio": round(led["plays_per_second"] / pg["tps"], 3),
         "sql_only_ratio": round(sql_tps / pg["tps"], 3),
     }))
 

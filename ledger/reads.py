@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from ledger.errors import NoPricingVersion
@@ -108,29 +108,8 @@ class PlayQuote:
     credits_to_own: int  # 0 when owned
 
 
-_QUOTE = (
-    select(
-        PricingVersion.id,
-        PricingVersion.first_play_price,
-        PricingVersion.growth_permille,
-        PricingVersion.plays_to_own,
-        PricingVersion.count_after_seconds,
-        select(func.coalesce(func.max(Play.play_number), 0))
-        .where(Play.listener_id == bindparam("listener_id"), Play.track_id == bindparam("track_id"))
-        .scalar_subquery()
-        .label("counted"),
-        exists()
-        .where(Ownership.listener_id == bindparam("listener_id"), Ownership.track_id == bindparam("track_id"))
-        .label("owned"),
-        select(Account.balance)
-        .where(Account.kind == AccountKind.WALLET, Account.owner_id == bindparam("listener_id"))
-        .scalar_subquery()
-        .label("balance"),
-    )
-    .where(PricingVersion.effective_from <= bindparam("at"))
-    .order_by(PricingVersion.effective_from.desc())
-    .limit(1)
-)
+# The quote is the ledger's function (``ledger.functions``): the same price rules as a charge.
+_QUOTE = text("SELECT * FROM ledger_play_quote(:listener_id, :track_id, :at)")
 
 
 def play_quote(session: Session, listener_id: int, track_id: int, at: datetime | None = None) -> PlayQuote:
@@ -141,16 +120,21 @@ def play_quote(session: Session, listener_id: int, track_id: int, at: datetime |
     row = session.execute(_QUOTE, {"listener_id": listener_id, "track_id": track_id, "at": at}).first()
     if row is None:
         raise NoPricingVersion(f"no pricing version is in force at {at.isoformat()}")
-    owned = bool(row.owned) or row.counted >= row.plays_to_own
+    return quote_of(row)
+
+
+def quote_of(row) -> PlayQuote:
+    """A ``PlayQuote`` from the columns ``ledger_play_quote`` answers (also used by callers
+    that call it inside a larger statement)."""
     return PlayQuote(
-        pricing_version_id=row.id,
+        pricing_version_id=row.pricing_version_id,
         count_after_seconds=row.count_after_seconds,
         plays_to_own=row.plays_to_own,
-        plays_counted=row.counted,
-        owned=owned,
-        balance=row.balance or 0,
-        next_price=None if owned else play_price(row, row.counted + 1),
-        credits_to_own=0 if owned else remaining_cost(row, row.counted),
+        plays_counted=row.plays_counted,
+        owned=row.owned,
+        balance=row.balance,
+        next_price=None if row.next_price is None else int(row.next_price),
+        credits_to_own=int(row.credits_to_own),
     )
 
 

@@ -34,6 +34,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -293,10 +294,18 @@ def guard_statements() -> list[str]:
 def _install_guards(target, connection, **kw):
     for statement in guard_statements():
         connection.exec_driver_sql(statement)
+    from ledger.functions import function_statements  # the money rules (one implementation)
+
+    for statement in function_statements():
+        connection.execute(text(statement))  # text(): the bodies hold '%' (format strings)
 
 
 @event.listens_for(metadata, "before_drop")
 def _drop_guard_functions(target, connection, **kw):
     # Tables take their triggers with them; functions stay unless dropped.
+    from ledger.functions import drop_statements
+
+    for statement in drop_statements():
+        connection.exec_driver_sql(statement)
     for function in ("ledger_refuse_change", "ledger_check_transfer_balanced"):
         connection.exec_driver_sql(f"DROP FUNCTION IF EXISTS {function}() CASCADE")

@@ -39,3 +39,18 @@ def test_migration_guards_equal_the_ledgers_own():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.GUARDS == guard_statements()
+
+
+def test_migration_money_functions_equal_the_ledgers_own():
+    """Revision 0009 runs a frozen copy of the ledger's money functions; at this revision they agree."""
+    import importlib.util
+    from pathlib import Path
+
+    from ledger.functions import drop_statements, function_statements
+
+    path = Path(__file__).resolve().parent.parent / "migrations" / "versions" / "0009_money_functions.py"
+    spec = importlib.util.spec_from_file_location("money_revision", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.FUNCTIONS == function_statements()
+    assert module.DROPS == drop_statements()

@@ -13,19 +13,20 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import current_app, url_for
-from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy import select, text
 
 import ledger
+import ledger.operations
 from app.core.extensions import db
-from app.accounts.models import ArtistMember, User
 from app.streaming.models import Play, PreviewPlay
-from app.catalog.models import Release, Track, TrackStatus
+from app.catalog.models import Track
 from app.uploads.models import TrackAudio
+from app.accounts.models import User
 from app.core.types import utcnow
-from app.core.errors import (Conflict, Forbidden, NotFound, PaymentRequired, PlayExpired, ValidationFailed,
+from app.core.errors import (Conflict, Forbidden, NotFound, PaymentRequired, PlayExpired, ServiceError, ValidationFailed,
                              service_error_for)
 from app.payments.services.wallet import tracks_by_id
 from ledger import reads
@@ -65,37 +66,52 @@ class StartedPlay:
     quote: reads.PlayQuote
 
 
-_plays = Play.__table__
-_INSERT_PLAY = _plays.insert()
-_LOCK_PLAY = select(_plays).where(_plays.c.id == bindparam("play_id")).with_for_update(key_share=True)
-_UPDATE_PLAY = _plays.update().where(_plays.c.id == bindparam("play_id"))
-
-# Everything a start needs from the web layer's tables, in one round trip: the track (with
-# its artist and renditions), how many plays the listener has open, and whether they manage
-# the track's artist. It locks the listener's row (NO KEY: plays' foreign keys still share
-# it), so two starts at once cannot both slip under the open-plays limit.
-_START_STATE = (
-    select(
-        Track.id, Track.status, Track.free, Track.duration_ms, Release.artist_id,
-        TrackAudio.stream_mp3_key, TrackAudio.stream_opus_key, TrackAudio.gain_db, TrackAudio.source_duration_ms,
-        TrackAudio.peaks.is_not(None).label("has_waveform"),
-        select(func.count())
-        .select_from(Play)
-        .where(Play.listener_id == bindparam("listener_id"), Play.ended_at.is_(None),
-               Play.expires_at > bindparam("now"))
-        .scalar_subquery()
-        .label("open_plays"),
-        exists()
-        .where(ArtistMember.user_id == bindparam("listener_id"), ArtistMember.artist_id == Release.artist_id)
-        .label("is_artist"),
-    )
-    .select_from(User)
-    .join(Track, Track.id == bindparam("track_id"))
-    .join(Release, Release.id == Track.release_id)
-    .outerjoin(TrackAudio, TrackAudio.track_id == Track.id)
-    .where(User.id == bindparam("listener_id"))
-    .with_for_update(key_share=True, of=User.__table__)
+# A start in one statement (one round trip): the track (with its artist and renditions), how
+# many plays the listener has open, whether they manage the track's artist, the ledger's quote
+# (``ledger_play_quote``: the next play's number and price, the balance), the first refusal
+# that applies, and the play row inserted only when none does. It locks the listener's row
+# (NO KEY: plays' foreign keys still share it), so two starts at once cannot both slip under
+# the open-plays limit.
+_START = text("""
+WITH s AS (
+  SELECT t.id, t.status, t.free, t.duration_ms, r.artist_id, ta.stream_mp3_key, ta.stream_opus_key, ta.gain_db,
+         ta.source_duration_ms, ta.peaks IS NOT NULL AS has_waveform,
+         (SELECT count(*) FROM plays p
+          WHERE p.listener_id = u.id AND p.ended_at IS NULL AND p.expires_at > :now) AS open_plays,
+         EXISTS (SELECT 1 FROM artist_members m WHERE m.user_id = u.id AND m.artist_id = r.artist_id) AS is_artist
+  FROM users u
+  JOIN tracks t ON t.id = :track_id
+  JOIN releases r ON r.id = t.release_id
+  LEFT JOIN track_audio ta ON ta.track_id = t.id
+  WHERE u.id = :listener_id
+  FOR NO KEY UPDATE OF u
+),
+q AS (SELECT * FROM ledger_play_quote(:listener_id, :track_id, :now)),
+d AS (
+  SELECT s.*, q.*, coalesce(nullif(s.duration_ms, 0), s.source_duration_ms, 0) AS length_ms,
+         CASE WHEN s.status <> 'ready' THEN 'not_found'
+              WHEN coalesce(s.stream_mp3_key, '') = '' THEN 'no_stream'
+              WHEN s.open_plays >= :max_open THEN 'too_many_open_plays'
+              WHEN q.pricing_version_id IS NULL THEN 'no_pricing'
+              WHEN NOT (s.is_artist OR q.owned OR s.free) AND q.balance < q.next_price THEN 'payment_required'
+         END AS refusal,
+         CASE WHEN s.is_artist THEN 'own_artist' WHEN q.owned THEN 'owned' WHEN s.free THEN 'free' END
+           AS costs_nothing
+  FROM s LEFT JOIN q ON true
+),
+ins AS (
+  INSERT INTO plays (id, listener_id, track_id, artist_id, track_free, listener_is_artist, started_at, expires_at,
+                     count_after_ms, position_ms)
+  SELECT :play_id, :listener_id, d.id, d.artist_id, d.free, d.is_artist, :now,
+         :now + d.length_ms * interval '1 millisecond' + :grace * interval '1 second',
+         -- a track shorter than count-after counts at its end (a little before: the player's
+         -- last report lands just short of the exact duration)
+         least(d.count_after_seconds * 1000, greatest(d.length_ms - :end_tolerance, 1)), 0
+  FROM d WHERE d.refusal IS NULL
+  RETURNING expires_at, count_after_ms
 )
+SELECT d.*, ins.expires_at, ins.count_after_ms FROM d LEFT JOIN ins ON true
+""")
 
 
 def preview_url(track_id: int) -> str:
@@ -103,52 +119,45 @@ def preview_url(track_id: int) -> str:
 
 
 def start_play(user: User, track_id: int) -> StartedPlay:
-    """Open a play of a ready track for ``user``. Nothing is charged now: the quote says what
-    the play will cost if it is counted. 402 when the wallet cannot pay that (the track is
-    not owned, not free, not the listener's own); 409 with too many plays open."""
+    """Open a play of a ready track for ``user``, in one statement. Nothing is charged now:
+    the quote says what the play will cost if it is counted. 402 when the wallet cannot pay
+    that (the track is not owned, not free, not the listener's own); 409 with too many plays
+    open."""
     now = utcnow()
     cfg = current_app.config
-    track = db.session.execute(_START_STATE, {"listener_id": user.id, "track_id": track_id, "now": now}).first()
-    if track is None or track.status is not TrackStatus.READY:
-        raise NotFound(f"There is no track {track_id}.")
-    if not track.stream_mp3_key:
-        raise NotFound("This track has no stream yet.", code="no_stream")
     limit = int(cfg["STREAM_MAX_OPEN_PLAYS"])
-    if track.open_plays >= limit:
-        raise Conflict(
-            f"You already have {track.open_plays} plays open; stop one first (at most {limit}).",
-            code="too_many_open_plays", open_plays=track.open_plays, limit=limit,
-        )
-    try:
-        quote = reads.play_quote(db.session, user.id, track.id, now)
-    except ledger.LedgerError as exc:
-        raise service_error_for(exc) from None
-
-    is_artist = bool(track.is_artist)
-    costs_nothing = "own_artist" if is_artist else "owned" if quote.owned else "free" if track.free else None
-    price = 0 if costs_nothing else quote.next_price
-    if price and quote.balance < price:
-        raise PaymentRequired(
-            f"Not enough credits: this play costs {format_credits(price)} and your balance is "
-            f"{format_credits(quote.balance)}. The 30-second preview is free.",
-            balance=quote.balance, price=price, preview_url=preview_url(track.id),
-        )
-
-    duration_ms = track.duration_ms or track.source_duration_ms or 0
-    threshold = min(quote.count_after_seconds * 1000, max(duration_ms - END_TOLERANCE_MS, 1))
     play_id = new_play_id()
-    expires_at = now + timedelta(milliseconds=duration_ms, seconds=int(cfg["STREAM_GRACE_SECONDS"]))
-    # Core, not the unit of work: this is the hot path, and nothing here needs the ORM object.
-    db.session.connection().execute(_INSERT_PLAY, dict(
-        id=play_id, listener_id=user.id, track_id=track.id, artist_id=track.artist_id, track_free=track.free,
-        listener_is_artist=is_artist, started_at=now, expires_at=expires_at, count_after_ms=threshold, position_ms=0,
-    ))
+    row = db.session.execute(_START, {
+        "listener_id": user.id, "track_id": track_id, "now": now, "play_id": play_id, "max_open": limit,
+        "grace": int(cfg["STREAM_GRACE_SECONDS"]), "end_tolerance": END_TOLERANCE_MS,
+    }).first()
+    refusal = row.refusal if row is not None else "not_found"
+    if refusal == "not_found":
+        raise NotFound(f"There is no track {track_id}.")
+    if refusal == "no_stream":
+        raise NotFound("This track has no stream yet.", code="no_stream")
+    if refusal == "too_many_open_plays":
+        raise Conflict(
+            f"You already have {row.open_plays} plays open; stop one first (at most {limit}).",
+            code="too_many_open_plays", open_plays=row.open_plays, limit=limit,
+        )
+    if refusal == "no_pricing":
+        raise service_error_for(ledger.NoPricingVersion("no pricing version is in force")) from None
+    quote = reads.quote_of(row)
+    if refusal == "payment_required":
+        raise PaymentRequired(
+            f"Not enough credits: this play costs {format_credits(quote.next_price)} and your balance is "
+            f"{format_credits(quote.balance)}. The 30-second preview is free.",
+            balance=quote.balance, price=quote.next_price, preview_url=preview_url(track_id),
+        )
+    costs_nothing = row.costs_nothing
     return StartedPlay(
-        play_id=play_id, track_id=track.id, started_at=now, expires_at=expires_at, count_after_ms=threshold,
-        duration_ms=duration_ms,
-        formats=tuple(f for f, key in (("mp3", track.stream_mp3_key), ("opus", track.stream_opus_key)) if key),
-        gain_db=track.gain_db, has_waveform=bool(track.has_waveform), costs_nothing=costs_nothing,
-        play_number=None if costs_nothing else quote.plays_counted + 1, price=price, quote=quote,
+        play_id=play_id, track_id=row.id, started_at=now, expires_at=row.expires_at,
+        count_after_ms=row.count_after_ms, duration_ms=row.length_ms,
+        formats=tuple(f for f, key in (("mp3", row.stream_mp3_key), ("opus", row.stream_opus_key)) if key),
+        gain_db=row.gain_db, has_waveform=bool(row.has_waveform), costs_nothing=costs_nothing,
+        play_number=None if costs_nothing else quote.plays_counted + 1,
+        price=0 if costs_nothing else quote.next_price, quote=quote,
     )
 
 
@@ -186,63 +195,91 @@ def _own_play(user: User, play_id: str) -> Play:
     return play
 
 
-def record_progress(user: User, play_id: str, position_ms: int) -> Progress:
-    """Record the player's position; count (and charge) the play once it qualifies.
+# A progress report in one statement (one round trip): lock the play row (which serialises
+# reports of one play), decide the step (counted before, expired, still waiting, or count now),
+# charge through the ledger's function (``ledger_charge_play``, with the terms fixed at the
+# start) when it is time, and record the position and the count. A refusal of the charge
+# (not enough credits...) leaves the play row untouched.
+_REPORT = text("""
+WITH p AS (SELECT * FROM plays WHERE id = :play_id FOR NO KEY UPDATE),
+r AS (
+  SELECT p.*, greatest(p.position_ms, :position) AS new_position,
+         greatest(0, p.count_after_ms - :tolerance - e.elapsed_ms) AS wait_ms,
+         CASE WHEN p.counted_at IS NOT NULL THEN 'counted_before'
+              WHEN p.ended_at IS NOT NULL OR :now >= p.expires_at THEN 'expired'
+              WHEN greatest(p.position_ms, :position) < p.count_after_ms
+                OR p.count_after_ms - :tolerance - e.elapsed_ms > 0 THEN 'waiting'
+              ELSE 'count' END AS step
+  FROM p, LATERAL (SELECT floor(extract(epoch FROM :now - p.started_at) * 1000)::bigint AS elapsed_ms) e
+  WHERE p.listener_id = :listener_id
+),
+c AS (
+  SELECT ch.* FROM r CROSS JOIN LATERAL ledger_charge_play(
+    r.id, r.listener_id, r.track_id, r.artist_id, r.track_free, r.listener_is_artist, r.started_at, :now) ch
+  WHERE r.step = 'count'
+),
+u AS (
+  UPDATE plays SET position_ms = r.new_position,
+         counted_at = CASE WHEN c.outcome IN ('ok', 'replayed') THEN :now ELSE plays.counted_at END,
+         ledger_play_id = CASE WHEN c.outcome IN ('ok', 'replayed') THEN c.play_id ELSE plays.ledger_play_id END
+  FROM r LEFT JOIN c ON true
+  WHERE plays.id = r.id AND r.step <> 'expired' AND (c.outcome IS NULL OR c.outcome IN ('ok', 'replayed'))
+    AND (r.new_position <> r.position_ms OR c.outcome IS NOT NULL)
+  RETURNING plays.id
+)
+SELECT r.step, r.id AS the_play, r.track_id, r.new_position, r.count_after_ms, r.wait_ms,
+       r.ledger_play_id AS counted_play_id, c.*
+FROM r LEFT JOIN c ON true
+""")
 
-    The hot path: Core statements on the play's row (locked, which serialises reports of one
-    play), then the ledger's charge; no ORM unit of work.
-    """
+
+def record_progress(user: User, play_id: str, position_ms: int) -> Progress:
+    """Record the player's position; count (and charge) the play once it qualifies, in one
+    database call (see ``_REPORT``)."""
     if isinstance(position_ms, bool) or not isinstance(position_ms, int) or position_ms < 0:
         raise ValidationFailed("'position_ms' must be a whole number of milliseconds, 0 or more.", field="position_ms")
-    connection = db.session.connection()
-    play = connection.execute(_LOCK_PLAY, {"play_id": _checked_id(play_id)}).first()
-    if play is None or play.listener_id != user.id:
-        raise NotFound("There is no such play.")
-    position = max(play.position_ms, min(position_ms, 24 * 3600 * 1000))
-    if play.counted_at is not None:
-        if position != play.position_ms:  # how far the listener got, for the history
-            connection.execute(_UPDATE_PLAY, {"play_id": play.id, "position_ms": position})
-        return _counted_already(user, play, position)
     now = utcnow()
-    if play.ended_at is not None or now >= play.expires_at:
+    row = db.session.execute(_REPORT, {
+        "play_id": _checked_id(play_id), "listener_id": user.id, "now": now,
+        "position": min(position_ms, 24 * 3600 * 1000), "tolerance": SERVER_TIME_TOLERANCE_MS,
+    }).first()
+    if row is None:  # someone else's play is "not found" too: play ids are secrets
+        raise NotFound("There is no such play.")
+    if row.step == "counted_before":
+        return _counted_already(user, row.the_play, row.track_id, row.count_after_ms, row.new_position,
+                                row.counted_play_id)
+    if row.step == "expired":
         raise PlayExpired("This play has ended; start a new one.")
-    elapsed_ms = (now - play.started_at) // timedelta(milliseconds=1)
-    wait_ms = max(0, play.count_after_ms - SERVER_TIME_TOLERANCE_MS - elapsed_ms)
-    if position < play.count_after_ms or wait_ms > 0:
-        if position != play.position_ms:
-            connection.execute(_UPDATE_PLAY, {"play_id": play.id, "position_ms": position})
-        return Progress(play_id=play.id, position_ms=position, count_after_ms=play.count_after_ms, counted=False,
-                        wait_ms=wait_ms)
-
+    if row.step == "waiting":
+        return Progress(play_id=row.the_play, position_ms=row.new_position, count_after_ms=row.count_after_ms,
+                        counted=False, wait_ms=row.wait_ms)
     try:
-        result = ledger.charge_play(
-            db.session, key=play.id, listener_id=play.listener_id, track_id=play.track_id, artist_id=play.artist_id,
-            track_is_free=play.track_free, listener_is_artist=play.listener_is_artist, at=play.started_at,
-        )
+        result = ledger.operations.play_result(row, row.the_play)
     except ledger.LedgerError as exc:
         raise service_error_for(exc) from None
-    connection.execute(_UPDATE_PLAY, {"play_id": play.id, "position_ms": position, "counted_at": now,
-                                      "ledger_play_id": result.play_id})
     if result.replayed:  # the ledger saw this key before (cannot happen under the row lock)
-        return _counted_already(user, play, position, ledger_play_id=result.play_id)
+        return _counted_already(user, row.the_play, row.track_id, row.count_after_ms, row.new_position,
+                                result.play_id)
     return Progress(
-        play_id=play.id, position_ms=position, count_after_ms=play.count_after_ms, counted=True, result=result,
-        balance=result.balance_after, plays_counted=result.play_number, plays_to_own=result.plays_to_own,
-        credits_to_own=result.credits_to_own, owned=result.owned_after or result.kind is ledger.PlayKind.OWNED,
+        play_id=row.the_play, position_ms=row.new_position, count_after_ms=row.count_after_ms, counted=True,
+        result=result, balance=result.balance_after, plays_counted=result.play_number,
+        plays_to_own=result.plays_to_own, credits_to_own=result.credits_to_own,
+        owned=result.owned_after or result.kind is ledger.PlayKind.OWNED,
     )
 
 
-def _counted_already(user: User, play, position: int, ledger_play_id: int | None = None) -> Progress:
+def _counted_already(user: User, play_id: str, track_id: int, count_after_ms: int, position: int,
+                     ledger_play_id: int) -> Progress:
     """The answer to a report about a play that was counted before: its first result."""
-    record = db.session.get(LedgerPlay, ledger_play_id or play.ledger_play_id)
+    record = db.session.get(LedgerPlay, ledger_play_id)
     result = ledger.PlayResult(
         play_id=record.id, kind=record.kind, play_number=record.play_number, price=record.price,
         artist_part=record.artist_part, coop_part=record.coop_part, pricing_version_id=record.pricing_version_id,
         transfer_id=record.transfer_id, owned_after=False, replayed=True,
     )
-    progress = reads.track_progress(db.session, user.id, play.track_id)
+    progress = reads.track_progress(db.session, user.id, track_id)
     return Progress(
-        play_id=play.id, position_ms=position, count_after_ms=play.count_after_ms, counted=True, result=result,
+        play_id=play_id, position_ms=position, count_after_ms=count_after_ms, counted=True, result=result,
         balance=reads.wallet_balance(db.session, user.id), plays_counted=progress.plays_counted,
         plays_to_own=progress.plays_to_own,
         credits_to_own=0 if record.kind is not ledger.PlayKind.CHARGED else progress.credits_to_own,

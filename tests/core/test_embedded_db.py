@@ -82,7 +82,7 @@ def _initialized(tmp_path):
 
 def test_the_command_that_started_it_stops_it(tmp_path):
     pgdata = _initialized(tmp_path)
-    script = ("import sys; from app import embedded_db; "
+    script = ("import sys; from app.core import embedded_db; "
               "c = embedded_db.ensure_cluster(sys.argv[1], durable=False); embedded_db.stop_at_exit(c); "
               "print(c.url())")
     done = subprocess.run([sys.executable, "-c", script, str(pgdata)], capture_output=True, text=True)
