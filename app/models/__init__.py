@@ -7,7 +7,7 @@ from sqlalchemy import MetaData
 
 from app.extensions import db
 import ledger.schema
-from app.models.accounts import ApiToken, ArtistMember, Role, User
+from app.models.accounts import ApiToken, ArtistMember, RecoveryCode, Role, TwoFactor, User
 from app.models.catalog import Artist, Release, ReleaseKind, Track, TrackStatus
 from app.models.audio import TrackAudio
 from app.models.governance import (
@@ -59,6 +59,7 @@ __all__ = [
     "PayoutRunStatus",
     "PayoutStatus",
     "Receivable",
+    "RecoveryCode",
     "Play",
     "PreviewPlay",
     "Proposal",
@@ -69,6 +70,7 @@ __all__ = [
     "Track",
     "TrackAudio",
     "TrackStatus",
+    "TwoFactor",
     "User",
 ]
 
