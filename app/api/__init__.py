@@ -34,6 +34,6 @@ def check_csrf_for_cookie_sessions():
         raise CsrfFailed("Send the page's CSRF token in the X-CSRFToken header.") from None
 
 
-from app.api import accounts, analytics, audio, catalog, governance, openapi, streaming, wallet  # noqa: E402,F401  (routes register on bp)
+from app.api import accounts, analytics, audio, catalog, governance, openapi, streaming, two_factor, wallet  # noqa: E402,F401  (routes register on bp)
 
 __all__ = ["bp", "register_error_handlers"]

@@ -10,7 +10,8 @@ from app.api.inputs import Field, accepts
 from app.api.representations import user_json
 from app.auth import api_login_required
 from app.extensions import db
-from app.services import accounts
+from app.services import accounts, two_factor
+from app.services.errors import Unauthorized
 
 
 @bp.post("/auth/register")
@@ -31,9 +32,16 @@ def register(body):
 @bp.post("/auth/tokens")
 @accepts(Field("email", str, format="email"), Field("password", str), Field("name", str))
 def create_token(body):
-    """Exchange email and password for a personal API token (shown once)."""
+    """Exchange email and password for a personal API token (shown once); with two-factor on,
+    a 401 ``two_factor_required`` carries a ``challenge`` for POST /auth/two-factor."""
+    name = accounts.validate_token_name(body["name"])
     user = accounts.authenticate(body["email"], body["password"])
-    token, plaintext = accounts.create_token(user, body["name"])
+    if two_factor.is_enabled(user):
+        challenge = two_factor.start_half_login(user, token_name=name)
+        db.session.commit()  # a password rehash, if any
+        raise Unauthorized("Send a code from your authenticator app to POST /api/v1/auth/two-factor.",
+                           code="two_factor_required", challenge=challenge)
+    token, plaintext = accounts.create_token(user, name)
     db.session.commit()
     return jsonify(token=plaintext, id=token.id, name=token.name), 201
 
@@ -78,4 +86,45 @@ def revoke_token(token_id: int):
     """Revoke one of your API tokens."""
     accounts.revoke_token(current_user, token_id)
     db.session.commit()
+    return "", 204
+
+
+@bp.get("/me/export")
+@api_login_required
+def export_me():
+    """Everything Encore holds about you, as one JSON archive (never a secret)."""
+    from app.services import data_export
+
+    response = jsonify(data_export.export(current_user))
+    response.headers["Content-Disposition"] = 'attachment; filename="encore-export.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/me/delete")
+@api_login_required
+def deletion_preview():
+    """What deleting your account would do (wallet, artists' earnings), before you confirm."""
+    from app.services import account_deletion
+
+    return jsonify(deletion=account_deletion.preview(current_user).as_json())
+
+
+@bp.post("/me/delete")
+@api_login_required
+@accepts(
+    Field("password", str),
+    Field("code", str, required=False, description="a two-factor code, when two-factor authentication is on"),
+)
+def delete_me(body):
+    """Delete your account: personal data erased, the books kept (needs the password, and a code)."""
+    from flask_login import logout_user
+
+    from app.auth import counting_wrong_codes
+    from app.services import account_deletion
+
+    with counting_wrong_codes():
+        account_deletion.delete_account(current_user, password=body["password"], code=body.get("code"))
+    db.session.commit()
+    logout_user()
     return "", 204

@@ -103,7 +103,7 @@ def add_artist_member(artist: Artist, user: User) -> None:
 
 def authenticate(email: str, password: str) -> User:
     """Return the user with these credentials, or raise ``Unauthorized``."""
-    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    user = db.session.scalar(select(User).where(User.email == normalize_email(email), User.deleted_at.is_(None)))
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
@@ -115,15 +115,28 @@ def authenticate(email: str, password: str) -> User:
     return user
 
 
+def check_password(user: User, password: str) -> None:
+    """Raise ``Unauthorized`` unless ``password`` is ``user``'s (to confirm a grave action)."""
+    try:
+        _hasher.verify(user.password_hash, password or "")
+    except (VerificationError, InvalidHashError):
+        raise Unauthorized("That is not your password.", code="bad_password", field="password") from None
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(user: User, name: str) -> tuple[ApiToken, str]:
-    """Issue a personal API token; returns the row and the plaintext, which is never stored."""
+def validate_token_name(name: str) -> str:
     name = name.strip()
     if not 1 <= len(name) <= 80:
         raise ValidationFailed("The token name needs 1 to 80 characters.", field="name")
+    return name
+
+
+def create_token(user: User, name: str) -> tuple[ApiToken, str]:
+    """Issue a personal API token; returns the row and the plaintext, which is never stored."""
+    name = validate_token_name(name)
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user=user, name=name, token_hash=_digest(plaintext), prefix=plaintext[:12])
     db.session.add(token)

@@ -23,4 +23,4 @@ def register_template_helpers(app: Flask) -> None:
         return format_credits(micro)
 
 
-from app.web import accounts, analytics, catalog, governance, listening, payments, payouts, wallet  # noqa: E402,F401  (routes register on bp)
+from app.web import accounts, analytics, catalog, governance, listening, payments, payouts, two_factor, wallet  # noqa: E402,F401  (routes register on bp)
