@@ -211,7 +211,7 @@ def _step(at: datetime | None) -> int:
 def _matching_step(row: TwoFactor, code: str, at: datetime | None) -> int | None:
     """The time step whose code is ``code`` (within the window), or None."""
     digits = "".join(ch for ch in (code or "") if not ch.isspace())
-    if len(digits) != DIGITS or not digits.isdigit():
+    if len(digits) != DIGITS or not (digits.isascii() and digits.isdigit()):  # "٣" is a digit too
         return None
     totp = pyotp.TOTP(row.secret, digits=DIGITS, interval=STEP_SECONDS)
     now = _step(at)

@@ -62,6 +62,14 @@ def test_a_code_cannot_be_replayed_within_its_window(app_ctx):
         two_factor.check(user, code_at(enrolment.secret, T0 + timedelta(minutes=10)), at=T0 + timedelta(minutes=2))
 
 
+def test_odd_input_is_a_wrong_code_not_an_error(app_ctx):
+    user = make_user()
+    enable_two_factor(user)
+    for odd in ("١٢٣٤٥٦", "12 34 5x", "é" * 6, "x" * 500):
+        with pytest.raises(Unauthorized):
+            two_factor.check(user, odd)
+
+
 def test_recovery_codes_work_once_each(app_ctx):
     user = make_user()
     enrolment = two_factor.begin_enrolment(user)
