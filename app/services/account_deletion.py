@@ -8,6 +8,7 @@ What happens (the rule shown to the person before they confirm):
   and the password hash are cleared (nobody can log in as it), ``deleted_at`` is set.
 * API tokens, the second factor and its recovery codes are deleted; a session or
   remember-me cookie of the account logs nobody in any more (see ``app.auth``).
+* Draft proposals (never published) are deleted; opened ones are the co-op's record and stay.
 * Emails to the person are deleted from the outbox; their email and name are blanked out of
   other people's emails (a payout notice naming who changed the details, for instance).
 * The ledger, ballots, orders, plays and the public books are not touched: they hold ids and
@@ -41,6 +42,8 @@ from app.models import (
     PayoutDestination,
     PayoutMethod,
     PayoutStatus,
+    Proposal,
+    ProposalStatus,
     RecoveryCode,
     Role,
     TwoFactor,
@@ -60,7 +63,7 @@ _BLANKED = "[a former member]"
 
 def deleted_email(user_id: int) -> str:
     """The placeholder address of a deleted account: unique, and never deliverable."""
-    return f"deleted-{user_id}@deleted.invalid"
+    return f"deleted-{user_id}@{accounts.DELETED_DOMAIN}"
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,9 @@ def delete_account(user: User, *, password: str, code: str | None = None) -> Non
     db.session.execute(
         update(Membership).where(Membership.user_id == user.id, Membership.ended_at.is_(None))
         .values(ended_at=now, end_reason="account deleted")
+    )
+    db.session.execute(
+        delete(Proposal).where(Proposal.author_id == user.id, Proposal.status == ProposalStatus.DRAFT)
     )
     _erase_from_mail(old_email, old_name)
     _erase_bank_holder(old_name)

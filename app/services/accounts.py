@@ -25,6 +25,7 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TOKEN_PREFIX = "enc_"
 MIN_PASSWORD_LENGTH = 8
+DELETED_DOMAIN = "deleted.invalid"  # RFC 2606: never a real address
 
 
 def normalize_email(email: str) -> str:
@@ -61,7 +62,8 @@ def register(
     """Create a listener account, or an artist account with its artist profile; either gets
     the co-op's starter credits."""
     email = normalize_email(email)
-    if not _EMAIL.match(email) or len(email) > 254:
+    if not _EMAIL.match(email) or len(email) > 254 or email.endswith("@" + DELETED_DOMAIN):
+        # the placeholder domain of deleted accounts is nobody's: taking one would block a deletion
         raise ValidationFailed("Please give a valid email address.", field="email")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(

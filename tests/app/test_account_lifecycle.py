@@ -137,6 +137,29 @@ def test_deletion_erases_every_personal_field_and_the_books_still_verify(client,
     assert r.status_code == 201 and r.json["user"]["id"] != person_id
 
 
+def test_nobody_can_register_a_deleted_accounts_placeholder_address(client, app_ctx):
+    """Taking ``deleted-<id>@deleted.invalid`` before user <id> leaves would make that
+    deletion fail on the unique email (a 500 before the domain was refused)."""
+    victim = make_user()
+    r = client.post("/api/v1/auth/register", json={
+        "email": account_deletion.deleted_email(victim.id), "password": PASSWORD, "display_name": "Squatter"})
+    assert r.status_code == 422 and r.json["error"]["field"] == "email"
+    account_deletion.delete_account(db.session.get(User, victim.id), password=PASSWORD)
+    db.session.commit()
+
+
+def test_draft_proposals_go_with_the_person_opened_ones_stay(app_ctx):
+    from app.models import Proposal
+
+    author = make_member(at=T - timedelta(days=30))
+    draft = make_proposal(author=author, title="My half-baked idea")
+    opened = make_proposal(author=author, title="Cheaper plays", open_at=T)
+    draft_id, opened_id = draft.id, opened.id
+    account_deletion.delete_account(author, password=PASSWORD)
+    db.session.commit()
+    assert db.session.get(Proposal, draft_id) is None and db.session.get(Proposal, opened_id) is not None
+
+
 def test_the_deletion_page_explains_then_needs_the_password(client, app_ctx):
     person = make_user(display_name="Paula Page")
     artist = make_artist(name="Paula's Band", manager=person)

@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models import OutboxMessage, PayoutDestination, RecoveryCode, Role, TwoFactor
 from app.services import two_factor
 from app.services.errors import Conflict, Forbidden, Unauthorized
+from tests.stripe_fake import fake_stripe, stripe_mode  # noqa: F401 (fixtures)
 from tests.factories import (
     PASSWORD, bearer, current_code, enable_two_factor, login, make_artist, make_user, token_for,
 )
@@ -257,3 +258,17 @@ def test_a_deleted_users_session_logs_nobody_in(client, app_ctx):
     db.session.commit()
     assert client.get("/account").status_code == 302
     assert client.get("/api/v1/me").status_code == 401
+
+
+def test_connecting_stripe_mails_the_managers_twice_created_then_in_use(client, app_ctx, stripe_mode):
+    manager = make_user()
+    artist = make_artist(manager=manager)
+    enable_two_factor(manager)
+    login(client, manager)
+    stripe_mode.transfers_status = "active"
+    assert client.post(f"/artists/{artist.id}/money/stripe").status_code == 302
+    client.get(f"/artists/{artist.id}/money/stripe/return")
+    client.get(f"/artists/{artist.id}/money/stripe/return")  # again: no change, no mail
+    bodies = db.session.scalars(select(OutboxMessage.body).where(OutboxMessage.to_address == manager.email,
+                                                                 OutboxMessage.subject.contains("payout details"))).all()
+    assert len(bodies) == 2 and "was created" in bodies[0] and "now go to the Stripe account" in bodies[1]
