@@ -65,6 +65,8 @@ DEFAULTS: dict[str, object] = {
     "STREAM_PROGRESS_LIMIT": "120 per minute",
     "STREAM_PREVIEW_LIMIT": "60 per minute",
     "X_ACCEL_PREFIX": None,
+    # Second-factor codes tried per client address (on top of the 5 wrong codes per half-login).
+    "TWO_FACTOR_CODE_LIMIT": "30 per minute",
 }
 
 

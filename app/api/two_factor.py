@@ -10,12 +10,14 @@ from app.api import bp
 from app.api.inputs import Field, accepts
 from app.auth import api_login_required, counting_wrong_codes
 from app.extensions import db
+from app.ratelimit import configured, limiter
 from app.services import accounts, two_factor
 
 _CODE = Field("code", str, description="the 6-digit code from the authenticator app, or a recovery code")
 
 
 @bp.post("/auth/two-factor")
+@limiter.limit(configured("TWO_FACTOR_CODE_LIMIT"))
 @accepts(Field("challenge", str, description="from the two_factor_required error of POST /auth/tokens"), _CODE)
 def finish_token_login(body):
     """The second step of getting a token: the code for a half-login (5 tries, 5 minutes)."""
@@ -40,7 +42,9 @@ def begin_two_factor():
     """Start the TOTP setup: a new secret, its otpauth:// URI and a QR code (SVG data URI)."""
     enrolment = two_factor.begin_enrolment(current_user)
     db.session.commit()
-    return jsonify(secret=enrolment.secret, otpauth_uri=enrolment.uri, qr_svg=enrolment.qr_svg_data_uri), 201
+    response = jsonify(secret=enrolment.secret, otpauth_uri=enrolment.uri, qr_svg=enrolment.qr_svg_data_uri)
+    response.headers["Cache-Control"] = "no-store"
+    return response, 201
 
 
 @bp.post("/me/two-factor/confirm")

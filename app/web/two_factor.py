@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import time
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from app.auth import counting_wrong_codes
 from app.extensions import db
+from app.ratelimit import configured, limiter
 from app.services import two_factor
 from app.services.errors import ServiceError, Unauthorized
 from app.web import bp
@@ -26,6 +27,7 @@ def ask_for_code(user, *, remember: bool, next_url: str | None):
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(configured("TWO_FACTOR_CODE_LIMIT"), methods=["POST"])
 def login_code():
     """The login's second step: a code from the app, or a recovery code."""
     from app.web.accounts import _safe_next, finish_login
@@ -62,7 +64,14 @@ def two_factor_page():
             enrolment = two_factor.enrolment_of(current_user)
         except ServiceError:
             enrolment = None
-    return render_template("web/two_factor.html", state=state, enrolment=enrolment, codes=None)
+    return _no_store(render_template("web/two_factor.html", state=state, enrolment=enrolment, codes=None))
+
+
+def _no_store(body: str):
+    """Pages showing a secret or recovery codes stay out of every cache (and the back button's)."""
+    response = make_response(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/account/two-factor/setup")
@@ -89,7 +98,8 @@ def _codes_action(action, success: str):
         return redirect(url_for("web.two_factor_page"))
     session[VERIFIED_AT] = time.time()
     flash(success, "success")
-    return render_template("web/two_factor.html", state=two_factor.status(current_user), enrolment=None, codes=codes)
+    return _no_store(render_template("web/two_factor.html", state=two_factor.status(current_user), enrolment=None,
+                                     codes=codes))
 
 
 @bp.post("/account/two-factor/confirm")

@@ -144,7 +144,7 @@ def test_a_listener_enrols_on_the_page_sees_codes_once_and_disables_with_a_code(
     row = db.session.get(TwoFactor, user.id)
     assert row.secret in page and 'src="data:image/svg+xml' in page and "<script>" not in page  # no inline script (CSP)
     r = client.post("/account/two-factor/confirm", data={"code": pyotp.TOTP(row.secret).now()})
-    assert r.status_code == 200 and r.text.count("<li><code>") == 10
+    assert r.status_code == 200 and r.text.count("<li><code>") == 10 and r.headers["Cache-Control"] == "no-store"
     assert "Recovery codes left: 10" in client.get("/account/two-factor").text
     r = client.post("/account/two-factor/disable", data={"code": "bad"}, follow_redirects=True)
     assert "not right" in r.text and two_factor.is_enabled(user)
@@ -272,3 +272,18 @@ def test_connecting_stripe_mails_the_managers_twice_created_then_in_use(client, 
     bodies = db.session.scalars(select(OutboxMessage.body).where(OutboxMessage.to_address == manager.email,
                                                                  OutboxMessage.subject.contains("payout details"))).all()
     assert len(bodies) == 2 and "was created" in bodies[0] and "now go to the Stripe account" in bodies[1]
+
+
+def test_code_guesses_are_also_limited_per_address(database_url, tmp_path):
+    """Across many half-logins (each allowed 5 wrong codes) one address still gets only the
+    configured number of tries a minute: a 429 in the one error shape."""
+    from tests.conftest import make_test_app
+
+    app = make_test_app(database_url, tmp_path / "media", TWO_FACTOR_CODE_LIMIT="3 per minute")
+    client = app.test_client()
+    statuses = [client.post("/api/v1/auth/two-factor", json={"challenge": "x", "code": "123456"}).status_code
+                for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
+    assert client.post("/api/v1/auth/two-factor", json={"challenge": "x", "code": "1"}).json["error"]["code"] \
+        == "too_many_requests"
+    assert [client.post("/login/code", data={"code": "1"}).status_code for _ in range(4)][-1] == 429
