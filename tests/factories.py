@@ -109,11 +109,12 @@ def current_code(user) -> str:
     import pyotp
 
     from app.models import TwoFactor
+    from app.services import two_factor
 
     row = db.session.get(TwoFactor, user.id)
     row.last_used_step = None
     db.session.commit()
-    return pyotp.TOTP(row.secret).now()
+    return pyotp.TOTP(two_factor.secret_of(row)).now()
 
 
 def login(client, user, password=PASSWORD):

@@ -106,7 +106,9 @@ class TwoFactor(db.Model):
     __tablename__ = "two_factor"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    secret: Mapped[str] = mapped_column(String(64))  # base32, as pyotp makes it
+    # The base32 secret sealed with Fernet (AES-128-CBC + HMAC-SHA256) under TWO_FACTOR_KEYS:
+    # a copy of the database alone does not give anyone the codes.
+    sealed_secret: Mapped[str] = mapped_column(String(255))
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_step: Mapped[int | None] = mapped_column(BigInteger)
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -6,6 +6,9 @@ Invariants:
   (``TwoFactor.confirmed_at``); an unconfirmed enrolment is replaced by the next one.
 * A TOTP code is accepted once: its time step must be later than the last accepted step
   (``last_used_step``), so an overheard code cannot be replayed within its window.
+* The secret is stored sealed (Fernet, under ``TWO_FACTOR_KEYS``), never in the clear; a
+  secret that cannot be opened (keys lost) makes every TOTP code wrong, recovery codes
+  still work.
 * Recovery codes are single use, stored as SHA-256 only, and shown once, when made.
 * Wrong codes are counted on the row. After ``MAX_FAILED_ATTEMPTS`` in a row the login
   generation moves on, which ends every half-login of the user: the password is asked again.
@@ -19,8 +22,10 @@ answering, so the count survives the refused request.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import logging
 import secrets
 import time
 from dataclasses import dataclass
@@ -28,6 +33,9 @@ from datetime import datetime, timedelta
 
 import pyotp
 import segno
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
@@ -36,6 +44,8 @@ from app.extensions import db
 from app.models import RecoveryCode, TwoFactor, User
 from app.models.types import utcnow
 from app.services.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
+
+log = logging.getLogger(__name__)
 
 ISSUER = "Encore"
 STEP_SECONDS = 30  # RFC 6238's default, what every authenticator app assumes
@@ -101,6 +111,34 @@ def is_required(user: User) -> bool:
     return bool(user.is_admin or user.artists)
 
 
+# --- the secret, sealed at rest ------------------------------------------------------------
+
+
+def _keys() -> MultiFernet:
+    configured = current_app.config.get("TWO_FACTOR_KEYS")
+    if isinstance(configured, str):
+        configured = [configured]
+    if configured:
+        return MultiFernet([Fernet(k) for k in configured])
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"encore two-factor secrets").derive(
+        str(current_app.secret_key).encode()
+    )
+    return MultiFernet([Fernet(base64.urlsafe_b64encode(derived))])
+
+
+def _seal(secret: str) -> str:
+    return _keys().encrypt(secret.encode()).decode()
+
+
+def secret_of(row: TwoFactor) -> str | None:
+    """The row's base32 secret, or None when no configured key opens it (logged)."""
+    try:
+        return _keys().decrypt(row.sealed_secret.encode()).decode()
+    except InvalidToken:
+        log.error("the TOTP secret of user %s cannot be opened with TWO_FACTOR_KEYS", row.user_id)
+        return None
+
+
 # --- enrolment -------------------------------------------------------------------------------
 
 
@@ -112,22 +150,28 @@ def begin_enrolment(user: User) -> Enrolment:
     if row is None:
         row = TwoFactor(user_id=user.id, failed_attempts=0, login_generation=0)
         db.session.add(row)
-    row.secret = pyotp.random_base32()  # 160 bits, RFC 4226's recommended length
+    secret = pyotp.random_base32()  # 160 bits, RFC 4226's recommended length
+    row.sealed_secret = _seal(secret)
     row.last_used_step = None
     row.failed_attempts = 0
     db.session.flush()
-    return enrolment_of(user, row)
+    return _enrolment(user, secret)
 
 
 def enrolment_of(user: User, row: TwoFactor | None = None) -> Enrolment:
     """The pending enrolment's secret, URI and QR code (to show the setup page again)."""
     row = row or _row(user)
-    if row is None or row.confirmed_at is not None:
+    secret = secret_of(row) if row is not None and row.confirmed_at is None else None
+    if secret is None:
         raise NotFound("No two-factor setup is in progress.", code="no_enrolment")
-    uri = pyotp.TOTP(row.secret, digits=DIGITS, interval=STEP_SECONDS).provisioning_uri(
+    return _enrolment(user, secret)
+
+
+def _enrolment(user: User, secret: str) -> Enrolment:
+    uri = pyotp.TOTP(secret, digits=DIGITS, interval=STEP_SECONDS).provisioning_uri(
         name=user.email, issuer_name=ISSUER
     )
-    return Enrolment(secret=row.secret, uri=uri, qr_svg_data_uri=qr_data_uri(uri))
+    return Enrolment(secret=secret, uri=uri, qr_svg_data_uri=qr_data_uri(uri))
 
 
 def qr_data_uri(text: str) -> str:
@@ -213,7 +257,10 @@ def _matching_step(row: TwoFactor, code: str, at: datetime | None) -> int | None
     digits = "".join(ch for ch in (code or "") if not ch.isspace())
     if len(digits) != DIGITS or not (digits.isascii() and digits.isdigit()):  # "٣" is a digit too
         return None
-    totp = pyotp.TOTP(row.secret, digits=DIGITS, interval=STEP_SECONDS)
+    secret = secret_of(row)
+    if secret is None:
+        return None
+    totp = pyotp.TOTP(secret, digits=DIGITS, interval=STEP_SECONDS)
     now = _step(at)
     for step in range(now - WINDOW, now + WINDOW + 1):
         if hmac.compare_digest(totp.generate_otp(step), digits):

@@ -23,7 +23,7 @@ def upgrade():
 
     op.create_table('two_factor',
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('secret', sa.String(length=64), nullable=False),
+    sa.Column('sealed_secret', sa.String(length=255), nullable=False),
     sa.Column('confirmed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_used_step', sa.BigInteger(), nullable=True),
     sa.Column('failed_attempts', sa.Integer(), nullable=False),

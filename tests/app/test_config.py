@@ -40,3 +40,18 @@ def test_csrf_tokens_last_as_long_as_the_session(app):
         old_token = serializer.dumps(raw)
         validate_csrf(old_token)
         assert session["csrf_token"] == raw
+
+
+def test_malformed_two_factor_keys_stop_the_start(tmp_path, monkeypatch):
+    import pytest
+    from cryptography.fernet import Fernet
+
+    from app.config import ConfigurationError
+
+    monkeypatch.setattr("flask.Flask.auto_find_instance_path", lambda self: str(tmp_path / "instance"))
+    base = {"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none", "SECRET_KEY": "k"}
+    for bad in (["not-a-key"], [], "short", [42]):
+        with pytest.raises(ConfigurationError):
+            create_app(base | {"TWO_FACTOR_KEYS": bad})
+    key = Fernet.generate_key().decode()
+    assert create_app(base | {"TWO_FACTOR_KEYS": [key]}).config["TWO_FACTOR_KEYS"] == [key]

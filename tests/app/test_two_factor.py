@@ -43,6 +43,31 @@ def test_enrolment_is_confirmed_by_a_first_code_and_gives_ten_hashed_recovery_co
         two_factor.begin_enrolment(user)
 
 
+def test_the_secret_is_sealed_at_rest_and_keys_rotate(app, app_ctx):
+    from cryptography.fernet import Fernet
+
+    user = make_user()
+    secret = enable_two_factor(user)
+    row = db.session.get(TwoFactor, user.id)
+    assert secret not in row.sealed_secret and two_factor.secret_of(row) == secret
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    app.config["TWO_FACTOR_KEYS"] = [old]
+    try:
+        assert two_factor.secret_of(row) is None  # sealed under the default key, not this one
+        other = make_user()
+        secret = enable_two_factor(other)
+        user = other
+        app.config["TWO_FACTOR_KEYS"] = [new, old]  # rotation: the new key seals, the old still opens
+        assert two_factor.check(user, current_code(user)) == "totp"
+        app.config["TWO_FACTOR_KEYS"] = [new]  # the old key lost: its codes are wrong (logged), not a 500
+        row = db.session.get(TwoFactor, user.id)
+        with pytest.raises(Unauthorized):
+            two_factor.check(user, pyotp.TOTP(secret).now(), row=row)
+        assert two_factor.secret_of(row) is None
+    finally:
+        app.config["TWO_FACTOR_KEYS"] = None
+
+
 def test_a_code_cannot_be_replayed_within_its_window(app_ctx):
     user = make_user()
     enrolment = two_factor.begin_enrolment(user)
@@ -142,8 +167,9 @@ def test_a_listener_enrols_on_the_page_sees_codes_once_and_disables_with_a_code(
     client.post("/account/two-factor/setup")
     page = client.get("/account/two-factor").text
     row = db.session.get(TwoFactor, user.id)
-    assert row.secret in page and 'src="data:image/svg+xml' in page and "<script>" not in page  # no inline script (CSP)
-    r = client.post("/account/two-factor/confirm", data={"code": pyotp.TOTP(row.secret).now()})
+    secret = two_factor.secret_of(row)
+    assert secret in page and secret not in row.sealed_secret and 'src="data:image/svg+xml' in page and "<script>" not in page  # no inline script (CSP)
+    r = client.post("/account/two-factor/confirm", data={"code": pyotp.TOTP(secret).now()})
     assert r.status_code == 200 and r.text.count("<li><code>") == 10 and r.headers["Cache-Control"] == "no-store"
     assert "Recovery codes left: 10" in client.get("/account/two-factor").text
     r = client.post("/account/two-factor/disable", data={"code": "bad"}, follow_redirects=True)
