@@ -50,10 +50,10 @@ def main() -> None:
 
     import ledger
     from app import create_app
-    from app.auth import api_login_required
-    from app.extensions import csrf, db
-    from app.ratelimit import limiter
-    from tests.app.streaming_helpers import backdate, make_streamable_track
+    from app.core.auth import api_login_required
+    from app.core.extensions import csrf, db
+    from app.core.ratelimit import limiter
+    from tests.streaming.streaming_helpers import backdate, make_streamable_track
     from tests.factories import bearer, make_user, token_for
 
     admin = create_engine(make_url(args.url).set(database="postgres"), isolation_level="AUTOCOMMIT")

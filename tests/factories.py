@@ -91,3 +91,39 @@ def make_proposal(*, author=None, title="Cheaper first plays", changes=None, ope
         proposals.open_proposal(proposal, author, now=open_at)
         db.session.commit()
     return proposal
+
+
+def enable_two_factor(user) -> str:
+    """Turn TOTP on for ``user`` through the service; returns the secret (an authenticator)."""
+    import pyotp
+
+    from app.accounts import two_factor
+
+    enrolment = two_factor.begin_enrolment(user)
+    two_factor.confirm_enrolment(user, pyotp.TOTP(enrolment.secret).now())
+    db.session.commit()
+    return enrolment.secret
+
+
+def current_code(user) -> str:
+    """A code ``user``'s app shows now. The test forgets the last used step first, so two
+    logins within one 30-second step both work (replays are tested on their own)."""
+    import pyotp
+
+    from app.models import TwoFactor
+    from app.accounts import two_factor
+
+    row = db.session.get(TwoFactor, user.id)
+    row.last_used_step = None
+    db.session.commit()
+    return pyotp.TOTP(two_factor.secret_of(row)).now()
+
+
+def login(client, user, password=PASSWORD):
+    """Log ``user`` in through the pages: the password, then a code when two-factor is on."""
+    r = client.post("/login", data={"email": user.email, "password": password})
+    assert r.status_code == 302, r.text
+    if r.headers["Location"].endswith("/login/code"):
+        r = client.post("/login/code", data={"code": current_code(user)})
+        assert r.status_code == 302 and not r.headers["Location"].endswith("/login"), r.text
+    return r

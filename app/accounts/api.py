@@ -9,7 +9,10 @@ from app.core.api import bp
 from app.core.inputs import Field, accepts
 from app.core.representations import user_json
 from app.core.auth import api_login_required
-from app.accounts import services as accounts
+from app.core.extensions import db
+from app.accounts import services as accounts, two_factor
+from app.core.transactions import commit_now
+from app.core.errors import Unauthorized
 
 
 @bp.post("/auth/register")
@@ -29,9 +32,16 @@ def register(body):
 @bp.post("/auth/tokens")
 @accepts(Field("email", str, format="email"), Field("password", str), Field("name", str))
 def create_token(body):
-    """Exchange email and password for a personal API token (shown once)."""
+    """Exchange email and password for a personal API token (shown once); with two-factor on,
+    a 401 ``two_factor_required`` carries a ``challenge`` for POST /auth/two-factor."""
+    name = accounts.validate_token_name(body["name"])
     user = accounts.authenticate(body["email"], body["password"])
-    token, plaintext = accounts.create_token(user, body["name"])
+    if two_factor.is_enabled(user):
+        challenge = two_factor.start_half_login(user, token_name=name)
+        commit_now("the half-login's state must outlive the 401 that hands out its challenge")
+        raise Unauthorized("Send a code from your authenticator app to POST /api/v1/auth/two-factor.",
+                           code="two_factor_required", challenge=challenge)
+    token, plaintext = accounts.create_token(user, name)
     return jsonify(token=plaintext, id=token.id, name=token.name), 201
 
 
@@ -73,4 +83,44 @@ def list_tokens():
 def revoke_token(token_id: int):
     """Revoke one of your API tokens."""
     accounts.revoke_token(current_user, token_id)
+    return "", 204
+
+
+@bp.get("/me/export")
+@api_login_required
+def export_me():
+    """Everything Encore holds about you, as one JSON archive (never a secret)."""
+    from app.accounts import export as data_export
+
+    response = jsonify(data_export.export(current_user))
+    response.headers["Content-Disposition"] = 'attachment; filename="encore-export.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/me/delete")
+@api_login_required
+def deletion_preview():
+    """What deleting your account would do (wallet, artists' earnings), before you confirm."""
+    from app.accounts import deletion as account_deletion
+
+    return jsonify(deletion=account_deletion.preview(current_user).as_json())
+
+
+@bp.post("/me/delete")
+@api_login_required
+@accepts(
+    Field("password", str),
+    Field("code", str, required=False, description="a two-factor code, when two-factor authentication is on"),
+)
+def delete_me(body):
+    """Delete your account: personal data erased, the books kept (needs the password, and a code)."""
+    from flask_login import logout_user
+
+    from app.core.auth import counting_wrong_codes
+    from app.accounts import deletion as account_deletion
+
+    with counting_wrong_codes():
+        account_deletion.delete_account(current_user, password=body["password"], code=body.get("code"))
+    logout_user()
     return "", 204

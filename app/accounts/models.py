@@ -1,4 +1,5 @@
-"""Users, their roles, the artists they manage, and their personal API tokens."""
+"""Users, their roles, the artists they manage, their personal API tokens and their second
+factor (a TOTP secret and one-time recovery codes)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Index, String, false, text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.extensions import db
@@ -38,11 +39,19 @@ class User(UserMixin, db.Model):
     # Whether the artists this user listens to may see their display name and plays on their
     # dashboards. Anonymous unless the user chooses otherwise.
     visible_to_artists: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Set when the person left the co-op: the row stays (the ledger, orders and ballots point
+    # at its id) but holds nothing personal any more, and nobody can log in as it.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     artists: Mapped[list["Artist"]] = relationship(  # noqa: F821 (catalog module)
         secondary="artist_members", back_populates="members", order_by="Artist.name"
     )
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    @property
+    def is_active(self) -> bool:
+        """Flask-Login refuses to log in an inactive user: a deleted account is one."""
+        return self.deleted_at is None
 
     @property
     def is_admin(self) -> bool:
@@ -79,3 +88,41 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class TwoFactor(db.Model):
+    """A user's TOTP second factor (RFC 6238: 6 digits, 30-second steps, SHA-1, the
+    parameters every authenticator app reads from an ``otpauth://`` URI).
+
+    A row with ``confirmed_at`` unset is an enrolment in progress: the secret was shown but
+    no code from it was seen yet, so it does not guard anything. ``last_used_step`` is the
+    time step of the last accepted code; a code of that step or an earlier one is refused,
+    so an overheard code cannot be replayed. ``failed_attempts`` counts wrong codes since the
+    last right one; ``login_generation`` is part of every half-login marker, and bumping it
+    (after too many wrong codes, or a completed login) ends every half-login at once.
+    """
+
+    __tablename__ = "two_factor"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    # The base32 secret sealed with Fernet (AES-128-CBC + HMAC-SHA256) under TWO_FACTOR_KEYS:
+    # a copy of the database alone does not give anyone the codes.
+    sealed_secret: Mapped[str] = mapped_column(String(255))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_step: Mapped[int | None] = mapped_column(BigInteger)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    login_generation: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RecoveryCode(db.Model):
+    """One single-use recovery code. Only its SHA-256 is stored (the codes are random, 50 bits
+    each, so a fast hash is enough); the codes are shown once, when made."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -26,6 +26,7 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TOKEN_PREFIX = "enc_"
 MIN_PASSWORD_LENGTH = 8
+DELETED_DOMAIN = "deleted.invalid"  # RFC 2606: never a real address
 
 
 def normalize_email(email: str) -> str:
@@ -62,7 +63,8 @@ def register(
     """Create a listener account, or an artist account with its artist profile; either gets
     the co-op's starter credits."""
     email = normalize_email(email)
-    if not _EMAIL.match(email) or len(email) > 254:
+    if not _EMAIL.match(email) or len(email) > 254 or email.endswith("@" + DELETED_DOMAIN):
+        # the placeholder domain of deleted accounts is nobody's: taking one would block a deletion
         raise ValidationFailed("Please give a valid email address.", field="email")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(
@@ -104,7 +106,7 @@ def add_artist_member(artist: Artist, user: User) -> None:
 
 def authenticate(email: str, password: str) -> User:
     """Return the user with these credentials, or raise ``Unauthorized``."""
-    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    user = db.session.scalar(select(User).where(User.email == normalize_email(email), User.deleted_at.is_(None)))
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
@@ -116,15 +118,28 @@ def authenticate(email: str, password: str) -> User:
     return user
 
 
+def check_password(user: User, password: str) -> None:
+    """Raise ``Unauthorized`` unless ``password`` is ``user``'s (to confirm a grave action)."""
+    try:
+        _hasher.verify(user.password_hash, password or "")
+    except (VerificationError, InvalidHashError):
+        raise Unauthorized("That is not your password.", code="bad_password", field="password") from None
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(user: User, name: str) -> tuple[ApiToken, str]:
-    """Issue a personal API token; returns the row and the plaintext, which is never stored."""
+def validate_token_name(name: str) -> str:
     name = name.strip()
     if not 1 <= len(name) <= 80:
         raise ValidationFailed("The token name needs 1 to 80 characters.", field="name")
+    return name
+
+
+def create_token(user: User, name: str) -> tuple[ApiToken, str]:
+    """Issue a personal API token; returns the row and the plaintext, which is never stored."""
+    name = validate_token_name(name)
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user=user, name=name, token_hash=_digest(plaintext), prefix=plaintext[:12])
     db.session.add(token)

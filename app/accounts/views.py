@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.core.converters import id_from_form
-from app.accounts import services as accounts
+from app.core.extensions import db
+from app.accounts import services as accounts, two_factor
 from app.core.error_pages import refuse
 from app.core.errors import ServiceError
 from app.core.web import bp
+from app.accounts.two_factor_views import VERIFIED_AT, ask_for_code
 
 
 def _safe_next(target: str | None) -> str:
@@ -53,13 +56,22 @@ def login():
         except ServiceError as exc:
             refuse(exc)
             return render_template("accounts/login.html", form=form), exc.status
-        login_user(user, remember=bool(form.get("remember")))
+        if two_factor.is_enabled(user):  # second step: app.accounts.two_factor_views.login_code
+            return ask_for_code(user, remember=bool(form.get("remember")), next_url=request.args.get("next"))
+        finish_login(user, remember=bool(form.get("remember")))
         return redirect(_safe_next(request.args.get("next")))
     return render_template("accounts/login.html", form=form)
 
 
+def finish_login(user, *, remember: bool) -> None:
+    """Log ``user`` in (after the password and, when on, the second factor were checked)."""
+    login_user(user, remember=remember)
+    session[VERIFIED_AT] = time.time()  # a fresh login counts as a fresh code for a while
+
+
 @bp.post("/logout")
 def logout():
+    session.pop(VERIFIED_AT, None)
     logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("web.index"))
@@ -87,5 +99,45 @@ def account():
                 flash("Token revoked.", "info")
         except ServiceError as exc:
             refuse(exc)
-            return render_template("accounts/account.html", new_token=None), exc.status
-    return render_template("accounts/account.html", new_token=new_token)
+            return render_template("accounts/account.html", new_token=None,
+                                   two_factor_state=two_factor.status(current_user)), exc.status
+    return render_template("accounts/account.html", new_token=new_token, two_factor_state=two_factor.status(current_user))
+
+
+@bp.get("/account/export")
+@login_required
+def account_export():
+    """Download everything Encore holds about you, as JSON."""
+    import json
+
+    from flask import Response
+
+    from app.accounts import export as data_export
+
+    body = json.dumps(data_export.export(current_user), indent=2, ensure_ascii=False)
+    return Response(body, mimetype="application/json", headers={
+        "Content-Disposition": 'attachment; filename="encore-export.json"', "Cache-Control": "no-store",
+    })
+
+
+@bp.route("/account/delete", methods=["GET", "POST"])
+@login_required
+def account_delete():
+    """Leave the co-op: what happens, then the password (and a code) to confirm."""
+    from app.core.auth import counting_wrong_codes
+    from app.accounts import deletion as account_deletion
+
+    if request.method == "POST":
+        try:
+            with counting_wrong_codes():
+                account_deletion.delete_account(
+                    current_user, password=request.form.get("password", ""), code=request.form.get("code") or None,
+                )
+        except ServiceError as exc:
+            refuse(exc)
+            return render_template("accounts/account_delete.html", plan=account_deletion.preview(current_user)), exc.status
+        session.pop(VERIFIED_AT, None)
+        logout_user()
+        flash("Your account is deleted. Thank you for having been part of Encore.", "info")
+        return redirect(url_for("web.index"))
+    return render_template("accounts/account_delete.html", plan=account_deletion.preview(current_user))

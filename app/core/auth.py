@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from functools import wraps
 
 from flask import Flask, flash, g, redirect, request, url_for
@@ -11,6 +12,7 @@ from app.core.extensions import db, login_manager
 from app.accounts.models import User
 from app.accounts.services import user_for_token
 from app.core.errors import Forbidden, Unauthorized
+from app.core.transactions import commit_now
 
 
 def init_app(app: Flask) -> None:
@@ -19,7 +21,9 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        # A deleted account's session (or remember-me cookie) logs nobody in.
+        return user if user is not None and user.is_active else None
 
     @login_manager.request_loader
     def load_user_from_bearer(req) -> User | None:
@@ -71,6 +75,19 @@ def api_login_required(view):
 def require_admin() -> None:
     if not (current_user.is_authenticated and current_user.is_admin):
         raise Forbidden("Only admins can do that.")
+
+
+@contextmanager
+def counting_wrong_codes():
+    """Let a refused second-factor code still count: commit the failed attempt (and nothing
+    else was changed by then) before the refusal is answered."""
+    from app.accounts.two_factor import WrongCode
+
+    try:
+        yield
+    except WrongCode:
+        commit_now("a refused code still counts against the login")
+        raise
 
 
 def require_manager(artist) -> None:

@@ -68,6 +68,11 @@ DEFAULTS: dict[str, object] = {
     "STREAM_PROGRESS_LIMIT": "120 per minute",
     "STREAM_PREVIEW_LIMIT": "60 per minute",
     "X_ACCEL_PREFIX": None,
+    # Keys sealing the TOTP secrets at rest (Fernet keys, a JSON list: the first seals, all
+    # open, so a key can be rotated). Default: one key derived from SECRET_KEY.
+    "TWO_FACTOR_KEYS": None,
+    # Second-factor codes tried per client address (on top of the 5 wrong codes per half-login).
+    "TWO_FACTOR_CODE_LIMIT": "30 per minute",
 }
 
 
@@ -104,6 +109,26 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
     # for an evening and keeps sending its progress reports with the token it loaded with.
     cfg.setdefault("WTF_CSRF_TIME_LIMIT", None)
     _check_payments(cfg)
+    _check_two_factor_keys(cfg)
+
+
+def _check_two_factor_keys(cfg) -> None:
+    """Malformed TOTP sealing keys stop the start, not the first login that needs them."""
+    from cryptography.fernet import Fernet
+
+    keys = cfg.get("TWO_FACTOR_KEYS")
+    if keys is None:
+        return
+    keys = [keys] if isinstance(keys, str) else keys
+    try:
+        if not isinstance(keys, list) or not keys:
+            raise ValueError
+        for key in keys:
+            Fernet(key)
+    except (ValueError, TypeError):
+        raise ConfigurationError(
+            "ENCORE_TWO_FACTOR_KEYS must be a JSON list of Fernet keys (32 url-safe base64 bytes each)."
+        ) from None
 
 
 class ConfigurationError(RuntimeError):

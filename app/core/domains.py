@@ -24,6 +24,7 @@ _MODELS = ("app.core.models",) + tuple(
 )
 _API_ROUTES = (
     "app.accounts.api",
+    "app.accounts.two_factor_api",
     "app.analytics.api",
     "app.uploads.api",
     "app.catalog.api",
@@ -34,6 +35,7 @@ _API_ROUTES = (
 )
 _PAGE_ROUTES = (
     "app.accounts.views",
+    "app.accounts.two_factor_views",
     "app.analytics.views",
     "app.catalog.views",
     "app.governance.views",

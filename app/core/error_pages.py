@@ -19,12 +19,13 @@ from app.core.errors import ServiceError
 from app.core.extensions import db
 
 
-def http_error_page(status: int, message: str):
-    return render_template("error.html", status=status, message=message), status
+def http_error_page(status: int, message: str, *, link: str | None = None, link_text: str | None = None):
+    return render_template("error.html", status=status, message=message, link=link, link_text=link_text), status
 
 
 def service_error_page(exc: ServiceError):
-    return http_error_page(exc.status, exc.message)
+    """The refusal's message, and the way out when the error names one (``link``)."""
+    return http_error_page(exc.status, exc.message, link=exc.details.get("link"), link_text=exc.details.get("link_text"))
 
 
 def refuse(exc: ServiceError) -> None:

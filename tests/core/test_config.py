@@ -55,3 +55,18 @@ def test_only_postgresql_is_accepted(url):
 def test_postgresql_urls_use_psycopg_3(url):
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "x"})
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/d"
+
+
+def test_malformed_two_factor_keys_stop_the_start(tmp_path, monkeypatch):
+    import pytest
+    from cryptography.fernet import Fernet
+
+    from app.core.config import ConfigurationError
+
+    monkeypatch.setattr("flask.Flask.auto_find_instance_path", lambda self: str(tmp_path / "instance"))
+    base = {"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none", "SECRET_KEY": "k"}
+    for bad in (["not-a-key"], [], "short", [42]):
+        with pytest.raises(ConfigurationError):
+            create_app(base | {"TWO_FACTOR_KEYS": bad})
+    key = Fernet.generate_key().decode()
+    assert create_app(base | {"TWO_FACTOR_KEYS": [key]}).config["TWO_FACTOR_KEYS"] == [key]

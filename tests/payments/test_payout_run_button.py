@@ -8,7 +8,7 @@ import pytest
 
 from app.accounts.models import Role
 from tests.conftest import make_test_app, migrate_to_head
-from tests.factories import PASSWORD, make_user
+from tests.factories import enable_two_factor, login, make_user
 from tests.resources import fresh_database
 
 
@@ -19,9 +19,9 @@ def test_the_run_button_runs_an_inline_payout_run_to_the_end(tmp_path):
         migrate_to_head(app)
         with app.app_context():
             admin = make_user(role=Role.ADMIN)
-            email = admin.email
-        client = app.test_client()
-        assert client.post("/login", data={"email": email, "password": PASSWORD}).status_code == 302
+            enable_two_factor(admin)
+            client = app.test_client()
+            login(client, admin)
         last_month = (datetime.now(timezone.utc).replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
         r = client.post("/admin/payouts/runs", data={"period": last_month})
         run_id = int(r.headers["Location"].rsplit("/", 1)[1])

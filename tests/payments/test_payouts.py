@@ -27,14 +27,10 @@ from app.core.errors import ValidationFailed
 from app.payments.tasks import execute_run
 from ledger import reads
 from ledger.schema import AccountKind
-from tests.factories import PASSWORD, make_artist, make_release, make_track, make_user
+from tests.factories import enable_two_factor, login, make_artist, make_release, make_track, make_user
 from tests.stripe_fake import event, fake_stripe, sign, stripe_mode  # noqa: F401 (fixtures)
 
 ARTIST_PART = 715_400  # 70 % of a buy-now (1.022 credits)
-
-
-def login(client, user):
-    assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
 
 
 @pytest.fixture
@@ -114,6 +110,7 @@ def test_invalid_ibans_are_refused(iban, why):
 def test_bank_details_are_stored_and_shown_masked_to_managers_only(client, app_ctx):
     manager, stranger = make_user(), make_user()
     artist = make_artist(manager=manager)
+    enable_two_factor(manager)
     login(client, manager)
     r = client.post(f"/artists/{artist.id}/money/bank", data={"iban": "DE89370400440532013001", "account_holder": "A"},
                     follow_redirects=True)
@@ -135,6 +132,7 @@ def test_bank_details_are_stored_and_shown_masked_to_managers_only(client, app_c
 def test_stripe_connect_onboarding_creates_the_account_once(client, app_ctx, stripe_mode):
     manager = make_user()
     artist = make_artist(manager=manager)
+    enable_two_factor(manager)
     login(client, manager)
     stripe_mode.transfers_status = "inactive"
     r = client.post(f"/artists/{artist.id}/money/stripe")
@@ -224,6 +222,7 @@ def test_bank_payouts_are_listed_in_csv_and_recorded_paid_by_an_admin(client, ap
     earn(artist, 12)
     run(period)
     admin = make_user(role=Role.ADMIN)
+    enable_two_factor(admin)
     login(client, admin)
     r = client.get("/admin/payouts/bank.csv")
     assert r.mimetype == "text/csv"
@@ -404,6 +403,7 @@ def test_admin_runs_payouts_with_a_button_and_sees_progress(client, app_ctx, per
     login(client, listener)
     assert client.post("/admin/payouts/runs", data={"period": period}).status_code == 403
     client.post("/logout")
+    enable_two_factor(admin)
     login(client, admin)
     r = client.post("/admin/payouts/runs", data={"period": period})
     run_id = int(r.headers["Location"].rsplit("/", 1)[1])

@@ -8,12 +8,14 @@ the number mod 97 must be 1). They are stored normalized and shown masked.
 from __future__ import annotations
 
 import re
+import uuid
 
 from app.core.extensions import db
 from app.catalog.models import Artist
 from app.payments.models import PayoutDestination, PayoutMethod
 from app.accounts.models import User
 from app.core.errors import Unavailable, ValidationFailed
+from app.core.mail import queue_mail
 from app.payments.services.payment_gateway import GatewayError, account_can_receive, gateway
 
 # Lengths of the IBANs of SEPA countries and a few others (ISO 13616 registry).
@@ -65,7 +67,25 @@ def set_bank_details(artist: Artist, *, iban: str, account_holder: str, by: User
     destination.updated_by_id = by.id
     db.session.add(destination)
     db.session.flush()
+    notify_managers(artist, by, f"Payouts now go by bank transfer to {destination.masked_iban} ({holder}).")
     return destination
+
+
+def notify_managers(artist: Artist, by: User, change: str) -> None:
+    """Mail every manager of ``artist`` that its payout destination changed, and who changed
+    it, so a change nobody meant is noticed before the next payout run."""
+    change_id = uuid.uuid4().hex  # each change is its own notice, whatever the text
+    for manager in artist.members:
+        queue_mail(
+            to=manager.email,
+            subject=f"Encore: payout details of {artist.name} changed",
+            body=(
+                f"Hello {manager.display_name},\n\n"
+                f"The payout details of {artist.name} were changed by {by.display_name}.\n{change}\n\n"
+                "If this was not expected, log in, set the right details again and tell the co-op.\n"
+            ),
+            dedupe_key=f"payout-destination:{artist.id}:{change_id}:{manager.id}",
+        )
 
 
 def start_stripe_onboarding(artist: Artist, *, by: User, refresh_url: str, return_url: str) -> str:
@@ -87,9 +107,13 @@ def start_stripe_onboarding(artist: Artist, *, by: User, refresh_url: str, retur
     if destination is None:
         destination = PayoutDestination(artist_id=artist.id, method=PayoutMethod.STRIPE)
         db.session.add(destination)
+    new_account = destination.stripe_account_id != account_id
     destination.stripe_account_id = account_id
     destination.updated_by_id = by.id
     db.session.flush()
+    if new_account:
+        notify_managers(artist, by, f"A Stripe account ({account_id}) was created for payouts; it is used once "
+                                    "its onboarding is complete.")
     return url
 
 
@@ -103,11 +127,14 @@ def finish_stripe_onboarding(artist: Artist, *, by: User) -> PayoutDestination:
         ready = gateway().account_ready(destination.stripe_account_id)
     except GatewayError as exc:
         raise Unavailable(f"Stripe could not be asked about the account: {exc.message}", code="provider_error") from None
+    switched = ready and not (destination.method is PayoutMethod.STRIPE and destination.stripe_ready)
     destination.stripe_ready = ready
     if ready:
         destination.method = PayoutMethod.STRIPE
     destination.updated_by_id = by.id
     db.session.flush()
+    if switched:
+        notify_managers(artist, by, f"Payouts now go to the Stripe account {destination.stripe_account_id}.")
     return destination
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Response, flash, jsonify, redirect, render_template, request, url_for
+from flask import Response, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from app.core.auth import require_admin, require_manager
@@ -12,10 +12,12 @@ from app.core.extensions import db
 from app.payments.models import PayoutMethod, PayoutStatus
 from app.core.queue import enqueue
 from app.payments.services import payout_destinations, payouts
+from app.accounts import two_factor
 from app.core.error_pages import refuse, refused_redirect
-from app.core.errors import ServiceError
 from app.core.transactions import commit_now
+from app.core.errors import ServiceError
 from app.core.web import bp
+from app.accounts.two_factor_views import VERIFIED_AT, require_fresh_code, require_payout_factor
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,8 @@ def _money_page(artist, bank_form=None, status: int = 200):
         "payments/payouts/artist.html", artist=artist, destination=payout_destinations.destination_of(artist),
         earnings=payouts.earnings(artist), payouts=payouts.list_payouts(artist_id=artist.id, limit=24),
         statement=statement, bank_form=bank_form or {},
+        two_factor_on=two_factor.is_enabled(current_user),
+        needs_code=not two_factor.is_fresh(session.get(VERIFIED_AT)),
     ), status
 
 
@@ -51,7 +55,9 @@ def _money_page(artist, bank_form=None, status: int = 200):
 @login_required
 def artist_bank(artist_id: int):
     artist = _managed(artist_id)
+    require_payout_factor()
     try:
+        require_fresh_code()
         payout_destinations.set_bank_details(
             artist, iban=request.form.get("iban", ""), account_holder=request.form.get("account_holder", ""),
             by=current_user,
@@ -69,7 +75,9 @@ def artist_bank(artist_id: int):
 def artist_stripe(artist_id: int):
     """Start (POST) or restart (GET: Stripe's refresh link) the Connect onboarding."""
     artist = _managed(artist_id)
+    require_payout_factor()
     try:
+        require_fresh_code()
         url = payout_destinations.start_stripe_onboarding(
             artist, by=current_user,
             refresh_url=url_for("web.artist_stripe", artist_id=artist_id, _external=True),
@@ -83,7 +91,10 @@ def artist_stripe(artist_id: int):
 @bp.get("/artists/<int:artist_id>/money/stripe/return")
 @login_required
 def artist_stripe_return(artist_id: int):
+    # Coming back from Stripe may take longer than a fresh code lasts; the account itself was
+    # attached under a fresh code, and Stripe verified the person, so only the factor is needed.
     artist = _managed(artist_id)
+    require_payout_factor()
     try:
         destination = payout_destinations.finish_stripe_onboarding(artist, by=current_user)
     except ServiceError as exc:
@@ -102,6 +113,7 @@ def artist_stripe_return(artist_id: int):
 @login_required
 def admin_payouts():
     require_admin()
+    require_payout_factor()
     return render_template(
         "payments/payouts/admin.html", runs=payouts.list_runs(), default_period=payouts.last_month(),
         bank_due=payouts.list_payouts(status=PayoutStatus.IN_TRANSIT, method=PayoutMethod.BANK),
@@ -113,6 +125,7 @@ def admin_payouts():
 @login_required
 def admin_start_run():
     require_admin()
+    require_payout_factor()
     try:
         run = payouts.create_run(request.form.get("period", ""), current_user)
         # read the id before committing: reading it after would open a new transaction
@@ -132,6 +145,7 @@ def admin_start_run():
 @login_required
 def admin_payout_run(run_id: int):
     require_admin()
+    require_payout_factor()
     run = payouts.get_run(run_id)
     return render_template("payments/payouts/run.html", run=run, payouts=payouts.list_payouts(period=run.period))
 
@@ -140,6 +154,7 @@ def admin_payout_run(run_id: int):
 @login_required
 def admin_payout_run_progress(run_id: int):
     require_admin()
+    require_payout_factor()
     run = payouts.get_run(run_id)
     return jsonify(id=run.id, period=run.period, status=run.status.value, total=run.total, done=run.done,
                    paid=run.paid, error=run.error)
@@ -149,6 +164,7 @@ def admin_payout_run_progress(run_id: int):
 @login_required
 def admin_record_bank_payment(payout_id: int):
     require_admin()
+    require_payout_factor()
     try:
         payout = payouts.record_bank_payment(payout_id, reference=request.form.get("reference", ""), by=current_user)
     except ServiceError as exc:
@@ -161,6 +177,7 @@ def admin_record_bank_payment(payout_id: int):
 @login_required
 def admin_bank_csv():
     require_admin()
+    require_payout_factor()
     period = request.args.get("period") or None
     body = payouts.bank_csv(period)
     name = f"encore-bank-payouts-{period or 'all'}.csv"
