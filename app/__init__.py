@@ -9,6 +9,7 @@ from flask import Flask
 from app.config import load_config
 from app.converters import IdConverter
 from app.database import configure_engine
+from app.deadlines import bound_engine
 from app.extensions import csrf, db, login_manager, migrate
 
 
@@ -21,6 +22,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
+        bound_engine(db.engine, app.config)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     csrf.init_app(app)
     login_manager.init_app(app)

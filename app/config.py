@@ -13,12 +13,25 @@ from pathlib import Path
 
 from flask import Flask
 
+from app.deadlines import database_engine_options
+
 # Defaults that are not paths; paths depend on the instance folder and are filled in below.
 DEFAULTS: dict[str, object] = {
     "ENV_NAME": "development",  # "production" turns on the production checks
     "DATABASE_URL": None,  # default: sqlite:///<instance>/encore.db
     "STORAGE_URL": None,  # default: file://<instance>/media
     "REDIS_URL": None,  # default: none; queue and rate limits stay embedded
+    # Timeouts on every outside call (app.deadlines); an outage answers 503 with Retry-After.
+    "DATABASE_CONNECT_TIMEOUT": 5,  # seconds to open a connection (libpq's minimum is 2)
+    "DATABASE_STATEMENT_TIMEOUT_MS": 15000,  # the server cancels a longer statement
+    "DATABASE_READ_TIMEOUT": None,  # seconds the client waits for any answer; default: statement + 5 s
+    "DATABASE_POOL_TIMEOUT": 10,  # seconds to wait for a free pooled connection
+    "S3_CONNECT_TIMEOUT": 3,
+    "S3_READ_TIMEOUT": 20,  # seconds without a byte from the object store
+    "S3_MAX_ATTEMPTS": 3,  # botocore's standard retries, first attempt included
+    "REDIS_TIMEOUT": 1,  # seconds to connect to, and to wait for, Redis
+    "RETRY_AFTER_SECONDS": 30,  # what an outage answer tells clients to wait
+    "HEALTH_CHECK_TIMEOUT": 1.0,  # seconds each /healthz/ready check may take
     "MAX_REQUEST_MB": 2,  # bodies of ordinary requests (JSON, forms)
     "MAX_UPLOAD_MB": 500,  # body of one upload request (audio files, cover art)
     "MAX_AUDIO_MINUTES": 120,  # longest track accepted
@@ -87,7 +100,7 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
         cfg["SECRET_KEY"] = _instance_secret_key(instance)
 
     cfg["SQLALCHEMY_DATABASE_URI"] = cfg["DATABASE_URL"]
-    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", database_engine_options(cfg))
     cfg["MAX_CONTENT_LENGTH"] = int(cfg["MAX_REQUEST_MB"]) * 1024 * 1024
     cfg["SESSION_COOKIE_HTTPONLY"] = True
     cfg["SESSION_COOKIE_SAMESITE"] = "Lax"
