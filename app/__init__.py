@@ -37,7 +37,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     auth.init_app(app)
     app.register_blueprint(api_bp)
     app.register_blueprint(web_bp)
-    app.register_blueprint(health.bp)
+    health.init_app(app)
     app.register_blueprint(webhooks.bp)
     register_error_handlers(app)
     register_template_helpers(app)
