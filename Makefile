@@ -26,7 +26,7 @@ run: $(VENV)/.installed-run
 	$(BIN)/flask demo seed
 	@echo "Encore is at http://127.0.0.1:$(PORT)/"
 	$(BIN)/flask queue worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --access-logfile - wsgi:app
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 wsgi:app
 
 ## bench: the benchmarks (figures go in BENCHMARKS.md)
 bench: $(VENV)/.installed-dev
