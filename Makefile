@@ -25,6 +25,8 @@ run: $(VENV)/.installed-run
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed
 	@echo "Encore is at http://127.0.0.1:$(PORT)/"
+	rm -rf instance/prometheus && mkdir -p instance/prometheus
+	export PROMETHEUS_MULTIPROC_DIR=$$PWD/instance/prometheus; \
 	$(BIN)/flask queue worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 wsgi:app
 

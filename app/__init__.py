@@ -27,11 +27,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from app import auth, cli, health, observability, queue, ratelimit, storage, webhooks
+    from app import auth, cli, health, metrics, observability, queue, ratelimit, storage, webhooks
     from app.api import bp as api_bp, register_error_handlers
     from app.web import bp as web_bp, register_template_helpers
 
     observability.init_app(app)
+    metrics.init_app(app)
     storage.init_app(app)
     queue.init_app(app)
     ratelimit.init_app(app)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask import jsonify, url_for
 from flask_login import current_user
 
+from app import metrics
 from app.api import bp
 from app.api.audio import _serve
 from app.api.inputs import Field, accepts
@@ -67,6 +68,7 @@ def start_play(track_id: int):
         balance=money(quote.balance),
     )
     db.session.commit()
+    metrics.record_play_started()
     return jsonify(out), 201
 
 
@@ -93,6 +95,8 @@ def report_progress(play_id: str, body):
         out["progress"] = _progress_json(report.plays_counted, report.plays_to_own, report.credits_to_own,
                                          report.owned)
     db.session.commit()
+    if report.counted and not report.result.replayed:
+        metrics.record_play_counted(report.result.kind.value, report.result.price)
     return jsonify(out)
 
 
