@@ -32,6 +32,7 @@ DEFAULTS: dict[str, object] = {
     "REDIS_TIMEOUT": 1,  # seconds to connect to, and to wait for, Redis
     "RETRY_AFTER_SECONDS": 30,  # what an outage answer tells clients to wait
     "HEALTH_CHECK_TIMEOUT": 1.0,  # seconds each /healthz/ready check may take
+    "FFMPEG": None,  # path of the ffmpeg to use; default: the imageio-ffmpeg wheel's (checked at start)
     "MAX_REQUEST_MB": 2,  # bodies of ordinary requests (JSON, forms)
     "MAX_UPLOAD_MB": 500,  # body of one upload request (audio files, cover art)
     "MAX_AUDIO_MINUTES": 120,  # longest track accepted
@@ -108,6 +109,7 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
     # for an evening and keeps sending its progress reports with the token it loaded with.
     cfg.setdefault("WTF_CSRF_TIME_LIMIT", None)
     _check_payments(cfg)
+    _check_ffmpeg(cfg)
 
 
 class ConfigurationError(RuntimeError):
@@ -133,6 +135,18 @@ def _check_payments(cfg) -> None:
     if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha():
         raise ConfigurationError(f"ENCORE_CURRENCY must be a three-letter ISO 4217 code, not {currency!r}")
     cfg["CURRENCY"] = currency.upper()
+
+
+def _check_ffmpeg(cfg) -> None:
+    """The ffmpeg Encore will run is the configured one (else the wheel's) and is fit: a
+    clear refusal at start beats tracks that fail, or lose their loudness, one by one."""
+    from audio.ffmpeg import FFmpegUnusable, check_ffmpeg, use_ffmpeg
+
+    use_ffmpeg(cfg.get("FFMPEG"))
+    try:
+        check_ffmpeg()
+    except FFmpegUnusable as exc:
+        raise ConfigurationError(str(exc)) from exc
 
 
 def _instance_secret_key(instance: Path) -> str:
