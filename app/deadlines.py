@@ -16,6 +16,8 @@ The values end as 503 answers with ``Retry-After`` (see ``app.outages``).
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import psycopg
 from psycopg import errors as pg_errors
 from sqlalchemy import Engine, event, make_url
@@ -87,6 +89,25 @@ def bound_engine(engine: Engine, cfg) -> None:
         connection = DeadlineConnection.connect(*cargs, **cparams)
         connection.read_timeout = deadline
         return connection
+
+
+@contextmanager
+def unbounded(connection):
+    """Lift the statement timeout and the read deadline from one SQLAlchemy connection while
+    inside (migrations may rightly run longer than any request). The connection is then
+    discarded, never handed back to the pool without its bounds."""
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    connection.exec_driver_sql("SET statement_timeout = 0")
+    connection.commit()
+    dbapi = connection.connection.dbapi_connection
+    if isinstance(dbapi, DeadlineConnection):
+        dbapi.read_timeout = None
+    try:
+        yield
+    finally:
+        connection.invalidate()
 
 
 def s3_timeouts(cfg) -> dict:

@@ -49,7 +49,10 @@ def run_migrations_online():
             logger.info("No changes in schema detected.")
 
     engine = current_app.extensions["migrate"].db.engine
-    with engine.connect() as connection:
+    from app.deadlines import unbounded
+
+    # A migration may rightly run longer than any request: no statement timeout here.
+    with engine.connect() as connection, unbounded(connection):
         context.configure(
             connection=connection,
             target_metadata=target_metadata(),

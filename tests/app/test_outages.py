@@ -147,3 +147,28 @@ def test_redis_down_plays_start_and_count(app, database_url, tmp_path, caplog):
     assert statuses == [201, 429]
     with other.app_context():
         db.engine.dispose()
+
+
+@pytest.mark.committing
+def test_migrations_run_without_the_statement_timeout_and_leave_it_on(tmp_path):
+    from tests.conftest import migrate_to_head
+    from tests.resources import fresh_database
+
+    with fresh_database(tmp_path, "unbounded") as url:
+        app = make_test_app(url, tmp_path / "media", DATABASE_STATEMENT_TIMEOUT_MS=300)
+
+        @app.get("/api/v1/_slow_for_test")
+        def slow():
+            db.session.execute(text("SELECT pg_sleep(1)"))
+            return {}
+
+        with app.app_context():
+            with db.engine.connect() as conn:  # the pool now holds a bounded connection
+                conn.execute(text("SELECT 1"))
+        migrate_to_head(app)  # runs unbounded, on a connection then discarded
+        with app.app_context():
+            assert db.session.execute(text("SHOW statement_timeout")).scalar() == "300ms"
+            db.session.remove()
+        _assert_unavailable(app.test_client().get("/api/v1/_slow_for_test"))
+        with app.app_context():
+            db.engine.dispose()
