@@ -75,7 +75,7 @@ def test_statement_timeout_answers_503(database_url, tmp_path):
     started = time.monotonic()
     r = app.test_client().get("/api/v1/_slow_for_test")
     _assert_unavailable(r)
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 5  # 0.3 s, and slack for a loaded machine
     with app.app_context():
         db.engine.dispose()
 
