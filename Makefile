@@ -32,8 +32,10 @@ serve: $(VENV)/.installed-run
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed
 	@echo "Encore is at http://127.0.0.1:$(PORT)/"
+	rm -rf instance/prometheus && mkdir -p instance/prometheus
+	export PROMETHEUS_MULTIPROC_DIR=$$PWD/instance/prometheus; \
 	$(BIN)/flask queue worker & worker=$$!; \
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --access-logfile - wsgi:app & web=$$!; \
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 wsgi:app & web=$$!; \
 	trap 'kill $$web $$worker 2>/dev/null' INT TERM; \
 	wait $$web; kill $$worker 2>/dev/null; wait
 

@@ -14,6 +14,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 
 from app.core.config import load_config
 from app.core.converters import IdConverter
+from app.core.deadlines import bound_engine
 from app.core.extensions import csrf, db, login_manager, migrate
 
 
@@ -24,11 +25,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     load_config(app, overrides)
 
     db.init_app(app)
+    with app.app_context():
+        bound_engine(db.engine, app.config)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from app.core import auth, cli, domains, health, queue, ratelimit, replica, storage
+    from app.core import auth, cli, domains, health, metrics, observability, queue, ratelimit, replica, storage
     from app.core.api import bp as api_bp
     from app.core.error_handlers import register_error_handlers
     from app.core.transactions import register_transaction_hooks
@@ -45,13 +48,15 @@ def create_app(overrides: dict | None = None) -> Flask:
     )
 
     replica.init_app(app)
+    observability.init_app(app)
+    metrics.init_app(app)
     storage.init_app(app)
     queue.init_app(app)
     ratelimit.init_app(app)
     auth.init_app(app)
     app.register_blueprint(api_bp)
     app.register_blueprint(web_bp)
-    app.register_blueprint(health.bp)
+    health.init_app(app)
     app.register_blueprint(webhooks.bp)
     register_error_handlers(app)
     register_template_helpers(app)

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from audio.errors import FFmpegError
-from audio.ffmpeg import read_tail
+from audio.ffmpeg import audio_stream, read_tail
 from audio.loudness import Loudness, parse_ebur128_summary, track_gain
 from audio.probe import Tags, read_tags
-from audio.transcode import RENDITIONS, Rendition, analysis_command, preview_window, transcode_command
+from audio.transcode import (RENDITIONS, Rendition, analysis_command, mp3_rate, played_layout, preview_window,
+                             transcode_command)
 from audio.waveform import PCM_RATE, POINTS, PeakMeter
 
 READ_SIZE = 64 * 1024
@@ -42,15 +43,17 @@ def process_original(source: str | Path, work_dir: str | Path, *, duration_ms: i
     duration_s = duration_ms / 1000
     tags = read_tags(str(source))
     meter = PeakMeter(round(duration_s * PCM_RATE), points)
+    source_rate, source_layout = audio_stream(str(source))
+    layout = played_layout(source_layout)
 
     with tempfile.TemporaryFile(dir=work) as transcode_log, tempfile.TemporaryFile(dir=work) as analysis_log:
         transcode = subprocess.Popen(
-            transcode_command(source, work, duration_s),
+            transcode_command(source, work, duration_s, layout=layout, rate=mp3_rate(source_rate)),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=transcode_log,
         )
         try:
             analysis = subprocess.Popen(
-                analysis_command(source), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=analysis_log,
+                analysis_command(source, layout=layout), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=analysis_log,
             )
             try:
                 while chunk := analysis.stdout.read(READ_SIZE):

@@ -21,6 +21,28 @@ from audio.loudness import EBUR128_FILTER
 from audio.waveform import PCM_RATE
 
 PREVIEW_SECONDS = 30.0
+# MP3 renditions play at 44.1 or 48 kHz, whatever the source's rate: every player plays those.
+MP3_RATES = (44_100, 48_000)
+
+
+def played_layout(source_layout: str | None) -> str:
+    """What is played: mono stays mono, anything wider is folded down to stereo."""
+    return "mono" if source_layout == "mono" else "stereo"
+
+
+def mp3_rate(source_rate: int | None) -> int:
+    """44.1 kHz for the 44.1 family (22.05, 88.2, 176.4 kHz...), else 48 kHz."""
+    return 44_100 if source_rate and source_rate % 11_025 == 0 else 48_000
+
+
+def _downmix(layout: str, rate: int | None = None) -> str:
+    """The fold-down to what is played, pinned to one layout, rate and sample format.
+
+    Left to ffmpeg's format negotiation, the same graph text downmixes differently: to a 5.1
+    source it may give mono, and the rematrix is normalised for integer samples but not for
+    float ones (8 LU apart on a surround-only source), so the analysis pass would measure
+    another signal than the renditions carry. Pinned, both passes fold down identically."""
+    return f"aformat=sample_fmts=fltp:channel_layouts={layout}" + (f":sample_rates={rate}" if rate else "")
 FADE_IN = 1.0
 FADE_OUT = 3.0
 
@@ -55,13 +77,16 @@ def _preview_filter(start: float, length: float) -> str:
     )
 
 
-def transcode_command(source: str | Path, out_dir: str | Path, duration_s: float) -> list[str]:
-    """The one-pass command writing every rendition of ``source`` into ``out_dir``."""
+def transcode_command(source: str | Path, out_dir: str | Path, duration_s: float, *, layout: str = "stereo",
+                      rate: int = 48_000) -> list[str]:
+    """The one-pass command writing every rendition of ``source`` into ``out_dir``, in
+    ``layout`` (``played_layout``) at ``rate`` (``mp3_rate``; Opus resamples to 48 kHz itself)."""
     out = Path(out_dir)
     start, length = preview_window(duration_s)
     graph = (
-        # MP3 and Opus take at most stereo; anything wider is folded down once, up front.
-        "[0:a:0]aformat=channel_layouts=mono|stereo,asplit=3[mp3][opus][pre];"
+        # MP3 and Opus take at most stereo, MP3 plays everywhere at 44.1/48 kHz: folded down
+        # and resampled once, up front, exactly as the analysis pass does.
+        f"[0:a:0]{_downmix(layout, rate)},asplit=3[mp3][opus][pre];"
         f"[pre]{_preview_filter(start, length)}[preview]"
     )
     args = [ffmpeg_exe(), *BASE_ARGS, "-v", "error", "-i", str(source), "-filter_complex", graph]
@@ -72,9 +97,10 @@ def transcode_command(source: str | Path, out_dir: str | Path, duration_s: float
     return args
 
 
-def analysis_command(source: str | Path) -> list[str]:
-    """Loudness (logged at the end) and mono s16 PCM at ``PCM_RATE`` on stdout, for peaks."""
-    graph = f"[0:a:0]{EBUR128_FILTER},aformat=sample_fmts=s16:channel_layouts=mono,aresample={PCM_RATE}[pcm]"
+def analysis_command(source: str | Path, *, layout: str = "stereo") -> list[str]:
+    """Loudness of what is played (``source`` folded down to ``layout``, as the renditions
+    are), logged at the end, and mono s16 PCM at ``PCM_RATE`` on stdout, for peaks."""
+    graph = f"[0:a:0]{_downmix(layout)},{EBUR128_FILTER},aformat=sample_fmts=s16:channel_layouts=mono,aresample={PCM_RATE}[pcm]"
     return [
         ffmpeg_exe(), *BASE_ARGS, "-v", "info", "-i", str(source), "-filter_complex", graph,
         "-map", "[pcm]", "-f", "s16le", "pipe:1",

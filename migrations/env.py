@@ -8,7 +8,9 @@ from flask import current_app
 
 config = context.config
 if config.config_file_name and not config.attributes.get("skip_logging_config"):
-    fileConfig(config.config_file_name)
+    # Keep the app's loggers: migrations also run inside a live process (tests, `flask db
+    # upgrade` after the app configured its JSON logging), whose loggers must keep writing.
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 
@@ -53,7 +55,10 @@ def run_migrations_online():
             logger.info("No changes in schema detected.")
 
     engine = current_app.extensions["migrate"].db.engine
-    with engine.connect() as connection:
+    from app.core.deadlines import unbounded
+
+    # A migration may rightly run longer than any request: no statement timeout here.
+    with engine.connect() as connection, unbounded(connection):
         context.configure(
             connection=connection,
             target_metadata=target_metadata(),

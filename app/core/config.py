@@ -13,6 +13,8 @@ from pathlib import Path
 
 from flask import Flask
 
+from app.core.deadlines import database_engine_options
+
 # Defaults that are not paths; paths depend on the instance folder and are filled in below.
 DEFAULTS: dict[str, object] = {
     "ENV_NAME": "development",  # "production" turns on the production checks
@@ -23,6 +25,18 @@ DEFAULTS: dict[str, object] = {
     "DATABASE_REPLICA_URL": None,
     "STORAGE_URL": None,  # default: file://<instance>/media
     "REDIS_URL": None,  # default: none; queue and rate limits stay embedded
+    # Timeouts on every outside call (app.deadlines); an outage answers 503 with Retry-After.
+    "DATABASE_CONNECT_TIMEOUT": 5,  # seconds to open a connection (libpq's minimum is 2)
+    "DATABASE_STATEMENT_TIMEOUT_MS": 15000,  # the server cancels a longer statement
+    "DATABASE_READ_TIMEOUT": None,  # seconds the client waits for any answer; default: statement + 5 s
+    "DATABASE_POOL_TIMEOUT": 10,  # seconds to wait for a free pooled connection
+    "S3_CONNECT_TIMEOUT": 3,
+    "S3_READ_TIMEOUT": 20,  # seconds without a byte from the object store
+    "S3_MAX_ATTEMPTS": 3,  # botocore's standard retries, first attempt included
+    "REDIS_TIMEOUT": 1,  # seconds to connect to, and to wait for, Redis
+    "RETRY_AFTER_SECONDS": 30,  # what an outage answer tells clients to wait
+    "HEALTH_CHECK_TIMEOUT": 1.0,  # seconds each /healthz/ready check may take
+    "FFMPEG": None,  # path of the ffmpeg to use; default: the imageio-ffmpeg wheel's (checked at start)
     "MAX_REQUEST_MB": 2,  # bodies of ordinary requests (JSON, forms)
     "MAX_UPLOAD_MB": 500,  # body of one upload request (audio files, cover art)
     "MAX_AUDIO_MINUTES": 120,  # longest track accepted
@@ -101,7 +115,7 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
         cfg["SECRET_KEY"] = _instance_secret_key(instance)
 
     cfg["SQLALCHEMY_DATABASE_URI"] = cfg["DATABASE_URL"]
-    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", database_engine_options(cfg))
     cfg["MAX_CONTENT_LENGTH"] = int(cfg["MAX_REQUEST_MB"]) * 1024 * 1024
     cfg["SESSION_COOKIE_HTTPONLY"] = True
     cfg["SESSION_COOKIE_SAMESITE"] = "Lax"
@@ -110,6 +124,7 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
     cfg.setdefault("WTF_CSRF_TIME_LIMIT", None)
     _check_payments(cfg)
     _check_two_factor_keys(cfg)
+    _check_ffmpeg(cfg)
 
 
 def _check_two_factor_keys(cfg) -> None:
@@ -170,6 +185,18 @@ def _check_payments(cfg) -> None:
     if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha():
         raise ConfigurationError(f"ENCORE_CURRENCY must be a three-letter ISO 4217 code, not {currency!r}")
     cfg["CURRENCY"] = currency.upper()
+
+
+def _check_ffmpeg(cfg) -> None:
+    """The ffmpeg Encore will run is the configured one (else the wheel's) and is fit: a
+    clear refusal at start beats tracks that fail, or lose their loudness, one by one."""
+    from audio.ffmpeg import FFmpegUnusable, check_ffmpeg, use_ffmpeg
+
+    use_ffmpeg(cfg.get("FFMPEG"))
+    try:
+        check_ffmpeg()
+    except FFmpegUnusable as exc:
+        raise ConfigurationError(str(exc)) from exc
 
 
 def _instance_secret_key(instance: Path) -> str:

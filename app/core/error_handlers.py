@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.core.error_pages import http_error_page, service_error_page
 from app.core.errors import CsrfFailed, ServiceError, service_error_for
+from app.core.outages import Outage, classify
 from ledger import LedgerError
 
 log = logging.getLogger(__name__)
@@ -40,11 +41,41 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.path.startswith("/webhooks/")
 
 
+def outage_response(outage: Outage):
+    """The answer to an outage: 503 (or 507) with ``Retry-After``, JSON under /api/, else a
+    page that needs neither the database nor the session."""
+    from app.core import metrics
+
+    metrics.record_outage(outage.dependency)
+    retry_after = int(current_app.config.get("RETRY_AFTER_SECONDS") or 30)
+    if _wants_json():
+        response = error_response(outage.status, outage.code, outage.message)
+    else:
+        response = current_app.make_response(
+            (render_template("outage.html", status=outage.status, message=outage.message,
+                             retry_after=retry_after), outage.status)
+        )
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     """JSON errors under /api/ (and /webhooks/); the HTML pages keep their own error pages."""
 
     @app.errorhandler(ServiceError)
     def service_error(exc: ServiceError):
+        if exc.status == 503:  # a service reporting an outage (the file store, ...)
+            outage = classify(exc)
+            if outage is not None and outage.status == 507:
+                return outage_response(outage)
+            log.warning("unavailable on %s %s: %s", request.method, request.path, exc.__cause__ or exc)
+            from app.core import metrics
+
+            metrics.record_outage(outage.dependency if outage else "service")
+            response = error_response(exc.status, exc.code, exc.message, field=exc.field, **exc.details) \
+                if _wants_json() else current_app.make_response(service_error_page(exc))
+            response.headers["Retry-After"] = str(int(current_app.config.get("RETRY_AFTER_SECONDS") or 30))
+            return response
         if _wants_json():
             return error_response(exc.status, exc.code, exc.message, field=exc.field, **exc.details)
         return service_error_page(exc)
@@ -77,6 +108,12 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):
+        outage = classify(exc)
+        if outage is not None:
+            # Logged without the traceback: the dependency is down, the code is not wrong.
+            log.warning("%s outage on %s %s: %s: %s", outage.dependency, request.method, request.path,
+                        type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
+            return outage_response(outage)
         log.exception("unhandled error on %s %s", request.method, request.path)
         if _wants_json():
             return error_response(500, "internal_error", "Something went wrong on our side; it has been logged.")

@@ -17,8 +17,11 @@ its own queue. Each task runs inside an app context and commits (or rolls back) 
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import inspect
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -29,6 +32,7 @@ from huey.contrib.sql_huey import SqlHuey, SqlStorage
 from peewee import ModelIndex
 from sqlalchemy import make_url
 
+from app.core import metrics, observability
 from app.core.extensions import db
 
 log = logging.getLogger(__name__)
@@ -147,14 +151,33 @@ def _bind(huey, app: Flask, spec: TaskSpec):
         # Inline (immediate) tasks run inside the request's app; worker threads use theirs.
         target = current_app._get_current_object() if has_app_context() else app
         kwargs = {"retries_left": task.retries if task is not None else 0} if wants_retries else {}
-        with target.app_context():
-            try:
-                result = spec.func(*args, **kwargs)
-                db.session.commit()
-                return result
-            except BaseException:
-                db.session.rollback()
-                raise
+        job_id = getattr(task, "id", None)
+        # Inline jobs keep the request's id on their lines; worker jobs are stamped with their own.
+        inline = job_id is None or observability.request_id_var.get() is not None
+        with contextlib.ExitStack() as stack:
+            if not inline:
+                stack.enter_context(observability.job_context(f"job-{job_id}"))
+            fields = {"job": spec.name, "job_id": job_id}
+            log.info("job %s started", spec.name, extra=fields)
+            started = time.perf_counter()
+            with target.app_context():
+                try:
+                    result = spec.func(*args, **kwargs)
+                    db.session.commit()
+                except BaseException as exc:
+                    db.session.rollback()
+                    seconds = time.perf_counter() - started
+                    metrics.record_job(spec.name, "failed", seconds)
+                    log.warning("job %s failed after %.3f s: %s", spec.name, seconds, type(exc).__name__,
+                                extra={**fields, "duration_ms": round(seconds * 1000, 1),
+                                       "retries_left": getattr(task, "retries", None)},
+                                exc_info=True)
+                    raise
+            seconds = time.perf_counter() - started
+            metrics.record_job(spec.name, "done", seconds)
+            log.info("job %s finished in %.3f s", spec.name, seconds,
+                     extra={**fields, "duration_ms": round(seconds * 1000, 1)})
+            return result
 
     run.__name__ = spec.name
     if spec.schedule is not None:

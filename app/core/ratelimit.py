@@ -5,13 +5,86 @@ to N times the limit); production sets ``ENCORE_REDIS_URL`` so every process sha
 Limits are read from the config at request time (``STREAM_START_LIMIT``...), so they can be
 changed per deployment without code. A breach is a 429 in the API's one error shape (the
 app's HTTPException handler), with a ``Retry-After`` header.
+
+Redis down never fails a request: every Redis call has a socket timeout (``REDIS_TIMEOUT``)
+and ``FallbackStorage`` counts in this process's memory, with a logged warning, until Redis
+answers again (it is tried again every ``RATELIMIT_RETRY_SECONDS``). Limits are then
+per process for a while, which is better than refusing every play.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+
 from flask import Flask, current_app, has_app_context, request
 from flask_limiter import Limiter
 from flask_login import current_user
+from limits.storage import MemoryStorage, Storage
+from limits.strategies import STRATEGIES
+
+log = logging.getLogger(__name__)
+
+
+class FallbackStorage(Storage):
+    """A ``limits`` storage that counts in ``primary`` (Redis) while it answers and in memory
+    while it does not. Invariant: no call raises because ``primary`` is unreachable."""
+
+    STORAGE_SCHEME = None  # not registered under a URL scheme; built in ``init_app``
+
+    def __init__(self, primary: Storage, retry_seconds: float = 30):
+        super().__init__()
+        self.primary = primary
+        self.memory = MemoryStorage()
+        self.retry_seconds = retry_seconds
+        self.down_until = 0.0  # monotonic time before which primary is not tried
+        self.lock = threading.Lock()
+
+    @property
+    def base_exceptions(self):
+        return ()
+
+    @property
+    def falling_back(self) -> bool:
+        return time.monotonic() < self.down_until
+
+    def _call(self, method: str, *args, **kwargs):
+        if not self.falling_back:
+            try:
+                return getattr(self.primary, method)(*args, **kwargs)
+            except Exception as exc:
+                with self.lock:
+                    if not self.falling_back:
+                        log.warning("rate limit storage unreachable (%s); counting in memory for %g s",
+                                    type(exc).__name__, self.retry_seconds)
+                        from app.core import metrics
+
+                        metrics.record_outage("redis")
+                    self.down_until = time.monotonic() + self.retry_seconds
+        return getattr(self.memory, method)(*args, **kwargs)
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        return self._call("incr", key, expiry, amount=amount)
+
+    def get(self, key: str) -> int:
+        return self._call("get", key)
+
+    def get_expiry(self, key: str) -> float:
+        return self._call("get_expiry", key)
+
+    def clear(self, key: str) -> None:
+        return self._call("clear", key)
+
+    def check(self) -> bool:
+        try:
+            return bool(self.primary.check())
+        except Exception:
+            return False
+
+    def reset(self):
+        self.memory.reset()
+        return self._call("reset")
 
 
 def limit_key() -> str:
@@ -31,7 +104,11 @@ class PerAppLimiter(Limiter):
     def init_app(self, app: Flask) -> None:
         super().init_app(app)
         if self.enabled:
-            app.extensions["encore.ratelimit"] = (self._storage, self._limiter)
+            storage, limiter = self._storage, self._limiter
+            if not isinstance(storage, MemoryStorage):
+                storage = FallbackStorage(storage, float(app.config.get("RATELIMIT_RETRY_SECONDS") or 30))
+                limiter = STRATEGIES[self._strategy](storage)
+            app.extensions["encore.ratelimit"] = (storage, limiter)
 
     def _bound(self):
         if has_app_context() and "encore.ratelimit" in current_app.extensions:
@@ -64,6 +141,10 @@ def storage_uri(config) -> str:
 def init_app(app: Flask) -> None:
     cfg = app.config
     cfg["RATELIMIT_STORAGE_URI"] = storage_uri(cfg)
+    if cfg["RATELIMIT_STORAGE_URI"].startswith(("redis://", "rediss://", "redis+")):
+        from app.core.deadlines import redis_options
+
+        cfg.setdefault("RATELIMIT_STORAGE_OPTIONS", redis_options(cfg))
     cfg.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     cfg.setdefault("RATELIMIT_KEY_PREFIX", "encore")
     limiter.init_app(app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
+from app.core.deadlines import s3_timeouts
 from audio.storage import open_store
 
 
@@ -17,6 +18,7 @@ def init_app(app: Flask) -> None:
         region=cfg.get("S3_REGION"),
         addressing_style=cfg.get("S3_ADDRESSING_STYLE"),
         multipart_threshold=int(float(cfg.get("S3_MULTIPART_THRESHOLD_MB") or 16) * 1024 * 1024),
+        **s3_timeouts(cfg),
     )
 
 

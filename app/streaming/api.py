@@ -12,11 +12,13 @@ from __future__ import annotations
 from flask import jsonify, url_for
 from flask_login import current_user
 
+from app.core import metrics
 from app.core.api import bp
 from app.uploads.api import _serve
 from app.core.inputs import Field, accepts
 from app.core.representations import money
 from app.core.auth import api_login_required, bearer_token
+from app.core.extensions import db
 from app.core.ratelimit import configured, limiter
 from app.streaming import services as streaming
 from app.core.errors import Unauthorized
@@ -65,6 +67,7 @@ def start_play(track_id: int):
                                 0 if started.costs_nothing else quote.credits_to_own, quote.owned),
         balance=money(quote.balance),
     )
+    metrics.record_play_started()
     return jsonify(out), 201
 
 
@@ -90,6 +93,8 @@ def report_progress(play_id: str, body):
         out["balance"] = money(report.balance)
         out["progress"] = _progress_json(report.plays_counted, report.plays_to_own, report.credits_to_own,
                                          report.owned)
+    if report.counted and not report.result.replayed:
+        metrics.record_play_counted(report.result.kind.value, report.result.price)
     return jsonify(out)
 
 

@@ -19,7 +19,8 @@ def test_memory_by_default_and_redis_when_configured(app, tmp_path):
     # Another app in the same process with Redis configured counts there; this one does not move.
     other = make_test_app("postgresql://encore@db.invalid/x", tmp_path / "media", REDIS_URL="redis://127.0.0.1:6379/15")
     with other.app_context():
-        assert type(limiter.storage).__name__ == "RedisStorage"
+        assert type(limiter.storage).__name__ == "FallbackStorage"
+        assert type(limiter.storage.primary).__name__ == "RedisStorage"
     with app.app_context():
         assert type(limiter.storage).__name__ == "MemoryStorage"
 
