@@ -33,7 +33,11 @@ DEFAULTS: dict[str, object] = {
     "QUEUE_IMMEDIATE": False,  # run tasks inline when enqueued (tests)
     "QUEUE_WORKERS": 2,  # threads of `flask queue worker`
     "QUEUE_SQLITE_PATH": None,  # default: <instance>/queue.db (used unless REDIS_URL is set)
-    "SESSION_COOKIE_SECURE": False,
+    "SESSION_COOKIE_SECURE": False,  # production requires True (served over HTTPS)
+    # Security headers (app/security_headers.py). HSTS is sent only when served over HTTPS.
+    "HSTS_SECONDS": 31_536_000,
+    "CSP_MEDIA_ORIGINS": [],  # extra origins for audio and images (a CDN); the S3 store's is added
+    "CSP_FORM_ACTION_ORIGINS": ["https://checkout.stripe.com", "https://connect.stripe.com"],
     # Absolute links in emails; default: the `make run` address.
     "BASE_URL": "http://127.0.0.1:8000",
     # Email: kept in the outbox table and logged, unless SMTP_HOST names a server.
