@@ -25,12 +25,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from app import auth, cli, health, queue, ratelimit, security_headers, storage, webhooks
+    from app import auth, cli, health, queue, ratelimit, security_headers, storage, validation, webhooks
     from app.api import bp as api_bp, register_error_handlers
     from app.web import bp as web_bp, register_template_helpers
 
     storage.init_app(app)
     security_headers.init_app(app)  # after storage: the policy names the store's origin
+    validation.init_app(app)
     queue.init_app(app)
     ratelimit.init_app(app)
     auth.init_app(app)

@@ -38,6 +38,9 @@ DEFAULTS: dict[str, object] = {
     "HSTS_SECONDS": 31_536_000,
     "CSP_MEDIA_ORIGINS": [],  # extra origins for audio and images (a CDN); the S3 store's is added
     "CSP_FORM_ACTION_ORIGINS": ["https://checkout.stripe.com", "https://connect.stripe.com"],
+    # Input limits (app/validation.py): a JSON body larger or deeper than this is refused.
+    "MAX_JSON_KB": 256,
+    "MAX_JSON_DEPTH": 32,
     # Absolute links in emails; default: the `make run` address.
     "BASE_URL": "http://127.0.0.1:8000",
     # Email: kept in the outbox table and logged, unless SMTP_HOST names a server.
