@@ -19,6 +19,7 @@ number of plays. Definitions:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
@@ -56,13 +57,24 @@ class DateRange:
         return [self.start + timedelta(days=i) for i in range((self.end - self.start).days + 1)]
 
 
+# Days a range may name: wide enough for any real query, narrow enough that the arithmetic on
+# them (a default start 30 days back, the day after the end) stays inside Python's dates.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(9998, 12, 31)
+_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
 def _parse_day(text: str | None, name: str) -> date | None:
     if text is None or text == "":
         return None
     try:
-        return date.fromisoformat(text)
+        if not _DAY.match(text):
+            raise ValueError(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise ValidationFailed(f"'{name}' must be a date like 2026-11-01.", field=name) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValidationFailed(f"'{name}' must be between {FIRST_DAY} and {LAST_DAY}.", field=name)
+    return day
 
 
 def parse_range(start_text: str | None, end_text: str | None, *, today: date | None = None) -> DateRange:

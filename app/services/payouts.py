@@ -59,7 +59,7 @@ from ledger import reads
 from ledger.schema import Account, AccountKind, Play, Posting, Transfer, TransferKind
 from ledger.types import int_sum
 
-_PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
+_PERIOD = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 log = logging.getLogger(__name__)
 PAYOUT_KINDS = (TransferKind.PAYOUT, TransferKind.PAYOUT_RETURNED)
 
@@ -74,7 +74,8 @@ class Period:
 def parse_period(text: str, *, now: datetime | None = None, ended: bool = True) -> Period:
     """``"2026-11"`` as a month in UTC. With ``ended``, refuse a month that has not ended."""
     match = _PERIOD.match((text or "").strip())
-    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
+    # Years bounded so that the month's end (the next month's start) is a date too.
+    if not match or not 1 <= int(match.group(2)) <= 12 or not 2000 <= int(match.group(1)) <= 9998:
         raise ValidationFailed("A period is a month written like 2026-11.", field="period")
     year, month = int(match.group(1)), int(match.group(2))
     start = datetime(year, month, 1, tzinfo=timezone.utc)

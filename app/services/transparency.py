@@ -26,7 +26,7 @@ from ledger.pricing import DEFAULT_EFFECTIVE_FROM, pricing_in_force
 from ledger.schema import AccountKind, PricingVersion, TransferKind
 from ledger.types import int_sum, utcnow
 
-_PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
+_PERIOD = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 
 W, A, C = AccountKind.WALLET.value, AccountKind.ARTIST_EARNINGS.value, AccountKind.COOP_REVENUE.value
 T = TransferKind
@@ -93,7 +93,9 @@ def parse_period(text: str) -> Period:
     if not match or not 1 <= int(match.group(2)) <= 12:
         raise ValidationFailed(f"'{text}' is not a month like 2026-11.", field="period")
     period = Period(int(match.group(1)), int(match.group(2)))
-    if period.start < first_period().start or period.start > current_period().start:
+    # Compared as (year, month) before any datetime is built: year 0 or 9999-12's end has none.
+    first, current = first_period(), current_period()
+    if not (first.year, first.month) <= (period.year, period.month) <= (current.year, current.month):
         raise NotFound(f"There are no books for {period.label}: the co-op's books run from "
                        f"{first_period().label} to {current_period().label}.")
     return period
