@@ -26,6 +26,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from sqlalchemy import func, select, true
 
+from app.converters import id_from_form
 from app.extensions import db
 from app.models import Artist, Release, Track, User
 from app.models.analytics import ArtistCountry, ArtistDay, ArtistListener, Funnel, TrackDay, TrackListener
@@ -149,7 +150,8 @@ def track_of(artist: Artist, track_text: str | None) -> Track | None:
     """The artist's track named by a ``?track=`` value, None when absent, else 404."""
     if not track_text:
         return None
-    track = db.session.get(Track, int(track_text)) if track_text.isdigit() else None
+    track_id = id_from_form(track_text)  # 0 (no row) unless an id an INTEGER column can hold
+    track = db.session.get(Track, track_id) if track_id else None
     if track is None or track.release.artist_id != artist.id:
         raise NotFound(f"{artist.name} has no track {track_text}.")
     return track
