@@ -28,8 +28,6 @@ down (``ledger.payout_amount``); paid when it reaches the payout minimum in forc
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import re
 from dataclasses import dataclass
@@ -40,6 +38,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 
 import ledger
+from app.csv_export import write_csv
 from app.extensions import db
 from app.models import (
     Artist,
@@ -353,19 +352,11 @@ def list_payouts(*, period: str | None = None, status: PayoutStatus | None = Non
     return list(db.session.scalars(query.order_by(Payout.id.desc()).limit(limit)))
 
 
-def _csv_cell(value) -> str:
-    text = str(value)
-    # A spreadsheet would run a cell starting like a formula (artist names are user input).
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def bank_csv(period: str | None = None) -> str:
     """The bank payouts still to pay (in transit), one line each, for the admin's bank."""
     from decimal import Decimal
 
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["payout_id", "period", "artist", "account_holder", "iban", "amount", "currency", "reference"])
+    lines = [["payout_id", "period", "artist", "account_holder", "iban", "amount", "currency", "reference"]]
     rows = db.session.execute(
         select(Payout, Artist.name, PayoutDestination.account_holder, PayoutDestination.iban)
         .join(Artist, Artist.id == Payout.artist_id)
@@ -375,11 +366,11 @@ def bank_csv(period: str | None = None) -> str:
         .order_by(Payout.period, Payout.id)
     )
     for payout, name, holder, iban in rows:
-        writer.writerow([_csv_cell(v) for v in (
+        lines.append([
             payout.id, payout.period, name, holder or "", iban or "",
             f"{Decimal(payout.amount_cents) / 100:.2f}", payout.currency, f"Encore payout {payout.period} #{payout.id}",
-        )])
-    return out.getvalue()
+        ])
+    return write_csv(lines, lineterminator="\r\n")  # CRLF, as this file has always had (RFC 4180)
 
 
 # --- statements -----------------------------------------------------------------------------

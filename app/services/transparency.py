@@ -8,14 +8,13 @@ the day sets of listeners). Artists appear by name; no listener is ever named.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
 from sqlalchemy import select
 
+from app.csv_export import write_csv
 from app.extensions import db
 from app.models import Artist, Payout, PayoutStatus, Proposal
 from app.models.analytics import CoopDay, MoneyDay
@@ -213,6 +212,4 @@ def csv_rows(books: MonthBooks, json_view: dict) -> list[list[str]]:
 
 
 def to_csv(rows: list[list[str]]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
-    return buffer.getvalue()
+    return write_csv(rows)  # formula injection neutralised (artist names, proposal titles)
