@@ -30,6 +30,7 @@ import stripe
 from sqlalchemy import select
 
 import ledger
+from app.converters import id_from_form
 from app.extensions import db
 from app.models import MembershipSource, Order, OrderKind, OrderStatus, PaymentEvent, Receivable, User
 from app.models.types import utcnow
@@ -120,9 +121,9 @@ def _lock_order(session_obj: dict) -> Order | None:
     order = db.session.scalar(select(Order).where(Order.session_id == session_id).with_for_update()) if session_id else None
     if order is None:
         meta = session_obj.get("metadata") or {}
-        order_id = str(meta.get("order_id", ""))
-        if order_id.isdigit():
-            order = db.session.scalar(select(Order).where(Order.id == int(order_id)).with_for_update())
+        order_id = id_from_form(str(meta.get("order_id", "")))  # 0 unless an id a column can hold
+        if order_id:
+            order = db.session.scalar(select(Order).where(Order.id == order_id).with_for_update())
             if order is not None and (
                 order.session_id not in (None, session_id) or str(order.user_id) != str(meta.get("user_id"))
             ):
