@@ -96,10 +96,10 @@ def _parses_own_body() -> bool:
 def _check_json_body() -> None:
     limit = int(current_app.config.get("MAX_JSON_KB") or 256) * 1024
     if request.content_length is not None and request.content_length > limit:
-        raise PayloadTooLarge(f"A JSON body may be at most {limit // 1024} kB.", code="json_too_large")
+        raise PayloadTooLarge(f"The request body is too large: a JSON body may be at most {limit // 1024} kB.", code="json_too_large")
     data = request.get_data(cache=True)  # kept: the view (or the webhook's signature) reads it again
     if len(data) > limit:
-        raise PayloadTooLarge(f"A JSON body may be at most {limit // 1024} kB.", code="json_too_large")
+        raise PayloadTooLarge(f"The request body is too large: a JSON body may be at most {limit // 1024} kB.", code="json_too_large")
     if not data.strip():
         return
     try:

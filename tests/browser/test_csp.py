@@ -58,3 +58,31 @@ def test_proposal_page_countdown_under_the_policy(page, live_server):
     expect(page.locator("time.countdown")).to_have_text(re.compile(r"\d+ (d|h|min)"))
     # countdown.js ran (a blocked script would be a violation, failing this test)
     assert page.evaluate("typeof window.encoreCountdownTimer") == "number"
+
+
+def test_a_voter_checks_a_receipt_against_the_published_list(page, live_app, live_server):
+    """receipt_check.js (moved out of the page): the receipt is hashed in the browser and found."""
+    from datetime import datetime, timedelta, timezone
+
+    from app.extensions import db
+    from app.services import closing, voting
+    from tests.factories import make_member, make_proposal
+
+    opened = datetime.now(timezone.utc) - timedelta(days=20)  # closed (7 days) well before now
+    with live_app.app_context():
+        proposal = make_proposal(title="A rejected probe", open_at=opened)
+        voter = make_member(at=opened - timedelta(days=1))
+        _, receipt = voting.cast_vote(proposal, voter, "no", now=opened + timedelta(hours=1))
+        db.session.commit()
+        closing.close_due_proposals(proposal.closes_at)
+        db.session.commit()
+        proposal_id = proposal.id
+    page.goto(f"{live_server.url}/governance/proposals/{proposal_id}")
+    expect(page.locator("section.receipts")).to_be_visible()
+    page.fill("#receipt-input", receipt)
+    page.click("#check-receipt button[type=submit]")
+    expect(page.locator("#receipt-result")).to_have_text("Counted as no.")
+    expect(page.locator("tr.mine")).to_have_count(1)
+    page.fill("#receipt-input", "rcpt-not-a-real-one")
+    page.click("#check-receipt button[type=submit]")
+    expect(page.locator("#receipt-result")).to_contain_text("Not in the list")
