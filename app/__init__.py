@@ -31,7 +31,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from app.core import auth, cli, domains, health, metrics, observability, queue, ratelimit, replica, storage
+    from app.core import (auth, cli, domains, health, metrics, observability, queue, ratelimit, replica, security_headers,
+                          storage, validation)
     from app.core.api import bp as api_bp
     from app.core.error_handlers import register_error_handlers
     from app.core.transactions import register_transaction_hooks
@@ -51,6 +52,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     observability.init_app(app)
     metrics.init_app(app)
     storage.init_app(app)
+    security_headers.init_app(app)  # after storage: the policy names the store's origin
+    validation.init_app(app)
     queue.init_app(app)
     ratelimit.init_app(app)
     auth.init_app(app)

@@ -14,7 +14,8 @@ MICRO_PER_CREDIT = 1_000_000
 # The largest amount one posting may move: a billion credits. Far above any real payment, and
 # small enough that balances adding up many of them stay inside a BIGINT (2^63 - 1).
 MAX_AMOUNT = 10**9 * MICRO_PER_CREDIT
-_DECIMAL = re.compile(r"^(\d+)(?:\.(\d{1,6}))?$")
+# ASCII digits only: Python's \d (and int()) also read "١٢" or "１２" as 12.
+_DECIMAL = re.compile(r"^([0-9]+)(?:\.([0-9]{1,6}))?$")
 
 
 def require_amount(value, what: str = "amount") -> int:
@@ -37,7 +38,9 @@ def parse_credits(text: str) -> int:
     """``"1.5"`` -> ``1_500_000``. At most six decimals and ``MAX_AMOUNT``; no sign, no exponent."""
     match = _DECIMAL.match(text.strip()) if isinstance(text, str) else None
     if match is None:
-        raise InvalidOperation(f"{text!r} is not an amount of credits like 2 or 0.25 (at most 6 decimals)")
+        raise InvalidOperation(
+            f"{text!r} is not an amount of credits like 2 or 0.25 (digits 0-9, at most 6 decimals)"
+        )
     whole, fraction = match.group(1), (match.group(2) or "")
     micro = int(whole) * MICRO_PER_CREDIT + int(fraction.ljust(6, "0")) if len(whole) <= 10 else MAX_AMOUNT + 1
     if micro > MAX_AMOUNT:

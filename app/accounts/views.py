@@ -20,8 +20,10 @@ from app.accounts.two_factor_views import VERIFIED_AT, ask_for_code
 def _safe_next(target: str | None) -> str:
     """Only follow ``next`` to a path on this site (no open redirects)."""
     # Browsers read "\\" as "/" (so "/\\evil.example" is "//evil.example"): refuse backslashes.
+    # They also drop tab, CR and LF from a URL ("/\n/evil.example" is "//evil.example"), and a
+    # CR/LF cannot go in a Location header at all: refuse every control character.
     if (target and urlsplit(target).netloc == "" and target.startswith("/") and not target.startswith("//")
-            and "\\" not in target):
+            and "\\" not in target and not any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target)):
         return target
     return url_for("web.index")
 

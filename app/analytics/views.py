@@ -50,7 +50,10 @@ def artist_dashboard(artist_id: int):
 
 @bp.get("/transparency")
 def transparency_index():
-    return redirect(url_for("web.transparency_page", period=transparency.current_period().label))
+    """The current month's books, or the month picked in the page's form (``?period=``)."""
+    picked = request.args.get("period")
+    period = transparency.parse_period(picked) if picked else transparency.current_period()
+    return redirect(url_for("web.transparency_page", period=period.label))
 
 
 @bp.get("/transparency/<period>")

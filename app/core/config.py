@@ -50,7 +50,14 @@ DEFAULTS: dict[str, object] = {
     "S3_MULTIPART_THRESHOLD_MB": 16,  # larger uploads go up in parts
     "QUEUE_IMMEDIATE": False,  # run tasks inline when enqueued (tests)
     "QUEUE_WORKERS": 2,  # threads of `flask queue worker`
-    "SESSION_COOKIE_SECURE": False,
+    "SESSION_COOKIE_SECURE": False,  # production requires True (served over HTTPS)
+    # Security headers (app/core/security_headers.py). HSTS is sent only when served over HTTPS.
+    "HSTS_SECONDS": 31_536_000,
+    "CSP_MEDIA_ORIGINS": [],  # extra origins for audio and images (a CDN); the S3 store's is added
+    "CSP_FORM_ACTION_ORIGINS": ["https://checkout.stripe.com", "https://connect.stripe.com"],
+    # Input limits (app/core/validation.py): a JSON body larger or deeper than this is refused.
+    "MAX_JSON_KB": 256,
+    "MAX_JSON_DEPTH": 32,
     # Absolute links in emails; default: the `make run` address.
     "BASE_URL": "http://127.0.0.1:8000",
     # Email: kept in the outbox table and logged, unless SMTP_HOST names a server.
@@ -111,7 +118,8 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
         cfg["DATABASE_URL"] = cluster.url()
     if not cfg.get("STORAGE_URL"):
         cfg["STORAGE_URL"] = f"file://{instance / 'media'}"
-    if not cfg.get("SECRET_KEY"):
+    production = cfg.get("ENV_NAME") == "production"
+    if not cfg.get("SECRET_KEY") and not production:  # production must be given one (below)
         cfg["SECRET_KEY"] = _instance_secret_key(instance)
 
     cfg["SQLALCHEMY_DATABASE_URI"] = cfg["DATABASE_URL"]
@@ -119,10 +127,20 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
     cfg["MAX_CONTENT_LENGTH"] = int(cfg["MAX_REQUEST_MB"]) * 1024 * 1024
     cfg["SESSION_COOKIE_HTTPONLY"] = True
     cfg["SESSION_COOKIE_SAMESITE"] = "Lax"
+    # Flask-Login's "remember me" cookie follows the session cookie's rules.
+    cfg["REMEMBER_COOKIE_SECURE"] = bool(cfg.get("SESSION_COOKIE_SECURE"))
+    cfg["REMEMBER_COOKIE_HTTPONLY"] = True
+    cfg["REMEMBER_COOKIE_SAMESITE"] = "Lax"
     # A CSRF token lives as long as the session, not one hour: the player page stays open
     # for an evening and keeps sending its progress reports with the token it loaded with.
     cfg.setdefault("WTF_CSRF_TIME_LIMIT", None)
-    _check_payments(cfg)
+
+    problems = _payment_problems(cfg)
+    if production:
+        problems = _production_problems(app, instance) + problems
+    if problems:
+        raise ConfigurationError(problems)
+    cfg["CURRENCY"] = cfg["CURRENCY"].upper()
     _check_two_factor_keys(cfg)
     _check_ffmpeg(cfg)
 
@@ -147,7 +165,14 @@ def _check_two_factor_keys(cfg) -> None:
 
 
 class ConfigurationError(RuntimeError):
-    """The configuration cannot run safely (the app refuses to start)."""
+    """The configuration cannot run safely (the app refuses to start). ``problems`` lists every
+    problem found, so an operator fixes them in one round instead of one restart each."""
+
+    def __init__(self, problems: list[str] | str):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__(
+            "Encore refuses to start:\n" + "\n".join(f"- {problem}" for problem in self.problems)
+        )
 
 
 def postgresql_url(url: str) -> str:
@@ -166,25 +191,50 @@ def postgresql_url(url: str) -> str:
     )
 
 
-def _check_payments(cfg) -> None:
-    """Production never runs the embedded test payment provider: it needs real Stripe keys."""
-    if cfg.get("ENV_NAME") == "production" and not (cfg.get("STRIPE_SECRET_KEY") and cfg.get("STRIPE_WEBHOOK_SECRET")):
-        raise ConfigurationError(
-            "ENCORE_ENV_NAME is production but ENCORE_STRIPE_SECRET_KEY and ENCORE_STRIPE_WEBHOOK_SECRET are "
-            "not both set: refusing to start with the test payment provider, which hands out credits for free."
-        )
+MIN_SECRET_KEY_BYTES = 32
+
+
+def _production_problems(app: Flask, instance: Path) -> list[str]:
+    """Everything that makes a production deployment unsafe, in one list."""
+    cfg, problems = app.config, []
+    key = cfg.get("SECRET_KEY")
+    if not key:
+        problems.append("ENCORE_SECRET_KEY is not set: production needs a key of its own (at least "
+                        f"{MIN_SECRET_KEY_BYTES} random bytes, the same on every machine).")
+    else:
+        key_bytes = key if isinstance(key, bytes) else str(key).encode("utf-8")
+        stored = instance / "secret_key"
+        if stored.exists() and stored.read_text().strip() == str(key).strip():
+            problems.append(f"ENCORE_SECRET_KEY is the development key generated into {stored}; "
+                            "set a key of your own.")
+        elif len(key_bytes) < MIN_SECRET_KEY_BYTES:
+            problems.append(f"ENCORE_SECRET_KEY is {len(key_bytes)} bytes long; it needs at least "
+                            f"{MIN_SECRET_KEY_BYTES} (e.g. python -c 'import secrets; print(secrets.token_hex(32))').")
+    if cfg.get("SESSION_COOKIE_SECURE") is not True:
+        problems.append("ENCORE_SESSION_COOKIE_SECURE is not true: session cookies would travel over plain HTTP.")
+    if not (cfg.get("STRIPE_SECRET_KEY") and cfg.get("STRIPE_WEBHOOK_SECRET")):
+        problems.append("ENCORE_STRIPE_SECRET_KEY and ENCORE_STRIPE_WEBHOOK_SECRET are not both set: the test "
+                        "payment provider would hand out credits for free.")
+    if app.debug or cfg.get("DEBUG"):
+        problems.append("Debug mode is on (FLASK_DEBUG / ENCORE_DEBUG): it shows tracebacks and runs the "
+                        "interactive debugger.")
+    return problems
+
+
+def _payment_problems(cfg) -> list[str]:
+    problems = []
     packs = cfg.get("CREDIT_PACKS")
     if not isinstance(packs, list) or not packs or any(
         isinstance(p, bool) or not isinstance(p, int) or p <= 0 for p in packs
     ):
-        raise ConfigurationError(f"ENCORE_CREDIT_PACKS must be a JSON list of positive whole credits, not {packs!r}")
+        problems.append(f"ENCORE_CREDIT_PACKS must be a JSON list of positive whole credits, not {packs!r}")
     share = cfg.get("MEMBER_SHARE_CENTS")
     if isinstance(share, bool) or not isinstance(share, int) or share <= 0:
-        raise ConfigurationError(f"ENCORE_MEMBER_SHARE_CENTS must be a positive integer, not {share!r}")
+        problems.append(f"ENCORE_MEMBER_SHARE_CENTS must be a positive integer, not {share!r}")
     currency = cfg.get("CURRENCY")
-    if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha():
-        raise ConfigurationError(f"ENCORE_CURRENCY must be a three-letter ISO 4217 code, not {currency!r}")
-    cfg["CURRENCY"] = currency.upper()
+    if not isinstance(currency, str) or len(currency) != 3 or not (currency.isascii() and currency.isalpha()):
+        problems.append(f"ENCORE_CURRENCY must be a three-letter ISO 4217 code, not {currency!r}")
+    return problems
 
 
 def _check_ffmpeg(cfg) -> None:

@@ -98,6 +98,13 @@ class BadSignature(ServiceError):
     code = "bad_signature"
 
 
+class BadEvent(ServiceError):
+    """A signed webhook event that is malformed (an id or type beyond their bounds)."""
+
+    status = 400
+    code = "bad_event"
+
+
 class Unavailable(ServiceError):
     """A service we depend on (the object store) is unreachable; try again later."""
 

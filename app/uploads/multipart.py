@@ -20,6 +20,7 @@ from werkzeug.formparser import FormDataParser
 
 from app.core.errors import PayloadTooLarge, ValidationFailed
 from app.uploads.services.uploads import ReceivedFile, upload_limit_bytes
+from app.core.validation import check_form
 
 # Caps text fields, and also the parser's look-ahead buffer (it reads 64 kB at a time), so it
 # must stay well above 64 kB; 500 kB is Werkzeug's own default.
@@ -90,6 +91,7 @@ def received_files(field: str = "file"):
         except ValueError:
             raise ValidationFailed("The upload was cut off or is not valid multipart/form-data.",
                                    code="bad_multipart", field=field) from None
+        check_form(form, files)  # the one input check (app/core/validation.py), on the fields read here
         received = []
         for storage in files.getlist(field):
             container = storage.stream

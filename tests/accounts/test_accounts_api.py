@@ -95,7 +95,7 @@ def test_oversized_body_is_413(client, app):
     blob = "x" * (app.config["MAX_CONTENT_LENGTH"] + 1)
     r = client.post("/api/v1/auth/register", data=blob, content_type="application/json")
     assert r.status_code == 413
-    assert r.json["error"]["message"] == "The request body is too large."
+    assert r.json["error"]["message"].startswith("The request body is too large")  # JSON's limit is lower
 
 
 def test_token_flow(client, app_ctx):

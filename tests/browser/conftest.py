@@ -62,6 +62,58 @@ def live_server(live_app):
         yield server
 
 
+# Runs in every document before its own scripts (Playwright injects it through DevTools, so the
+# page's Content-Security-Policy does not apply to it): each violation the browser reports is
+# logged to the console with a prefix the checker collects.
+_REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error("CSP violation: " + e.violatedDirective + " blocked " + (e.blockedURI || "inline")
+                + " at " + e.sourceFile + ":" + e.lineNumber + " on " + location.pathname);
+});
+"""
+
+
+def csp_violations(messages: list[str]) -> list[str]:
+    """The console messages that report something the Content-Security-Policy blocked."""
+    return [m for m in messages if m.startswith("CSP violation") or "Content Security Policy" in m]
+
+
+class CspCheckedBrowser:
+    """The Playwright browser, except that every context it opens reports its pages' console
+    messages to ``console`` (and CSP violations to the console, see above)."""
+
+    def __init__(self, browser, console: list[str]):
+        self._browser = browser
+        self.console = console
+
+    def new_context(self, **options):
+        context = self._browser.new_context(**options)
+        watch_context(context, self.console)
+        return context
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+
+def watch_context(context, console: list[str]) -> None:
+    context.add_init_script(_REPORT_CSP_VIOLATIONS)
+    context.on("page", lambda page: page.on("console", lambda message: console.append(message.text)))
+
+
+_CONSOLE: list[str] = []  # console messages of the current test's pages
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_violations(request):
+    """Every browser test fails if the app's Content-Security-Policy blocked anything."""
+    _CONSOLE.clear()
+    yield
+    violations = csp_violations(_CONSOLE)
+    _CONSOLE.clear()
+    if violations:
+        pytest.fail("the Content-Security-Policy blocked something:\n" + "\n".join(violations), pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not (os.path.exists(CHROMIUM) and shutil.which(CHROMIUM)):
@@ -70,12 +122,13 @@ def browser():
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
+        yield CspCheckedBrowser(browser, _CONSOLE)
         browser.close()
 
 
 @pytest.fixture
 def page(browser):
+    """A fresh page in a context of its own, checked for CSP violations (``_no_csp_violations``)."""
     context = browser.new_context()
     page = context.new_page()
     page.set_default_timeout(15_000)

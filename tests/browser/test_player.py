@@ -75,7 +75,7 @@ def test_listener_plays_a_track_counted_seeks_and_navigates_while_playing(page, 
     expect(player).to_be_visible()
     expect(page.locator(".player-title")).to_have_text(LONG_TRACK)
     expect(page.locator(".player-status")).to_contain_text("Play 1 of 9: 0.002 credits")
-    page.wait_for_function("window.encorePlayer.playing && window.encorePlayer.audio.currentTime > 0.5")
+    page.wait_for_function("() => window.encorePlayer.playing && window.encorePlayer.audio.currentTime > 0.5")
 
     # The server counts the play once 3 s have passed both in the audio and on its clock.
     expect(page.locator(".player-status")).to_contain_text("Counted: play 1 of 9, 0.002 credits", timeout=20_000)
@@ -85,9 +85,9 @@ def test_listener_plays_a_track_counted_seeks_and_navigates_while_playing(page, 
     # Seek by clicking the waveform at three quarters: Range requests serve the jump.
     box = page.locator(".player-waveform").bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + box["height"] / 3)
-    page.wait_for_function("window.encorePlayer.audio.currentTime > 13")
+    page.wait_for_function("() => window.encorePlayer.audio.currentTime > 13")
     page.evaluate("window.encorePlayer.audio.currentTime = 2")  # back near the start: time to navigate
-    page.wait_for_function("window.encorePlayer.audio.currentTime < 4 && window.encorePlayer.playing")
+    page.wait_for_function("() => window.encorePlayer.audio.currentTime < 4 && window.encorePlayer.playing")
 
     # Navigate while playing: <main> changes, the page is not reloaded, the audio goes on.
     page.evaluate("window.__sameDocument = true")
@@ -96,7 +96,7 @@ def test_listener_plays_a_track_counted_seeks_and_navigates_while_playing(page, 
     expect(page).to_have_url(f"{live_server.url}/artists")
     expect(page.locator("main h1")).to_have_text("Artists")
     assert page.evaluate("window.__sameDocument") is True
-    page.wait_for_function(f"window.encorePlayer.audio.currentTime > {before + 1}")
+    page.wait_for_function(f"() => window.encorePlayer.audio.currentTime > {before + 1}")
     assert page.evaluate("window.encorePlayer.playing")
     expect(page.locator(".player-title")).to_have_text(LONG_TRACK)
 
@@ -123,7 +123,7 @@ def test_empty_wallet_plays_the_preview_and_offers_a_top_up(page, live_server, p
     expect(status).to_contain_text("30-second preview")
     expect(status.locator("a.top-up")).to_have_attribute("href", "/credits")
     expect(page.locator("#player")).to_have_attribute("data-mode", "preview")
-    page.wait_for_function("window.encorePlayer.playing && window.encorePlayer.audio.currentTime > 0.3")
+    page.wait_for_function("() => window.encorePlayer.playing && window.encorePlayer.audio.currentTime > 0.3")
     assert "/preview" in page.evaluate("window.encorePlayer.audio.currentSrc")
 
 
@@ -140,7 +140,7 @@ def test_queue_next_previous_and_buy_now(page, live_server, player_setup):
     expect(page.locator(".player-title")).to_have_text("Ohm Sweet Ohm")
     page.locator(".player-next").click()
     expect(page.locator(".player-title")).to_have_text("Patina")
-    page.wait_for_function("window.encorePlayer.playing")
+    page.wait_for_function("() => window.encorePlayer.playing")
     page.locator(".player-prev").click()  # at the start of a track: back to the previous one
     expect(page.locator(".player-title")).to_have_text("Ohm Sweet Ohm")
 

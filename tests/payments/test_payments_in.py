@@ -373,7 +373,8 @@ def test_banner_shows_in_test_mode_only(client, app_ctx, monkeypatch):
 
 
 def test_production_refuses_to_start_without_stripe_keys(tmp_path):
-    base = {"DATABASE_URL": "postgresql://encore@db.invalid/p", "SECRET_KEY": "x", "ENV_NAME": "production"}
+    base = {"DATABASE_URL": "postgresql://encore@db.invalid/p", "SECRET_KEY": "x" * 32, "ENV_NAME": "production",
+            "SESSION_COOKIE_SECURE": True}
     with pytest.raises(ConfigurationError, match="STRIPE_SECRET_KEY"):
         create_app(base)
     with pytest.raises(ConfigurationError):

@@ -23,19 +23,21 @@ request names are loaded from the primary, where the right to see them is checke
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from sqlalchemy import func, select, true
 
+from app.core.converters import id_from_form
 from app.core.extensions import db
 from app.catalog.models import Artist, Release, Track
 from app.accounts.models import User
 from app.analytics.models import ArtistCountry, ArtistDay, ArtistListener, Funnel, TrackDay, TrackListener
-from app.core.replica import replica_session
 from app.analytics.services import listener_sets, rollups
 from app.core.errors import NotFound, ValidationFailed
+from app.core.replica import replica_session
 from ledger.types import int_sum
 
 MAX_RANGE_DAYS = 366
@@ -62,13 +64,24 @@ class DateRange:
         return [self.start + timedelta(days=i) for i in range((self.end - self.start).days + 1)]
 
 
+# Days a range may name: wide enough for any real query, narrow enough that the arithmetic on
+# them (a default start 30 days back, the day after the end) stays inside Python's dates.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(9998, 12, 31)
+_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
 def _parse_day(text: str | None, name: str) -> date | None:
     if text is None or text == "":
         return None
     try:
-        return date.fromisoformat(text)
+        if not _DAY.match(text):
+            raise ValueError(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise ValidationFailed(f"'{name}' must be a date like 2026-11-01.", field=name) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValidationFailed(f"'{name}' must be between {FIRST_DAY} and {LAST_DAY}.", field=name)
+    return day
 
 
 def parse_range(start_text: str | None, end_text: str | None, *, today: date | None = None) -> DateRange:
@@ -143,7 +156,8 @@ def track_of(artist: Artist, track_text: str | None) -> Track | None:
     """The artist's track named by a ``?track=`` value, None when absent, else 404."""
     if not track_text:
         return None
-    track = db.session.get(Track, int(track_text)) if track_text.isdigit() else None
+    track_id = id_from_form(track_text)  # 0 (no row) unless an id an INTEGER column can hold
+    track = db.session.get(Track, track_id) if track_id else None
     if track is None or track.release.artist_id != artist.id:
         raise NotFound(f"{artist.name} has no track {track_text}.")
     return track

@@ -8,15 +8,14 @@ the day sets of listeners). Artists appear by name; no listener is ever named.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
 from sqlalchemy import select
 
-from app.core.replica import replica_session
+from app.core.csv_export import write_csv
+from app.core.extensions import db
 from app.catalog.models import Artist
 from app.payments.models import Payout, PayoutStatus
 from app.governance.models import Proposal
@@ -25,11 +24,12 @@ from app.analytics.services import listener_sets, rollups
 from app.governance.services import membership
 from app.payments.services.checkout import format_money
 from app.core.errors import NotFound, ValidationFailed
+from app.core.replica import replica_session
 from ledger.pricing import DEFAULT_EFFECTIVE_FROM, pricing_in_force
 from ledger.schema import AccountKind, PricingVersion, TransferKind
 from ledger.types import int_sum, utcnow
 
-_PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
+_PERIOD = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 
 W, A, C = AccountKind.WALLET.value, AccountKind.ARTIST_EARNINGS.value, AccountKind.COOP_REVENUE.value
 T = TransferKind
@@ -96,7 +96,9 @@ def parse_period(text: str) -> Period:
     if not match or not 1 <= int(match.group(2)) <= 12:
         raise ValidationFailed(f"'{text}' is not a month like 2026-11.", field="period")
     period = Period(int(match.group(1)), int(match.group(2)))
-    if period.start < first_period().start or period.start > current_period().start:
+    # Compared as (year, month) before any datetime is built: year 0 or 9999-12's end has none.
+    first, current = first_period(), current_period()
+    if not (first.year, first.month) <= (period.year, period.month) <= (current.year, current.month):
         raise NotFound(f"There are no books for {period.label}: the co-op's books run from "
                        f"{first_period().label} to {current_period().label}.")
     return period
@@ -214,6 +216,4 @@ def csv_rows(books: MonthBooks, json_view: dict) -> list[list[str]]:
 
 
 def to_csv(rows: list[list[str]]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
-    return buffer.getvalue()
+    return write_csv(rows)  # formula injection neutralised (artist names, proposal titles)

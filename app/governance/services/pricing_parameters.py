@@ -47,6 +47,11 @@ class Parameter:
                 break
         if text.lower().startswith(("x", "×")):
             text = text[1:].strip()
+        # Decimal() reads any script's digits ("١٢" is 12) and "1_000": only 0-9 are numbers here.
+        if not text.isascii() or "_" in text:
+            raise ValidationFailed(
+                f"{self.label}: write '{raw}' with the digits 0-9, like \"{self.example}\".", field=self.key
+            )
         try:
             value = Decimal(text)
         except InvalidOperation:

@@ -45,7 +45,7 @@ def _rationale(value) -> str:
 
 
 def _voting_days(value) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationFailed("The voting window is a whole number of days.", field="voting_days")

@@ -75,10 +75,11 @@ def _provider() -> PaymentProvider:
 
 def create_pack_order(user: User, credits) -> Order:
     """A pending order for one pack of ``credits`` whole credits (one of the packs on offer)."""
-    try:
+    # int() would read "١٠", " 10 " or "1_0" as 10: a pack is named by the digits 0-9 only.
+    if isinstance(credits, str) and credits.isascii() and credits.isdigit() and len(credits) <= 9:
         credits = int(credits)
-    except (TypeError, ValueError):
-        raise ValidationFailed("Choose one of the credit packs.", field="pack") from None
+    if isinstance(credits, bool) or not isinstance(credits, int):
+        raise ValidationFailed("Choose one of the credit packs (a number of credits written with 0-9).", field="pack")
     offered = {p.credits: p for p in packs()}
     if credits not in offered:
         raise ValidationFailed(f"There is no pack of {credits} credits.", field="pack")

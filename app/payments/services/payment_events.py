@@ -24,18 +24,20 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 import stripe
 from sqlalchemy import select
 
 import ledger
+from app.core.converters import id_from_form
 from app.core.extensions import db
 from app.governance.models import MembershipSource
 from app.payments.models import Order, OrderKind, OrderStatus, PaymentEvent, Receivable
 from app.accounts.models import User
 from app.core.types import utcnow
 from app.governance.services import membership
-from app.core.errors import BadSignature, ValidationFailed
+from app.core.errors import BadEvent, BadSignature, ValidationFailed
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +53,30 @@ def verify_stripe_event(payload: bytes, signature_header: str | None, secret: st
         raise BadSignature("The webhook body is not a JSON event.") from None
     except stripe.SignatureVerificationError as exc:
         raise BadSignature(f"The webhook signature does not verify: {exc.user_message or exc}") from None
+    # Stripe's library refuses only timestamps older than the tolerance; one from the future
+    # (a signature made ahead of time, to replay later) is refused here.
+    signed_at = _signed_at(signature_header or "")
+    if signed_at is None or signed_at > time.time() + tolerance:
+        raise BadSignature("The webhook signature is dated in the future beyond the tolerance.")
     if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
         raise BadSignature("The webhook body is not an event (no id or type).")
+    # The columns they go in are bounded; Stripe's own ids and types are far shorter.
+    if not 0 < len(event["id"]) <= MAX_EVENT_ID or not 0 < len(event["type"]) <= MAX_EVENT_TYPE:
+        raise BadEvent(f"An event id has 1 to {MAX_EVENT_ID} characters and a type 1 to {MAX_EVENT_TYPE}.")
     return event
+
+
+MAX_EVENT_ID = 255  # PaymentEvent.id
+MAX_EVENT_TYPE = 100  # PaymentEvent.type
+
+
+def _signed_at(header: str) -> int | None:
+    """The ``t=`` of a ``Stripe-Signature`` header (already verified), or None."""
+    for item in header.split(","):
+        name, _, value = item.strip().partition("=")
+        if name == "t":
+            return int(value) if value.isascii() and value.isdigit() and len(value) <= 12 else None
+    return None
 
 
 def _object(event: dict) -> dict:
@@ -70,7 +93,9 @@ def handle_event(event: dict) -> str:
         raise ValidationFailed("An event has a string id and type.")
     if db.session.get(PaymentEvent, event_id) is not None:
         return "duplicate"
-    record = PaymentEvent(id=event_id[:255], type=event_type[:100], outcome="processing")
+    if len(event_id) > MAX_EVENT_ID or len(event_type) > MAX_EVENT_TYPE:
+        raise BadEvent(f"An event id has at most {MAX_EVENT_ID} characters and a type {MAX_EVENT_TYPE}.")
+    record = PaymentEvent(id=event_id, type=event_type, outcome="processing")
     db.session.add(record)
     db.session.flush()  # claim the id now: a concurrent delivery of this event fails here
     handler = _HANDLERS.get(event_type)
@@ -88,9 +113,9 @@ def _lock_order(session_obj: dict) -> Order | None:
     order = db.session.scalar(select(Order).where(Order.session_id == session_id).with_for_update()) if session_id else None
     if order is None:
         meta = session_obj.get("metadata") or {}
-        order_id = str(meta.get("order_id", ""))
-        if order_id.isdigit():
-            order = db.session.scalar(select(Order).where(Order.id == int(order_id)).with_for_update())
+        order_id = id_from_form(str(meta.get("order_id", "")))  # 0 unless an id a column can hold
+        if order_id:
+            order = db.session.scalar(select(Order).where(Order.id == order_id).with_for_update())
             if order is not None and (
                 order.session_id not in (None, session_id) or str(order.user_id) != str(meta.get("user_id"))
             ):

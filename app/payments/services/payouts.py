@@ -28,8 +28,6 @@ down (``ledger.payout_amount``); paid when it reaches the payout minimum in forc
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import re
 from dataclasses import dataclass
@@ -40,8 +38,9 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 
 import ledger
+from app.core.csv_export import write_csv
 from app.core.extensions import db
-from app.catalog.models import Artist, Track
+from app.catalog.models import Artist
 from app.payments.models import (
     Payout,
     PayoutDestination,
@@ -58,7 +57,7 @@ from ledger import reads
 from ledger.schema import Account, AccountKind, Play, Posting, Transfer, TransferKind
 from ledger.types import int_sum
 
-_PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
+_PERIOD = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 log = logging.getLogger(__name__)
 PAYOUT_KINDS = (TransferKind.PAYOUT, TransferKind.PAYOUT_RETURNED)
 
@@ -73,7 +72,8 @@ class Period:
 def parse_period(text: str, *, now: datetime | None = None, ended: bool = True) -> Period:
     """``"2026-11"`` as a month in UTC. With ``ended``, refuse a month that has not ended."""
     match = _PERIOD.match((text or "").strip())
-    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
+    # Years bounded so that the month's end (the next month's start) is a date too.
+    if not match or not 1 <= int(match.group(2)) <= 12 or not 2000 <= int(match.group(1)) <= 9998:
         raise ValidationFailed("A period is a month written like 2026-11.", field="period")
     year, month = int(match.group(1)), int(match.group(2))
     start = datetime(year, month, 1, tzinfo=timezone.utc)
@@ -351,19 +351,11 @@ def list_payouts(*, period: str | None = None, status: PayoutStatus | None = Non
     return list(db.session.scalars(query.order_by(Payout.id.desc()).limit(limit)))
 
 
-def _csv_cell(value) -> str:
-    text = str(value)
-    # A spreadsheet would run a cell starting like a formula (artist names are user input).
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def bank_csv(period: str | None = None) -> str:
     """The bank payouts still to pay (in transit), one line each, for the admin's bank."""
     from decimal import Decimal
 
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["payout_id", "period", "artist", "account_holder", "iban", "amount", "currency", "reference"])
+    lines = [["payout_id", "period", "artist", "account_holder", "iban", "amount", "currency", "reference"]]
     rows = db.session.execute(
         select(Payout, Artist.name, PayoutDestination.account_holder, PayoutDestination.iban)
         .join(Artist, Artist.id == Payout.artist_id)
@@ -373,11 +365,11 @@ def bank_csv(period: str | None = None) -> str:
         .order_by(Payout.period, Payout.id)
     )
     for payout, name, holder, iban in rows:
-        writer.writerow([_csv_cell(v) for v in (
+        lines.append([
             payout.id, payout.period, name, holder or "", iban or "",
             f"{Decimal(payout.amount_cents) / 100:.2f}", payout.currency, f"Encore payout {payout.period} #{payout.id}",
-        )])
-    return out.getvalue()
+        ])
+    return write_csv(lines, lineterminator="\r\n")  # CRLF, as this file has always had (RFC 4180)
 
 
 # --- statements -----------------------------------------------------------------------------

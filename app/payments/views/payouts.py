@@ -179,6 +179,8 @@ def admin_bank_csv():
     require_admin()
     require_payout_factor()
     period = request.args.get("period") or None
+    if period is not None:
+        period = payouts.parse_period(period, ended=False).name  # also names the file: no CR/LF
     body = payouts.bank_csv(period)
     name = f"encore-bank-payouts-{period or 'all'}.csv"
     return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})
