@@ -36,6 +36,18 @@ class ValidationFailed(ServiceError):
     code = "invalid"
 
 
+class InvalidText(ValidationFailed):
+    """Text no field may hold: a NUL byte or a lone surrogate (app.core.validation)."""
+
+    code = "invalid_text"
+
+
+class JsonTooDeep(ValidationFailed):
+    """A JSON body nested deeper than MAX_JSON_DEPTH."""
+
+    code = "json_too_deep"
+
+
 class NotFound(ServiceError):
     status = 404
     code = "not_found"

@@ -21,17 +21,9 @@ import json
 
 from flask import Flask, current_app, request
 
-from app.core.errors import PayloadTooLarge, ValidationFailed
+from app.core.errors import InvalidText, JsonTooDeep, PayloadTooLarge
 
 _FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
-
-
-class InvalidText(ValidationFailed):
-    code = "invalid_text"
-
-
-class JsonTooDeep(ValidationFailed):
-    code = "json_too_deep"
 
 
 def init_app(app: Flask) -> None:
