@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from app.core.api import bp
 from app.core.inputs import Field, accepts
-from app.core.representations import user_json
+from app.accounts.representations import user_json
 from app.core.auth import api_login_required
 from app.core.extensions import db
 from app.accounts import services as accounts
