@@ -1,4 +1,7 @@
-"""Who is asking: session cookies for pages, personal Bearer tokens for JSON clients."""
+"""Who is asking: session cookies for pages, personal Bearer tokens for JSON clients.
+
+Core knows no user model: ``app.accounts.login`` gives flask-login its loaders (a session's
+user id, a Bearer token) when the factory calls ``app.core.domains.init_app``."""
 
 from __future__ import annotations
 
@@ -7,28 +10,13 @@ from functools import wraps
 from flask import Flask, flash, g, redirect, request, url_for
 from flask_login import current_user
 
-from app.core.extensions import db, login_manager
-from app.accounts.models import User
-from app.accounts.services import user_for_token
+from app.core.extensions import login_manager
 from app.core.errors import Forbidden, Unauthorized
 
 
 def init_app(app: Flask) -> None:
     login_manager.login_view = "web.login"
     login_manager.login_message = "Please log in to see that page."
-
-    @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
-
-    @login_manager.request_loader
-    def load_user_from_bearer(req) -> User | None:
-        token = bearer_token()
-        if token is None:
-            return None
-        user = user_for_token(token)
-        g.authenticated_by_token = user is not None
-        return user
 
     @login_manager.unauthorized_handler
     def unauthorized():
@@ -52,6 +40,11 @@ def is_api_request() -> bool:
 
 def authenticated_by_token() -> bool:
     return bool(g.get("authenticated_by_token"))
+
+
+def note_token_user(user: object | None) -> None:
+    """The request loader says whether a Bearer token named a user (``authenticated_by_token``)."""
+    g.authenticated_by_token = user is not None
 
 
 def api_login_required(view):
