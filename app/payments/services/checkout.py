@@ -8,6 +8,7 @@ the webhook still finds the order through the ``order_id`` in the session's meta
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
@@ -123,14 +124,18 @@ def metadata(order: Order) -> dict:
     return data
 
 
-def checkout_request(order: Order, *, success_url: str, cancel_url: str) -> CheckoutRequest:
-    """What to ask the provider for (plain values: usable after the caller has committed)."""
+def checkout_request(
+    order: Order, *, success_url: str, cancel_url: str, local_checkout_url: Callable[[str], str]
+) -> CheckoutRequest:
+    """What to ask the provider for (plain values: usable after the caller has committed). The
+    caller builds the URLs: where the buyer returns, and the embedded provider's page for a
+    session id."""
     if order.status is not OrderStatus.PENDING or order.session_id is not None:
         raise Conflict("This order already has a checkout.", code="checkout_exists")
     return CheckoutRequest(
         order_id=order.id, user_id=order.user_id, email=order.user.email, description=describe(order),
         amount_cents=order.amount_cents, currency=order.currency, metadata=metadata(order),
-        success_url=success_url, cancel_url=cancel_url,
+        success_url=success_url, cancel_url=cancel_url, local_checkout_url=local_checkout_url,
     )
 
 
