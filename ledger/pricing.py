@@ -22,6 +22,22 @@ from ledger.types import utcnow
 DEFAULT_EFFECTIVE_FROM = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
+def costs_nothing(*, track_is_free: bool, listener_is_artist: bool, owned: bool = False) -> str | None:
+    """Why a listener's plays of a track cost nothing, or None when they are charged: the one
+    statement of that rule (``charge_play`` and ``buy_now`` apply it to the same two flags).
+
+    ``"own_artist"`` (an artist playing their own track pays and earns nothing) comes first,
+    then ``"owned"`` (only when the caller says so), then ``"free"`` (a track marked free).
+    """
+    if listener_is_artist:
+        return "own_artist"
+    if owned:
+        return "owned"
+    if track_is_free:
+        return "free"
+    return None
+
+
 @dataclass(frozen=True)
 class PricingParams:
     """Every number of the money rules table, as integers."""
@@ -96,6 +112,33 @@ def pricing_in_force(session: Session, at: datetime | None = None) -> PricingVer
     if version is None:
         raise NoPricingVersion(f"no pricing version is in force at {at.isoformat()}")
     return version
+
+
+def pricing_history(session: Session) -> list[PricingVersion]:
+    """Every pricing version, newest ``effective_from`` first (future ones included: they are
+    already decided)."""
+    return list(session.scalars(select(PricingVersion).order_by(PricingVersion.effective_from.desc())))
+
+
+def latest_pricing(session: Session) -> PricingVersion | None:
+    """The version with the latest ``effective_from``, possibly not yet in force."""
+    return session.scalar(select(PricingVersion).order_by(PricingVersion.effective_from.desc()).limit(1))
+
+
+def pricing_of_proposal(session: Session, proposal_id: int) -> PricingVersion | None:
+    """The version a member proposal enacted, if it has been enacted."""
+    return session.scalar(select(PricingVersion).where(PricingVersion.proposal_id == proposal_id))
+
+
+def pricing_enacted_between(session: Session, start: datetime, end: datetime) -> list[PricingVersion]:
+    """Versions taking effect in ``[start, end)``, oldest first."""
+    return list(
+        session.scalars(
+            select(PricingVersion)
+            .where(PricingVersion.effective_from >= start, PricingVersion.effective_from < end)
+            .order_by(PricingVersion.effective_from)
+        )
+    )
 
 
 def enact_pricing(
