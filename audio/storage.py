@@ -125,7 +125,7 @@ class LocalFileStore:
         """Yield the object's bytes in chunks."""
         path = self._path(key)
         try:
-            handle = open(path, "rb")
+            handle = open(path, "rb")  # noqa: SIM115 (closed by chunks() below, once read)
         except FileNotFoundError:
             raise ObjectNotFound(key) from None
         except OSError as exc:

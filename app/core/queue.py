@@ -15,7 +15,7 @@ import inspect
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 import click
 from flask import Flask, current_app, has_app_context

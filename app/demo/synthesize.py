@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import math
 import random
 import time
 from collections import Counter
