@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from audio.errors import FFmpegError
 
@@ -25,7 +26,8 @@ def ffmpeg_exe() -> str:
         return found
     import imageio_ffmpeg
 
-    return imageio_ffmpeg.get_ffmpeg_exe()
+    exe: str = imageio_ffmpeg.get_ffmpeg_exe()
+    return exe
 
 
 def run_ffmpeg(args: list[str], *, timeout: float | None = None) -> str:
@@ -48,7 +50,7 @@ def run_ffmpeg(args: list[str], *, timeout: float | None = None) -> str:
     return text
 
 
-def read_tail(handle, limit: int = 64 * 1024) -> str:
+def read_tail(handle: BinaryIO, limit: int = 64 * 1024) -> str:
     """The last ``limit`` bytes of an open log file, decoded leniently."""
     handle.seek(0, 2)
     size = handle.tell()

@@ -50,7 +50,7 @@ def payable_earnings(session: Session, artist_id: int, period_end: datetime) -> 
         .join(Transfer, Transfer.id == Posting.transfer_id)
         .where(Posting.account_id == account, Transfer.created_at >= period_end, Transfer.kind.not_in(PAYOUT_KINDS))
     )
-    return max(0, min(balance, balance - later))
+    return max(0, min(balance, balance - (later or 0)))
 
 
 def earnings_by_track(session: Session, artist_id: int, start: datetime, end: datetime) -> dict[int | None, int]:
@@ -71,7 +71,7 @@ def earnings_by_track(session: Session, artist_id: int, start: datetime, end: da
         )
         .group_by(Transfer.track_id)
     ).all()
-    return dict(rows)  # type: ignore[arg-type]
+    return dict(rows)
 
 
 def plays_by_track(session: Session, artist_id: int, start: datetime, end: datetime) -> dict[int, int]:
@@ -81,7 +81,7 @@ def plays_by_track(session: Session, artist_id: int, start: datetime, end: datet
         .where(Play.artist_id == artist_id, Play.created_at >= start, Play.created_at < end)
         .group_by(Play.track_id)
     ).all()
-    return dict(rows)  # type: ignore[arg-type]
+    return dict(rows)
 
 
 def corrected_into(session: Session, key: str, account_id: int) -> tuple[int | None, int]:
@@ -95,4 +95,4 @@ def corrected_into(session: Session, key: str, account_id: int) -> tuple[int | N
         .join(Transfer, Transfer.id == Posting.transfer_id)
         .where(Transfer.corrects_transfer_id == transfer_id, Posting.account_id == account_id)
     )
-    return transfer_id, int(already)
+    return transfer_id, already or 0

@@ -8,6 +8,7 @@ the defaults the nine prices are 0.002, 0.004, ... 0.512 credits and sum to 1.02
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Protocol
 from datetime import datetime, timezone
 
 from sqlalchemy import insert, select
@@ -75,21 +76,33 @@ class PricingParams:
 DEFAULT_PRICING = PricingParams()
 
 
-def play_price(pricing: PricingParams | PricingVersion, n: int) -> int:
+class Prices(Protocol):
+    """What the price schedule reads: a PricingParams, a PricingVersion, or a row of them."""
+
+    @property
+    def first_play_price(self) -> int: ...
+    @property
+    def growth_permille(self) -> int: ...
+    @property
+    def plays_to_own(self) -> int: ...
+
+
+def play_price(pricing: Prices, n: int) -> int:
     """Price in micro-credits of the ``n``-th counted play (1-based) under ``pricing``."""
     require_amount(n, "play number")
     if n < 1:
         raise InvalidOperation("play numbers start at 1")
     exponent = n - 1
-    return pricing.first_play_price * pricing.growth_permille**exponent // 1000**exponent
+    price: int = pricing.first_play_price * pricing.growth_permille**exponent // 1000**exponent
+    return price
 
 
-def schedule(pricing: PricingParams | PricingVersion) -> list[int]:
+def schedule(pricing: Prices) -> list[int]:
     """The prices of plays 1..plays_to_own."""
     return [play_price(pricing, n) for n in range(1, pricing.plays_to_own + 1)]
 
 
-def remaining_cost(pricing: PricingParams | PricingVersion, plays_counted: int) -> int:
+def remaining_cost(pricing: Prices, plays_counted: int) -> int:
     """What the rest of the schedule costs after ``plays_counted`` charged plays (0 when the
     schedule is complete). This is the buy-now price."""
     return sum(play_price(pricing, n) for n in range(plays_counted + 1, pricing.plays_to_own + 1))
@@ -158,7 +171,7 @@ def enact_pricing(
         .values(effective_from=effective_from, proposal_id=proposal_id, created_at=utcnow(), **asdict(params))
         .returning(PricingVersion.id)
     )
-    return session.get(PricingVersion, version_id)
+    return session.get_one(PricingVersion, version_id)
 
 
 def ensure_default_pricing(session: Session) -> PricingVersion:

@@ -6,10 +6,11 @@ balance is the sum of its postings (read through the (account_id, id) index).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy import Integer, Row, bindparam, exists, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from ledger.errors import NoPricingVersion
@@ -24,7 +25,7 @@ from ledger.types import int_sum, utcnow
 MAX_PAGE = 200
 
 
-def _account(session: Session, kind: AccountKind, owner_id: int):
+def _account(session: Session, kind: AccountKind, owner_id: int) -> Row[int, int | None] | None:
     return session.execute(
         select(Account.id, Account.balance).where(Account.kind == kind, Account.owner_id == owner_id)
     ).first()
@@ -70,7 +71,7 @@ def track_progress(session: Session, listener_id: int, track_id: int, at: dateti
     tracks and the listener's own tracks cost nothing; the caller knows which those are.)"""
     version = pricing_in_force(session, at)
     counted, paid = session.execute(
-        select(func.coalesce(func.max(Play.play_number), 0), int_sum(Play.price)).where(
+        select(type_coerce(func.coalesce(func.max(Play.play_number), 0), Integer), int_sum(Play.price)).where(
             Play.listener_id == listener_id, Play.track_id == track_id
         )
     ).one()
@@ -83,12 +84,12 @@ def track_progress(session: Session, listener_id: int, track_id: int, at: dateti
     return TrackProgress(
         track_id=track_id,
         plays_counted=counted,
-        credits_paid=paid + (ownership.paid if owned else 0),
+        credits_paid=paid + (ownership.paid if ownership is not None else 0),
         credits_to_own=to_own,
         next_price=next_price,
         plays_to_own=version.plays_to_own,
         owned=owned,
-        owned_via=ownership.via if owned else None,
+        owned_via=ownership.via if ownership is not None else None,
         pricing_version_id=version.id,
     )
 
@@ -162,7 +163,7 @@ class ProgressSummary:
     owned: bool
 
 
-def progress_for_tracks(session: Session, listener_id: int, track_ids) -> dict[int, ProgressSummary]:
+def progress_for_tracks(session: Session, listener_id: int, track_ids: Iterable[int]) -> dict[int, ProgressSummary]:
     """Plays counted and ownership for many tracks at once (two queries, whatever the number
     of tracks). Tracks never played are missing from the result."""
     ids = sorted(set(track_ids))

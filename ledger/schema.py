@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -35,6 +36,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from ledger.types import NAMING_CONVENTION, UTCDateTime, str_enum, utcnow
@@ -299,13 +301,13 @@ def guard_statements(dialect: str) -> list[str]:
 
 
 @event.listens_for(metadata, "after_create")
-def _install_guards(target, connection, **kw):
+def _install_guards(target: MetaData, connection: Connection, **kw: Any) -> None:
     for statement in guard_statements(connection.dialect.name):
         connection.exec_driver_sql(statement)
 
 
 @event.listens_for(metadata, "before_drop")
-def _drop_guard_functions(target, connection, **kw):
+def _drop_guard_functions(target: MetaData, connection: Connection, **kw: Any) -> None:
     # Tables take their triggers with them; PostgreSQL functions stay unless dropped.
     if connection.dialect.name == "postgresql":
         for function in ("ledger_refuse_change", "ledger_check_transfer_balanced"):

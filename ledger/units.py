@@ -17,7 +17,7 @@ MAX_AMOUNT = 10**9 * MICRO_PER_CREDIT
 _DECIMAL = re.compile(r"^(\d+)(?:\.(\d{1,6}))?$")
 
 
-def require_amount(value, what: str = "amount") -> int:
+def require_amount(value: object, what: str = "amount") -> int:
     """Return ``value`` if it is a plain int (not a bool, not a float), else refuse."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidOperation(f"{what} must be an integer number of micro-credits, not {value!r}")
