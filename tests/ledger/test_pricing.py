@@ -85,3 +85,14 @@ def test_costs_nothing_names_why_once(free, artist, owned, why):
     from ledger.pricing import costs_nothing
 
     assert costs_nothing(track_is_free=free, listener_is_artist=artist, owned=owned) == why
+
+
+def test_format_money_shows_minor_units_exactly():
+    from ledger.units import format_money
+
+    assert format_money(1250, "EUR") == "12.50 EUR"
+    assert format_money(5, "EUR") == "0.05 EUR"
+    assert format_money(0, "USD") == "0.00 USD"
+    for bad in (12.5, True, "1250"):
+        with pytest.raises(TypeError):
+            format_money(bad, "EUR")

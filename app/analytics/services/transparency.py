@@ -24,11 +24,11 @@ from app.governance.models import Proposal
 from app.analytics.models import CoopDay, MoneyDay
 from app.analytics.services import listener_sets, rollups
 from app.governance.services import membership
-from app.payments.services.checkout import format_money
 from app.core.errors import NotFound, ValidationFailed
 from ledger.pricing import DEFAULT_EFFECTIVE_FROM, pricing_enacted_between, pricing_in_force
 from ledger import AccountKind, TransferKind
 from ledger.types import int_sum, utcnow
+from ledger.units import format_money
 
 if TYPE_CHECKING:
     from ledger.schema import PricingVersion
