@@ -57,6 +57,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     queue.init_app(app)
     ratelimit.init_app(app)
     auth.init_app(app)
+    domains.init_app(app)
     app.register_blueprint(api_bp)
     app.register_blueprint(web_bp)
     health.init_app(app)

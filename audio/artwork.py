@@ -33,9 +33,9 @@ def cover_renditions(data: bytes) -> dict[str, bytes]:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise ImageRejected("The cover art is not an image we can read.") from None
 
-    image = ImageOps.exif_transpose(image).convert("RGB")
-    side = min(image.size)
-    square = ImageOps.fit(image, (side, side), method=Image.Resampling.LANCZOS)
+    rgb = ImageOps.exif_transpose(image).convert("RGB")
+    side = min(rgb.size)
+    square = ImageOps.fit(rgb, (side, side), method=Image.Resampling.LANCZOS)
     out = {}
     for name, size in SIZES.items():
         target = min(size, side)

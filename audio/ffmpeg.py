@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from audio.errors import FFmpegError
 
@@ -55,7 +56,8 @@ def ffmpeg_exe() -> str:
         return found
     import imageio_ffmpeg
 
-    return imageio_ffmpeg.get_ffmpeg_exe()
+    exe: str = imageio_ffmpeg.get_ffmpeg_exe()
+    return exe
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,7 @@ def run_ffmpeg(args: list[str], *, timeout: float | None = None) -> str:
     return text
 
 
-def read_tail(handle, limit: int = 64 * 1024) -> str:
+def read_tail(handle: BinaryIO, limit: int = 64 * 1024) -> str:
     """The last ``limit`` bytes of an open log file, decoded leniently."""
     handle.seek(0, 2)
     size = handle.tell()

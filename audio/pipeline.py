@@ -55,6 +55,7 @@ def process_original(source: str | Path, work_dir: str | Path, *, duration_ms: i
             analysis = subprocess.Popen(
                 analysis_command(source, layout=layout), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=analysis_log,
             )
+            assert analysis.stdout is not None  # stdout=PIPE
             try:
                 while chunk := analysis.stdout.read(READ_SIZE):
                     meter.feed(chunk)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import io
 from dataclasses import dataclass, field
+from typing import Any
 
 import mutagen
 from mutagen.aac import AAC
@@ -75,16 +76,16 @@ class _Nameless(io.BufferedReader):
     """An open file without a name, so mutagen's guess cannot lean on the file extension."""
 
     @property
-    def name(self):  # noqa: D401 - mutagen reads .name to score extensions
+    def name(self) -> str:  # noqa: D401 - mutagen reads .name to score extensions
         return ""
 
 
-def _mutagen_file(path: str):
+def _mutagen_file(path: str) -> Any:
     with _Nameless(io.FileIO(path, "rb")) as handle:
         return mutagen.File(handle)
 
 
-def _kind_from_mutagen(media) -> str | None:
+def _kind_from_mutagen(media: Any) -> str:
     """Our kind for a file mutagen parsed, or raise ``UnsupportedAudio`` for other formats."""
     if isinstance(media, WAVE):
         return "wav"
@@ -93,8 +94,9 @@ def _kind_from_mutagen(media) -> str | None:
     if isinstance(media, FLAC):
         return "flac"
     if isinstance(media, MP3):
-        if getattr(media.info, "layer", 3) != 3:
-            raise UnsupportedAudio(f"This is MPEG layer {media.info.layer} audio; we accept {ACCEPTED}.")
+        layer = getattr(media.info, "layer", 3)
+        if layer != 3:
+            raise UnsupportedAudio(f"This is MPEG layer {layer} audio; we accept {ACCEPTED}.")
         return "mp3"
     if isinstance(media, OggOpus):
         return "opus"
@@ -205,7 +207,7 @@ def read_tags(path: str) -> Tags:
     return _vorbis_tags(media)
 
 
-def _first(value) -> str | None:
+def _first(value: Any) -> str | None:
     if isinstance(value, (list, tuple)):
         value = value[0] if value else None
     if value is None:
@@ -214,7 +216,7 @@ def _first(value) -> str | None:
     return text or None
 
 
-def _track_number(value) -> int | None:
+def _track_number(value: Any) -> int | None:
     text = _first(value)
     if not text:
         return None
@@ -222,8 +224,8 @@ def _track_number(value) -> int | None:
     return int(head) if head.isdigit() and 0 < int(head) < 10_000 else None
 
 
-def _id3_tags(tags) -> Tags:
-    def text(frame_id):
+def _id3_tags(tags: Any) -> Tags:
+    def text(frame_id: str) -> str | None:
         frames = tags.getall(frame_id)
         return _first(frames[0].text) if frames and getattr(frames[0], "text", None) else None
 
@@ -238,7 +240,7 @@ def _id3_tags(tags) -> Tags:
     )
 
 
-def _mp4_tags(tags) -> Tags:
+def _mp4_tags(tags: Any) -> Tags:
     isrc = tags.get("----:com.apple.iTunes:ISRC")
     cover = tags.get("covr")
     trkn = tags.get("trkn")
@@ -250,14 +252,17 @@ def _mp4_tags(tags) -> Tags:
     )
 
 
-def _vorbis_tags(media) -> Tags:
+def _vorbis_tags(media: Any) -> Tags:
     tags = media.tags
-    get = lambda key: _first(tags.get(key))  # noqa: E731
+
+    def get(key: str) -> str | None:
+        return _first(tags.get(key))
+
     cover = None
     pictures = list(getattr(media, "pictures", []) or [])
     for encoded in tags.get("metadata_block_picture", []):
         try:
-            pictures.append(Picture(base64.b64decode(encoded)))
+            pictures.append(Picture(base64.b64decode(encoded)))  # type: ignore[no-untyped-call]
         except Exception:
             continue  # a damaged picture block is skipped, not fatal
     front = [p for p in pictures if p.type == 3] or pictures

@@ -16,9 +16,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 from urllib.parse import quote, urlparse
 
 CHUNK = 1024 * 1024
@@ -41,12 +41,12 @@ class ObjectStore(Protocol):
 
     def ping(self) -> None: ...
     def describe(self) -> str: ...
-    def put_file(self, key: str, path: str | os.PathLike, content_type: str | None = None) -> None: ...
+    def put_file(self, key: str, path: str | os.PathLike[str], content_type: str | None = None) -> None: ...
     def put_stream(self, key: str, stream: BinaryIO, content_type: str | None = None) -> None: ...
     def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None: ...
     def open(self, key: str) -> Iterator[bytes]: ...
     def get_range(self, key: str, start: int, end: int) -> bytes: ...
-    def download(self, key: str, path: str | os.PathLike) -> None: ...
+    def download(self, key: str, path: str | os.PathLike[str]) -> None: ...
     def delete(self, key: str) -> None: ...
     def delete_prefix(self, prefix: str) -> None: ...
     def exists(self, key: str) -> bool: ...
@@ -76,7 +76,7 @@ class LocalFileStore:
     """Objects as files under ``root``. Writes land in a temporary file that is renamed into
     place, so a reader never sees half an object and a crash leaves no partial one."""
 
-    def __init__(self, root: str | os.PathLike):
+    def __init__(self, root: str | os.PathLike[str]):
         self.root = Path(root)
 
     def ping(self) -> None:
@@ -110,7 +110,7 @@ class LocalFileStore:
         except OSError as exc:
             raise StorageError(f"cannot write {key}: {exc}") from exc
 
-    def put_file(self, key: str, path: str | os.PathLike, content_type: str | None = None) -> None:
+    def put_file(self, key: str, path: str | os.PathLike[str], content_type: str | None = None) -> None:
         """Store the file at ``path`` under ``key``."""
         with open(path, "rb") as stream:
             self.put_stream(key, stream, content_type)
@@ -125,13 +125,13 @@ class LocalFileStore:
         """Yield the object's bytes in chunks."""
         path = self._path(key)
         try:
-            handle = open(path, "rb")
+            handle = open(path, "rb")  # noqa: SIM115 (closed by chunks() below, once read)
         except FileNotFoundError:
             raise ObjectNotFound(key) from None
         except OSError as exc:
             raise StorageError(f"cannot read {key}: {exc}") from exc
 
-        def chunks():
+        def chunks() -> Iterator[bytes]:
             with handle:
                 while chunk := handle.read(CHUNK):
                     yield chunk
@@ -147,7 +147,7 @@ class LocalFileStore:
         except FileNotFoundError:
             raise ObjectNotFound(key) from None
 
-    def download(self, key: str, path: str | os.PathLike) -> None:
+    def download(self, key: str, path: str | os.PathLike[str]) -> None:
         """Copy the object to a local file."""
         try:
             shutil.copyfile(self._path(key), path)
@@ -185,7 +185,9 @@ class LocalFileStore:
             if p.is_file() and not p.name.startswith(".put-")
         )
 
-    def presigned_get(self, key, expires=300, download_name=None, content_type=None) -> str | None:
+    def presigned_get(
+        self, key: str, expires: int = 300, download_name: str | None = None, content_type: str | None = None
+    ) -> str | None:
         """Local files have no URL of their own: the app serves them (see ``local_path``)."""
         return None
 
@@ -254,7 +256,7 @@ class S3Store:
         where = f" at {self.endpoint_url}" if self.endpoint_url else ""
         return f"S3 bucket {self.bucket}{'/' + self.prefix if self.prefix else ''}{where}"
 
-    def _call(self, what: str, fn, *args, **kwargs):
+    def _call(self, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except Exception as exc:
@@ -264,10 +266,10 @@ class S3Store:
         """Raise ``StorageError`` unless the bucket answers."""
         self._call(f"reach {self.describe()}", self.client.head_bucket, Bucket=self.bucket)
 
-    def _extra(self, content_type):
+    def _extra(self, content_type: str | None) -> dict[str, str] | None:
         return {"ContentType": content_type} if content_type else None
 
-    def put_file(self, key: str, path: str | os.PathLike, content_type: str | None = None) -> None:
+    def put_file(self, key: str, path: str | os.PathLike[str], content_type: str | None = None) -> None:
         """Upload a local file; multipart above the threshold."""
         self._call(
             f"upload {key}", self.client.upload_file, str(path), self.bucket, self._key(key),
@@ -298,7 +300,7 @@ class S3Store:
         )
         return response["Body"].read()
 
-    def download(self, key: str, path: str | os.PathLike) -> None:
+    def download(self, key: str, path: str | os.PathLike[str]) -> None:
         """Copy the object to a local file (ranged, parallel GETs for big objects)."""
         self._call(f"download {key}", self.client.download_file, self.bucket, self._key(key), str(path), Config=self.transfer)
 
@@ -312,7 +314,7 @@ class S3Store:
             batch = [{"Key": self._key(k)} for k in keys[start : start + 1000]]
             self._call(f"delete {prefix}", self.client.delete_objects, Bucket=self.bucket, Delete={"Objects": batch})
 
-    def _head(self, key: str) -> dict | None:
+    def _head(self, key: str) -> dict[str, Any] | None:
         try:
             return self.client.head_object(Bucket=self.bucket, Key=self._key(key))
         except Exception as exc:
@@ -343,7 +345,9 @@ class S3Store:
             raise _translate(exc, f"list {prefix}") from exc
         return sorted(keys)
 
-    def presigned_get(self, key, expires=300, download_name=None, content_type=None) -> str | None:
+    def presigned_get(
+        self, key: str, expires: int = 300, download_name: str | None = None, content_type: str | None = None
+    ) -> str | None:
         """A URL that lets anyone GET the object (with Range) for ``expires`` seconds."""
         params = {"Bucket": self.bucket, "Key": self._key(key)}
         if download_name:
@@ -387,7 +391,7 @@ def _translate(exc: Exception, what: str) -> StorageError:
     return StorageError(f"cannot {what}: {type(exc).__name__}: {exc}")
 
 
-def open_store(url: str, **options) -> LocalFileStore | S3Store:
+def open_store(url: str, **options: Any) -> LocalFileStore | S3Store:
     """Open the object store that ``url`` names (``file:///path`` or ``s3://bucket/prefix``).
 
     ``options`` go to ``S3Store`` (endpoint_url, access_key_id, secret_access_key, region,

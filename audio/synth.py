@@ -35,7 +35,10 @@ def song_expression(seed: int) -> tuple[str, float]:
     progression = rng.choice(PROGRESSIONS)
     beat = 60.0 / bpm
     bar = 4 * beat
-    note = lambda semitones: root * 2 ** (semitones / 12)  # noqa: E731
+
+    def note(semitones: int) -> float:
+        return root * 2 ** (semitones / 12)
+
     notes = [[note(chord[i]) for chord in progression] for i in range(3)]
     bass = [note(chord[0] - 12) for chord in progression]
     # Variables: 0 = chord index, 1 = time in chord, 2 = time in beat, 3 = time in half beat,

@@ -90,7 +90,7 @@ def transcode_command(source: str | Path, out_dir: str | Path, duration_s: float
         f"[pre]{_preview_filter(start, length)}[preview]"
     )
     args = [ffmpeg_exe(), *BASE_ARGS, "-v", "error", "-i", str(source), "-filter_complex", graph]
-    for label, rendition in zip(("[mp3]", "[opus]", "[preview]"), RENDITIONS):
+    for label, rendition in zip(("[mp3]", "[opus]", "[preview]"), RENDITIONS, strict=True):
         # -map_metadata -1: renditions are public; the original's tags (and any private
         # comments in them) stay with the original.
         args += ["-map", label, *rendition.codec_args, "-map_metadata", "-1", "-y", str(out / rendition.name)]

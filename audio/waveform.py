@@ -47,7 +47,7 @@ class PeakMeter:
         view.release()
         del self._pending[:start]
 
-    def _add(self, chunk) -> None:
+    def _add(self, chunk: bytes | memoryview) -> None:
         samples = array("h")
         samples.frombytes(chunk)
         if sys.byteorder == "big":

@@ -36,12 +36,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, make_url, text  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.orm import Session
 
-import ledger  # noqa: E402
-import ledger.accounts  # noqa: E402
-from ledger.pricing import ensure_default_pricing  # noqa: E402
+import ledger
+import ledger.accounts
+from ledger.pricing import ensure_default_pricing
 
 DEFAULT_URL = os.environ.get("ENCORE_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 

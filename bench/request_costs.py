@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, event, make_url, text  # noqa: E402
+from sqlalchemy import create_engine, event, make_url, text
 
 DEFAULT_URL = os.environ.get("ENCORE_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -137,11 +137,11 @@ def main() -> None:
         measure("token+limit", [("GET", "/bench/token-limited", users[i % 20], None) for i in range(n + 20)])
         starts = [("POST", f"/api/v1/tracks/{tracks[i % 20]}/plays", users[i % 20], None) for i in range(n + 20)]
         plays = []
-        for method, path, headers, body in starts[:20]:
+        for method, path, headers, _body in starts[:20]:
             client.open(path, method=method, headers=headers)
         trips.clear()
         began = time.process_time()
-        for method, path, headers, body in starts[20:]:
+        for method, path, headers, _body in starts[20:]:
             response = client.open(path, method=method, headers=headers)
             assert response.status_code == 201, response.get_data()
             plays.append((response.json["play"]["id"], headers))

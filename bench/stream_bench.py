@@ -111,7 +111,7 @@ def prepare(db_url: str, media: str, listeners: int, report_plays: int) -> dict:
         tokens = ["enc_" + secrets.token_urlsafe(24) for _ in user_ids]
         db.session.execute(insert(ApiToken), [
             {"user_id": uid, "name": "bench", "token_hash": hashlib.sha256(t.encode()).hexdigest(), "prefix": t[:12],
-             "created_at": now} for uid, t in zip(user_ids, tokens)
+             "created_at": now} for uid, t in zip(user_ids, tokens, strict=True)
         ])
         db.session.commit()
         for i, uid in enumerate(user_ids):
@@ -133,7 +133,7 @@ def prepare(db_url: str, media: str, listeners: int, report_plays: int) -> dict:
                           "count_after_ms": COUNT_AFTER_MS, "position_ms": 0})
         db.session.execute(insert(Play), plays)
         db.session.commit()
-        by_user = dict(zip(user_ids, tokens))
+        by_user = dict(zip(user_ids, tokens, strict=True))
         report_work = [(p["id"], by_user[p["listener_id"]]) for p in plays]
         db.session.execute(text("CREATE TABLE bench_floor (id bigserial PRIMARY KEY, at timestamptz NOT NULL)"))
         db.session.execute(text("ANALYZE"))

@@ -15,7 +15,9 @@ postings, never stored.
 
 from __future__ import annotations
 
-from sqlalchemy import and_, bindparam, or_, select
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, bindparam, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -38,10 +40,11 @@ def _insert_missing(session: Session, pairs: list[tuple[AccountKind, int]]) -> N
         {"kind": kind, "owner_id": owner, "balance": 0 if kind is AccountKind.WALLET else None, "created_at": now}
         for kind, owner in pairs
     ]
-    session.execute(insert(Account).on_conflict_do_nothing(index_elements=["kind", "owner_id"]), rows)
+    statement = insert(Account).on_conflict_do_nothing(index_elements=["kind", "owner_id"])
+    session.execute(statement, rows)
 
 
-def _pair_filter(pairs):
+def _pair_filter(pairs: list[tuple[AccountKind, int]]) -> ColumnElement[bool]:
     return or_(*(and_(Account.kind == kind, Account.owner_id == owner) for kind, owner in pairs))
 
 
@@ -97,7 +100,7 @@ def lock_wallet(session: Session, listener_id: int) -> tuple[int, int]:
     return row.id, row.balance
 
 
-def lock_accounts(session: Session, ids: list[int]) -> dict:
+def lock_accounts(session: Session, ids: list[int]) -> dict[int, Any]:
     """Lock account rows in id order (a fixed order, so two transfers cannot deadlock on
     them) and return them by id."""
     ordered = sorted(set(ids))

@@ -8,6 +8,7 @@ the defaults the nine prices are 0.002, 0.004, ... 0.512 credits and sum to 1.02
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Protocol
 from datetime import datetime, timezone
 
 from sqlalchemy import insert, select
@@ -20,6 +21,22 @@ from ledger.types import utcnow
 
 # When the first (default) pricing version took effect; any time before the co-op opened.
 DEFAULT_EFFECTIVE_FROM = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+def costs_nothing(*, track_is_free: bool, listener_is_artist: bool, owned: bool = False) -> str | None:
+    """Why a listener's plays of a track cost nothing, or None when they are charged: the one
+    statement of that rule (``charge_play`` and ``buy_now`` apply it to the same two flags).
+
+    ``"own_artist"`` (an artist playing their own track pays and earns nothing) comes first,
+    then ``"owned"`` (only when the caller says so), then ``"free"`` (a track marked free).
+    """
+    if listener_is_artist:
+        return "own_artist"
+    if owned:
+        return "owned"
+    if track_is_free:
+        return "free"
+    return None
 
 
 @dataclass(frozen=True)
@@ -59,21 +76,33 @@ class PricingParams:
 DEFAULT_PRICING = PricingParams()
 
 
-def play_price(pricing: PricingParams | PricingVersion, n: int) -> int:
+class Prices(Protocol):
+    """What the price schedule reads: a PricingParams, a PricingVersion, or a row of them."""
+
+    @property
+    def first_play_price(self) -> int: ...
+    @property
+    def growth_permille(self) -> int: ...
+    @property
+    def plays_to_own(self) -> int: ...
+
+
+def play_price(pricing: Prices, n: int) -> int:
     """Price in micro-credits of the ``n``-th counted play (1-based) under ``pricing``."""
     require_amount(n, "play number")
     if n < 1:
         raise InvalidOperation("play numbers start at 1")
     exponent = n - 1
-    return pricing.first_play_price * pricing.growth_permille**exponent // 1000**exponent
+    price: int = pricing.first_play_price * pricing.growth_permille**exponent // 1000**exponent
+    return price
 
 
-def schedule(pricing: PricingParams | PricingVersion) -> list[int]:
+def schedule(pricing: Prices) -> list[int]:
     """The prices of plays 1..plays_to_own."""
     return [play_price(pricing, n) for n in range(1, pricing.plays_to_own + 1)]
 
 
-def remaining_cost(pricing: PricingParams | PricingVersion, plays_counted: int) -> int:
+def remaining_cost(pricing: Prices, plays_counted: int) -> int:
     """What the rest of the schedule costs after ``plays_counted`` charged plays (0 when the
     schedule is complete). This is the buy-now price."""
     return sum(play_price(pricing, n) for n in range(plays_counted + 1, pricing.plays_to_own + 1))
@@ -98,6 +127,33 @@ def pricing_in_force(session: Session, at: datetime | None = None) -> PricingVer
     return version
 
 
+def pricing_history(session: Session) -> list[PricingVersion]:
+    """Every pricing version, newest ``effective_from`` first (future ones included: they are
+    already decided)."""
+    return list(session.scalars(select(PricingVersion).order_by(PricingVersion.effective_from.desc())))
+
+
+def latest_pricing(session: Session) -> PricingVersion | None:
+    """The version with the latest ``effective_from``, possibly not yet in force."""
+    return session.scalar(select(PricingVersion).order_by(PricingVersion.effective_from.desc()).limit(1))
+
+
+def pricing_of_proposal(session: Session, proposal_id: int) -> PricingVersion | None:
+    """The version a member proposal enacted, if it has been enacted."""
+    return session.scalar(select(PricingVersion).where(PricingVersion.proposal_id == proposal_id))
+
+
+def pricing_enacted_between(session: Session, start: datetime, end: datetime) -> list[PricingVersion]:
+    """Versions taking effect in ``[start, end)``, oldest first."""
+    return list(
+        session.scalars(
+            select(PricingVersion)
+            .where(PricingVersion.effective_from >= start, PricingVersion.effective_from < end)
+            .order_by(PricingVersion.effective_from)
+        )
+    )
+
+
 def enact_pricing(
     session: Session,
     params: PricingParams,
@@ -115,7 +171,7 @@ def enact_pricing(
         .values(effective_from=effective_from, proposal_id=proposal_id, created_at=utcnow(), **asdict(params))
         .returning(PricingVersion.id)
     )
-    return session.get(PricingVersion, version_id)
+    return session.get_one(PricingVersion, version_id)
 
 
 def ensure_default_pricing(session: Session) -> PricingVersion:

@@ -6,16 +6,19 @@ balance is the sum of its postings (read through the (account_id, id) index).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, text
+from typing import Any
+
+from sqlalchemy import Integer, Row, func, select, text, type_coerce
 from sqlalchemy.orm import Session
 
 from ledger.errors import NoPricingVersion
 from ledger.pricing import play_price, pricing_in_force, remaining_cost
 from ledger.schema import (
-    SYSTEM_OWNER, Account, AccountKind, Ownership, OwnershipVia, Play, PlayKind, Posting, PricingVersion, Transfer,
+    SYSTEM_OWNER, Account, AccountKind, Ownership, OwnershipVia, Play, PlayKind, Posting, Transfer,
     TransferKind,
 )
 from ledger.transfers import derived_balance
@@ -24,7 +27,7 @@ from ledger.types import int_sum, utcnow
 MAX_PAGE = 200
 
 
-def _account(session: Session, kind: AccountKind, owner_id: int):
+def _account(session: Session, kind: AccountKind, owner_id: int) -> Row[int, int | None] | None:
     return session.execute(
         select(Account.id, Account.balance).where(Account.kind == kind, Account.owner_id == owner_id)
     ).first()
@@ -70,7 +73,7 @@ def track_progress(session: Session, listener_id: int, track_id: int, at: dateti
     tracks and the listener's own tracks cost nothing; the caller knows which those are.)"""
     version = pricing_in_force(session, at)
     counted, paid = session.execute(
-        select(func.coalesce(func.max(Play.play_number), 0), int_sum(Play.price)).where(
+        select(type_coerce(func.coalesce(func.max(Play.play_number), 0), Integer), int_sum(Play.price)).where(
             Play.listener_id == listener_id, Play.track_id == track_id
         )
     ).one()
@@ -83,12 +86,12 @@ def track_progress(session: Session, listener_id: int, track_id: int, at: dateti
     return TrackProgress(
         track_id=track_id,
         plays_counted=counted,
-        credits_paid=paid + (ownership.paid if owned else 0),
+        credits_paid=paid + (ownership.paid if ownership is not None else 0),
         credits_to_own=to_own,
         next_price=next_price,
         plays_to_own=version.plays_to_own,
         owned=owned,
-        owned_via=ownership.via if owned else None,
+        owned_via=ownership.via if ownership is not None else None,
         pricing_version_id=version.id,
     )
 
@@ -123,7 +126,7 @@ def play_quote(session: Session, listener_id: int, track_id: int, at: datetime |
     return quote_of(row)
 
 
-def quote_of(row) -> PlayQuote:
+def quote_of(row: Row[Any]) -> PlayQuote:
     """A ``PlayQuote`` from the columns ``ledger_play_quote`` answers (also used by callers
     that call it inside a larger statement)."""
     return PlayQuote(
@@ -146,7 +149,7 @@ class ProgressSummary:
     owned: bool
 
 
-def progress_for_tracks(session: Session, listener_id: int, track_ids) -> dict[int, ProgressSummary]:
+def progress_for_tracks(session: Session, listener_id: int, track_ids: Iterable[int]) -> dict[int, ProgressSummary]:
     """Plays counted and ownership for many tracks at once (two queries, whatever the number
     of tracks). Tracks never played are missing from the result."""
     ids = sorted(set(track_ids))
@@ -172,16 +175,17 @@ class OwnedTrack:
     artist_id: int
     via: OwnershipVia
     acquired_at: datetime
+    paid: int  # micro-credits the buy-now cost; 0 when owned through plays
 
 
 def owned_tracks(session: Session, listener_id: int) -> list[OwnedTrack]:
     """The tracks the listener owns, most recently acquired first."""
     rows = session.execute(
-        select(Ownership.track_id, Ownership.artist_id, Ownership.via, Ownership.acquired_at)
+        select(Ownership.track_id, Ownership.artist_id, Ownership.via, Ownership.acquired_at, Ownership.paid)
         .where(Ownership.listener_id == listener_id)
         .order_by(Ownership.acquired_at.desc(), Ownership.track_id.desc())
     )
-    return [OwnedTrack(r.track_id, r.artist_id, r.via, r.acquired_at) for r in rows]
+    return [OwnedTrack(r.track_id, r.artist_id, r.via, r.acquired_at, r.paid) for r in rows]
 
 
 def owns(session: Session, listener_id: int, track_id: int) -> bool:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ledger.accounts import lock_wallet, system_account_id
 from ledger.errors import IdempotencyConflict, InvalidOperation
-from ledger.schema import AccountKind, TransferKind
+from ledger.schema import AccountKind, Transfer, TransferKind
 from ledger.transfers import check_key, find_transfer, fingerprint, normalize_postings, postings_of, write_transfer
 from ledger.units import require_amount
 
@@ -49,7 +49,7 @@ def refund_top_up(session: Session, *, key: str, listener_id: int, amount: int, 
     if amount <= 0:
         raise InvalidOperation("a refund is a positive amount")
 
-    def replayed(existing) -> RefundResult:
+    def replayed(existing: Transfer) -> RefundResult:
         taken = sum(a for _, a in postings_of(session, existing.id) if a > 0)
         # The fingerprint holds the requested amount: the same key for another amount is refused.
         if existing.fingerprint != fingerprint("refund", listener_id, amount, taken):

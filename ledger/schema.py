@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -36,6 +37,7 @@ from sqlalchemy import (
     event,
     text,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from ledger.types import NAMING_CONVENTION, UTCDateTime, str_enum, utcnow
@@ -291,7 +293,7 @@ def guard_statements() -> list[str]:
 
 
 @event.listens_for(metadata, "after_create")
-def _install_guards(target, connection, **kw):
+def _install_guards(target: MetaData, connection: Connection, **kw: Any) -> None:
     for statement in guard_statements():
         connection.exec_driver_sql(statement)
     from ledger.functions import function_statements  # the money rules (one implementation)
@@ -301,7 +303,7 @@ def _install_guards(target, connection, **kw):
 
 
 @event.listens_for(metadata, "before_drop")
-def _drop_guard_functions(target, connection, **kw):
+def _drop_guard_functions(target: MetaData, connection: Connection, **kw: Any) -> None:
     # Tables take their triggers with them; functions stay unless dropped.
     from ledger.functions import drop_statements
 

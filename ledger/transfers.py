@@ -17,7 +17,10 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, update
+from collections.abc import Iterable
+from typing import cast
+
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,7 +34,7 @@ MAX_KEY_LENGTH = 200
 
 # Statements built once (every charge runs them; building them per call costs more CPU than
 # the database spends executing them).
-_transfers, _postings, _accounts = Transfer.__table__, Posting.__table__, Account.__table__
+_transfers, _postings, _accounts = (cast(Table, m.__table__) for m in (Transfer, Posting, Account))
 _INSERT_TRANSFER = insert(_transfers).returning(_transfers.c.id)
 _INSERT_POSTING = insert(_postings)
 _MOVE_WALLET_BALANCE = (
@@ -51,7 +54,7 @@ class TransferResult:
     replayed: bool = False  # True when the key had been used before and this is the first result
 
 
-def fingerprint(*content) -> str:
+def fingerprint(*content: object) -> str:
     """A stable digest of a request's content (JSON of plain values)."""
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -63,7 +66,7 @@ def check_key(key: str) -> str:
     return key
 
 
-def normalize_postings(postings) -> tuple[tuple[int, int], ...]:
+def normalize_postings(postings: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
     """Check (account id, amount) pairs: integers, non-zero and at most ``MAX_AMOUNT``, one per
     account, at least two, summing to zero. Returned sorted by account id."""
     out = []
@@ -88,7 +91,7 @@ def normalize_postings(postings) -> tuple[tuple[int, int], ...]:
     return tuple(sorted(out))
 
 
-def find_transfer(session: Session, key: str):
+def find_transfer(session: Session, key: str) -> Transfer | None:
     return session.execute(select(Transfer).where(Transfer.idempotency_key == key)).scalar_one_or_none()
 
 
@@ -115,7 +118,7 @@ def replay(session: Session, existing: Transfer, fp: str) -> TransferResult:
 
 def derived_balance(session: Session, account_id: int) -> int:
     """Sum of an account's postings (how non-wallet balances are known)."""
-    return session.scalar(select(int_sum(Posting.amount)).where(Posting.account_id == account_id))
+    return session.scalar(select(int_sum(Posting.amount)).where(Posting.account_id == account_id)) or 0
 
 
 def write_transfer(
@@ -167,7 +170,7 @@ def write_transfer(
 def transfer(
     session: Session,
     key: str,
-    postings,
+    postings: Iterable[tuple[int, int]],
     *,
     kind: TransferKind,
     memo: str = "",

@@ -7,8 +7,10 @@ the naming convention and the UTC datetime type have one source.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from enum import Enum as PyEnum
+from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Enum, cast, func
+from sqlalchemy import BigInteger, Cast, ColumnElement, DateTime, Dialect, Enum, cast, func
 from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names, so migrations can name what they alter or drop.
@@ -25,7 +27,7 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC datetime: a naive value is refused or taken as UTC on the way in,
     and an aware UTC value always comes back, so comparisons with ``utcnow()`` hold.
     """
@@ -33,20 +35,20 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None:
             if value.tzinfo is None:
                 raise ValueError("naive datetime given; use an aware UTC datetime")
             value = value.astimezone(timezone.utc)
         return value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
         return value
 
 
-def str_enum(enum_cls, name: str) -> Enum:
+def str_enum(enum_cls: type[PyEnum], name: str) -> Enum:
     """A Python enum stored as its string values in a VARCHAR with a CHECK constraint
     (portable, and adding a value later is a plain constraint change)."""
     return Enum(
@@ -58,7 +60,7 @@ def str_enum(enum_cls, name: str) -> Enum:
     )
 
 
-def int_sum(column):
+def int_sum(column: ColumnElement[Any] | Any) -> Cast[int]:
     """``SUM(column)`` as a BIGINT, 0 over no rows. (PostgreSQL sums BIGINTs as NUMERIC, which
     would reach Python as ``Decimal``; money stays ``int``.)"""
     return cast(func.coalesce(func.sum(column), 0), BigInteger)

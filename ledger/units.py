@@ -7,6 +7,7 @@ conversions are to and from decimal *text*, done with integer arithmetic (never 
 from __future__ import annotations
 
 import re
+from decimal import ROUND_DOWN, Decimal
 
 from ledger.errors import InvalidOperation
 
@@ -18,7 +19,7 @@ MAX_AMOUNT = 10**9 * MICRO_PER_CREDIT
 _DECIMAL = re.compile(r"^([0-9]+)(?:\.([0-9]{1,6}))?$")
 
 
-def require_amount(value, what: str = "amount") -> int:
+def require_amount(value: object, what: str = "amount") -> int:
     """Return ``value`` if it is a plain int (not a bool, not a float), else refuse."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidOperation(f"{what} must be an integer number of micro-credits, not {value!r}")
@@ -56,3 +57,11 @@ def credits_for_cents(cents: int, credit_price_cents: int) -> int:
     if cents < 0 or credit_price_cents <= 0:
         raise InvalidOperation("cents must be >= 0 and the credit price > 0")
     return cents * MICRO_PER_CREDIT // credit_price_cents
+
+
+def format_money(minor: int, currency: str) -> str:
+    """``1250, "EUR"`` -> ``"12.50 EUR"``, from the integer (two-decimal currencies), rounded down."""
+    if isinstance(minor, bool) or not isinstance(minor, int):
+        raise TypeError(f"an amount of money is an integer of minor units, not {minor!r}")
+    value = (Decimal(minor) / 100).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+    return f"{value} {currency}"

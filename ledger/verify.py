@@ -6,7 +6,9 @@ there are. A breach is described in words; an empty list of breaches means all i
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session, aliased
@@ -45,7 +47,7 @@ class Report:
         return out
 
 
-def _report(report: Report, label: str, rows: list, describe) -> None:
+def _report(report: Report, label: str, rows: Iterable[Any], describe: Callable[[Any], str]) -> None:
     rows = list(rows)
     for row in rows[:SHOW]:
         report.breaches.append(f"{label}: {describe(row)}")
@@ -57,11 +59,11 @@ def verify(session: Session) -> Report:
     """Check every invariant of the ledger and return what was found."""
     report = Report()
     report.counts = {
-        "transfers": session.scalar(select(func.count()).select_from(Transfer)),
-        "postings": session.scalar(select(func.count()).select_from(Posting)),
-        "accounts": session.scalar(select(func.count()).select_from(Account)),
-        "plays": session.scalar(select(func.count()).select_from(Play)),
-        "ownerships": session.scalar(select(func.count()).select_from(Ownership)),
+        "transfers": session.scalar(select(func.count()).select_from(Transfer)) or 0,
+        "postings": session.scalar(select(func.count()).select_from(Posting)) or 0,
+        "accounts": session.scalar(select(func.count()).select_from(Account)) or 0,
+        "plays": session.scalar(select(func.count()).select_from(Play)) or 0,
+        "ownerships": session.scalar(select(func.count()).select_from(Ownership)) or 0,
     }
 
     # 1. Each transfer's postings sum to zero, and a transfer has at least two postings.

@@ -56,7 +56,7 @@ def random_history(seed: int, clock: Clock, *, operations: int = 120, update_eve
         for j in range(2 + (i == 0)):
             tracks.append(make_track(release=release, free=(i == 1 and j == 1)))
     listeners = []
-    for i, country in enumerate(COUNTRIES):
+    for country in COUNTRIES:
         user = make_user(country=country)
         user.visible_to_artists = rng.random() < 0.4
         listeners.append(user)
@@ -179,12 +179,12 @@ def recount(artist_id: int, start: date, end: date, track_id: int | None = None)
         country_counts[users[listener_id].country] += 1
     out["countries"] = fold_countries(dict(country_counts))
     owned_by = defaultdict(int)
-    for t, l in owned:
-        owned_by[l] += 1
+    for _track, who in owned:
+        owned_by[who] += 1
     out["visible_listeners"] = sorted(
-        ({"display_name": users[l].display_name, "plays": n,
-          "owned": bool(owned_by[l]) if track_id is not None else owned_by[l]}
-         for l, n in listener_plays.items() if users[l].visible_to_artists),
+        ({"display_name": users[who].display_name, "plays": n,
+          "owned": bool(owned_by[who]) if track_id is not None else owned_by[who]}
+         for who, n in listener_plays.items() if users[who].visible_to_artists),
         key=lambda v: (-v["plays"], v["display_name"]),
     )
     return out

@@ -38,7 +38,7 @@ def test_migration_guards_equal_the_ledgers_own():
     spec = importlib.util.spec_from_file_location("ledger_revision", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert module.GUARDS == guard_statements()
+    assert guard_statements() == module.GUARDS
 
 
 def test_migration_money_functions_equal_the_ledgers_own():
@@ -52,5 +52,5 @@ def test_migration_money_functions_equal_the_ledgers_own():
     spec = importlib.util.spec_from_file_location("money_revision", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert module.FUNCTIONS == function_statements()
-    assert module.DROPS == drop_statements()
+    assert function_statements() == module.FUNCTIONS
+    assert drop_statements() == module.DROPS

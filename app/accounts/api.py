@@ -7,9 +7,8 @@ from flask_login import current_user
 
 from app.core.api import bp
 from app.core.inputs import Field, accepts
-from app.core.representations import user_json
+from app.accounts.representations import user_json
 from app.core.auth import api_login_required
-from app.core.extensions import db
 from app.accounts import services as accounts, two_factor
 from app.core.transactions import commit_now
 from app.core.errors import Unauthorized
@@ -117,7 +116,7 @@ def delete_me(body):
     """Delete your account: personal data erased, the books kept (needs the password, and a code)."""
     from flask_login import logout_user
 
-    from app.core.auth import counting_wrong_codes
+    from app.accounts.two_factor import counting_wrong_codes
     from app.accounts import deletion as account_deletion
 
     with counting_wrong_codes():

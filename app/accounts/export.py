@@ -21,8 +21,7 @@ from app.core.models import OutboxMessage
 from app.streaming.models import Play, PreviewPlay
 from app.core.types import utcnow
 from app.accounts import two_factor
-from ledger.schema import Account, AccountKind, Ownership, Posting, Transfer
-from ledger.schema import Play as LedgerPlay
+from ledger import reads as ledger_reads
 
 FORMAT_VERSION = 1
 
@@ -67,15 +66,13 @@ def export(user: User) -> dict:
             {"id": p.id, "track_id": p.track_id, "artist_id": p.artist_id, "kind": p.kind.value,
              "play_number": p.play_number, "price_micro": p.price, "pricing_version_id": p.pricing_version_id,
              "at": _t(p.created_at)}
-            for p in db.session.scalars(select(LedgerPlay).where(LedgerPlay.listener_id == uid).order_by(LedgerPlay.id))
+            for p in reversed(_all_pages(ledger_reads.play_history, uid))
         ],
         "wallet_statement": _wallet_statement(uid),
         "owned_tracks": [
             {"track_id": o.track_id, "artist_id": o.artist_id, "via": o.via.value, "paid_micro": o.paid,
              "acquired_at": _t(o.acquired_at)}
-            for o in db.session.scalars(
-                select(Ownership).where(Ownership.listener_id == uid).order_by(Ownership.acquired_at)
-            )
+            for o in reversed(ledger_reads.owned_tracks(db.session, uid))
         ],
         "orders": [
             {"id": o.id, "kind": o.kind.value, "status": o.status.value, "provider": o.provider.value,
@@ -106,22 +103,23 @@ def export(user: User) -> dict:
     }
 
 
+def _all_pages(read, uid: int) -> list:
+    """Every item of a paged ledger read (newest first), page after page."""
+    items, before = [], None
+    while True:
+        page = read(db.session, uid, limit=ledger_reads.MAX_PAGE, before_id=before)
+        items.extend(page)
+        if len(page) < ledger_reads.MAX_PAGE:
+            return items
+        before = getattr(page[-1], "posting_id", None) or page[-1].id
+
+
 def _wallet_statement(uid: int) -> dict:
-    wallet = db.session.scalar(select(Account).where(Account.kind == AccountKind.WALLET, Account.owner_id == uid))
-    if wallet is None:
-        return {"balance_micro": 0, "movements": []}
-    rows = db.session.execute(
-        select(Posting.id, Posting.amount, Transfer.id.label("transfer_id"), Transfer.kind, Transfer.track_id,
-               Transfer.memo, Transfer.created_at)
-        .join(Transfer, Transfer.id == Posting.transfer_id)
-        .where(Posting.account_id == wallet.id)
-        .order_by(Posting.id)
-    )
     return {
-        "balance_micro": wallet.balance,
+        "balance_micro": ledger_reads.wallet_balance(db.session, uid),
         "movements": [
             {"transfer_id": r.transfer_id, "kind": r.kind.value, "amount_micro": r.amount, "track_id": r.track_id,
              "memo": r.memo, "at": _t(r.created_at)}
-            for r in rows
+            for r in reversed(_all_pages(ledger_reads.wallet_statement, uid))
         ],
     }

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from app.core.extensions import db
 from app.accounts.models import ApiToken, ArtistMember, Role, User
 from app.catalog.models import Artist
-from app.payments.services import wallet
+import ledger
 from app.catalog.services import create_artist, validate_title
 from app.core.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 
@@ -89,7 +89,7 @@ def register(
     if artist_name:
         artist = create_artist(name=artist_name)
         add_artist_member(artist, user)
-    wallet.grant_starter(user)
+    ledger.grant_starter(db.session, listener_id=user.id)  # once: a second call changes nothing
     return user
 
 

@@ -22,6 +22,8 @@ answering, so the count survives the refused request.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import base64
 import hashlib
 import hmac
@@ -41,7 +43,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
 
 from app.core.extensions import db
-from app.models import RecoveryCode, TwoFactor
+from app.core.transactions import commit_now
+from app.accounts.models import RecoveryCode, TwoFactor
 from app.accounts.models import User
 from app.core.types import utcnow
 from app.core.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
@@ -379,3 +382,14 @@ def is_fresh(verified_at: float | None, *, now: float | None = None) -> bool:
         return False
     now = time.time() if now is None else now
     return 0 <= now - verified_at < FRESH_FOR.total_seconds()
+
+
+@contextmanager
+def counting_wrong_codes():
+    """Let a refused second-factor code still count: commit the failed attempt (and nothing
+    else was changed by then) before the refusal is answered."""
+    try:
+        yield
+    except WrongCode:
+        commit_now("a refused code still counts against the login")
+        raise

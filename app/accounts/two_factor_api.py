@@ -8,8 +8,8 @@ from flask_login import current_user
 
 from app.core.api import bp
 from app.core.inputs import Field, accepts
-from app.core.auth import api_login_required, counting_wrong_codes
-from app.core.extensions import db
+from app.core.auth import api_login_required
+from app.accounts.two_factor import counting_wrong_codes
 from app.core.ratelimit import configured, limiter
 from app.accounts import services as accounts, two_factor
 

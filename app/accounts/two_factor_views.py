@@ -8,31 +8,20 @@ import time
 from flask import flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
-from app.core.auth import counting_wrong_codes
-from app.core.extensions import db
+from app.accounts.two_factor import counting_wrong_codes
 from app.core.ratelimit import configured, limiter
 from app.accounts import two_factor
 from app.core.error_pages import refuse
-from app.core.errors import ServiceError, Unauthorized
+from app.core.errors import ServiceError
 from app.core.web import bp
+from app.accounts.login import HALF_LOGIN, VERIFIED_AT, finish_login, safe_next
 
-# Session keys: the pending half-login, and when the password or a code was last checked.
-HALF_LOGIN = "half_login"
-VERIFIED_AT = "verified_at"
-
-
-def ask_for_code(user, *, remember: bool, next_url: str | None):
-    """The password was right: remember the half-login and ask for the code."""
-    session[HALF_LOGIN] = {"marker": two_factor.start_half_login(user), "remember": remember, "next": next_url}
-    return redirect(url_for("web.login_code"))
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
 @limiter.limit(configured("TWO_FACTOR_CODE_LIMIT"), methods=["POST"])
 def login_code():
     """The login's second step: a code from the app, or a recovery code."""
-    from app.accounts.views import _safe_next, finish_login
-
     pending = session.get(HALF_LOGIN)
     if not isinstance(pending, dict):
         flash("Log in with your email and password first.", "info")
@@ -49,7 +38,7 @@ def login_code():
             return render_template("accounts/login_code.html"), exc.status
         session.pop(HALF_LOGIN, None)
         finish_login(user, remember=bool(pending.get("remember")))
-        return redirect(_safe_next(pending.get("next")))
+        return redirect(safe_next(pending.get("next")))
     return render_template("accounts/login_code.html")
 
 
@@ -122,23 +111,3 @@ def two_factor_disable():
         refuse(exc)
     return redirect(url_for("web.two_factor_page"))
 
-
-def require_payout_factor() -> None:
-    """Admins and managers must have a second factor on to touch payouts (a 403 with a link)."""
-    two_factor.require_for_payouts(current_user, url_for("web.two_factor_page"))
-
-
-def require_fresh_code() -> None:
-    """Payout destinations change only right after a login or a code: within
-    ``two_factor.FRESH_FOR``, else the form's ``code`` field must hold a current code.
-    A wrong code is counted (committed) before the refusal."""
-    require_payout_factor()
-    if two_factor.is_fresh(session.get(VERIFIED_AT)):
-        return
-    code = request.form.get("code", "")
-    if not code.strip():
-        raise Unauthorized("Enter a code from your authenticator app to confirm this change.",
-                           code="fresh_code_required", field="code")
-    with counting_wrong_codes():
-        two_factor.check(current_user, code)
-    session[VERIFIED_AT] = time.time()

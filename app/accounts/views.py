@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-import time
-from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.core.converters import id_from_form
-from app.core.extensions import db
 from app.accounts import services as accounts, two_factor
 from app.core.error_pages import refuse
 from app.core.errors import ServiceError
 from app.core.web import bp
-from app.accounts.two_factor_views import VERIFIED_AT, ask_for_code
-
-
-def _safe_next(target: str | None) -> str:
-    """Only follow ``next`` to a path on this site (no open redirects)."""
-    # Browsers read "\\" as "/" (so "/\\evil.example" is "//evil.example"): refuse backslashes.
-    # They also drop tab, CR and LF from a URL ("/\n/evil.example" is "//evil.example"), and a
-    # CR/LF cannot go in a Location header at all: refuse every control character.
-    if (target and urlsplit(target).netloc == "" and target.startswith("/") and not target.startswith("//")
-            and "\\" not in target and not any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target)):
-        return target
-    return url_for("web.index")
+from app.accounts.login import VERIFIED_AT, ask_for_code, finish_login, safe_next
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -61,14 +47,8 @@ def login():
         if two_factor.is_enabled(user):  # second step: app.accounts.two_factor_views.login_code
             return ask_for_code(user, remember=bool(form.get("remember")), next_url=request.args.get("next"))
         finish_login(user, remember=bool(form.get("remember")))
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(safe_next(request.args.get("next")))
     return render_template("accounts/login.html", form=form)
-
-
-def finish_login(user, *, remember: bool) -> None:
-    """Log ``user`` in (after the password and, when on, the second factor were checked)."""
-    login_user(user, remember=remember)
-    session[VERIFIED_AT] = time.time()  # a fresh login counts as a fresh code for a while
 
 
 @bp.post("/logout")
@@ -126,7 +106,7 @@ def account_export():
 @login_required
 def account_delete():
     """Leave the co-op: what happens, then the password (and a code) to confirm."""
-    from app.core.auth import counting_wrong_codes
+    from app.accounts.two_factor import counting_wrong_codes
     from app.accounts import deletion as account_deletion
 
     if request.method == "POST":

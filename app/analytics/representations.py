@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from flask import url_for
 
-from app.core.representations import artist_ref, money
+from app.catalog.representations import artist_ref
+from app.core.representations import money
 from app.analytics.services.dashboard import Dashboard, eur
 from app.analytics.services.transparency import MONEY_FIGURES, MonthBooks
 from ledger.units import format_credits

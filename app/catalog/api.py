@@ -8,7 +8,7 @@ from flask import jsonify, request
 
 from app.core.api import bp
 from app.core.inputs import Field, accepts, query_int
-from app.core.representations import artist_json, release_json, release_ref, track_json
+from app.catalog.representations import artist_json, release_json, release_ref, track_json
 from app.core.auth import api_login_required, require_manager
 from app.catalog import services as catalog
 from app.core.errors import ValidationFailed

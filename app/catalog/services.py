@@ -86,6 +86,13 @@ def create_track(
     return track
 
 
+def is_own_track(user, track: Track) -> bool:
+    """The listener is one of the users who manage the track's artist: their plays of it cost
+    and earn nothing. (Admins are not owners of every track: ``User.can_manage`` is about
+    editing, this is about money.)"""
+    return any(artist.id == track.release.artist_id for artist in user.artists)
+
+
 def get_artist(artist_id: int) -> Artist:
     artist = db.session.get(Artist, artist_id)
     if artist is None:

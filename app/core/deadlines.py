@@ -36,7 +36,7 @@ class DeadlineConnection(psycopg.Connection):
 
     read_timeout: float | None = None
 
-    def wait(self, gen, interval=0.1, timeout=None):  # noqa: D102 (psycopg's signature)
+    def wait(self, gen, interval=0.1, timeout=None):
         if timeout is None and self.read_timeout:
             try:
                 return super().wait(gen, interval=interval, timeout=self.read_timeout)

@@ -2,7 +2,8 @@
 
 Each domain (``app/<domain>/``) may hold ``models``, ``api`` (routes on the shared ``api``
 blueprint), ``views`` (pages on the shared ``web`` blueprint), ``tasks`` (declared for
-``app.core.queue``), ``cli`` (a ``COMMANDS`` list of click groups) and ``templates/``. The
+``app.core.queue``), ``cli`` (a ``COMMANDS`` list of click groups), ``templates/`` and modules with an
+``init_app(app)`` (``_INIT``). The
 factory asks this module to import them; nothing else imports a domain by listing them.
 
 Routes are imported in the order they were before the move (the OpenAPI document lists paths
@@ -19,8 +20,9 @@ from sqlalchemy import MetaData
 
 DOMAINS = ("accounts", "catalog", "uploads", "streaming", "payments", "governance", "analytics", "demo")
 
-_MODELS = ("app.core.models",) + tuple(
-    f"app.{d}.models" for d in ("accounts", "catalog", "uploads", "governance", "payments", "streaming", "analytics")
+_MODELS = (
+    "app.core.models",
+    *(f"app.{d}.models" for d in ("accounts", "catalog", "uploads", "governance", "payments", "streaming", "analytics")),
 )
 _API_ROUTES = (
     "app.accounts.api",
@@ -45,6 +47,8 @@ _PAGE_ROUTES = (
     "app.payments.views.wallet",
 )
 _TASKS = ("app.analytics.tasks", "app.uploads.tasks", "app.governance.tasks", "app.payments.tasks")
+# Modules with an ``init_app(app)`` that binds a domain's part of a shared extension.
+_INIT = ("app.accounts.login",)
 _CLI = ("app.core.cli", "app.accounts.cli", "app.demo.cli", "app.governance.cli", "app.payments.cli",
         "app.analytics.cli")
 
@@ -76,6 +80,12 @@ def load_routes() -> None:
 def load_tasks() -> None:
     """Declare every domain's background tasks."""
     _import(_TASKS)
+
+
+def init_app(app) -> None:
+    """Let each domain bind its part of the shared extensions (flask-login's user loaders)."""
+    for module in _import(_INIT):
+        module.init_app(app)
 
 
 def cli_groups() -> list:

@@ -20,13 +20,12 @@ import logging
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from typing import Callable
+from collections.abc import Callable
 
 from flask import Blueprint, Flask, current_app, jsonify
 from sqlalchemy import text
 
 from app.core.extensions import db
-from app.core.storage import get_store
 
 log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from email.message import EmailMessage
-from typing import Callable
+from collections.abc import Callable
 
 from flask import current_app
 from sqlalchemy import select

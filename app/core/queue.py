@@ -18,12 +18,12 @@ its own queue. Each task runs inside an app context and commits (or rolls back) 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import inspect
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import ClassVar
+from collections.abc import Callable
 
 import click
 from flask import Flask, current_app, has_app_context
@@ -107,7 +107,7 @@ class PostgresStorage(SqlStorage):
     creating an app must not need the database), once per process, under an advisory lock so
     workers starting together do not race on ``CREATE TABLE``."""
 
-    TABLES = {"KV": "huey_kv", "Schedule": "huey_schedule", "Task": "huey_task", "Counter": "huey_counter"}
+    TABLES: ClassVar[dict[str, str]] = {"KV": "huey_kv", "Schedule": "huey_schedule", "Task": "huey_task", "Counter": "huey_counter"}
     _LOCK_KEY = 0x6875657900  # "huey"
 
     def __init__(self, name="huey", database=None, **kwargs):

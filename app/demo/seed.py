@@ -100,8 +100,8 @@ def _tracks_with_audio(pending: list) -> list:
         paths = [Path(tmp) / f"{title}.wav" for _, _, title, _, _ in pending]
         with ThreadPoolExecutor(max_workers=2) as pool:
             list(pool.map(lambda item: synthesize_song(item[1], item[0][3], seed=item[2]),
-                          zip(pending, paths, range(len(pending)))))
-        for (release, user, title, _, free), path in zip(pending, paths):
+                          zip(pending, paths, range(len(pending)), strict=True)))
+        for (release, user, _, _, free), path in zip(pending, paths, strict=True):
             digest = hashlib.sha256()
             with open(path, "rb") as handle:
                 while chunk := handle.read(1 << 20):

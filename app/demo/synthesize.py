@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import math
 import random
 import time
 from collections import Counter

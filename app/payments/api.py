@@ -10,7 +10,9 @@ from flask_login import current_user
 
 from app.core.api import bp
 from app.core.inputs import Field, accepts, query_int
-from app.core.representations import money, play_json, progress_json, statement_json, track_ref
+from app.catalog.representations import track_ref
+from app.core.representations import money
+from app.payments.representations import play_json, progress_json, statement_json
 from app.core.auth import api_login_required, require_admin
 from app.payments.services import wallet
 

@@ -18,7 +18,6 @@ from app.uploads.api import _serve
 from app.core.inputs import Field, accepts
 from app.core.representations import money
 from app.core.auth import api_login_required, bearer_token
-from app.core.extensions import db
 from app.core.ratelimit import configured, limiter
 from app.streaming import services as streaming
 from app.core.errors import Unauthorized

@@ -26,7 +26,7 @@ from app.catalog.models import Track
 from app.uploads.models import TrackAudio
 from app.accounts.models import User
 from app.core.types import utcnow
-from app.core.errors import (Conflict, Forbidden, NotFound, PaymentRequired, PlayExpired, ServiceError, ValidationFailed,
+from app.core.errors import (Conflict, Forbidden, NotFound, PaymentRequired, PlayExpired, ValidationFailed,
                              service_error_for)
 from app.payments.services.wallet import tracks_by_id
 from ledger import reads

@@ -9,7 +9,8 @@ from flask_login import current_user
 
 from app.core.api import bp
 from app.uploads.multipart import received_files
-from app.core.representations import release_ref, track_json, upload_json
+from app.catalog.representations import release_ref
+from app.uploads.representations import upload_json
 from app.core.auth import api_login_required, require_manager
 from app.core.extensions import db
 from app.catalog.models import Track

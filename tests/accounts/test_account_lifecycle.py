@@ -12,7 +12,7 @@ import ledger
 from app.core.extensions import db
 from app.governance.models import Ballot, Membership
 from app.payments.models import PayoutDestination
-from app.models import TwoFactor
+from app.accounts.models import TwoFactor
 from app.accounts.models import User
 from app.accounts import deletion as account_deletion, services as accounts
 from app.payments.services import payout_destinations, payouts, wallet
@@ -77,7 +77,7 @@ def personal_hits(*needles: str) -> list[str]:
 
 
 def test_export_holds_everything_about_the_person_and_no_secret(client, app_ctx):
-    person, token, secret, band, solo, _ = rich_person()
+    person, token, secret, _band, _solo, _ = rich_person()
     r = client.get("/api/v1/me/export", headers=bearer(token))
     assert r.status_code == 200 and "attachment" in r.headers["Content-Disposition"]
     archive = r.json
@@ -99,7 +99,7 @@ def test_export_holds_everything_about_the_person_and_no_secret(client, app_ctx)
 
 
 def test_deletion_erases_every_personal_field_and_the_books_still_verify(client, app_ctx):
-    person, token, secret, band, solo, co_manager = rich_person()
+    person, token, _secret, band, solo, _co_manager = rich_person()
     person_id, band_id, solo_id = person.id, band.id, solo.id
     ballots_before = db.session.scalar(select(db.func.count(Ballot.id)))
     solo_earnings = payouts.earnings(solo)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.core.extensions import db
 from app.core.models import OutboxMessage
 from app.payments.models import PayoutDestination
-from app.models import RecoveryCode, TwoFactor
+from app.accounts.models import RecoveryCode, TwoFactor
 from app.accounts.models import Role
 from app.accounts import two_factor
 from app.core.errors import Conflict, Forbidden, Unauthorized
@@ -113,7 +113,7 @@ def test_five_wrong_codes_end_the_half_login(app_ctx):
     user = make_user()
     secret = enable_two_factor(user)
     marker = two_factor.start_half_login(user)
-    for attempt in range(4):
+    for _attempt in range(4):
         with pytest.raises(Unauthorized) as wrong:
             two_factor.finish_half_login(marker, "12345")  # never a valid code (5 digits)
         assert wrong.value.code == "bad_code"

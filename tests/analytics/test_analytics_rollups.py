@@ -42,7 +42,7 @@ def test_a_set_survives_encoding(values):
 @settings(max_examples=60, deadline=None)
 @given(st.lists(ids, max_size=6), st.sets(st.integers(0, 20_000), min_size=200, max_size=2_000))
 def test_union_size_is_exact_over_mixed_encodings(sets, dense):
-    sets = sets + [dense]  # at least one bitmap among the arrays
+    sets = [*sets, dense]  # at least one bitmap among the arrays
     blobs = [listener_sets.encode(s) for s in sets]
     union = listener_sets.Union()
     for blob in blobs:

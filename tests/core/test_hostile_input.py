@@ -182,7 +182,7 @@ def _routes(app):
         values = {}
         for name, converter in rule._converters.items():
             values[name] = 1 if type(converter).__name__ in ("IdConverter", "IntegerConverter") else "x"
-        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: str(values[m.group(1)]), rule.rule)
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m, values=values: str(values[m.group(1)]), rule.rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             out.append((method, path))
     return out
@@ -197,14 +197,11 @@ def _hostile_requests(method, path):
     path segment, deeply nested and non-object JSON, a JSON body with every type in every field."""
     segments = path.rstrip("/").split("/")
     for text in _HOSTILE_TEXT:
-        query = {k: text for k in ("q", "period", "from", "to", "next", "limit", "before", "track", "status")}
+        query = dict.fromkeys(("q", "period", "from", "to", "next", "limit", "before", "track", "status"), text)
         # Encoded by hand: a lone surrogate percent-encodes (surrogatepass) as bytes that are not UTF-8.
         yield dict(query_string=urlencode(query, encoding="utf-8", errors="surrogatepass"))
         if method != "GET":
-            fields = {k: text for k in ("email", "password", "display_name", "name", "title", "credits",
-                                        "period", "pack", "choice", "reference", "iban", "account_holder",
-                                        "country", "artist_name", "kind", "rationale", "voting_days",
-                                        "first_play_price", "idempotency_key", "release_date", "bio", "action")}
+            fields = dict.fromkeys(("email", "password", "display_name", "name", "title", "credits", "period", "pack", "choice", "reference", "iban", "account_holder", "country", "artist_name", "kind", "rationale", "voting_days", "first_play_price", "idempotency_key", "release_date", "bio", "action"), text)
             yield dict(data=urlencode(fields, encoding="utf-8", errors="surrogatepass"),
                        content_type="application/x-www-form-urlencoded")
             yield dict(data=json.dumps(fields), content_type="application/json")

@@ -115,6 +115,6 @@ def test_multiprocess_mode_sums_every_process(database_url, tmp_path):
         subprocess.run([*run, "hit"], env=env, check=True, cwd=ROOT, capture_output=True, timeout=120)
     out = subprocess.run([*run, "serve"], env=env, check=True, cwd=ROOT, capture_output=True, text=True,
                          timeout=120).stdout
-    line = next(l for l in out.splitlines()
-                if l.startswith("encore_http_request_duration_seconds_count") and 'endpoint="health.live"' in l)
+    line = next(row for row in out.splitlines()
+                if row.startswith("encore_http_request_duration_seconds_count") and 'endpoint="health.live"' in row)
     assert float(line.rsplit(" ", 1)[1]) == 2.0

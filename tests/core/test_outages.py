@@ -162,9 +162,8 @@ def test_migrations_run_without_the_statement_timeout_and_leave_it_on(tmp_path):
             db.session.execute(text("SELECT pg_sleep(1)"))
             return {}
 
-        with app.app_context():
-            with db.engine.connect() as conn:  # the pool now holds a bounded connection
-                conn.execute(text("SELECT 1"))
+        with app.app_context(), db.engine.connect() as conn:  # the pool now holds a bounded connection
+            conn.execute(text("SELECT 1"))
         migrate_to_head(app)  # runs unbounded, on a connection then discarded
         with app.app_context():
             assert db.session.execute(text("SHOW statement_timeout")).scalar() == "300ms"

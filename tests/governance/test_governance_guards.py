@@ -11,4 +11,4 @@ def test_migration_guards_equal_the_models():
     spec = importlib.util.spec_from_file_location("governance_revision", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert module.GUARDS == guard_statements()
+    assert guard_statements() == module.GUARDS

@@ -126,14 +126,12 @@ def test_the_database_refuses_to_alter_or_delete_a_ballot(app_ctx):
         update(Ballot).where(Ballot.id == ballot.id).values(choice=Choice.NO),
         delete(Ballot).where(Ballot.id == ballot.id),
     ):
-        with pytest.raises(DBAPIError) as caught:
-            with db.session.begin_nested():
-                db.session.execute(statement)
+        with pytest.raises(DBAPIError) as caught, db.session.begin_nested():
+            db.session.execute(statement)
         assert "append-only" in str(caught.value)
     # Not even raw SQL, as an admin with database access would type it.
-    with pytest.raises(DBAPIError):
-        with db.session.begin_nested():
-            db.session.execute(text("UPDATE ballots SET choice = 'no'"))
+    with pytest.raises(DBAPIError), db.session.begin_nested():
+        db.session.execute(text("UPDATE ballots SET choice = 'no'"))
     db.session.expire_all()
     assert db.session.get(Ballot, ballot.id).choice is Choice.YES
 
@@ -141,19 +139,16 @@ def test_the_database_refuses_to_alter_or_delete_a_ballot(app_ctx):
 def test_the_database_freezes_an_opened_proposal(app_ctx):
     proposal = make_proposal(open_at=T)
     for values in ({"title": "Sneaky"}, {"new_first_play_price": 1}, {"status": "draft"}, {"closes_at": T}):
-        with pytest.raises(DBAPIError) as caught:
-            with db.session.begin_nested():
-                db.session.execute(update(Proposal).where(Proposal.id == proposal.id).values(**values))
+        with pytest.raises(DBAPIError) as caught, db.session.begin_nested():
+            db.session.execute(update(Proposal).where(Proposal.id == proposal.id).values(**values))
         assert "frozen" in str(caught.value)
-    with pytest.raises(DBAPIError):
-        with db.session.begin_nested():
-            db.session.execute(delete(Proposal).where(Proposal.id == proposal.id))
+    with pytest.raises(DBAPIError), db.session.begin_nested():
+        db.session.execute(delete(Proposal).where(Proposal.id == proposal.id))
     # What closing writes is allowed; after that the row is final.
     closing.close_due_proposals(proposal.closes_at)
     db.session.commit()
-    with pytest.raises(DBAPIError) as caught:
-        with db.session.begin_nested():
-            db.session.execute(update(Proposal).where(Proposal.id == proposal.id).values(yes_count=99))
+    with pytest.raises(DBAPIError) as caught, db.session.begin_nested():
+        db.session.execute(update(Proposal).where(Proposal.id == proposal.id).values(yes_count=99))
     assert "final" in str(caught.value)
     # A draft is still editable and deletable.
     draft = make_proposal()
@@ -168,7 +163,6 @@ def test_the_database_allows_one_ballot_per_member_and_sequence(app_ctx):
     voter = make_member(at=T - timedelta(days=1))
     ballot, _ = voting.cast_vote(proposal, voter, "yes", now=T + timedelta(hours=1))
     db.session.commit()
-    with pytest.raises(IntegrityError):
-        with db.session.begin_nested():
-            db.session.add(Ballot(proposal_id=proposal.id, voter_id=voter.id, sequence=ballot.sequence,
-                                  choice=Choice.NO, receipt_hash="0" * 64, cast_at=T + timedelta(hours=2)))
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        db.session.add(Ballot(proposal_id=proposal.id, voter_id=voter.id, sequence=ballot.sequence,
+                              choice=Choice.NO, receipt_hash="0" * 64, cast_at=T + timedelta(hours=2)))

@@ -15,7 +15,7 @@ def test_parts_sum_to_total_and_stay_within_one_of_the_exact_share(total, weight
     parts = allocate(total, weights)
     assert sum(parts) == total
     assert all(isinstance(p, int) for p in parts)
-    for part, weight in zip(parts, weights):
+    for part, weight in zip(parts, weights, strict=True):
         exact = Fraction(total * weight, sum(weights))
         assert abs(part - exact) < 1
         assert part >= 0

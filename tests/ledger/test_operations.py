@@ -1,6 +1,5 @@
 """The ledger's operations, one behaviour per test, on a real database."""
 
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, text
@@ -246,17 +245,15 @@ def test_history_cannot_be_edited(ls, statement):
     ledger.top_up(ls, key="pay", listener_id=LISTENER, amount=2_000_000)
     buy(ls, "buy")
     play(ls, "p", track=TRACK + 1)
-    with pytest.raises((IntegrityError, DBAPIError)) as caught:
-        with ls.begin_nested():
-            ls.execute(text(statement))
+    with pytest.raises((IntegrityError, DBAPIError)) as caught, ls.begin_nested():
+        ls.execute(text(statement))
     assert "immutable" in str(caught.value)
 
 
 def test_wallet_balance_cannot_go_negative_even_bypassing_the_ledger(ls):
     ledger.top_up(ls, key="pay", listener_id=LISTENER, amount=5)
-    with pytest.raises(IntegrityError):
-        with ls.begin_nested():
-            ls.execute(text("UPDATE ledger_accounts SET balance = -1 WHERE kind = 'wallet'"))
+    with pytest.raises(IntegrityError), ls.begin_nested():
+        ls.execute(text("UPDATE ledger_accounts SET balance = -1 WHERE kind = 'wallet'"))
 
 
 def test_history_pages(ls):

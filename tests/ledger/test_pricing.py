@@ -58,3 +58,41 @@ def test_credit_text_is_formatted_from_integers():
     assert credits_for_cents(1, 125) == 8_000
     with pytest.raises(InvalidOperation):
         format_credits(0.5)
+
+
+def test_pricing_reads_history_latest_proposal_and_period(ls):
+    from ledger.pricing import latest_pricing, pricing_enacted_between, pricing_history, pricing_of_proposal
+
+    first = pricing_in_force(ls)
+    later = enact_pricing(ls, PricingParams(first_play_price=3_000), effective_from=utcnow() + timedelta(days=2),
+                          proposal_id=77)
+    soon = enact_pricing(ls, PricingParams(first_play_price=2_500), effective_from=utcnow() + timedelta(days=1))
+    assert [v.id for v in pricing_history(ls)] == [later.id, soon.id, first.id]  # newest first
+    assert latest_pricing(ls).id == later.id  # not yet in force, but decided
+    assert pricing_of_proposal(ls, 77).id == later.id
+    assert pricing_of_proposal(ls, 78) is None
+    window = pricing_enacted_between(ls, utcnow(), utcnow() + timedelta(days=3))
+    assert [v.id for v in window] == [soon.id, later.id]  # oldest first
+    assert pricing_enacted_between(ls, utcnow(), soon.effective_from) == []  # half-open
+
+
+@pytest.mark.parametrize(
+    ("free", "artist", "owned", "why"),
+    [(False, False, False, None), (True, False, False, "free"), (False, False, True, "owned"),
+     (True, False, True, "owned"), (True, True, True, "own_artist"), (False, True, False, "own_artist")],
+)
+def test_costs_nothing_names_why_once(free, artist, owned, why):
+    from ledger.pricing import costs_nothing
+
+    assert costs_nothing(track_is_free=free, listener_is_artist=artist, owned=owned) == why
+
+
+def test_format_money_shows_minor_units_exactly():
+    from ledger.units import format_money
+
+    assert format_money(1250, "EUR") == "12.50 EUR"
+    assert format_money(5, "EUR") == "0.05 EUR"
+    assert format_money(0, "USD") == "0.00 USD"
+    for bad in (12.5, True, "1250"):
+        with pytest.raises(TypeError):
+            format_money(bad, "EUR")

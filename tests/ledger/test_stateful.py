@@ -202,7 +202,7 @@ class LedgerMachine(RuleBasedStateMachine):
         assert reads.account_balance(self.s, AccountKind.COOP_REVENUE) == self.coop
         for listener in LISTENERS:
             owned = {t.track_id for t in reads.owned_tracks(self.s, listener)}
-            assert owned == {t for (l, t) in self.owned if l == listener}
+            assert owned == {t for (who, t) in self.owned if who == listener}
         report = ledger.verify(self.s)
         assert report.ok, report.lines()
 

@@ -71,10 +71,9 @@ def test_a_gap_in_play_numbers(ls):
 def test_postgres_refuses_to_commit_an_unbalanced_transfer(ls):
     setup_ledger(ls)
     wallet = ledger.wallet_account_id(ls, LISTENER)
-    with pytest.raises(IntegrityError, match="sum to 5, not 0"):
-        with ls.begin_nested():
-            transfer_id = ls.scalar(insert(Transfer).values(
-                idempotency_key="forged", fingerprint="x", kind=TransferKind.TOP_UP, memo="",
-                created_at=utcnow()).returning(Transfer.id))
-            ls.execute(insert(Posting).values(transfer_id=transfer_id, account_id=wallet, amount=5))
-            ls.execute(text("SET CONSTRAINTS ledger_postings_balanced IMMEDIATE"))
+    with pytest.raises(IntegrityError, match="sum to 5, not 0"), ls.begin_nested():
+        transfer_id = ls.scalar(insert(Transfer).values(
+            idempotency_key="forged", fingerprint="x", kind=TransferKind.TOP_UP, memo="",
+            created_at=utcnow()).returning(Transfer.id))
+        ls.execute(insert(Posting).values(transfer_id=transfer_id, account_id=wallet, amount=5))
+        ls.execute(text("SET CONSTRAINTS ledger_postings_balanced IMMEDIATE"))

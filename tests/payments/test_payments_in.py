@@ -393,3 +393,17 @@ def test_starter_grant_is_given_exactly_once(app_ctx):
     grants = db.session.scalar(select(func.count(Transfer.id)).where(
         Transfer.kind == TransferKind.STARTER_GRANT, Transfer.listener_id == user.id))
     assert grants == 1 and wallet.balance(user) == STARTER
+
+
+def test_the_test_provider_builds_no_route_url_itself():
+    """The service layer knows no routes: the caller passes the local checkout page's URL
+    maker, so the test provider works outside any request (no url_for)."""
+    from app.payments.services.payment_gateway import CheckoutRequest, TestGateway
+
+    request_ = CheckoutRequest(
+        order_id=1, user_id=2, email="a@example.test", description="5 credits", amount_cents=625, currency="EUR",
+        metadata={}, success_url="https://x/done", cancel_url="https://x/cancel",
+        local_checkout_url=lambda session_id: f"/checkout/test/{session_id}",
+    )
+    session = TestGateway().create_checkout(request_)
+    assert session.id.startswith("cs_local_") and session.url == f"/checkout/test/{session.id}"

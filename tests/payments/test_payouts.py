@@ -437,5 +437,5 @@ def test_statement_per_track_with_plays_credits_and_the_share_of_the_payout(clie
     statement = payouts.statement(db.session.get(Artist, artist_id), period)
     line = next(line for line in statement.lines if line.title == "Song 0")
     assert line.plays == 9 and line.credits == ARTIST_PART
-    assert sum(l.paid_cents for l in statement.lines) == statement.payout.amount_cents
+    assert sum(line.paid_cents for line in statement.lines) == statement.payout.amount_cents
     assert statement.total_credits == 12 * ARTIST_PART

@@ -104,7 +104,7 @@ def test_empty_wallet_gets_402_with_balance_price_and_preview(client, app_ctx):
 
 
 def test_free_own_and_owned_tracks_never_402(client, app_ctx):
-    user, headers = broke_listener()
+    _user, headers = broke_listener()
     free = make_streamable_track(free=True)
     assert start(client, free.id, headers)["play"]["costs_nothing"] == "free"
 
@@ -196,7 +196,7 @@ def test_report_too_early_by_more_than_the_tolerance_does_not_count(client, app_
 
 
 def test_short_track_counts_at_its_end(client, app_ctx):
-    user, headers = listener()
+    _user, headers = listener()
     play = start(client, make_streamable_track(duration_ms=10_000).id, headers)["play"]
     assert play["count_after_ms"] == 9_000
     backdate(play["id"], 10)

@@ -29,7 +29,7 @@ def manager(app_ctx):
 
 def upload(client, release_id, headers, *paths, names=None):
     names = names or [p.name for p in paths]
-    files = [(open(p, "rb"), name) for p, name in zip(paths, names)]
+    files = [(open(p, "rb"), name) for p, name in zip(paths, names, strict=True)]  # noqa: SIM115 (closed below)
     try:
         return client.post(f"/api/v1/releases/{release_id}/tracks", data={"file": files}, headers=headers,
                            content_type="multipart/form-data")

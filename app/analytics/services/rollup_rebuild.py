@@ -19,7 +19,18 @@ from itertools import groupby, islice
 from sqlalchemy import func, select, text
 
 from app.core.extensions import db
-from app.analytics.models import Cursor, Gap
+from app.analytics.models import (
+    ArtistCountry,
+    ArtistDay,
+    ArtistListener,
+    CoopDay,
+    Cursor,
+    Funnel,
+    Gap,
+    MoneyDay,
+    TrackDay,
+    TrackListener,
+)
 from app.core.types import utcnow
 from app.analytics.services import listener_sets
 from ledger.schema import Play, Transfer
@@ -59,10 +70,19 @@ def _sets(query: str, key_width: int):
         yield (*key, listener_sets.encode(r[key_width] for r in rows))
 
 
+ROLLUP_MODELS = (TrackDay, ArtistDay, CoopDay, MoneyDay, TrackListener, ArtistListener, ArtistCountry, Funnel, Cursor,
+                 Gap)
+
+
+def clear() -> None:
+    """Empty every rollup table and reset the cursors (the first half of a rebuild)."""
+    names = ", ".join(model.__tablename__ for model in ROLLUP_MODELS)
+    db.session.execute(text(f"TRUNCATE {names}"))
+    db.session.flush()
+
+
 def rebuild_all(progress=None) -> dict:
     """Empty and refill every rollup table from the ledger. Flushes; the caller commits."""
-    from app.analytics.services.rollups import clear
-
     timings = {}
     started = time.monotonic()
     s = db.session

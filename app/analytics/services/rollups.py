@@ -53,6 +53,7 @@ from app.analytics.models import (
 )
 from app.core.types import utcnow
 from app.analytics.services import listener_sets
+from app.analytics.services.rollup_rebuild import clear, rebuild_all  # noqa: F401 (clear: rollups.clear is its API)
 from ledger.schema import Account, AccountKind, Play, PlayKind, Posting, PricingVersion, Transfer, TransferKind
 
 BATCH = 20_000
@@ -200,24 +201,11 @@ def run_until_current(checkpoint=None, progress=None) -> Summary:
             return total
 
 
-ROLLUP_MODELS = (TrackDay, ArtistDay, CoopDay, MoneyDay, TrackListener, ArtistListener, ArtistCountry, Funnel, Cursor,
-                 Gap)
-
-
-def clear() -> None:
-    """Empty every rollup table and reset the cursors (the first half of a rebuild)."""
-    names = ", ".join(model.__tablename__ for model in ROLLUP_MODELS)
-    db.session.execute(text(f"TRUNCATE {names}"))
-    db.session.flush()
-
-
 def rebuild(progress=None, checkpoint=None) -> Summary:
     """Recompute every rollup from the whole ledger, in bulk (see
     ``app.analytics.services.rollup_rebuild``); then read anything newer incrementally.
     ``checkpoint`` (the CLI's ``db.session.commit``) is called after the bulk step and after
     each incremental batch; flushes, the caller commits."""
-    from app.analytics.services.rollup_rebuild import rebuild_all
-
     if not _try_lock():
         raise RuntimeError("a rollup job is running; try again when it has finished")
     done = rebuild_all(progress=progress)
@@ -430,8 +418,8 @@ def _upsert_days(model, keys: tuple[str, ...], deltas: dict, listeners: dict, ex
     out = []
     for key, delta in deltas.items():
         old = existing.get(key)
-        values = dict(zip(keys, (key,) if len(keys) == 1 else key))
-        for name, value in zip(FIGURES, delta):
+        values = dict(zip(keys, (key,) if len(keys) == 1 else key, strict=True))
+        for name, value in zip(FIGURES, delta, strict=True):
             values[name] = (getattr(old, name) if old is not None else 0) + value
         added = listeners.get(key)
         old_blob = old.listeners if old is not None else b""
@@ -521,8 +509,8 @@ def _write_pairs(pairs: dict) -> None:
         for chunk in _chunks(funnel_rows):
             db.session.execute(statement, chunk)
 
-    listener_rows = [{"artist_id": a, "listener_id": l, "plays": p, "owned": o}
-                     for (a, l), (p, o) in artist_pairs.items()]
+    listener_rows = [{"artist_id": a, "listener_id": who, "plays": p, "owned": o}
+                     for (a, who), (p, o) in artist_pairs.items()]
     statement = _insert(ArtistListener)
     statement = statement.on_conflict_do_update(
         index_elements=["artist_id", "listener_id"],

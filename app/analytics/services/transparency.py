@@ -9,25 +9,28 @@ the day sets of listeners). Artists appear by name; no listener is ever named.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
 from sqlalchemy import select
 
 from app.core.csv_export import write_csv
-from app.core.extensions import db
 from app.catalog.models import Artist
 from app.payments.models import Payout, PayoutStatus
 from app.governance.models import Proposal
 from app.analytics.models import CoopDay, MoneyDay
 from app.analytics.services import listener_sets, rollups
 from app.governance.services import membership
-from app.payments.services.checkout import format_money
 from app.core.errors import NotFound, ValidationFailed
 from app.core.replica import replica_session
-from ledger.pricing import DEFAULT_EFFECTIVE_FROM, pricing_in_force
-from ledger.schema import AccountKind, PricingVersion, TransferKind
+from ledger.pricing import DEFAULT_EFFECTIVE_FROM, pricing_enacted_between, pricing_in_force
+from ledger import AccountKind, TransferKind
 from ledger.types import int_sum, utcnow
+from ledger.units import format_money
+
+if TYPE_CHECKING:
+    from ledger.schema import PricingVersion
 
 _PERIOD = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 
@@ -153,16 +156,10 @@ def month_books(period: Period) -> MonthBooks:
 
 def _pricing_changes(period: Period) -> list[dict]:
     start = datetime(period.start.year, period.start.month, 1, tzinfo=timezone.utc)
-    rows = replica_session().execute(
-        select(PricingVersion, Proposal)
-        .outerjoin(Proposal, Proposal.id == PricingVersion.proposal_id)
-        .where(PricingVersion.effective_from >= start, PricingVersion.effective_from < period.end_instant)
-        .order_by(PricingVersion.effective_from)
-    ).all()
-    return [
-        {"version": version, "proposal": proposal}
-        for version, proposal in rows
-    ]
+    versions = pricing_enacted_between(replica_session(), start, period.end_instant)
+    ids = {v.proposal_id for v in versions if v.proposal_id is not None}
+    proposals = {p.id: p for p in replica_session().scalars(select(Proposal).where(Proposal.id.in_(ids)))} if ids else {}
+    return [{"version": v, "proposal": proposals.get(v.proposal_id)} for v in versions]
 
 
 def _payouts(period: Period) -> list[dict]:

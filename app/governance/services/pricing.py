@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-
-from sqlalchemy import select
+from typing import TYPE_CHECKING
 
 from app.core.extensions import db
 from app.governance.models import Proposal
@@ -24,8 +23,18 @@ from app.governance.services.pricing_parameters import (
     format_micro,
 )
 from ledger.allocation import split_charge
-from ledger.pricing import PricingParams, params_of, pricing_in_force, schedule
-from ledger.schema import PricingVersion
+from ledger.pricing import (
+    PricingParams,
+    latest_pricing,
+    params_of,
+    pricing_history,
+    pricing_in_force,
+    pricing_of_proposal,
+    schedule,
+)
+
+if TYPE_CHECKING:
+    from ledger.schema import PricingVersion
 
 
 def in_force(at: datetime | None = None) -> PricingVersion:
@@ -39,12 +48,12 @@ def current_params(at: datetime | None = None) -> PricingParams:
 
 def history() -> list[PricingVersion]:
     """Every pricing version, newest first (future ones included: they are already decided)."""
-    return list(db.session.scalars(select(PricingVersion).order_by(PricingVersion.effective_from.desc())))
+    return pricing_history(db.session)
 
 
 def latest_version() -> PricingVersion:
     """The version with the latest ``effective_from``, possibly not yet in force."""
-    return db.session.scalar(select(PricingVersion).order_by(PricingVersion.effective_from.desc()).limit(1))
+    return latest_pricing(db.session)
 
 
 def apply(base: PricingParams, changes: dict[Parameter, int]) -> PricingParams:
@@ -122,4 +131,4 @@ def typical(params: PricingParams) -> Typical:
 
 
 def version_of_proposal(proposal: Proposal) -> PricingVersion | None:
-    return db.session.scalar(select(PricingVersion).where(PricingVersion.proposal_id == proposal.id))
+    return pricing_of_proposal(db.session, proposal.id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from app.payments.services.checkout import format_money
+from ledger.units import format_money
 from app.core.errors import ValidationFailed
 from ledger.units import format_credits
 

@@ -8,8 +8,8 @@ the webhook still finds the order through the ``order_id`` in the session's meta
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
 
 from flask import current_app
 from sqlalchemy import select
@@ -28,15 +28,7 @@ from app.payments.services.payment_gateway import (
     gateway,
     is_test_mode,
 )
-from ledger.units import MICRO_PER_CREDIT
-
-
-def format_money(minor: int, currency: str) -> str:
-    """``1250, "EUR"`` -> ``"12.50 EUR"``, from the integer (two-decimal currencies)."""
-    if isinstance(minor, bool) or not isinstance(minor, int):
-        raise TypeError(f"an amount of money is an integer of minor units, not {minor!r}")
-    value = (Decimal(minor) / 100).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
-    return f"{value} {currency}"
+from ledger.units import MICRO_PER_CREDIT, format_money  # noqa: F401 (checkout.format_money: its name for the views)
 
 
 @dataclass(frozen=True)
@@ -124,14 +116,18 @@ def metadata(order: Order) -> dict:
     return data
 
 
-def checkout_request(order: Order, *, success_url: str, cancel_url: str) -> CheckoutRequest:
-    """What to ask the provider for (plain values: usable after the caller has committed)."""
+def checkout_request(
+    order: Order, *, success_url: str, cancel_url: str, local_checkout_url: Callable[[str], str]
+) -> CheckoutRequest:
+    """What to ask the provider for (plain values: usable after the caller has committed). The
+    caller builds the URLs: where the buyer returns, and the embedded provider's page for a
+    session id."""
     if order.status is not OrderStatus.PENDING or order.session_id is not None:
         raise Conflict("This order already has a checkout.", code="checkout_exists")
     return CheckoutRequest(
         order_id=order.id, user_id=order.user_id, email=order.user.email, description=describe(order),
         amount_cents=order.amount_cents, currency=order.currency, metadata=metadata(order),
-        success_url=success_url, cancel_url=cancel_url,
+        success_url=success_url, cancel_url=cancel_url, local_checkout_url=local_checkout_url,
     )
 
 

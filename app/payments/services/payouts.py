@@ -34,13 +34,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from flask import current_app
-from sqlalchemy import and_, func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 import ledger
 from app.core.csv_export import write_csv
 from app.core.extensions import db
-from app.catalog.models import Artist
+from app.catalog.models import Artist, Track
 from app.payments.models import (
     Payout,
     PayoutDestination,
@@ -53,13 +53,10 @@ from app.accounts.models import User
 from app.core.types import utcnow
 from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.payments.services.payment_gateway import GatewayError, TransferRequest, gateway
-from ledger import reads
-from ledger.schema import Account, AccountKind, Play, Posting, Transfer, TransferKind
-from ledger.types import int_sum
+from ledger import AccountKind, artist_reads, reads
 
 _PERIOD = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 log = logging.getLogger(__name__)
-PAYOUT_KINDS = (TransferKind.PAYOUT, TransferKind.PAYOUT_RETURNED)
 
 
 @dataclass(frozen=True)
@@ -93,33 +90,17 @@ def this_month(now: datetime | None = None) -> str:
     return f"{now.year}-{now.month:02d}"
 
 
-def _earnings_account(artist_id: int) -> int | None:
-    return db.session.scalar(
-        select(Account.id).where(Account.kind == AccountKind.ARTIST_EARNINGS, Account.owner_id == artist_id)
-    )
-
-
 def payable_credits(artist_id: int, period_end: datetime) -> int:
     """Earnings up to ``period_end`` still in the artist's account (see the module docstring)."""
-    account = _earnings_account(artist_id)
-    if account is None:
-        return 0
-    balance = reads.account_balance(db.session, AccountKind.ARTIST_EARNINGS, artist_id)
-    later = db.session.scalar(
-        select(int_sum(Posting.amount))
-        .join(Transfer, Transfer.id == Posting.transfer_id)
-        .where(Posting.account_id == account, Transfer.created_at >= period_end, Transfer.kind.not_in(PAYOUT_KINDS))
-    )
-    return max(0, min(balance, balance - later))
+    return artist_reads.payable_earnings(db.session, artist_id, period_end)
 
 
 def candidate_artists() -> list[int]:
     """Ids of artists that have an earnings account, in id order."""
-    return list(db.session.scalars(
-        select(Artist.id)
-        .join(Account, and_(Account.kind == AccountKind.ARTIST_EARNINGS, Account.owner_id == Artist.id))
-        .order_by(Artist.id)
-    ))
+    owners = artist_reads.artists_with_earnings(db.session)
+    if not owners:
+        return []
+    return list(db.session.scalars(select(Artist.id).where(Artist.id.in_(owners)).order_by(Artist.id)))
 
 
 def currency() -> str:
@@ -290,12 +271,8 @@ def transfer_reversed(transfer: dict) -> Payout | None:
         return payout
     paid_out = ledger.system_account_id(db.session, AccountKind.PAID_OUT)
     earnings = ledger.artist_account_id(db.session, payout.artist_id)
-    settled = db.session.scalar(select(Transfer.id).where(Transfer.idempotency_key == f"payout-settled:{payout.id}"))
+    settled, already = artist_reads.corrected_into(db.session, f"payout-settled:{payout.id}", earnings)
     back = payout.credits * reversed_cents // payout.amount_cents
-    already = db.session.scalar(
-        select(int_sum(Posting.amount)).join(Transfer, Transfer.id == Posting.transfer_id)
-        .where(Transfer.corrects_transfer_id == settled, Posting.account_id == earnings)
-    )
     if back > already:
         ledger.correct(db.session, key=f"payout-reversed:{payout.id}:{reversed_cents}", transfer_id=settled,
                        postings=[(paid_out, -(back - already)), (earnings, back - already)],
@@ -398,21 +375,8 @@ class Statement:
 def statement(artist: Artist, period_text: str) -> Statement:
     """Per track: plays, credits earned, amount paid, status, for one artist and month."""
     period = parse_period(period_text, ended=False)
-    plays = dict(db.session.execute(
-        select(Play.track_id, func.count(Play.id))
-        .where(Play.artist_id == artist.id, Play.created_at >= period.start, Play.created_at < period.end)
-        .group_by(Play.track_id)
-    ).all())
-    account = _earnings_account(artist.id)
-    earned: dict[int | None, int] = {}
-    if account is not None:
-        earned = dict(db.session.execute(
-            select(Transfer.track_id, int_sum(Posting.amount))
-            .join(Transfer, Transfer.id == Posting.transfer_id)
-            .where(Posting.account_id == account, Transfer.created_at >= period.start,
-                   Transfer.created_at < period.end, Transfer.kind.not_in(PAYOUT_KINDS + (TransferKind.PAYOUT_SETTLED,)))
-            .group_by(Transfer.track_id)
-        ).all())
+    plays = artist_reads.plays_by_track(db.session, artist.id, period.start, period.end)
+    earned = artist_reads.earnings_by_track(db.session, artist.id, period.start, period.end)
     track_ids = sorted({*plays, *(t for t in earned if t is not None)})
     titles = dict(db.session.execute(select(Track.id, Track.title).where(Track.id.in_(track_ids))).all()) if track_ids else {}
     payout = db.session.scalar(select(Payout).where(Payout.artist_id == artist.id, Payout.period == period.name))
@@ -422,7 +386,7 @@ def statement(artist: Artist, period_text: str) -> Statement:
     lines = [
         StatementLine(t, titles.get(t, f"track {t} (removed)") if t else "adjustments", plays.get(t, 0),
                       earned.get(t, 0), share)
-        for t, share in zip(keys, shares)
+        for t, share in zip(keys, shares, strict=True)
     ]
     status = payout.status.value.replace("_", " ") if payout else "waiting"
     return Statement(artist, period, lines, sum(plays.values()), sum(earned.values()), payout, status)

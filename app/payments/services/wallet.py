@@ -14,22 +14,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 import ledger
+from app.catalog.services import is_own_track
 from app.core.extensions import db
 from app.catalog.models import Release, Track
 from app.accounts.models import User
 from app.core.errors import NotFound, ValidationFailed, service_error_for
 from ledger import reads
-
-
-def _is_own_track(user: User, track: Track) -> bool:
-    return any(artist.id == track.release.artist_id for artist in user.artists)
+from ledger.pricing import costs_nothing
 
 
 def _play_terms(user: User, track: Track) -> dict:
     """Who plays what, as the ledger's charge and buy-now take it."""
     return dict(
         listener_id=user.id, track_id=track.id, artist_id=track.release.artist_id, track_is_free=track.free,
-        listener_is_artist=_is_own_track(user, track),
+        listener_is_artist=is_own_track(user, track),
     )
 
 
@@ -97,8 +95,8 @@ def track_progress(user: User, track_id: int) -> Progress:
         progress = reads.track_progress(db.session, user.id, track.id)
     except ledger.LedgerError as exc:
         raise service_error_for(exc) from None
-    costs_nothing = "own_artist" if _is_own_track(user, track) else "free" if track.free else None
-    return Progress(track, progress, costs_nothing)
+    free = costs_nothing(track_is_free=track.free, listener_is_artist=is_own_track(user, track))
+    return Progress(track, progress, free)
 
 
 def tracks_by_id(ids) -> dict[int, Track]:

@@ -32,6 +32,7 @@ def _start(order) -> str:
         order,
         success_url=url_for("web.checkout_done", order_id=order.id, _external=True),
         cancel_url=url_for("web.checkout_cancelled", order_id=order.id, _external=True),
+        local_checkout_url=lambda session_id: url_for("web.test_checkout", session_id=session_id),
     )
     order_id = order.id
     commit_now("the pending order exists before the payment provider hears of it")

@@ -17,7 +17,7 @@ from app.core.error_pages import refuse, refused_redirect
 from app.core.transactions import commit_now
 from app.core.errors import ServiceError
 from app.core.web import bp
-from app.accounts.two_factor_views import VERIFIED_AT, require_fresh_code, require_payout_factor
+from app.accounts.login import VERIFIED_AT, require_fresh_code, require_payout_factor
 
 log = logging.getLogger(__name__)
 
