@@ -37,6 +37,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.core.transactions import register_transaction_hooks
     from app.core.web import bp as web_bp, register_template_helpers
     from app.payments import webhooks
+    from app.payments.services import payment_gateway
 
     domains.load_models()
     domains.load_routes()
@@ -48,6 +49,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     )
 
     storage.init_app(app)
+    payment_gateway.init_app(app)  # the provider is chosen once, like the store
     queue.init_app(app)
     ratelimit.init_app(app)
     auth.init_app(app)

@@ -26,7 +26,6 @@ from app.payments.services.payment_gateway import (
     CheckoutSession,
     GatewayError,
     gateway,
-    is_test_mode,
 )
 from ledger.units import MICRO_PER_CREDIT
 
@@ -66,11 +65,11 @@ def packs() -> list[Pack]:
 
 
 def share_price() -> int:
-    return int(current_app.config["MEMBER_SHARE_CENTS"])
+    return current_app.config["MEMBER_SHARE_CENTS"]
 
 
 def _provider() -> PaymentProvider:
-    return PaymentProvider.TEST if is_test_mode() else PaymentProvider.STRIPE
+    return gateway().kind
 
 
 def create_pack_order(user: User, credits) -> Order:
