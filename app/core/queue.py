@@ -67,11 +67,11 @@ def init_app(app: Flask) -> None:
     domains.load_tasks()  # declares the tasks
 
     cfg = app.config
-    immediate = bool(cfg.get("QUEUE_IMMEDIATE"))
-    if cfg.get("REDIS_URL"):
+    immediate = cfg["QUEUE_IMMEDIATE"]
+    if cfg["REDIS_URL"]:
         huey = RedisHuey("encore", url=cfg["REDIS_URL"], immediate=immediate)
     else:
-        path = cfg.get("QUEUE_SQLITE_PATH") or str(Path(app.instance_path) / "queue.db")
+        path = cfg["QUEUE_SQLITE_PATH"] or str(Path(app.instance_path) / "queue.db")
         huey = SqliteHuey("encore", filename=path, immediate=immediate)
     huey.encore_tasks = {spec.name: _bind(huey, app, spec) for spec in _SPECS.values()}
     app.extensions["encore.queue"] = huey
@@ -118,6 +118,6 @@ queue_cli = click.Group("queue", help="The background task queue.")
 def worker_command(workers: int | None):
     """Run a queue consumer until interrupted (Ctrl-C or SIGTERM)."""
     huey = get_queue()
-    count = workers or int(current_app.config.get("QUEUE_WORKERS") or 2)
+    count = workers or current_app.config["QUEUE_WORKERS"]
     click.echo(f"Encore queue worker: {count} thread(s) on {type(huey.storage).__name__}")
     huey.create_consumer(workers=count, worker_type="thread").run()

@@ -146,3 +146,18 @@ def test_the_readme_table_is_the_setting_table():
     assert begin in readme and end in readme
     shown = readme.split(begin, 1)[1].split(end, 1)[0]
     assert shown == markdown_table(), "regenerate the README's table with `flask config table`"
+
+
+def test_no_use_site_repeats_a_default():
+    """``config["KEY"]`` everywhere: ``config.get("KEY") or 3`` would hide a missing setting
+    behind a second default. (``ratelimit.storage_uri`` takes any mapping, tests pass ``{}``.)"""
+    import re
+
+    from app.core.config import BY_NAME
+
+    pattern = re.compile(r'\.get\(\s*"(%s)"' % "|".join(BY_NAME))
+    root = Path(__file__).resolve().parents[2] / "app"
+    found = [f"{path.relative_to(root)}:{n}: {line.strip()}"
+             for path in root.rglob("*.py") if path.name not in {"config.py", "ratelimit.py"}
+             for n, line in enumerate(path.read_text().splitlines(), 1) if pattern.search(line)]
+    assert found == []
