@@ -180,4 +180,13 @@ def stripe_mode(app, fake_stripe, monkeypatch):
     monkeypatch.setitem(app.config, "STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET)
     monkeypatch.setitem(app.config, "STRIPE_API_BASE", fake_stripe.url)
     monkeypatch.setitem(app.config, "STRIPE_MAX_NETWORK_RETRIES", 0)
+    use_provider_of_config(app, monkeypatch)
     return fake_stripe
+
+
+def use_provider_of_config(app, monkeypatch):
+    """Choose the payment provider again after a test changed the Stripe keys (the app
+    chooses it once, at start); undone with the test's other changes."""
+    from app.payments.services.payment_gateway import gateway_for
+
+    monkeypatch.setitem(app.extensions, "encore.payments", gateway_for(app.config))

@@ -119,7 +119,7 @@ def is_required(user: User) -> bool:
 
 
 def _keys() -> MultiFernet:
-    configured = current_app.config.get("TWO_FACTOR_KEYS")
+    configured = current_app.config["TWO_FACTOR_KEYS"]
     if isinstance(configured, str):
         configured = [configured]
     if configured:

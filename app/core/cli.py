@@ -1,4 +1,4 @@
-"""``flask`` commands of the shared parts: the ledger's checks and the mail outbox.
+"""``flask`` commands of the shared parts: the ledger's checks, the mail outbox, the settings.
 
 ``init_app`` adds every domain's command groups (each ``app/<domain>/cli.py`` lists its own
 in ``COMMANDS``).
@@ -13,6 +13,7 @@ from app.core.extensions import db
 
 ledger_cli = click.Group("ledger", help="The credits ledger.")
 mail_cli = click.Group("mail", help="Outgoing email.")
+config_cli = click.Group("config", help="The ENCORE_* settings.")
 
 
 @ledger_cli.command("verify")
@@ -36,7 +37,15 @@ def deliver():
     click.echo(f"delivered {deliver_outbox(checkpoint=db.session.commit)} emails")
 
 
-COMMANDS = [ledger_cli, mail_cli]
+@config_cli.command("table")
+def config_table():
+    """Print the settings as the README's Markdown table."""
+    from app.core.config import markdown_table
+
+    click.echo(markdown_table(), nl=False)
+
+
+COMMANDS = [ledger_cli, mail_cli, config_cli]
 
 
 def init_app(app: Flask) -> None:

@@ -72,9 +72,9 @@ def database_engine_options(cfg) -> dict:
 
 def read_timeout(cfg) -> float | None:
     """The client-side read deadline: configured, or the statement timeout plus 5 s."""
-    if cfg.get("DATABASE_READ_TIMEOUT"):
+    if cfg["DATABASE_READ_TIMEOUT"]:
         return float(cfg["DATABASE_READ_TIMEOUT"])
-    statement_ms = int(cfg.get("DATABASE_STATEMENT_TIMEOUT_MS") or 0)
+    statement_ms = cfg["DATABASE_STATEMENT_TIMEOUT_MS"]
     return statement_ms / 1000 + 5 if statement_ms > 0 else None
 
 

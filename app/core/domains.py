@@ -48,7 +48,8 @@ _PAGE_ROUTES = (
 )
 _TASKS = ("app.analytics.tasks", "app.uploads.tasks", "app.governance.tasks", "app.payments.tasks")
 # Modules with an ``init_app(app)`` that binds a domain's part of a shared extension.
-_INIT = ("app.accounts.login",)
+# (the payment provider is chosen once here, like the object store)
+_INIT = ("app.accounts.login", "app.payments.services.payment_gateway")
 _CLI = ("app.core.cli", "app.accounts.cli", "app.demo.cli", "app.governance.cli", "app.payments.cli",
         "app.analytics.cli")
 

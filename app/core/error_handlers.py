@@ -47,7 +47,7 @@ def outage_response(outage: Outage):
     from app.core import metrics
 
     metrics.record_outage(outage.dependency)
-    retry_after = int(current_app.config.get("RETRY_AFTER_SECONDS") or 30)
+    retry_after = current_app.config["RETRY_AFTER_SECONDS"]
     if _wants_json():
         response = error_response(outage.status, outage.code, outage.message)
     else:
@@ -74,7 +74,7 @@ def register_error_handlers(app: Flask) -> None:
             metrics.record_outage(outage.dependency if outage else "service")
             response = error_response(exc.status, exc.code, exc.message, field=exc.field, **exc.details) \
                 if _wants_json() else current_app.make_response(service_error_page(exc))
-            response.headers["Retry-After"] = str(int(current_app.config.get("RETRY_AFTER_SECONDS") or 30))
+            response.headers["Retry-After"] = str(current_app.config["RETRY_AFTER_SECONDS"])
             return response
         if _wants_json():
             return error_response(exc.status, exc.code, exc.message, field=exc.field, **exc.details)

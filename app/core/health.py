@@ -94,7 +94,7 @@ def _head_revisions(directory: str) -> set[str]:
 
 
 def init_app(app: Flask) -> None:
-    checks = HealthChecks(float(app.config.get("HEALTH_CHECK_TIMEOUT") or 1.0))
+    checks = HealthChecks(app.config["HEALTH_CHECK_TIMEOUT"])
     app.extensions["encore.health"] = checks
     app.register_blueprint(bp)
 
@@ -124,7 +124,7 @@ def init_app(app: Flask) -> None:
     checks.register("database", database)
     checks.register("storage", storage)
 
-    if app.config.get("REDIS_URL"):
+    if app.config["REDIS_URL"]:
         import redis
 
         from app.core.deadlines import redis_options
@@ -155,6 +155,6 @@ def ready():
                        seconds=round(time.perf_counter() - started, 3))
     response.status_code = 200 if healthy else 503
     if not healthy:
-        response.headers["Retry-After"] = str(int(current_app.config.get("RETRY_AFTER_SECONDS") or 30))
+        response.headers["Retry-After"] = str(current_app.config["RETRY_AFTER_SECONDS"])
     response.headers["Cache-Control"] = "no-store"
     return response

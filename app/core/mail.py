@@ -65,8 +65,8 @@ def deliver_outbox(*, limit: int = 100, checkpoint: Callable[[], None] | None = 
     if not pending:
         return 0
     sent = 0
-    host = cfg.get("SMTP_HOST")
-    sender = cfg.get("MAIL_FROM") or "Encore <no-reply@encore.test>"
+    host = cfg["SMTP_HOST"]
+    sender = cfg["MAIL_FROM"]
     smtp = None
     try:
         if host:
@@ -97,13 +97,13 @@ def deliver_outbox(*, limit: int = 100, checkpoint: Callable[[], None] | None = 
 
 
 def _connect(cfg) -> smtplib.SMTP:
-    port = int(cfg.get("SMTP_PORT") or 587)
+    port = cfg["SMTP_PORT"]
     smtp = smtplib.SMTP(cfg["SMTP_HOST"], port, timeout=30)
-    starttls = cfg.get("SMTP_STARTTLS")
+    starttls = cfg["SMTP_STARTTLS"]
     if starttls is None:
         starttls = port == 587  # submission port: TLS by default
     if starttls:
         smtp.starttls()
-    if cfg.get("SMTP_USERNAME"):
-        smtp.login(cfg["SMTP_USERNAME"], cfg.get("SMTP_PASSWORD") or "")
+    if cfg["SMTP_USERNAME"]:
+        smtp.login(cfg["SMTP_USERNAME"], cfg["SMTP_PASSWORD"] or "")
     return smtp

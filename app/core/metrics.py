@@ -84,7 +84,7 @@ def init_app(app: Flask) -> None:
 
 
 def _allowed() -> bool:
-    token = current_app.config.get("METRICS_TOKEN")
+    token = current_app.config["METRICS_TOKEN"]
     if token:
         sent = request.headers.get("Authorization", "")
         return hmac.compare_digest(sent.encode(), f"Bearer {token}".encode())

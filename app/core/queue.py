@@ -79,8 +79,8 @@ def init_app(app: Flask) -> None:
     domains.load_tasks()  # declares the tasks
 
     cfg = app.config
-    immediate = bool(cfg.get("QUEUE_IMMEDIATE"))
-    if cfg.get("REDIS_URL"):
+    immediate = cfg["QUEUE_IMMEDIATE"]
+    if cfg["REDIS_URL"]:
         huey = RedisHuey("encore", url=cfg["REDIS_URL"], immediate=immediate)
     else:
         huey = SqlHuey("encore", storage_class=PostgresStorage, database=_peewee_database(cfg["DATABASE_URL"]),
@@ -205,6 +205,6 @@ def worker_command(workers: int | None):
     huey = get_queue()
     if isinstance(huey.storage, PostgresStorage):
         huey.storage.ensure_tables()
-    count = workers or int(current_app.config.get("QUEUE_WORKERS") or 2)
+    count = workers or current_app.config["QUEUE_WORKERS"]
     click.echo(f"Encore queue worker: {count} thread(s) on {type(huey.storage).__name__}")
     huey.create_consumer(workers=count, worker_type="thread").run()

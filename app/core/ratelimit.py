@@ -106,7 +106,7 @@ class PerAppLimiter(Limiter):
         if self.enabled:
             storage, limiter = self._storage, self._limiter
             if not isinstance(storage, MemoryStorage):
-                storage = FallbackStorage(storage, float(app.config.get("RATELIMIT_RETRY_SECONDS") or 30))
+                storage = FallbackStorage(storage, app.config["RATELIMIT_RETRY_SECONDS"])
                 limiter = STRATEGIES[self._strategy](storage)
             app.extensions["encore.ratelimit"] = (storage, limiter)
 

@@ -45,7 +45,7 @@ def _policy() -> str:
 def media_origins(app: Flask) -> list[str]:
     """Origins audio, covers and peaks may come from besides this site: the object store's,
     when it hands out presigned URLs (S3), plus ``CSP_MEDIA_ORIGINS`` (a CDN, say)."""
-    origins = [o.rstrip("/") for o in (app.config.get("CSP_MEDIA_ORIGINS") or [])]
+    origins = [o.rstrip("/") for o in app.config["CSP_MEDIA_ORIGINS"]]
     store = app.extensions.get("encore.store")
     try:
         # Signing is local (no request is sent): the URL shows the exact host the browser is
@@ -53,7 +53,7 @@ def media_origins(app: Flask) -> list[str]:
         url = store.presigned_get("csp-origin-probe", expires=60) if store is not None else None
     except Exception:  # no credentials yet, say: fall back to the configured endpoint
         log.warning("could not sign a probe URL; the CSP names only S3_ENDPOINT_URL", exc_info=True)
-        url = app.config.get("S3_ENDPOINT_URL")
+        url = app.config["S3_ENDPOINT_URL"]
     if url:
         parts = urlsplit(url)
         origins.append(f"{parts.scheme}://{parts.netloc}")
@@ -62,7 +62,7 @@ def media_origins(app: Flask) -> list[str]:
 
 def content_security_policy(app: Flask) -> str:
     media = " ".join(media_origins(app))
-    form_targets = " ".join(app.config.get("CSP_FORM_ACTION_ORIGINS") or [])
+    form_targets = " ".join(app.config["CSP_FORM_ACTION_ORIGINS"])
     directives = {
         "default-src": "'self'",
         "script-src": "'self'",
@@ -92,7 +92,7 @@ def add_security_headers(response):
     headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
     headers["Permissions-Policy"] = PERMISSIONS_POLICY
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
-    max_age = int(current_app.config.get("HSTS_SECONDS") or 0)
-    if max_age > 0 and (request.is_secure or current_app.config.get("SESSION_COOKIE_SECURE")):
+    max_age = current_app.config["HSTS_SECONDS"]
+    if max_age > 0 and (request.is_secure or current_app.config["SESSION_COOKIE_SECURE"]):
         headers["Strict-Transport-Security"] = f"max-age={max_age}; includeSubDomains"
     return response

@@ -12,12 +12,12 @@ def init_app(app: Flask) -> None:
     cfg = app.config
     app.extensions["encore.store"] = open_store(
         cfg["STORAGE_URL"],
-        endpoint_url=cfg.get("S3_ENDPOINT_URL"),
-        access_key_id=cfg.get("S3_ACCESS_KEY_ID"),
-        secret_access_key=cfg.get("S3_SECRET_ACCESS_KEY"),
-        region=cfg.get("S3_REGION"),
-        addressing_style=cfg.get("S3_ADDRESSING_STYLE"),
-        multipart_threshold=int(float(cfg.get("S3_MULTIPART_THRESHOLD_MB") or 16) * 1024 * 1024),
+        endpoint_url=cfg["S3_ENDPOINT_URL"],
+        access_key_id=cfg["S3_ACCESS_KEY_ID"],
+        secret_access_key=cfg["S3_SECRET_ACCESS_KEY"],
+        region=cfg["S3_REGION"],
+        addressing_style=cfg["S3_ADDRESSING_STYLE"],
+        multipart_threshold=int(cfg["S3_MULTIPART_THRESHOLD_MB"] * 1024 * 1024),
         **s3_timeouts(cfg),
     )
 

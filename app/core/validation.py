@@ -86,7 +86,7 @@ def _parses_own_body() -> bool:
 
 
 def _check_json_body() -> None:
-    limit = int(current_app.config.get("MAX_JSON_KB") or 256) * 1024
+    limit = current_app.config["MAX_JSON_KB"] * 1024
     if request.content_length is not None and request.content_length > limit:
         raise PayloadTooLarge(f"The request body is too large: a JSON body may be at most {limit // 1024} kB.", code="json_too_large")
     data = request.get_data(cache=True)  # kept: the view (or the webhook's signature) reads it again
@@ -100,7 +100,7 @@ def _check_json_body() -> None:
         body = _TOO_DEEP
     except ValueError:
         return  # not JSON at all: the view answers that in its own words (400/422)
-    check_json(body, int(current_app.config.get("MAX_JSON_DEPTH") or 32))
+    check_json(body, current_app.config["MAX_JSON_DEPTH"])
 
 
 _TOO_DEEP = object()

@@ -96,7 +96,7 @@ def _tracks_with_audio(pending: list) -> list:
     from audio.synth import synthesize_song
 
     tracks = []
-    with tempfile.TemporaryDirectory(prefix="encore-demo-", dir=current_app.config.get("UPLOAD_TMP_DIR")) as tmp:
+    with tempfile.TemporaryDirectory(prefix="encore-demo-", dir=current_app.config["UPLOAD_TMP_DIR"]) as tmp:
         paths = [Path(tmp) / f"{title}.wav" for _, _, title, _, _ in pending]
         with ThreadPoolExecutor(max_workers=2) as pool:
             list(pool.map(lambda item: synthesize_song(item[1], item[0][3], seed=item[2]),

@@ -175,7 +175,7 @@ def _serve(key: str, mimetype: str, *, download_name: str | None = None, max_age
         except ObjectNotFound:
             raise NotFound("That file is missing.") from None
         abort(404)
-    prefix = current_app.config.get("X_ACCEL_PREFIX")
+    prefix = current_app.config["X_ACCEL_PREFIX"]
     if prefix:
         # nginx serves the file (Range included) from its internal location; no bytes here.
         response = current_app.response_class(status=200, mimetype=mimetype)

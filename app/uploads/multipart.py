@@ -66,7 +66,7 @@ def received_files(field: str = "file"):
     limit = upload_limit_bytes()
     request.max_content_length = limit
     spooled: list[HashingTempFile] = []
-    directory = current_app.config.get("UPLOAD_TMP_DIR") or None
+    directory = current_app.config["UPLOAD_TMP_DIR"]
 
     def stream_factory(total_content_length, content_type, filename, content_length=None):
         container = HashingTempFile(directory)

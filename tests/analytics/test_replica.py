@@ -18,7 +18,8 @@ from app.core.extensions import db
 from app.catalog.models import Release, Track
 from app.accounts.models import User
 from app.analytics.models import ArtistDay
-from app.core.replica import APPLICATION_NAME, ReplicaConfigurationError, dispose, replica_session
+from app.core.config import ConfigurationError
+from app.core.replica import APPLICATION_NAME, dispose, replica_session
 from app.analytics.services import rollups, transparency
 from app.payments.services import wallet
 from tests.conftest import make_test_app, migrate_to_head
@@ -35,7 +36,7 @@ def test_without_a_replica_replica_reads_are_the_primary_session(app_ctx):
 
 
 def test_a_replica_url_must_be_postgresql(tmp_path):
-    with pytest.raises(ReplicaConfigurationError):
+    with pytest.raises(ConfigurationError, match="DATABASE_REPLICA_URL"):
         create_app({"DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none", "SECRET_KEY": "x",
                     "DATABASE_REPLICA_URL": f"sqlite:///{tmp_path}/r.db"})
 

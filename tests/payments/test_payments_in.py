@@ -21,7 +21,9 @@ from app.payments.services import wallet
 from ledger import reads
 from ledger.schema import AccountKind, Transfer, TransferKind
 from tests.factories import make_track, make_user
-from tests.stripe_fake import WEBHOOK_SECRET, event, fake_stripe, sign, stripe_mode  # noqa: F401 (fixtures)
+from tests.stripe_fake import (  # noqa: F401 (fixtures)
+    WEBHOOK_SECRET, event, fake_stripe, sign, stripe_mode, use_provider_of_config,
+)
 
 STARTER = 200_000
 
@@ -361,6 +363,7 @@ def test_test_checkout_page_belongs_to_its_buyer_and_to_test_mode(client, app_ct
     assert client.get(location).status_code == 404
     assert client.post(location, data={"action": "pay"}).status_code == 404
     monkeypatch.setitem(client.application.config, "STRIPE_SECRET_KEY", "sk_test_x")
+    use_provider_of_config(client.application, monkeypatch)
     login(client, buyer)
     assert client.get(location).status_code == 404
     assert wallet.balance(buyer) == STARTER
@@ -369,6 +372,7 @@ def test_test_checkout_page_belongs_to_its_buyer_and_to_test_mode(client, app_ct
 def test_banner_shows_in_test_mode_only(client, app_ctx, monkeypatch):
     assert "test-mode-banner" in client.get("/").text
     monkeypatch.setitem(client.application.config, "STRIPE_SECRET_KEY", "sk_test_x")
+    use_provider_of_config(client.application, monkeypatch)
     assert "test-mode-banner" not in client.get("/").text
 
 

@@ -16,7 +16,7 @@ from app.core.mail import queue_mail
 
 
 def proposal_url(proposal: Proposal) -> str:
-    base = (current_app.config.get("BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
+    base = current_app.config["BASE_URL"].rstrip("/")
     return f"{base}/governance/proposals/{proposal.id}"
 
 

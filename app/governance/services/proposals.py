@@ -25,7 +25,6 @@ from app.governance.services.tally import SIMPLE_MAJORITY, TWO_THIRDS
 DEFAULT_VOTING_DAYS = 7
 MIN_VOTING_DAYS = 2
 MAX_VOTING_DAYS = 30
-DEFAULT_QUORUM_PERCENT = 10
 
 _UNCHANGED = object()
 
@@ -166,7 +165,7 @@ def open_proposal(proposal: Proposal, by: User, *, now: datetime | None = None) 
     proposal.status = ProposalStatus.OPEN
     proposal.opened_at = now
     proposal.closes_at = now + timedelta(days=proposal.voting_days)
-    proposal.quorum_percent = int(current_app.config.get("GOVERNANCE_QUORUM_PERCENT", DEFAULT_QUORUM_PERCENT))
+    proposal.quorum_percent = current_app.config["GOVERNANCE_QUORUM_PERCENT"]
     num, den = TWO_THIRDS if BY_KEY["artist_share"] in changes else SIMPLE_MAJORITY
     proposal.threshold_num, proposal.threshold_den = num, den
     proposal.updated_at = now

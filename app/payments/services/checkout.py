@@ -26,7 +26,6 @@ from app.payments.services.payment_gateway import (
     CheckoutSession,
     GatewayError,
     gateway,
-    is_test_mode,
 )
 from ledger.units import MICRO_PER_CREDIT, format_money  # noqa: F401 (checkout.format_money: its name for the views)
 
@@ -58,11 +57,11 @@ def packs() -> list[Pack]:
 
 
 def share_price() -> int:
-    return int(current_app.config["MEMBER_SHARE_CENTS"])
+    return current_app.config["MEMBER_SHARE_CENTS"]
 
 
 def _provider() -> PaymentProvider:
-    return PaymentProvider.TEST if is_test_mode() else PaymentProvider.STRIPE
+    return gateway().kind
 
 
 def create_pack_order(user: User, credits) -> Order:

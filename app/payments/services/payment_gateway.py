@@ -1,9 +1,12 @@
-"""The payment provider behind one small interface: Stripe, or the embedded test provider.
+"""The payment provider behind one interface, ``PaymentGateway``: Stripe, or the embedded
+test provider.
 
-``gateway()`` picks by configuration, per call: with ``STRIPE_SECRET_KEY`` set it is Stripe
-(a fresh ``stripe.StripeClient`` for the current app's keys and ``STRIPE_API_BASE``; no global
-``stripe.api_key``), otherwise the test provider, which completes checkouts on a local page
-(``/checkout/test/<session>``) through the same fulfilment code as Stripe's webhooks.
+The provider is chosen once, when the app starts (``init_app``, like the object store): with
+``STRIPE_SECRET_KEY`` set it is ``StripeGateway`` (one ``stripe.StripeClient`` for the app's
+keys and ``STRIPE_API_BASE``; no global ``stripe.api_key``), otherwise ``TestGateway``, which
+completes checkouts on a local page (``/checkout/test/<session>``) through the same fulfilment
+code as Stripe's webhooks. Use sites fetch it with ``gateway()`` and never ask which it is;
+what differs between the two is a method of the interface.
 
 Every Stripe call that creates something carries an idempotency key derived from our row's
 id, so a retried call (the library retries 5xx and connection errors itself, then we retry on
@@ -13,11 +16,14 @@ the next run) can never create a second session, account or transfer.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import stripe
-from flask import current_app
+from flask import Flask, current_app
+
+from app.payments.models import PaymentProvider
 
 
 class GatewayError(Exception):
@@ -70,15 +76,53 @@ class TransferRequest:
     idempotency_key: str
 
 
-def is_test_mode(config=None) -> bool:
-    """True when no Stripe secret key is configured: the embedded test provider is in use."""
-    config = config if config is not None else current_app.config
-    return not config.get("STRIPE_SECRET_KEY")
+class PaymentGateway(Protocol):
+    """What Encore asks of a payment provider. Each call either returns or raises
+    ``GatewayError``; calls that create something are idempotent on our row's id."""
+
+    kind: PaymentProvider  # recorded on each order
+    # True for the embedded provider, which hands out credits for free: every page shows a
+    # "Test mode" banner and the local checkout page answers.
+    test_mode: bool
+
+    def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
+        """A hosted checkout for one order; the buyer is sent to ``url``."""
+        ...
+
+    def create_transfer(self, request: TransferRequest) -> str:
+        """Pay an artist's connected account (or get the transfer made under this key); its id."""
+        ...
+
+    def find_transfer(self, payout_id: int) -> str | None:
+        """The transfer made for this payout, if any (after an answer was lost)."""
+        ...
+
+    def create_connected_account(self, artist_id: int, email: str | None) -> str:
+        """The artist's connected account (Connect onboarding, step one); its id."""
+        ...
+
+    def onboarding_link(self, account_id: str, *, refresh_url: str, return_url: str) -> str:
+        """Where the artist fills in the connected account's details."""
+        ...
+
+    def account_ready(self, account_id: str) -> bool:
+        """True when the connected account can receive transfers."""
+        ...
 
 
-def gateway():
-    """The provider for the current app's configuration (read now, not at import)."""
-    return TestGateway() if is_test_mode() else StripeGateway(current_app.config)
+def gateway_for(config: Mapping[str, Any]) -> PaymentGateway:
+    """The provider the configuration names: Stripe with a secret key, else the test provider."""
+    return StripeGateway(config) if config["STRIPE_SECRET_KEY"] else TestGateway()
+
+
+def init_app(app: Flask) -> None:
+    """Choose the provider once, at start."""
+    app.extensions["encore.payments"] = gateway_for(app.config)
+
+
+def gateway() -> PaymentGateway:
+    """The current app's payment provider, chosen at start."""
+    return current_app.extensions["encore.payments"]
 
 
 def _error(exc: stripe.StripeError) -> GatewayError:
@@ -93,16 +137,18 @@ def _error(exc: stripe.StripeError) -> GatewayError:
 
 
 class StripeGateway:
-    """Stripe through the official library, one ``StripeClient`` per gateway (per request)."""
+    """Stripe through the official library: one ``StripeClient`` per app, made at start (its
+    HTTP sessions are per thread, so gunicorn's threads share it safely)."""
 
+    kind = PaymentProvider.STRIPE
     test_mode = False
 
-    def __init__(self, config):
-        base = config.get("STRIPE_API_BASE")
+    def __init__(self, config: Mapping[str, Any]):
+        base = config["STRIPE_API_BASE"]
         self.client = stripe.StripeClient(
             config["STRIPE_SECRET_KEY"],
             base_addresses={"api": base, "connect": base} if base else None,
-            max_network_retries=int(config.get("STRIPE_MAX_NETWORK_RETRIES") or 0),
+            max_network_retries=config["STRIPE_MAX_NETWORK_RETRIES"],
         )
 
     def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
@@ -199,6 +245,7 @@ class TestGateway:
     """The embedded provider: no network. Checkouts are paid or failed on a local page;
     connected accounts are ready at once; transfers succeed."""
 
+    kind = PaymentProvider.TEST
     test_mode = True
 
     def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:

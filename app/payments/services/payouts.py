@@ -210,7 +210,7 @@ def record_transfer(payout_id: int, outcome: str | GatewayError) -> PayoutStatus
         return_to_earnings(payout, f"Stripe refused the transfer: {outcome.message}")
     else:
         payout.last_error = f"attempt {payout.attempts}: {outcome.message}"[:2000]
-        if payout.attempts >= int(current_app.config.get("PAYOUT_MAX_ATTEMPTS") or 3):
+        if payout.attempts >= current_app.config["PAYOUT_MAX_ATTEMPTS"]:
             _give_up(payout)
     db.session.flush()
     return payout.status

@@ -11,7 +11,7 @@ from app.governance.services import membership
 from app.core.error_pages import refused_redirect
 from app.core.errors import ServiceError
 from app.core.transactions import commit_now
-from app.payments.services.payment_gateway import is_test_mode
+from app.payments.services.payment_gateway import gateway
 from app.core.web import bp
 
 
@@ -23,7 +23,7 @@ def money(minor: int, currency: str | None = None) -> str:
 
 @bp.app_context_processor
 def payments_context():
-    return {"payments_test_mode": is_test_mode()}
+    return {"payments_test_mode": gateway().test_mode}
 
 
 def _start(order) -> str:
@@ -99,7 +99,7 @@ def checkout_cancelled(order_id: int):
 
 
 def _test_order(session_id: str):
-    if not is_test_mode():
+    if not gateway().test_mode:
         abort(404)  # only the embedded provider has this page
     order = checkout.order_by_session(session_id)
     if order is None or order.user_id != current_user.id:

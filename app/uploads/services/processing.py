@@ -37,7 +37,7 @@ def rendition_key(track_id: int, name: str) -> str:
 
 
 def work_dir() -> str | None:
-    return current_app.config.get("UPLOAD_TMP_DIR") or None
+    return current_app.config["UPLOAD_TMP_DIR"]
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ def _describe(file: ReceivedFile) -> str:
 
 def upload_limit_bytes() -> int:
     """The largest upload accepted (``MAX_UPLOAD_MB``), in bytes."""
-    return int(float(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024)
+    return int(current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024)
 
 
 def check_file(file: ReceivedFile) -> probe.AudioFormat:
@@ -71,7 +71,7 @@ def check_file(file: ReceivedFile) -> probe.AudioFormat:
             f"{_describe(file)} is larger than the upload limit of {current_app.config['MAX_UPLOAD_MB']} MB.",
             field="file",
         )
-    max_seconds = float(current_app.config["MAX_AUDIO_MINUTES"]) * 60
+    max_seconds = current_app.config["MAX_AUDIO_MINUTES"] * 60
     try:
         return probe.identify(str(file.path), max_seconds=max_seconds)
     except UnsupportedAudio as exc:
