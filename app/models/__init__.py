@@ -7,7 +7,15 @@ from sqlalchemy import MetaData
 
 from app.extensions import db
 import ledger.schema
-from app.models.accounts import ApiToken, ArtistMember, Role, User
+from app.models.accounts import (
+    AccountSession,
+    AccountToken,
+    AccountTokenPurpose,
+    ApiToken,
+    ArtistMember,
+    Role,
+    User,
+)
 from app.models.catalog import Artist, Release, ReleaseKind, Track, TrackStatus
 from app.models.audio import TrackAudio
 from app.models.governance import (
@@ -38,6 +46,9 @@ from app.models.streaming import Play, PreviewPlay
 from app.models import analytics  # noqa: F401  (registers the rollup tables)
 
 __all__ = [
+    "AccountSession",
+    "AccountToken",
+    "AccountTokenPurpose",
     "ApiToken",
     "Artist",
     "ArtistMember",
