@@ -25,13 +25,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from app import auth, cli, health, queue, ratelimit, storage, webhooks
+    from app import auth, cli, health, queue, ratelimit, sessions, storage, webhooks
     from app.api import bp as api_bp, register_error_handlers
     from app.web import bp as web_bp, register_template_helpers
 
     storage.init_app(app)
     queue.init_app(app)
     ratelimit.init_app(app)
+    sessions.init_app(app)
     auth.init_app(app)
     app.register_blueprint(api_bp)
     app.register_blueprint(web_bp)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Flask, flash, g, redirect, request, url_for
-from flask_login import current_user
+from flask import Flask, flash, g, redirect, request, session, url_for
+from flask_login import current_user, login_user, logout_user
 
 from app.extensions import db, login_manager
 from app.models import User
@@ -36,6 +36,29 @@ def init_app(app: Flask) -> None:
             raise Unauthorized("Log in or send a valid API token (Authorization: Bearer ...).")
         flash(login_manager.login_message, "info")
         return redirect(url_for("web.login", next=request.full_path))
+
+
+def complete_login(user: User, remember: bool = False) -> None:
+    """The last step of every login, after every check of the person has passed.
+
+    A second factor goes *before* this call: whoever adds one keeps the half-authenticated
+    user out of the session until it is answered, then calls this. The session gets a new id
+    (the old one is deleted, see ``app.sessions``), a new CSRF token, and, when asked, a
+    remember-me token for this device.
+    """
+    session.pop("csrf_token", None)
+    login_user(user, remember=False, fresh=True)  # Flask-Login's own remember cookie stays off
+    session.remember_device = bool(remember)
+
+
+def end_login() -> None:
+    """Log this browser out: its session row is deleted when the response is saved."""
+    logout_user()
+
+
+def current_session_id() -> int | None:
+    """The ``account_sessions`` row of this request's browser (None for token clients)."""
+    return getattr(session, "row_id", None)
 
 
 def bearer_token() -> str | None:

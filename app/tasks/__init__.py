@@ -3,4 +3,4 @@
 Each task only calls services; importing this package declares them all.
 """
 
-from app.tasks import analytics, audio, governance, payouts  # noqa: F401
+from app.tasks import accounts, analytics, audio, governance, payouts  # noqa: F401
