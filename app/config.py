@@ -33,7 +33,14 @@ DEFAULTS: dict[str, object] = {
     "QUEUE_IMMEDIATE": False,  # run tasks inline when enqueued (tests)
     "QUEUE_WORKERS": 2,  # threads of `flask queue worker`
     "QUEUE_SQLITE_PATH": None,  # default: <instance>/queue.db (used unless REDIS_URL is set)
-    "SESSION_COOKIE_SECURE": False,
+    "SESSION_COOKIE_SECURE": False,  # also the remember-me cookie's Secure flag
+    # Server-side sessions (app/sessions.py): a session ends after this long without a
+    # request; "keep me logged in" lasts this many days from the login.
+    "SESSION_IDLE_HOURS": 12,
+    "REMEMBER_DAYS": 30,
+    # A page listing the outbox at /dev/mail, for development without a mail server
+    # (`make run` turns it on; production refuses to start with it).
+    "DEV_MAIL_PAGE": False,
     # Absolute links in emails; default: the `make run` address.
     "BASE_URL": "http://127.0.0.1:8000",
     # Email: kept in the outbox table and logged, unless SMTP_HOST names a server.
@@ -95,10 +102,19 @@ def load_config(app: Flask, overrides: dict | None = None) -> None:
     # for an evening and keeps sending its progress reports with the token it loaded with.
     cfg.setdefault("WTF_CSRF_TIME_LIMIT", None)
     _check_payments(cfg)
+    _check_dev_pages(cfg)
 
 
 class ConfigurationError(RuntimeError):
     """The configuration cannot run safely (the app refuses to start)."""
+
+
+def _check_dev_pages(cfg) -> None:
+    if cfg.get("ENV_NAME") == "production" and cfg.get("DEV_MAIL_PAGE"):
+        raise ConfigurationError(
+            "ENCORE_DEV_MAIL_PAGE shows every mail (password reset links included) to anyone: "
+            "it cannot be on when ENCORE_ENV_NAME is production."
+        )
 
 
 def _check_payments(cfg) -> None:

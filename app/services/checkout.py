@@ -20,6 +20,7 @@ from app.models import MemberClass, Order, OrderKind, OrderStatus, PaymentProvid
 from app.services import membership
 from app.services.errors import Conflict, NotFound, Unavailable, ValidationFailed
 from app.services.payment_gateway import CheckoutRequest, CheckoutSession, GatewayError, gateway, is_test_mode
+from app.services.verification import require_verified
 from ledger.units import MICRO_PER_CREDIT
 
 
@@ -67,6 +68,7 @@ def _provider() -> PaymentProvider:
 
 def create_pack_order(user: User, credits) -> Order:
     """A pending order for one pack of ``credits`` whole credits (one of the packs on offer)."""
+    require_verified(user, "buy credits")
     try:
         credits = int(credits)
     except (TypeError, ValueError):
@@ -87,6 +89,7 @@ def create_pack_order(user: User, credits) -> Order:
 
 def create_share_order(user: User, member_class) -> Order:
     """A pending order for one member share of ``member_class``."""
+    require_verified(user, "buy a member share")
     member_class = membership.parse_member_class(member_class)
     if membership.is_member(user):
         raise Conflict("You are already a member of the co-op.", code="already_member")

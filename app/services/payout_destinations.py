@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import Artist, PayoutDestination, PayoutMethod, User
 from app.services.errors import Unavailable, ValidationFailed
 from app.services.payment_gateway import GatewayError, account_can_receive, gateway
+from app.services.verification import require_verified
 
 # Lengths of the IBANs of SEPA countries and a few others (ISO 13616 registry).
 IBAN_LENGTHS = {
@@ -52,6 +53,7 @@ def destination_of(artist: Artist) -> PayoutDestination | None:
 
 def set_bank_details(artist: Artist, *, iban: str, account_holder: str, by: User) -> PayoutDestination:
     """Pay this artist by bank transfer to ``iban`` (replaces a Stripe destination)."""
+    require_verified(by, "receive payouts")
     iban = normalize_iban(iban)
     holder = (account_holder or "").strip()
     if not 1 <= len(holder) <= 200:
@@ -73,6 +75,7 @@ def start_stripe_onboarding(artist: Artist, *, by: User, refresh_url: str, retur
     artist (the account creation carries an idempotency key, so a retry after a lost commit
     gets the same account back).
     """
+    require_verified(by, "receive payouts")
     destination = destination_of(artist)
     try:
         provider = gateway()

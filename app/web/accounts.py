@@ -1,17 +1,23 @@
-"""Pages to register, log in and out, and manage your profile and API tokens."""
+"""Pages to register, verify an email, log in and out, reset a forgotten password, and manage
+your profile, password, sessions (devices) and API tokens."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 
+from app.auth import complete_login, current_session_id, end_login
 from app.converters import id_from_form
 from app.extensions import db
-from app.services import accounts
+from app.services import accounts, passwords, sessions, verification
 from app.services.errors import ServiceError
+from app.services.passwords import RESET_SENT
+from app.services.verification import CHECK_MAIL
+from app.tasks.accounts import deliver_mail_soon
 from app.web import bp
+
 
 
 def _safe_next(target: str | None) -> str:
@@ -28,7 +34,7 @@ def register():
     form = request.form
     if request.method == "POST":
         try:
-            user = accounts.register(
+            accounts.register(
                 email=form.get("email", ""),
                 password=form.get("password", ""),
                 display_name=form.get("display_name", ""),
@@ -40,10 +46,24 @@ def register():
             db.session.rollback()
             flash(exc.message, "error")
             return render_template("web/register.html", form=form), exc.status
-        login_user(user)
-        flash(f"Welcome to Encore, {user.display_name}!", "success")
-        return redirect(url_for("web.index"))
+        deliver_mail_soon()
+        # The same page whether the address was new or taken (its owner got a mail instead).
+        return render_template("web/check_mail.html", message=CHECK_MAIL.format(email=accounts.normalize_email(
+            form.get("email", ""))))
     return render_template("web/register.html", form=form)
+
+
+@bp.get("/verify-email/<token>")
+def verify_email(token: str):
+    try:
+        verification.verify_email(token)
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return render_template("web/check_mail.html", message=None), exc.status
+    flash("Your email is confirmed: your starter credits are in your wallet.", "success")
+    return redirect(url_for("web.account" if current_user.is_authenticated else "web.login"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -57,16 +77,55 @@ def login():
             db.session.rollback()
             flash(exc.message, "error")
             return render_template("web/login.html", form=form), exc.status
-        login_user(user, remember=bool(form.get("remember")))
+        complete_login(user, remember=bool(form.get("remember")))
         return redirect(_safe_next(request.args.get("next")))
     return render_template("web/login.html", form=form)
 
 
 @bp.post("/logout")
 def logout():
-    logout_user()
+    end_login()
     flash("You are logged out.", "info")
     return redirect(url_for("web.index"))
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+def forgot_password():
+    if request.method == "POST":
+        email = request.form.get("email", "")
+        passwords.request_reset(email)
+        db.session.commit()
+        deliver_mail_soon()
+        return render_template("web/check_mail.html", message=RESET_SENT.format(email=accounts.normalize_email(email)))
+    return render_template("web/forgot_password.html")
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    try:
+        if request.method == "POST":
+            passwords.reset_password(token, request.form.get("new_password", ""),
+                                     end_api_tokens=request.form.get("end_api_tokens") == "on")
+            db.session.commit()
+            deliver_mail_soon()
+            if current_user.is_authenticated:
+                end_login()  # every session of that user ended, this one too
+            flash("Your password is changed and every session was logged out. Log in with the new password.", "success")
+            return redirect(url_for("web.login"))
+        passwords.check_reset_token(token)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        valid = exc.code != "invalid_token"
+        return render_template("web/reset_password.html", token=token, valid=valid), exc.status
+    return render_template("web/reset_password.html", token=token, valid=True)
+
+
+def _account_page(new_token=None, status=200):
+    return render_template(
+        "web/account.html", new_token=new_token, devices=sessions.active_for(current_user),
+        this_device=current_session_id(),
+    ), status
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -89,9 +148,49 @@ def account():
             elif action == "revoke_token":
                 accounts.revoke_token(current_user, id_from_form(request.form.get("token_id")))
                 flash("Token revoked.", "info")
+            elif action == "change_password":
+                ended = passwords.change_password(
+                    current_user, current_password=request.form.get("current_password", ""),
+                    new_password=request.form.get("new_password", ""), keep_session_id=current_session_id(),
+                    end_api_tokens=request.form.get("end_api_tokens") == "on",
+                )
+                flash(f"Password changed. {ended} other session(s) logged out.", "success")
+            elif action == "resend_verification":
+                verification.send_verification(current_user)
+                flash(f"We sent a new link to {current_user.email} (at most one a minute).", "info")
+            elif action == "end_session":
+                session_id = id_from_form(request.form.get("session_id"))
+                sessions.end_for_user(current_user, session_id)
+                if session_id == current_session_id():
+                    db.session.commit()
+                    end_login()
+                    flash("You are logged out.", "info")
+                    return redirect(url_for("web.index"))
+                flash("That device is logged out.", "info")
+            elif action == "end_all_sessions":
+                sessions.end_all(current_user)
+                db.session.commit()
+                end_login()
+                flash("You are logged out everywhere, here too.", "info")
+                return redirect(url_for("web.index"))
             db.session.commit()
+            if action in ("change_password", "resend_verification"):
+                deliver_mail_soon()
         except ServiceError as exc:
             db.session.rollback()
             flash(exc.message, "error")
-            return render_template("web/account.html", new_token=None), exc.status
-    return render_template("web/account.html", new_token=new_token)
+            return _account_page(status=exc.status)
+    return _account_page(new_token)
+
+
+@bp.get("/dev/mail")
+def dev_mail():
+    """The outbox, readable in the browser: only when ``ENCORE_DEV_MAIL_PAGE`` is on (``make run``)."""
+    if not current_app.config.get("DEV_MAIL_PAGE"):
+        abort(404)
+    from sqlalchemy import select
+
+    from app.models import OutboxMessage
+
+    messages = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(50)).all()
+    return render_template("web/dev_mail.html", messages=messages)
