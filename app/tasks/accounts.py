@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from flask import after_this_request
 from huey import crontab
 
 from app.queue import enqueue, periodic, task
@@ -19,12 +20,17 @@ def deliver_mail() -> int:
 
 
 def deliver_mail_soon() -> None:
-    """Ask a worker to send the outbox now (call after committing). A queue outage only
-    delays the mail until the periodic housekeeping sends it: the request does not fail."""
-    try:
-        enqueue("accounts.deliver_mail")
-    except Exception:  # noqa: BLE001 (any broker error; the mail is safe in the outbox)
-        log.warning("could not queue mail delivery; the periodic housekeeping will send it", exc_info=True)
+    """Ask a worker to send the outbox once this request's response is ready (call after
+    committing the mail). A queue outage only delays the mail until the periodic
+    housekeeping sends it: the request does not fail."""
+
+    @after_this_request
+    def enqueue_delivery(response):
+        try:
+            enqueue("accounts.deliver_mail")
+        except Exception:  # noqa: BLE001 (any broker error; the mail is safe in the outbox)
+            log.warning("could not queue mail delivery; the periodic housekeeping will send it", exc_info=True)
+        return response
 
 
 @periodic("accounts.purge_sessions", crontab(minute="23"))
