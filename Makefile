@@ -21,10 +21,14 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $@ $(VENV)/.installed-run
 
 ## run: set up, migrate, seed the demo co-op once, serve on 127.0.0.1:$(PORT) with a queue worker
+run: export ENCORE_DEV_MAIL_PAGE ?= true
+run: export ENCORE_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: $(VENV)/.installed-run
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed
 	@echo "Encore is at http://127.0.0.1:$(PORT)/"
+	@echo "Mail (sign-up links, password resets) is not sent in development: read it at http://127.0.0.1:$(PORT)/dev/mail"
+	@echo "  (the queue worker also logs each message to this console)"
 	$(BIN)/flask queue worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --access-logfile - wsgi:app
 

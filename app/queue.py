@@ -119,4 +119,7 @@ def worker_command(workers: int | None):
     huey = get_queue()
     count = workers or int(current_app.config.get("QUEUE_WORKERS") or 2)
     click.echo(f"Encore queue worker: {count} thread(s) on {type(huey.storage).__name__}")
+    # Task logs (in development: each mail the console backend "sends") go to this console,
+    # unless the deployment configured logging itself.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     huey.create_consumer(workers=count, worker_type="thread").run()

@@ -47,6 +47,7 @@ class ServerSession(CallbackDict, SessionMixin):
         self.remember_device = False  # set by ``app.auth.complete_login``
         self.issued: store.Issued | None = None  # secrets to send with this response
         self.forget_remember_cookie = False
+        self.skipped = False
 
 
 def _user_id_in(data) -> int | None:
@@ -59,7 +60,9 @@ class ServerSessionInterface(SessionInterface):
 
     def open_session(self, app: Flask, request: Request) -> ServerSession:
         if request.path.startswith(app.static_url_path + "/") or request.path.startswith(_SKIPPED_PREFIXES):
-            return ServerSession()
+            session = ServerSession()
+            session.skipped = True  # neither read nor written: the cookies stay as they are
+            return session
         sid = request.cookies.get(self.get_cookie_name(app))
         if sid:
             found = store.find(sid)
@@ -93,6 +96,8 @@ class ServerSessionInterface(SessionInterface):
         return data if isinstance(data, dict) else {}
 
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
+        if session.skipped:
+            return
         name = self.get_cookie_name(app)
         user_id = _user_id_in(session)
         changed_identity = session.row_id is not None and user_id != session.loaded_user_id

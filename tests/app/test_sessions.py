@@ -196,10 +196,14 @@ def test_last_seen_moves_at_most_every_touch_interval(client, app, app_ctx, monk
     assert last_seen() > seen
 
 
-def test_static_files_never_read_or_create_sessions(client, app_ctx):
+def test_static_files_never_read_create_or_drop_sessions(client, app_ctx):
     r = client.get("/static/style.css")
     assert r.status_code == 200 and "Set-Cookie" not in r.headers
     assert db.session.scalar(select(func.count(AccountSession.id))) == 0
+    login(client, make_user())
+    r = client.get("/static/style.css")
+    assert "Set-Cookie" not in r.headers  # the session cookie is left alone
+    assert logged_in(client)
 
 
 def test_the_account_page_lists_devices_and_logs_one_out(client, app, app_ctx):
