@@ -48,6 +48,7 @@ class ServerSession(CallbackDict, SessionMixin):
         self.issued: store.Issued | None = None  # secrets to send with this response
         self.forget_remember_cookie = False
         self.skipped = False
+        self.loaded_user = None
 
 
 def _user_id_in(data) -> int | None:
@@ -68,8 +69,12 @@ class ServerSessionInterface(SessionInterface):
             found = store.find(sid)
             if found is not None:
                 row = found[0]
-                return ServerSession(self._load(row.data), row_id=row.id, user_id=row.user_id,
-                                     last_seen=row.last_seen_at)
+                session = ServerSession(self._load(row.data), row_id=row.id, user_id=row.user_id,
+                                        last_seen=row.last_seen_at)
+                # The identity map holds objects weakly: keeping the user read with the session
+                # alive makes Flask-Login's ``db.session.get`` a lookup in memory, not a query.
+                session.loaded_user = found[1]
+                return session
         remembered = request.cookies.get(REMEMBER_COOKIE)
         if remembered:
             issued = store.resume(remembered, user_agent=request.user_agent.string, ip_address=request.remote_addr)
