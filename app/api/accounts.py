@@ -82,11 +82,12 @@ def request_password_reset(body):
 )
 def confirm_password_reset(body):
     """Set a new password with a mailed reset token; every session of the account ends."""
-    passwords.reset_password(body["token"], body["new_password"], end_api_tokens=bool(body.get("end_api_tokens")))
+    user = passwords.reset_password(body["token"], body["new_password"],
+                                    end_api_tokens=bool(body.get("end_api_tokens")))
     db.session.commit()
     deliver_mail_soon()
-    if current_user.is_authenticated:
-        end_login()
+    if current_user.is_authenticated and current_user.id == user.id:
+        end_login()  # its row is gone with every other session of the account
     return jsonify(message="Your password is changed. Log in with the new password.")
 
 

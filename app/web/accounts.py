@@ -104,11 +104,11 @@ def forgot_password():
 def reset_password(token: str):
     try:
         if request.method == "POST":
-            passwords.reset_password(token, request.form.get("new_password", ""),
-                                     end_api_tokens=request.form.get("end_api_tokens") == "on")
+            user = passwords.reset_password(token, request.form.get("new_password", ""),
+                                            end_api_tokens=request.form.get("end_api_tokens") == "on")
             db.session.commit()
             deliver_mail_soon()
-            if current_user.is_authenticated:
+            if current_user.is_authenticated and current_user.id == user.id:
                 end_login()  # every session of that user ended, this one too
             flash("Your password is changed and every session was logged out. Log in with the new password.", "success")
             return redirect(url_for("web.login"))
