@@ -29,7 +29,7 @@ REMEMBER_COOKIE = "encore_remember"
 LEGACY_REMEMBER_COOKIE = "remember_token"
 _FLASK_LOGIN_REMEMBER_OFF = "encore_flask_login_remember_is_off"
 _serializer = TaggedJSONSerializer()
-_SKIPPED_PREFIXES = ("/health/",)
+_SKIPPED_PREFIXES = ("/healthz", "/health/")  # load balancers probe often and carry no cookies
 
 
 class ServerSession(CallbackDict, SessionMixin):
