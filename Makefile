@@ -23,6 +23,8 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 ## run: set up, migrate, seed the demo co-op once, serve on 127.0.0.1:$(PORT) with a queue worker.
 ## Without ENCORE_DATABASE_URL the embedded PostgreSQL (instance/postgres) is started first,
 ## shared by every process below, and stopped when this command ends (Ctrl-C or SIGTERM).
+run: export ENCORE_DEV_MAIL_PAGE ?= true
+run: export ENCORE_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: $(VENV)/.installed-run
 	$(BIN)/python -m app.core.embedded_db run -- $(MAKE) --no-print-directory serve
 
@@ -32,6 +34,8 @@ serve: $(VENV)/.installed-run
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed
 	@echo "Encore is at http://127.0.0.1:$(PORT)/"
+	@echo "Mail (sign-up links, password resets) is not sent in development: read it at http://127.0.0.1:$(PORT)/dev/mail"
+	@echo "  (the queue worker also logs each message to this console)"
 	rm -rf instance/prometheus && mkdir -p instance/prometheus
 	export PROMETHEUS_MULTIPROC_DIR=$$PWD/instance/prometheus; \
 	$(BIN)/flask queue worker & worker=$$!; \

@@ -106,7 +106,8 @@ def run_size(url: str, plays: int, args) -> dict:
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.exec_driver_sql("VACUUM ANALYZE")
             user = accounts.register(email="bench-admin@encore.test", password="bench-password",
-                                     display_name="Bench Admin")
+                                     display_name="Bench Admin", verified=True,
+                                     published_password=True)
             user.role = Role.ADMIN
             _, token = accounts.create_token(user, "bench")
             db.session.commit()

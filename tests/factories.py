@@ -19,13 +19,15 @@ PASSWORD = "correct horse battery"
 _seq = itertools.count(1)
 
 
-def make_user(*, email=None, display_name=None, country="FR", role=Role.LISTENER, password=PASSWORD):
+def make_user(*, email=None, display_name=None, country="FR", role=Role.LISTENER, password=PASSWORD, verified=True):
+    """A user whose email is verified (with the starter credits) unless ``verified=False``."""
     n = next(_seq)
     user = accounts.register(
         email=email or f"user{n}@example.test",
         password=password,
         display_name=display_name or f"Listener {n}",
         country=country,
+        verified=verified,
     )
     user.role = role
     db.session.commit()

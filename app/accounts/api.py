@@ -1,15 +1,22 @@
-"""Accounts over JSON: register, get a token, read and edit your profile, manage tokens."""
+"""Accounts over JSON: register, verify the email, log in and out (cookie sessions), reset or
+change the password, get a token, read and edit your profile, manage tokens and sessions."""
 
 from __future__ import annotations
 
 from flask import jsonify
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from app.core.api import bp
 from app.core.inputs import Field, accepts
-from app.accounts.representations import user_json
+from app.accounts.representations import session_json, user_json
 from app.core.auth import api_login_required
-from app.accounts import services as accounts, two_factor
+from app.accounts.login import current_session_id, end_login, finish_login
+from app.accounts import services as accounts, passwords, sessions, two_factor, verification
+from app.accounts.passwords import RESET_SENT
+from app.accounts.tasks import deliver_mail_soon
+from app.accounts.two_factor import counting_wrong_codes
+from app.accounts.verification import CHECK_MAIL
 from app.core.transactions import commit_now
 from app.core.errors import Unauthorized
 
@@ -17,15 +24,81 @@ from app.core.errors import Unauthorized
 @bp.post("/auth/register")
 @accepts(
     Field("email", str, format="email"),
-    Field("password", str, description="at least 8 characters"),
+    Field("password", str, description="at least 8 characters, not easy to guess (zxcvbn score 3 or more)"),
     Field("display_name", str),
     Field("country", str, required=False, nullable=True, description="ISO 3166-1 alpha-2"),
     Field("artist_name", str, required=False, description="register as an artist with this profile name"),
 )
 def register(body):
-    """Create an account."""
-    user = accounts.register(**body)
-    return jsonify(user=user_json(user)), 201
+    """Create an account; a link to confirm the email is mailed (the same answer for a taken email)."""
+    accounts.register(**body)
+    commit_now("the mail task reads the outbox rows this request wrote")
+    deliver_mail_soon()
+    return jsonify(message=CHECK_MAIL.format(email=accounts.normalize_email(body["email"]))), 202
+
+
+@bp.post("/auth/verify-email")
+@accepts(Field("token", str, description="the token from the mailed link"))
+def verify_email(body):
+    """Confirm an email with the mailed token (grants the starter credits, once)."""
+    user = verification.verify_email(body["token"])
+    return jsonify(user=user_json(user))
+
+
+@bp.post("/auth/login")
+@accepts(
+    Field("email", str, format="email"),
+    Field("password", str),
+    Field("remember", bool, required=False, description="keep this device logged in (30 days)"),
+    Field("code", str, required=False, description="a two-factor code, when two-factor authentication is on"),
+)
+def login(body):
+    """Log in with a session cookie (browsers); answers the CSRF token for later writes. With
+    two-factor authentication on, the code comes in the same request (else a 401
+    ``two_factor_required``)."""
+    user = accounts.authenticate(body["email"], body["password"])
+    if two_factor.is_enabled(user):
+        if not body.get("code"):
+            raise Unauthorized("Send a code from your authenticator app with the password (the code field).",
+                               code="two_factor_required", field="code")
+        with counting_wrong_codes():
+            two_factor.check(user, body["code"])
+    finish_login(user, remember=bool(body.get("remember")))
+    return jsonify(user=user_json(user), csrf_token=generate_csrf())
+
+
+@bp.post("/auth/logout")
+def logout():
+    """End this browser's session (its cookie, and its remember-me token, stop working)."""
+    end_login()
+    return "", 204
+
+
+@bp.post("/auth/password-reset")
+@accepts(Field("email", str, format="email"))
+def request_password_reset(body):
+    """Mail a password reset link (the same answer whether or not the email has an account)."""
+    passwords.request_reset(body["email"])
+    commit_now("the mail task reads the outbox rows this request wrote")
+    deliver_mail_soon()
+    return jsonify(message=RESET_SENT.format(email=accounts.normalize_email(body["email"]))), 202
+
+
+@bp.post("/auth/password-reset/confirm")
+@accepts(
+    Field("token", str, description="the token from the mailed link (single use, valid one hour)"),
+    Field("new_password", str),
+    Field("end_api_tokens", bool, required=False, description="also revoke every API token"),
+)
+def confirm_password_reset(body):
+    """Set a new password with a mailed reset token; every session of the account ends."""
+    user = passwords.reset_password(body["token"], body["new_password"],
+                                    end_api_tokens=bool(body.get("end_api_tokens")))
+    commit_now("the mail task reads the outbox rows this request wrote")
+    deliver_mail_soon()
+    if current_user.is_authenticated and current_user.id == user.id:
+        end_login()  # its row is gone with every other session of the account
+    return jsonify(message="Your password is changed. Log in with the new password.")
 
 
 @bp.post("/auth/tokens")
@@ -122,4 +195,59 @@ def delete_me(body):
     with counting_wrong_codes():
         account_deletion.delete_account(current_user, password=body["password"], code=body.get("code"))
     logout_user()
+    return "", 204
+
+
+@bp.post("/me/verification-email")
+@api_login_required
+def resend_verification():
+    """Mail a new email confirmation link (at most one a minute)."""
+    verification.send_verification(current_user)
+    commit_now("the mail task reads the outbox rows this request wrote")
+    deliver_mail_soon()
+    return jsonify(message=CHECK_MAIL.format(email=current_user.email)), 202
+
+
+@bp.put("/me/password")
+@api_login_required
+@accepts(
+    Field("current_password", str),
+    Field("new_password", str),
+    Field("end_api_tokens", bool, required=False, description="also revoke every API token"),
+)
+def change_password(body):
+    """Change your password; every other session and remembered device is logged out."""
+    ended = passwords.change_password(
+        current_user, current_password=body["current_password"], new_password=body["new_password"],
+        keep_session_id=current_session_id(), end_api_tokens=bool(body.get("end_api_tokens")),
+    )
+    commit_now("the mail task reads the outbox rows this request wrote")
+    deliver_mail_soon()
+    return jsonify(sessions_ended=ended)
+
+
+@bp.get("/me/sessions")
+@api_login_required
+def list_sessions():
+    """Where you are logged in: your sessions and remembered devices."""
+    this = current_session_id()
+    return jsonify(sessions=[session_json(row, current=row.id == this) for row in sessions.active_for(current_user)])
+
+
+@bp.delete("/me/sessions/<int:session_id>")
+@api_login_required
+def end_session(session_id: int):
+    """Log one device out (its session and its remember-me token)."""
+    sessions.end_for_user(current_user, session_id)
+    if session_id == current_session_id():
+        end_login()
+    return "", 204
+
+
+@bp.delete("/me/sessions")
+@api_login_required
+def end_all_sessions():
+    """Log out everywhere, this session included (API tokens stay; revoke them one by one)."""
+    sessions.end_all(current_user)
+    end_login()
     return "", 204

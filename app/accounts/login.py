@@ -9,7 +9,7 @@ import time
 from urllib.parse import urlsplit
 
 from flask import Flask, redirect, request, session, url_for
-from flask_login import current_user, login_user
+from flask_login import current_user, login_user, logout_user
 
 from app.accounts.models import User
 from app.accounts import two_factor
@@ -60,7 +60,7 @@ def ask_for_code(user, *, remember: bool, next_url: str | None):
 
 def finish_login(user, *, remember: bool) -> None:
     """Log ``user`` in (after the password and, when on, the second factor were checked)."""
-    login_user(user, remember=remember)
+    complete_login(user, remember=remember)
     session[VERIFIED_AT] = time.time()  # a fresh login counts as a fresh code for a while
 
 
@@ -83,3 +83,26 @@ def require_fresh_code() -> None:
     with counting_wrong_codes():
         two_factor.check(current_user, code)
     session[VERIFIED_AT] = time.time()
+
+
+def complete_login(user: User, remember: bool = False) -> None:
+    """The last step of every login, after every check of the person has passed.
+
+    A second factor goes *before* this call: whoever adds one keeps the half-authenticated
+    user out of the session until it is answered, then calls this. The session gets a new id
+    (the old one is deleted, see ``app.accounts.session_interface``), a new CSRF token, and, when asked, a
+    remember-me token for this device.
+    """
+    session.pop("csrf_token", None)
+    login_user(user, remember=False, fresh=True)  # Flask-Login's own remember cookie stays off
+    session.remember_device = bool(remember)
+
+
+def end_login() -> None:
+    """Log this browser out: its session row is deleted when the response is saved."""
+    logout_user()
+
+
+def current_session_id() -> int | None:
+    """The ``account_sessions`` row of this request's browser (None for token clients)."""
+    return getattr(session, "row_id", None)

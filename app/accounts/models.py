@@ -1,5 +1,6 @@
-"""Users, their roles, the artists they manage, their personal API tokens and their second
-factor (a TOTP secret and one-time recovery codes)."""
+"""Users, their roles, the artists they manage, their personal API tokens, their second factor
+(a TOTP secret and one-time recovery codes), their sessions (one row per logged-in device) and
+the single-use tokens mailed to them."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, false, text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.extensions import db
@@ -42,6 +43,9 @@ class User(UserMixin, db.Model):
     # Set when the person left the co-op: the row stays (the ledger, orders and ballots point
     # at its id) but holds nothing personal any more, and nobody can log in as it.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the owner proved the address by following the mailed link; None: not yet (no
+    # starter credits, no buying, voting or payouts until then).
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     artists: Mapped[list["Artist"]] = relationship(  # noqa: F821 (catalog module)
         secondary="artist_members", back_populates="members", order_by="Artist.name"
@@ -52,6 +56,10 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:
         """Flask-Login refuses to log in an inactive user: a deleted account is one."""
         return self.deleted_at is None
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     @property
     def is_admin(self) -> bool:
@@ -125,4 +133,58 @@ class RecoveryCode(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AccountSession(db.Model):
+    """A server-side session: one browser on one device.
+
+    The cookie carries a random id; only its SHA-256 (``id_hash``) is stored, so a copy of the
+    table logs nobody in. Deleting the row ends the session: its cookie is then a stranger's.
+    Anonymous visitors have rows too (``user_id`` NULL: the CSRF token, flashed messages).
+
+    "Keep me logged in" lives on the same row (a device is one row): ``remember_selector``
+    finds it, ``remember_hash`` is the SHA-256 of the validator, replaced at each use (the
+    previous one stays acceptable for a short grace, for requests already in flight), and
+    ``remember_expires_at`` ends it whatever happens. Deleting the row revokes both.
+    """
+
+    __tablename__ = "account_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    data: Mapped[str] = mapped_column(Text, default="{}")  # Flask's tagged JSON of the session dict
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+    remember_selector: Mapped[str | None] = mapped_column(String(32), unique=True)
+    remember_hash: Mapped[str | None] = mapped_column(String(64))
+    remember_previous_hash: Mapped[str | None] = mapped_column(String(64))
+    remember_rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    remember_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AccountTokenPurpose(str, enum.Enum):
+    VERIFY_EMAIL = "verify_email"
+    RESET_PASSWORD = "reset_password"
+
+
+class AccountToken(db.Model):
+    """A single-use secret mailed to a user (verify the address, reset the password).
+
+    Only the SHA-256 is stored; ``used_at`` is set when it is spent, and it is refused after
+    ``expires_at``. ``email`` is the address it was sent to: a token for an address the
+    account no longer has proves nothing.
+    """
+
+    __tablename__ = "account_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[AccountTokenPurpose] = mapped_column(str_enum(AccountTokenPurpose, "account_token_purpose"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

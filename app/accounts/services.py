@@ -14,9 +14,11 @@ from sqlalchemy import func, select
 from app.core.extensions import db
 from app.accounts.models import ApiToken, ArtistMember, Role, User
 from app.catalog.models import Artist
-import ledger
 from app.catalog.services import create_artist, validate_title
-from app.core.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from app.core.errors import NotFound, Unauthorized, ValidationFailed
+from app.accounts import account_tokens, verification
+from app.accounts.password_strength import require_strong_password
+from app.core.mail import queue_mail
 
 # Argon2id with the library's defaults: slow by design, tuned by argon2-cffi's maintainers.
 _hasher = PasswordHasher()
@@ -25,7 +27,6 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TOKEN_PREFIX = "enc_"
-MIN_PASSWORD_LENGTH = 8
 DELETED_DOMAIN = "deleted.invalid"  # RFC 2606: never a real address
 
 
@@ -59,27 +60,42 @@ def register(
     display_name: str,
     country: str | None = None,
     artist_name: str | None = None,
-) -> User:
-    """Create a listener account, or an artist account with its artist profile; either gets
-    the co-op's starter credits."""
+    verified: bool = False,
+    published_password: bool = False,
+) -> User | None:
+    """Create a listener account, or an artist account with its artist profile, unverified,
+    and mail it a verification link (the starter credits come with verification).
+
+    Never tells whether the address is taken: for a taken address nothing is created, the
+    owner gets a mail saying someone tried, and the caller answers exactly as for a new
+    account ("check your mail"). Returns the new user, or None in that case.
+
+    ``verified=True`` is for accounts an operator vouches for (``flask users create``, the
+    demo co-op, test factories): verified at once, starter credits granted, no mail.
+    ``published_password=True`` skips the strength check, for the demo's accounts only: their
+    password is printed in the README, so no estimate could make it secret.
+    """
     email = normalize_email(email)
     if not _EMAIL.match(email) or len(email) > 254 or email.endswith("@" + DELETED_DOMAIN):
         # the placeholder domain of deleted accounts is nobody's: taking one would block a deletion
         raise ValidationFailed("Please give a valid email address.", field="email")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(
-            f"The password needs at least {MIN_PASSWORD_LENGTH} characters.", field="password"
-        )
     display_name = _display_name(display_name)
+    if not published_password:
+        require_strong_password(password, user_inputs=(email, display_name))
+    elif len(password) < 8:
+        raise ValidationFailed("The password needs at least 8 characters.", field="password")
     country = validate_country(country)
     if artist_name is not None:
         artist_name = validate_title(artist_name, "artist_name", "artist name")
-    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Conflict("An account with this email already exists.", code="email_taken", field="email")
+    password_hash = _hasher.hash(password)  # also for a taken address: both answers take as long
+    existing = db.session.scalar(select(User).where(User.email == email))
+    if existing is not None:
+        _mail_address_taken(existing)
+        return None
 
     user = User(
         email=email,
-        password_hash=_hasher.hash(password),
+        password_hash=password_hash,
         display_name=display_name,
         country=country,
         role=Role.ARTIST if artist_name else Role.LISTENER,
@@ -89,8 +105,26 @@ def register(
     if artist_name:
         artist = create_artist(name=artist_name)
         add_artist_member(artist, user)
-    ledger.grant_starter(db.session, listener_id=user.id)  # once: a second call changes nothing
+    if verified:
+        verification.mark_verified(user)
+    else:
+        verification.send_verification(user)
     return user
+
+
+def _mail_address_taken(user: User) -> None:
+    queue_mail(
+        to=user.email,
+        subject="Someone tried to join Encore with your address",
+        body=(
+            f"Hello {user.display_name},\n\n"
+            "someone (maybe you) tried to create an Encore account with this address, which already has one. "
+            "Nothing was changed.\n"
+            f"Log in: {account_tokens.link('/login')}\n"
+            f"Forgot your password? {account_tokens.link('/forgot-password')}\n"
+        ),
+        dedupe_key=f"address-taken:{user.id}:{secrets.token_hex(8)}",
+    )
 
 
 def add_artist_member(artist: Artist, user: User) -> None:

@@ -1,17 +1,24 @@
-"""Pages to register, log in and out, and manage your profile and API tokens."""
+"""Pages to register, verify an email, log in and out, reset a forgotten password, and manage
+your profile, password, sessions (devices) and API tokens."""
 
 from __future__ import annotations
 
 
-from flask import flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
 
+from app.accounts.login import current_session_id, end_login
 from app.core.converters import id_from_form
-from app.accounts import services as accounts, two_factor
+from app.core.extensions import db
+from app.accounts import services as accounts, passwords, sessions, two_factor, verification
 from app.core.error_pages import refuse
 from app.core.errors import ServiceError
-from app.core.web import bp
 from app.accounts.login import VERIFIED_AT, ask_for_code, finish_login, safe_next
+from app.accounts.passwords import RESET_SENT
+from app.accounts.verification import CHECK_MAIL
+from app.accounts.tasks import deliver_mail_soon
+from app.core.transactions import commit_now
+from app.core.web import bp
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -19,7 +26,7 @@ def register():
     form = request.form
     if request.method == "POST":
         try:
-            user = accounts.register(
+            accounts.register(
                 email=form.get("email", ""),
                 password=form.get("password", ""),
                 display_name=form.get("display_name", ""),
@@ -29,10 +36,23 @@ def register():
         except ServiceError as exc:
             refuse(exc)
             return render_template("accounts/register.html", form=form), exc.status
-        login_user(user)
-        flash(f"Welcome to Encore, {user.display_name}!", "success")
-        return redirect(url_for("web.index"))
+        commit_now("the mail task reads the outbox rows this request wrote")
+        deliver_mail_soon()
+        # The same page whether the address was new or taken (its owner got a mail instead).
+        return render_template("accounts/check_mail.html", message=CHECK_MAIL.format(email=accounts.normalize_email(
+            form.get("email", ""))))
     return render_template("accounts/register.html", form=form)
+
+
+@bp.get("/verify-email/<token>")
+def verify_email(token: str):
+    try:
+        verification.verify_email(token)
+    except ServiceError as exc:
+        refuse(exc)
+        return render_template("accounts/check_mail.html", message=None), exc.status
+    flash("Your email is confirmed: your starter credits are in your wallet.", "success")
+    return redirect(url_for("web.account" if current_user.is_authenticated else "web.login"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -54,9 +74,47 @@ def login():
 @bp.post("/logout")
 def logout():
     session.pop(VERIFIED_AT, None)
-    logout_user()
+    end_login()
     flash("You are logged out.", "info")
     return redirect(url_for("web.index"))
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+def forgot_password():
+    if request.method == "POST":
+        email = request.form.get("email", "")
+        passwords.request_reset(email)
+        commit_now("the mail task reads the outbox rows this request wrote")
+        deliver_mail_soon()
+        return render_template("accounts/check_mail.html", message=RESET_SENT.format(email=accounts.normalize_email(email)))
+    return render_template("accounts/forgot_password.html")
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    try:
+        if request.method == "POST":
+            user = passwords.reset_password(token, request.form.get("new_password", ""),
+                                            end_api_tokens=request.form.get("end_api_tokens") == "on")
+            commit_now("the mail task reads the outbox rows this request wrote")
+            deliver_mail_soon()
+            if current_user.is_authenticated and current_user.id == user.id:
+                end_login()  # every session of that user ended, this one too
+            flash("Your password is changed and every session was logged out. Log in with the new password.", "success")
+            return redirect(url_for("web.login"))
+        passwords.check_reset_token(token)
+    except ServiceError as exc:
+        refuse(exc)
+        valid = exc.code != "invalid_token"
+        return render_template("accounts/reset_password.html", token=token, valid=valid), exc.status
+    return render_template("accounts/reset_password.html", token=token, valid=True)
+
+
+def _account_page(new_token=None, status=200):
+    return render_template(
+        "accounts/account.html", new_token=new_token, devices=sessions.active_for(current_user),
+        this_device=current_session_id(), two_factor_state=two_factor.status(current_user),
+    ), status
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -79,11 +137,36 @@ def account():
             elif action == "revoke_token":
                 accounts.revoke_token(current_user, id_from_form(request.form.get("token_id")))
                 flash("Token revoked.", "info")
+            elif action == "change_password":
+                ended = passwords.change_password(
+                    current_user, current_password=request.form.get("current_password", ""),
+                    new_password=request.form.get("new_password", ""), keep_session_id=current_session_id(),
+                    end_api_tokens=request.form.get("end_api_tokens") == "on",
+                )
+                flash(f"Password changed. {ended} other session(s) logged out.", "success")
+            elif action == "resend_verification":
+                verification.send_verification(current_user)
+                flash(f"We sent a new link to {current_user.email} (at most one a minute).", "info")
+            elif action == "end_session":
+                session_id = id_from_form(request.form.get("session_id"))
+                sessions.end_for_user(current_user, session_id)
+                if session_id == current_session_id():
+                    end_login()
+                    flash("You are logged out.", "info")
+                    return redirect(url_for("web.index"))
+                flash("That device is logged out.", "info")
+            elif action == "end_all_sessions":
+                sessions.end_all(current_user)
+                end_login()
+                flash("You are logged out everywhere, here too.", "info")
+                return redirect(url_for("web.index"))
+            if action in ("change_password", "resend_verification"):
+                commit_now("the mail task reads the outbox rows this request wrote")
+                deliver_mail_soon()
         except ServiceError as exc:
             refuse(exc)
-            return render_template("accounts/account.html", new_token=None,
-                                   two_factor_state=two_factor.status(current_user)), exc.status
-    return render_template("accounts/account.html", new_token=new_token, two_factor_state=two_factor.status(current_user))
+            return _account_page(status=exc.status)
+    return _account_page(new_token)
 
 
 @bp.get("/account/export")
@@ -119,7 +202,22 @@ def account_delete():
             refuse(exc)
             return render_template("accounts/account_delete.html", plan=account_deletion.preview(current_user)), exc.status
         session.pop(VERIFIED_AT, None)
-        logout_user()
+        end_login()
         flash("Your account is deleted. Thank you for having been part of Encore.", "info")
         return redirect(url_for("web.index"))
     return render_template("accounts/account_delete.html", plan=account_deletion.preview(current_user))
+
+
+
+
+@bp.get("/dev/mail")
+def dev_mail():
+    """The outbox, readable in the browser: only when ``ENCORE_DEV_MAIL_PAGE`` is on (``make run``)."""
+    if not current_app.config.get("DEV_MAIL_PAGE"):
+        abort(404)
+    from sqlalchemy import select
+
+    from app.core.models import OutboxMessage
+
+    messages = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(50)).all()
+    return render_template("accounts/dev_mail.html", messages=messages)

@@ -2,13 +2,13 @@
 
 ``SETTINGS`` is the table: each ``Setting`` names a key, its default, its kind (how a value
 is converted and checked), its range or choices and a one-line doc. ``load_config`` fills
-``app.config`` from the defaults, then the ``ENCORE_*`` environment variables (converted from
+``app.core.config`` from the defaults, then the ``ENCORE_*`` environment variables (converted from
 their strings to the setting's kind), then the factory's ``overrides``, and checks every value
 and the rules between them; all problems are raised together in one ``ConfigurationError``.
 An ``ENCORE_*`` variable that names no setting is loaded as Flask would (JSON where it parses)
 and warned about, naming the closest known key.
 
-Invariant after ``load_config``: ``app.config[name]`` holds a value of the declared kind for
+Invariant after ``load_config``: ``app.core.config[name]`` holds a value of the declared kind for
 every setting (``None`` only where the default is ``None``, meaning unset), so use sites read
 ``current_app.config[KEY]`` and never repeat a default.
 
@@ -266,6 +266,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REDIS_URL", None, URL, "the task queue and rate limits use Redis when set (else the queue lives in PostgreSQL)", choices=("redis", "rediss", "unix"), secret=True),
     Setting("BASE_URL", "http://127.0.0.1:8000", URL, "absolute links in emails and notices", choices=("http", "https")),
     Setting("SESSION_COOKIE_SECURE", False, BOOL, "set `true` behind HTTPS (required in production); also turns on HSTS"),
+    # Server-side sessions (app.accounts.session_interface)
+    Setting("SESSION_IDLE_HOURS", 12, NUMBER, "a session ends after this long without a request", minimum=0.01),
+    Setting("REMEMBER_DAYS", 30, NUMBER, "\"keep me logged in\" lasts this many days from the login", minimum=0.01),
+    Setting("DEV_MAIL_PAGE", False, BOOL, "a page listing the outbox at `/dev/mail`, for development without a mail server (`make run` turns it on; refused in production)"),
     # Security headers (app.core.security_headers) and input limits (app.core.validation)
     Setting("HSTS_SECONDS", 31_536_000, INT, "`Strict-Transport-Security` max-age, sent only over HTTPS; `0` sends none", minimum=0),
     Setting("CSP_MEDIA_ORIGINS", [], STR_LIST, "extra origins audio and images may come from (a CDN); the S3 store's own is added by itself"),
@@ -323,7 +327,7 @@ DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}
 
 
 def load_config(app: Flask, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> None:
-    """Fill ``app.config`` from the defaults, then ``ENCORE_*`` variables, then ``overrides``;
+    """Fill ``app.core.config`` from the defaults, then ``ENCORE_*`` variables, then ``overrides``;
     convert and check every setting; raise one ``ConfigurationError`` listing every problem."""
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
@@ -441,6 +445,9 @@ def _production_problems(app: Flask, instance: Path) -> list[str]:
     if not (cfg["STRIPE_SECRET_KEY"] and cfg["STRIPE_WEBHOOK_SECRET"]):
         problems.append("ENCORE_STRIPE_SECRET_KEY and ENCORE_STRIPE_WEBHOOK_SECRET are not both set: the test "
                         "payment provider would hand out credits for free.")
+    if cfg["DEV_MAIL_PAGE"]:
+        problems.append("ENCORE_DEV_MAIL_PAGE shows every mail (password reset links included) to anyone: it "
+                        "cannot be on in production.")
     if app.debug or cfg.get("DEBUG"):
         problems.append("Debug mode is on (FLASK_DEBUG / ENCORE_DEBUG): it shows tracebacks and runs the "
                         "interactive debugger.")

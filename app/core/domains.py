@@ -46,10 +46,10 @@ _PAGE_ROUTES = (
     "app.payments.views.payouts",
     "app.payments.views.wallet",
 )
-_TASKS = ("app.analytics.tasks", "app.uploads.tasks", "app.governance.tasks", "app.payments.tasks")
+_TASKS = ("app.accounts.tasks", "app.analytics.tasks", "app.uploads.tasks", "app.governance.tasks", "app.payments.tasks")
 # Modules with an ``init_app(app)`` that binds a domain's part of a shared extension.
 # (the payment provider is chosen once here, like the object store)
-_INIT = ("app.accounts.login", "app.payments.services.payment_gateway")
+_INIT = ("app.accounts.login", "app.accounts.session_interface", "app.payments.services.payment_gateway")
 _CLI = ("app.core.cli", "app.accounts.cli", "app.demo.cli", "app.governance.cli", "app.payments.cli",
         "app.analytics.cli")
 

@@ -207,4 +207,7 @@ def worker_command(workers: int | None):
         huey.storage.ensure_tables()
     count = workers or current_app.config["QUEUE_WORKERS"]
     click.echo(f"Encore queue worker: {count} thread(s) on {type(huey.storage).__name__}")
+    # Task logs (in development: each mail the console backend "sends") go to this console,
+    # unless the deployment configured logging itself.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     huey.create_consumer(workers=count, worker_type="thread").run()

@@ -21,6 +21,13 @@ def register_template_helpers(app: Flask) -> None:
         seconds = round(ms / 1000)
         return f"{seconds // 60}:{seconds % 60:02d}"
 
+    @app.template_filter("links")
+    def links(text: str) -> list[str]:
+        """The http(s) links in a plain-text mail (the development mail page makes them clickable)."""
+        import re
+
+        return re.findall(r"https?://\S+", text or "")
+
     @app.template_filter("credits")
     def credits(micro: int) -> str:
         """Integer micro-credits as decimal credits, e.g. 2000 -> "0.002" (never via float)."""

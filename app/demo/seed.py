@@ -60,12 +60,14 @@ def seed_demo(*, audio_seconds: float | None = None) -> list:
     Each track gets music synthesized with ffmpeg and put through the real upload and
     processing pipeline. ``audio_seconds`` shortens every song (tests).
     """
-    admin = accounts.register(email=ADMIN_EMAIL, password=DEMO_PASSWORD, display_name="Co-op Admin", country="FR")
+    admin = accounts.register(email=ADMIN_EMAIL, password=DEMO_PASSWORD, display_name="Co-op Admin", country="FR",
+                              verified=True, published_password=True)
     admin.role = Role.ADMIN
     pending = []  # (release, uploader, title, seconds, free) of the songs to synthesize
     for artist_name, email, releases in DEMO_ARTISTS:
         user = accounts.register(
-            email=email, password=DEMO_PASSWORD, display_name=artist_name, country="GB", artist_name=artist_name
+            email=email, password=DEMO_PASSWORD, display_name=artist_name, country="GB", artist_name=artist_name,
+            verified=True, published_password=True,
         )
         artist = user.artists[0]
         for title, kind, released, songs in releases:
@@ -73,7 +75,8 @@ def seed_demo(*, audio_seconds: float | None = None) -> list:
             for song, seconds, free in songs:
                 pending.append((release, user, song, audio_seconds or seconds, free))
     listener = accounts.register(
-        email=LISTENER_EMAIL, password=DEMO_PASSWORD, display_name="Demo Listener", country="DE"
+        email=LISTENER_EMAIL, password=DEMO_PASSWORD, display_name="Demo Listener", country="DE", verified=True,
+        published_password=True,
     )
     tracks = _tracks_with_audio(pending)
     _demo_listening(listener, tracks)

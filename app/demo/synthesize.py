@@ -206,7 +206,7 @@ def synthesize(options: Options, progress=print) -> Report:
 
         password_hash = _hasher.hash(DEMO_PASSWORD)
         users = sink.writer("users", ("id", "email", "password_hash", "display_name", "country", "role", "created_at",
-                                      "visible_to_artists"))
+                                      "visible_to_artists", "email_verified_at"))
         artists_w = sink.writer("artists", ("id", "name", "slug", "bio", "created_at"))
         members_w = sink.writer("artist_members", ("user_id", "artist_id", "created_at"))
         releases_w = sink.writer("releases", ("id", "artist_id", "title", "kind", "release_date", "cover_key",
@@ -240,7 +240,7 @@ def synthesize(options: Options, progress=print) -> Report:
             name = artist_name(rank)
             artists_w.row((artist_id, name, f"synth-artist-{rank:06d}", "", joined))
             users.row((user_id, f"synth-artist-{rank}@encore.test", password_hash, name, rng.choice(COUNTRIES),
-                       "artist", joined, False))
+                       "artist", joined, False, joined))
             members_w.row((user_id, artist_id, joined))
             user_id += 1
             accounts_w.row((account_id, "artist_earnings", artist_id, None, joined))
@@ -292,7 +292,7 @@ def synthesize(options: Options, progress=print) -> Report:
             user_id += 1
             country = rng.choice(COUNTRIES) if rng.random() < 0.95 else None
             users.row((listener, f"synth-listener-{index + 1}@encore.test", password_hash, f"Listener {index + 1}",
-                       country, "listener", joined, rng.random() < options.visible_rate))
+                       country, "listener", joined, rng.random() < options.visible_rate, joined))
             if rng.random() < options.member_rate:
                 started_at = window_start + timedelta(seconds=rng.random() * window)
                 memberships_w.row((membership_id, listener, "listener", "admin_record", f"synth-share-{listener}",

@@ -5,6 +5,9 @@
 //   play counts: the player reports its position every few seconds and shows the answer.
 // - 402 (not enough credits) or 401 (not logged in): the free 30-second preview plays instead,
 //   with a link to top up or log in.
+// - A page loaded while logged in whose session then ends (logged out elsewhere, a password
+//   change, an expired session) gets 401 from the plays API: playback stops and the player
+//   says so, with a link to log in again, instead of failing silently.
 // - While something is loaded, same-origin links and GET forms are fetched and only <main>
 //   (and the header and title) are swapped, with pushState/popstate, so playback never stops.
 (function () {
@@ -23,7 +26,7 @@
     canvas: el(".player-waveform"), volume: el(".player-volume"), status: el(".player-status"),
     queueToggle: el(".player-queue-toggle"), queueList: el(".player-queue"), queueCount: el(".player-queue-count"),
   };
-  const loggedIn = bar.dataset.loggedIn === "1";
+  let loggedIn = bar.dataset.loggedIn === "1";
 
   const state = {
     queue: [], // [{id, title, artist, release, cover, duration}]
@@ -284,7 +287,9 @@
     setStatus("Starting…");
     const r = await api("POST", `/api/v1/tracks/${item.id}/plays`);
     if (generation !== state.generation) { if (r.status === 201) api("POST", r.body.play.end_url); return; }
-    if (r.status === 201) {
+    if (r.status === 401 && loggedIn) {
+      loggedOut();
+    } else if (r.status === 201) {
       const play = r.body.play;
       state.play = play;
       state.mode = "full";
@@ -369,10 +374,22 @@
     } else if (r.status === 410) {
       state.play = null; // expired: the next play press starts a new one
       setStatus("This play expired; press play to start again.");
+    } else if (r.status === 401) {
+      loggedOut();
     } else if (r.status === 402) {
       audio.pause();
       setStatus(r.body.error.message, { href: bar.dataset.creditsUrl, text: "Top up", className: "button top-up" });
     }
+  }
+
+  // The session ended under an open page: stop, say so, offer to log in again (back here).
+  function loggedOut() {
+    loggedIn = false;
+    state.play = null;
+    audio.pause();
+    bar.dataset.loggedOut = "1";
+    const back = bar.dataset.loginUrl.split("?")[0] + "?next=" + encodeURIComponent(location.pathname + location.search);
+    setStatus("You were logged out, so this play stopped.", { href: back, text: "Log in again", className: "login-again" });
   }
 
   function standingText(progress) {

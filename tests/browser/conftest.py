@@ -46,7 +46,7 @@ def live_app(tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("live")
     with fresh_database(tmp, "live") as url:
-        app = make_test_app(url, tmp / "media", WTF_CSRF_ENABLED=True, TESTING=False)
+        app = make_test_app(url, tmp / "media", WTF_CSRF_ENABLED=True, TESTING=False, DEV_MAIL_PAGE=True)
         migrate_to_head(app)
         with app.app_context():
             demo.seed_demo(audio_seconds=4)  # real audio, kept short so the fixture stays fast
@@ -59,6 +59,7 @@ def live_app(tmp_path_factory):
 @pytest.fixture(scope="session")
 def live_server(live_app):
     with LiveServer(live_app) as server:
+        live_app.config["BASE_URL"] = server.url  # links in mails lead to this server
         yield server
 
 

@@ -154,3 +154,31 @@ def test_queue_next_previous_and_buy_now(page, live_server, player_setup):
     expect(page.locator("main .track .title", has_text="Short Circuit")).to_be_visible()
     expect(page.locator("main .track", has_text="Short Circuit").locator("a.download")).to_have_attribute(
         "href", re.compile(r"/api/v1/tracks/\d+/original$"))
+
+
+def test_a_session_ended_elsewhere_stops_the_play_and_says_so(page, live_app, live_server, player_setup):
+    from app.accounts import sessions
+
+    with live_app.app_context():
+        user = accounts.register(email="ended@encore.test", password=demo.DEMO_PASSWORD, display_name="Ended Session",
+                                 verified=True, published_password=True)
+        db.session.commit()
+        user_id = user.id
+        db.session.remove()
+    log_in(page, live_server, "ended@encore.test")
+    page.goto(f"{live_server.url}/releases/{player_setup['release']}")
+    page.locator(f".track[data-track-id='{player_setup['track']}'] .play-track").click()
+    expect(page.locator(".player-status")).to_contain_text("Play 1 of 9")
+    page.wait_for_function("window.encorePlayer.playing && window.encorePlayer.audio.currentTime > 0.5")
+
+    with live_app.app_context():  # "log out everywhere" from another device
+        sessions.end_all(db.session.get(User, user_id))
+        db.session.commit()
+        db.session.remove()
+
+    status = page.locator(".player-status")
+    expect(status).to_contain_text("You were logged out", timeout=15_000)
+    expect(status.locator("a.login-again")).to_have_attribute(
+        "href", f"/login?next=%2Freleases%2F{player_setup['release']}")
+    assert not page.evaluate("window.encorePlayer.playing")
+    expect(page.locator("#player")).to_have_attribute("data-logged-out", "1")

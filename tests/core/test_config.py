@@ -192,3 +192,20 @@ def test_no_use_site_repeats_a_default():
              for path in root.rglob("*.py") if path.name not in {"config.py", "ratelimit.py"}
              for n, line in enumerate(path.read_text().splitlines(), 1) if pattern.search(line)]
     assert found == []
+
+
+def test_production_refuses_the_development_mail_page(tmp_path):
+    import pytest
+
+    from app.core.config import ConfigurationError
+    from tests.conftest import make_test_app
+
+    with pytest.raises(ConfigurationError, match="DEV_MAIL_PAGE"):
+        make_test_app("postgresql://unused/unused", tmp_path, ENV_NAME="production", DEV_MAIL_PAGE=True,
+                      STRIPE_SECRET_KEY="sk_test_x", STRIPE_WEBHOOK_SECRET="whsec_x")
+
+
+def test_the_development_mail_page_is_off_unless_turned_on(client, app, monkeypatch):
+    assert client.get("/dev/mail").status_code == 404
+    monkeypatch.setitem(app.config, "DEV_MAIL_PAGE", True)
+    assert client.get("/dev/mail").status_code == 200

@@ -8,17 +8,29 @@ from app.accounts.models import User
 from tests.factories import PASSWORD, make_artist, make_release, make_track, make_user
 
 
-def test_register_login_logout(client, app_ctx):
+def test_register_verify_login_logout(client, app_ctx):
     r = client.post(
         "/register",
-        data={"email": "web@example.test", "password": "long enough", "display_name": "Web", "country": "it"},
+        data={"email": "web@example.test", "password": PASSWORD, "display_name": "Web", "country": "it"},
     )
-    assert r.status_code == 302
+    assert r.status_code == 200 and b"Check your mail" in r.data
+    assert client.get("/account").status_code == 302  # registering does not log in
+    link = re.search(r"http://\S+/verify-email/\S+", last_mail_to("web@example.test").body).group(0)
+    r = client.get(link.split("127.0.0.1:8000", 1)[1])
+    assert r.status_code == 302 and r.headers["Location"] == "/login"
+    r = client.post("/login?next=/artists", data={"email": "web@example.test", "password": PASSWORD})
+    assert r.status_code == 302 and r.headers["Location"] == "/artists"
     assert client.get("/account").status_code == 200
     client.post("/logout")
     assert client.get("/account").status_code == 302
-    r = client.post("/login?next=/artists", data={"email": "web@example.test", "password": "long enough"})
-    assert r.status_code == 302 and r.headers["Location"] == "/artists"
+
+
+def last_mail_to(address):
+    from app.core.models import OutboxMessage
+
+    return db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.to_address == address).order_by(OutboxMessage.id.desc())
+    ).first()
 
 
 def test_login_ignores_offsite_next(client, app_ctx):
@@ -37,7 +49,7 @@ def test_login_ignores_next_that_browsers_read_as_offsite(client, app_ctx, targe
 
 
 def test_register_errors_show_on_the_page(client, app_ctx):
-    r = client.post("/register", data={"email": "bad", "password": "long enough", "display_name": "X"})
+    r = client.post("/register", data={"email": "bad", "password": PASSWORD, "display_name": "X"})
     assert r.status_code == 422
     assert b"valid email address" in r.data
     assert db.session.scalar(select(func.count(User.id))) == 0
@@ -78,21 +90,24 @@ def _csrf_token(page: bytes) -> str:
 
 
 def test_forms_require_csrf(csrf_client, app_ctx):
-    r = csrf_client.post("/register", data={"email": "c@example.test", "password": "long enough", "display_name": "C"})
+    r = csrf_client.post("/register", data={"email": "c@example.test", "password": PASSWORD, "display_name": "C"})
     assert r.status_code == 403  # csrf_failed, the same status as the API's
     assert db.session.scalar(select(func.count(User.id))) == 0
     token = _csrf_token(csrf_client.get("/register").data)
     r = csrf_client.post(
         "/register",
-        data={"email": "c@example.test", "password": "long enough", "display_name": "C", "csrf_token": token},
+        data={"email": "c@example.test", "password": PASSWORD, "display_name": "C", "csrf_token": token},
     )
-    assert r.status_code == 302
+    assert r.status_code == 200
 
 
 def test_cookie_session_api_writes_require_csrf_header(csrf_client, app_ctx):
     make_user(email="k@example.test")
     token = _csrf_token(csrf_client.get("/login").data)
     csrf_client.post("/login", data={"email": "k@example.test", "password": PASSWORD, "csrf_token": token})
+    r = csrf_client.patch("/api/v1/me", json={"display_name": "K"}, headers={"X-CSRFToken": token})
+    assert r.status_code == 403, "the login gave the session a new CSRF token"
+    token = _csrf_token(csrf_client.get("/account").data)
     r = csrf_client.patch("/api/v1/me", json={"display_name": "K"})
     assert r.status_code == 403 and r.json["error"]["code"] == "csrf_failed"
     r = csrf_client.patch("/api/v1/me", json={"display_name": "K"}, headers={"X-CSRFToken": token})

@@ -27,6 +27,7 @@ from app.core.types import utcnow
 from app.governance.services import membership
 from app.core.errors import Conflict, Forbidden, ValidationFailed
 from app.governance.services.tally import Rule, Tally
+from app.accounts.verification import require_verified
 
 RECEIPT_PREFIX = "rcpt-"
 _RETRIES = 5
@@ -47,6 +48,7 @@ def parse_choice(value) -> Choice:
 def cast_vote(proposal: Proposal, voter: User, choice, *, now: datetime | None = None) -> tuple[Ballot, str]:
     """Record ``voter``'s vote; returns the ballot and its receipt code (shown once, never stored)."""
     now = now or utcnow()
+    require_verified(voter, "vote")
     choice = parse_choice(choice)
     if proposal.status is not ProposalStatus.OPEN or now >= proposal.closes_at:
         raise Conflict("This proposal is not open for voting.", code="voting_closed")

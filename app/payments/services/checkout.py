@@ -28,6 +28,7 @@ from app.payments.services.payment_gateway import (
     gateway,
 )
 from ledger.units import MICRO_PER_CREDIT, format_money  # noqa: F401 (checkout.format_money: its name for the views)
+from app.accounts.verification import require_verified
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ def _provider() -> PaymentProvider:
 
 def create_pack_order(user: User, credits) -> Order:
     """A pending order for one pack of ``credits`` whole credits (one of the packs on offer)."""
+    require_verified(user, "buy credits")
     # int() would read "١٠", " 10 " or "1_0" as 10: a pack is named by the digits 0-9 only.
     if isinstance(credits, str) and credits.isascii() and credits.isdigit() and len(credits) <= 9:
         credits = int(credits)
@@ -87,6 +89,7 @@ def create_pack_order(user: User, credits) -> Order:
 
 def create_share_order(user: User, member_class) -> Order:
     """A pending order for one member share of ``member_class``."""
+    require_verified(user, "buy a member share")
     member_class = membership.parse_member_class(member_class)
     if membership.is_member(user):
         raise Conflict("You are already a member of the co-op.", code="already_member")

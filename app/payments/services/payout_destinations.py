@@ -17,6 +17,7 @@ from app.accounts.models import User
 from app.core.errors import Unavailable, ValidationFailed
 from app.core.mail import queue_mail
 from app.payments.services.payment_gateway import GatewayError, account_can_receive, gateway
+from app.accounts.verification import require_verified
 
 # Lengths of the IBANs of SEPA countries and a few others (ISO 13616 registry).
 IBAN_LENGTHS = {
@@ -56,6 +57,7 @@ def destination_of(artist: Artist) -> PayoutDestination | None:
 
 def set_bank_details(artist: Artist, *, iban: str, account_holder: str, by: User) -> PayoutDestination:
     """Pay this artist by bank transfer to ``iban`` (replaces a Stripe destination)."""
+    require_verified(by, "receive payouts")
     iban = normalize_iban(iban)
     holder = (account_holder or "").strip()
     if not 1 <= len(holder) <= 200:
@@ -95,6 +97,7 @@ def start_stripe_onboarding(artist: Artist, *, by: User, refresh_url: str, retur
     artist (the account creation carries an idempotency key, so a retry after a lost commit
     gets the same account back).
     """
+    require_verified(by, "receive payouts")
     destination = destination_of(artist)
     try:
         provider = gateway()
