@@ -15,7 +15,7 @@ from app.accounts.models import Role
 from app.analytics.services import rollups
 from app.payments.services import wallet
 from tests.payments.test_payouts import bank_artist, earn, period, run  # noqa: F401 (period: a fixture)
-from tests.factories import (PASSWORD, bearer, enable_two_factor, login, make_artist, make_release, make_track, make_user,
+from tests.factories import (bearer, enable_two_factor, login, make_artist, make_release, make_track, make_user,
                              token_for)
 
 APP = Path(__file__).resolve().parents[2] / "app"
