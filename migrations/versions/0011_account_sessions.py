@@ -5,8 +5,8 @@ Accounts that exist before this revision were made under the old rules (they alr
 their starter credits): they count as verified from their creation. Everyone is logged out
 once, since the old client-side session cookies are no longer read.
 
-Revision ID: 0010
-Revises: 0008
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-02 03:20:00
 
 """
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0010'
-down_revision = '0008'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
