@@ -11,6 +11,8 @@ from datetime import datetime, timezone
 from sqlalchemy import BigInteger, DateTime, Enum, cast, func
 from sqlalchemy.types import TypeDecorator
 
+from ledger import clock
+
 # Stable constraint names, so migrations can name what they alter or drop.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -22,7 +24,8 @@ NAMING_CONVENTION = {
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    """Now, by the one clock (``ledger.clock``): the system's, or the one a test installed."""
+    return clock.now()
 
 
 class UTCDateTime(TypeDecorator):
