@@ -176,7 +176,10 @@ class Transfer(LedgerBase):
     pricing_version_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_pricing_versions.id"))
     corrects_transfer_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transfers.id"))
     memo: Mapped[str] = mapped_column(String(500), default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # when it was written
+    # When it counts (statements, payout months, rollup days): a play charge's play start,
+    # otherwise the moment of the operation.
+    effective_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Posting(LedgerBase):

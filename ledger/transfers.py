@@ -49,6 +49,7 @@ class TransferResult:
     postings: tuple[tuple[int, int], ...]  # (account id, amount), in account id order
     created_at: datetime
     replayed: bool = False  # True when the key had been used before and this is the first result
+    effective_at: datetime | None = None  # when it counts (statements, payouts, rollups)
 
 
 def fingerprint(*content) -> str:
@@ -110,6 +111,7 @@ def replay(session: Session, existing: Transfer, fp: str) -> TransferResult:
         postings=postings_of(session, existing.id),
         created_at=existing.created_at,
         replayed=True,
+        effective_at=existing.effective_at,
     )
 
 
@@ -131,14 +133,16 @@ def write_transfer(
     pricing_version_id: int | None = None,
     corrects_transfer_id: int | None = None,
     memo: str = "",
+    effective_at: datetime | None = None,
 ) -> TransferResult:
     """Insert a checked transfer and its postings and move the stored wallet balances.
 
     The caller has validated the postings, holds the lock of every wallet in ``wallet_ids``
     that is debited, and checked there are enough credits (the CHECK constraint on the
-    balance is only the backstop).
+    balance is only the backstop). ``effective_at`` defaults to now (``ledger.clock``).
     """
     now = utcnow()
+    effective_at = effective_at or now
     connection = session.connection()  # Core on the session's connection: the hot path stays lean
     transfer_id = connection.execute(
         _INSERT_TRANSFER,
@@ -152,6 +156,7 @@ def write_transfer(
             "corrects_transfer_id": corrects_transfer_id,
             "memo": memo,
             "created_at": now,
+            "effective_at": effective_at,
         },
     ).scalar_one()
     connection.execute(
@@ -161,7 +166,8 @@ def write_transfer(
     for account, amount in postings:
         if account in wallet_ids:
             connection.execute(_MOVE_WALLET_BALANCE, {"account_id": account, "amount": amount})
-    return TransferResult(id=transfer_id, key=key, kind=kind, postings=postings, created_at=now)
+    return TransferResult(id=transfer_id, key=key, kind=kind, postings=postings, created_at=now,
+                          effective_at=effective_at)
 
 
 def transfer(
@@ -183,7 +189,8 @@ def transfer(
     locked (in account id order) before its balance is checked: wallets against their stored
     balance (``InsufficientCredits``), the others against the sum of their postings
     (``NegativeBalance``). Runs inside a SAVEPOINT: on any error nothing is left behind.
-    Flushes within the caller's transaction; the caller commits.
+    Flushes within the caller's transaction; the caller commits. The transfer is effective
+    at the moment of the operation.
     """
     check_key(key)
     kind = TransferKind(kind)

@@ -112,7 +112,7 @@ def recount(artist_id: int, start: date, end: date, track_id: int | None = None)
     }
     corrected = aliased(Transfer)
     legs = s.execute(
-        select(Transfer.id, Transfer.kind, Transfer.track_id, Transfer.created_at, Transfer.pricing_version_id,
+        select(Transfer.id, Transfer.kind, Transfer.track_id, Transfer.effective_at, Transfer.pricing_version_id,
                corrected.pricing_version_id.label("corrected_version"), Posting.amount, Account.kind.label("ak"))
         .join(Posting, Posting.transfer_id == Transfer.id).join(Account, Account.id == Posting.account_id)
         .outerjoin(corrected, corrected.id == Transfer.corrects_transfer_id)
@@ -120,7 +120,7 @@ def recount(artist_id: int, start: date, end: date, track_id: int | None = None)
     ).all()
     bought = set()
     for leg in legs:
-        if leg.track_id is None or not in_scope(leg.track_id) or not start <= _day(leg.created_at) <= end:
+        if leg.track_id is None or not in_scope(leg.track_id) or not start <= _day(leg.effective_at) <= end:
             continue
         price = cents[leg.pricing_version_id or leg.corrected_version]
         if leg.ak is AccountKind.ARTIST_EARNINGS:
@@ -179,7 +179,7 @@ def month_recount(start: date, end: date) -> dict:
     s = db.session
     sums = defaultdict(int)
     rows = s.execute(
-        select(Transfer.kind, Transfer.created_at, Posting.amount, Account.kind.label("ak"))
+        select(Transfer.kind, Transfer.effective_at, Posting.amount, Account.kind.label("ak"))
         .join(Posting, Posting.transfer_id == Transfer.id).join(Account, Account.id == Posting.account_id)
     )
     for kind, at, amount, ak in rows:

@@ -22,7 +22,8 @@ again finds it (unique (artist, period)) and resumes at step 2 with the same ide
 
 What an artist can be paid for a period: their earnings as of the end of the period that are
 still in their account now, i.e. the current balance less whatever was credited (or debited)
-after the period ended, other than payouts. Converted at the credit price in force, rounded
+after the period ended (by effective time: a play started before the end counts in the
+period), other than payouts. Converted at the credit price in force, rounded
 down (``ledger.payout_amount``); paid when it reaches the payout minimum in force.
 """
 
@@ -108,7 +109,7 @@ def payable_credits(artist_id: int, period_end: datetime) -> int:
     later = db.session.scalar(
         select(int_sum(Posting.amount))
         .join(Transfer, Transfer.id == Posting.transfer_id)
-        .where(Posting.account_id == account, Transfer.created_at >= period_end, Transfer.kind.not_in(PAYOUT_KINDS))
+        .where(Posting.account_id == account, Transfer.effective_at >= period_end, Transfer.kind.not_in(PAYOUT_KINDS))
     )
     return max(0, min(balance, balance - later))
 
@@ -417,8 +418,8 @@ def statement(artist: Artist, period_text: str) -> Statement:
         earned = dict(db.session.execute(
             select(Transfer.track_id, int_sum(Posting.amount))
             .join(Transfer, Transfer.id == Posting.transfer_id)
-            .where(Posting.account_id == account, Transfer.created_at >= period.start,
-                   Transfer.created_at < period.end, Transfer.kind.not_in(PAYOUT_KINDS + (TransferKind.PAYOUT_SETTLED,)))
+            .where(Posting.account_id == account, Transfer.effective_at >= period.start,
+                   Transfer.effective_at < period.end, Transfer.kind.not_in(PAYOUT_KINDS + (TransferKind.PAYOUT_SETTLED,)))
             .group_by(Transfer.track_id)
         ).all())
     track_ids = sorted({*plays, *(t for t in earned if t is not None)})
