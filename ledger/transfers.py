@@ -132,6 +132,7 @@ def write_transfer(
     track_id: int | None = None,
     pricing_version_id: int | None = None,
     corrects_transfer_id: int | None = None,
+    reverses_transfer_id: int | None = None,
     memo: str = "",
     effective_at: datetime | None = None,
 ) -> TransferResult:
@@ -154,6 +155,7 @@ def write_transfer(
             "track_id": track_id,
             "pricing_version_id": pricing_version_id,
             "corrects_transfer_id": corrects_transfer_id,
+            "reverses_transfer_id": reverses_transfer_id,
             "memo": memo,
             "created_at": now,
             "effective_at": effective_at,
@@ -181,6 +183,7 @@ def transfer(
     track_id: int | None = None,
     pricing_version_id: int | None = None,
     corrects_transfer_id: int | None = None,
+    reverses_transfer_id: int | None = None,
 ) -> TransferResult:
     """Move credits: write one transfer made of ``postings`` ((account id, amount) pairs,
     positive = credit, summing to zero), atomically, idempotently.
@@ -234,6 +237,7 @@ def transfer(
                 track_id=track_id,
                 pricing_version_id=pricing_version_id,
                 corrects_transfer_id=corrects_transfer_id,
+                reverses_transfer_id=reverses_transfer_id,
                 memo=memo,
             )
     except IntegrityError:

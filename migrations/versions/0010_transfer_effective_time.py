@@ -1,8 +1,9 @@
-"""transfer effective time: ledger_transfers.effective_at
+"""transfer effective time and single reversals: ledger_transfers.effective_at, reverses_transfer_id
 
 A transfer now carries the time it counts (``effective_at``: a play charge's play start, else
 the moment of the operation), which statements, payouts and rollups read; existing transfers
-are effective when they were written. The money functions that write transfers
+are effective when they were written. ``reverses_transfer_id`` (unique) marks an exact
+reversal, so a transfer is reversed at most once. The money functions that write transfers
 are replaced by a frozen copy that sets ``effective_at`` (the ledger's own copy is
 ledger/functions.py; a test keeps the latest frozen copy of each function equal to it).
 
@@ -32,6 +33,13 @@ def upgrade():
     op.execute("UPDATE ledger_transfers SET effective_at = created_at")
     op.execute("ALTER TABLE ledger_transfers ENABLE TRIGGER ledger_transfers_immutable")
     op.alter_column('ledger_transfers', 'effective_at', nullable=False)
+    op.add_column('ledger_transfers', sa.Column('reverses_transfer_id', sa.Integer(), nullable=True))
+    op.create_foreign_key(op.f('fk_ledger_transfers_reverses_transfer_id_ledger_transfers'), 'ledger_transfers',
+                          'ledger_transfers', ['reverses_transfer_id'], ['id'])
+    op.create_unique_constraint(op.f('uq_ledger_transfers_reverses_transfer_id'), 'ledger_transfers',
+                                ['reverses_transfer_id'])
+    op.create_check_constraint(op.f('ck_ledger_transfers_reversal_target'), 'ledger_transfers',
+                               "reverses_transfer_id IS NULL OR reverses_transfer_id = corrects_transfer_id")
     for statement in FUNCTIONS:
         op.execute(statement)
 
@@ -39,6 +47,11 @@ def upgrade():
 def downgrade():
     for statement in _previous_functions():
         op.execute(statement)
+    op.drop_constraint(op.f('ck_ledger_transfers_reversal_target'), 'ledger_transfers', type_='check')
+    op.drop_constraint(op.f('uq_ledger_transfers_reverses_transfer_id'), 'ledger_transfers', type_='unique')
+    op.drop_constraint(op.f('fk_ledger_transfers_reverses_transfer_id_ledger_transfers'), 'ledger_transfers',
+                       type_='foreignkey')
+    op.drop_column('ledger_transfers', 'reverses_transfer_id')
     op.drop_column('ledger_transfers', 'effective_at')
 
 

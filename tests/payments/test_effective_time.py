@@ -56,3 +56,10 @@ def test_a_play_started_before_the_month_ended_earns_in_that_month(app_ctx, cloc
     rollups.rebuild()
     assert money_days()[(date(2026, 3, 31), "play_charge", "artist_earnings")] == earned
 
+
+def test_a_second_reversal_is_a_conflict(app_ctx):
+    import ledger
+    from app.core.errors import service_error_for
+
+    error = service_error_for(ledger.AlreadyReversed(7))
+    assert (error.status, error.code) == (409, "already_reversed")
