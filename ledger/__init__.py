@@ -11,6 +11,7 @@ from ledger.accounts import account_id, artist_account_id, system_account_id, wa
 from ledger.allocation import allocate, split_charge
 from ledger.errors import (
     AlreadyOwned,
+    AlreadyReversed,
     IdempotencyConflict,
     InsufficientCredits,
     InvalidOperation,
@@ -38,7 +39,7 @@ from ledger.units import MAX_AMOUNT, MICRO_PER_CREDIT, format_credits, parse_cre
 from ledger.verify import Report, verify
 
 __all__ = [
-    "DEFAULT_PRICING", "MAX_AMOUNT", "MICRO_PER_CREDIT", "AccountKind", "AlreadyOwned", "IdempotencyConflict",
+    "DEFAULT_PRICING", "MAX_AMOUNT", "MICRO_PER_CREDIT", "AccountKind", "AlreadyOwned", "AlreadyReversed", "IdempotencyConflict",
     "InsufficientCredits", "InvalidOperation", "LedgerError", "NegativeBalance", "NoPricingVersion",
     "NotPurchasable", "OwnershipVia", "PayoutAmount", "RefundResult", "PlayKind", "PlayResult", "PricingParams", "PurchaseResult", "Report",
     "TransferKind", "TransferResult", "UnknownTransfer", "account_id", "allocate", "artist_account_id",

@@ -38,7 +38,7 @@ def artists_with_earnings(session: Session) -> list[int]:
 
 
 def payable_earnings(session: Session, artist_id: int, period_end: datetime) -> int:
-    """Earnings up to ``period_end`` still in the artist's account: the balance now less what
+    """Earnings effective before ``period_end`` (a play's charge counts at the play's start) still in the artist's account: the balance now less what
     was earned (or corrected) since, never below 0 nor above the balance. Payouts and returned
     payouts since ``period_end`` do not count as later earnings: they moved earlier money."""
     account = earnings_account(session, artist_id)
@@ -48,13 +48,13 @@ def payable_earnings(session: Session, artist_id: int, period_end: datetime) -> 
     later = session.scalar(
         select(int_sum(Posting.amount))
         .join(Transfer, Transfer.id == Posting.transfer_id)
-        .where(Posting.account_id == account, Transfer.created_at >= period_end, Transfer.kind.not_in(PAYOUT_KINDS))
+        .where(Posting.account_id == account, Transfer.effective_at >= period_end, Transfer.kind.not_in(PAYOUT_KINDS))
     )
     return max(0, min(balance, balance - (later or 0)))
 
 
 def earnings_by_track(session: Session, artist_id: int, start: datetime, end: datetime) -> dict[int | None, int]:
-    """Credits the artist earned in ``[start, end)`` per track (None: transfers of no track,
+    """Credits the artist earned in ``[start, end)`` (by effective time) per track (None: transfers of no track,
     such as corrections). Payout moves are left out."""
     account = earnings_account(session, artist_id)
     if account is None:
@@ -65,8 +65,8 @@ def earnings_by_track(session: Session, artist_id: int, start: datetime, end: da
         .join(Transfer, Transfer.id == Posting.transfer_id)
         .where(
             Posting.account_id == account,
-            Transfer.created_at >= start,
-            Transfer.created_at < end,
+            Transfer.effective_at >= start,
+            Transfer.effective_at < end,
             Transfer.kind.not_in(excluded),
         )
         .group_by(Transfer.track_id)

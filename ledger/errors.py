@@ -60,3 +60,11 @@ class NoPricingVersion(LedgerError):
 
 class UnknownTransfer(LedgerError):
     """A correction names a transfer that does not exist."""
+
+
+class AlreadyReversed(LedgerError):
+    """A reversal of a transfer that has been reversed already (a transfer is reversed once)."""
+
+    def __init__(self, transfer_id: int):
+        super().__init__(f"transfer {transfer_id} has already been reversed")
+        self.transfer_id = transfer_id

@@ -20,6 +20,8 @@ Rules implemented here and nowhere else:
 * the wallet never goes negative: its row is locked (``FOR NO KEY UPDATE``) and its balance
   checked before anything is written; nothing is written when it cannot pay (not even the
   wallet of a new listener);
+* a transfer's effective time: a play charge is effective at the play's start (``p_at``, the
+  time its price was fixed at), a buy-now at the moment of the operation (``p_now``);
 * the idempotency key and fingerprint: a retried key answers the first result, the same
   key with other content is a conflict; a concurrent insert of the same key is caught by
   ``ON CONFLICT DO NOTHING`` (no exception block, no subtransaction).
@@ -29,8 +31,9 @@ transaction stays usable without a SAVEPOINT: 'ok', 'replayed', 'conflict',
 'insufficient' (with ``balance`` and ``needed``), 'no_pricing', and for buy-now also
 'not_purchasable' and 'already_owned'.
 
-``ledger.metadata.create_all`` installs these (see ``ledger.schema``); the migration
-``0009_money_functions`` runs a frozen copy, which a test keeps equal to this one.
+``ledger.metadata.create_all`` installs these (see ``ledger.schema``); the migrations run
+frozen copies (``0009_money_functions``, and each later revision that changed a function
+holds a new copy of it); a test keeps the latest copy of each equal to this one.
 """
 
 from __future__ import annotations
@@ -220,8 +223,9 @@ BEGIN
   v_artist_account := ledger_account('artist_earnings', p_artist);
   v_coop_account := ledger_account('coop_revenue', 0);
   INSERT INTO ledger_transfers (idempotency_key, fingerprint, kind, listener_id, track_id, pricing_version_id,
-                                corrects_transfer_id, memo, created_at)
-  VALUES ('play:' || p_key, v_fp, 'play_charge', p_listener, p_track, v.id, NULL, '', v_now)
+                                corrects_transfer_id, memo, created_at, effective_at)
+  VALUES ('play:' || p_key, v_fp, 'play_charge', p_listener, p_track, v.id, NULL, '', v_now,
+          coalesce(p_at, v_now))  -- effective at the play's start
   ON CONFLICT (idempotency_key) DO NOTHING RETURNING id INTO v_transfer;
   IF v_transfer IS NULL THEN  -- another session charged this key meanwhile
     RETURN QUERY SELECT * FROM ledger_play_answer(p_key, v_fp);
@@ -331,8 +335,8 @@ BEGIN
   v_artist_account := ledger_account('artist_earnings', p_artist);
   v_coop_account := ledger_account('coop_revenue', 0);
   INSERT INTO ledger_transfers (idempotency_key, fingerprint, kind, listener_id, track_id, pricing_version_id,
-                                corrects_transfer_id, memo, created_at)
-  VALUES (p_key, v_fp, 'buy_now', p_listener, p_track, v.id, NULL, '', v_now)
+                                corrects_transfer_id, memo, created_at, effective_at)
+  VALUES (p_key, v_fp, 'buy_now', p_listener, p_track, v.id, NULL, '', v_now, v_now)
   ON CONFLICT (idempotency_key) DO NOTHING RETURNING id INTO v_transfer;
   IF v_transfer IS NULL THEN  -- another session used this key meanwhile
     RETURN QUERY SELECT * FROM ledger_purchase_answer(p_key, v_fp, p_listener, p_track, p_artist);

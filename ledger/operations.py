@@ -25,9 +25,11 @@ from sqlalchemy.orm import Session
 from ledger.accounts import lock_wallet, system_account_id, wallet_account_id
 from ledger.errors import (
     AlreadyOwned,
+    AlreadyReversed,
     IdempotencyConflict,
     InsufficientCredits,
     InvalidOperation,
+    NegativeBalance,
     NoPricingVersion,
     NotPurchasable,
     UnknownTransfer,
@@ -307,14 +309,40 @@ def correct(
     negated); with ``postings`` it is the given adjustment, linked to the original. Play
     numbers and ownership are not undone: a correction moves credits only. Balances are
     checked like any transfer (a wallet or an artist's earnings cannot go negative).
+
+    A transfer is reversed at most once: a second reversal (another key) raises
+    ``AlreadyReversed``, also when two race (the reversal's unique ``reverses_transfer_id``
+    lets one win). Retrying the same key answers the first reversal.
     """
     _require_id(transfer_id, "transfer_id")
     original = session.get(Transfer, transfer_id)
     if original is None:
         raise UnknownTransfer(f"there is no transfer {transfer_id}")
-    if postings is None:
-        postings = [(account, -amount) for account, amount in postings_of(session, transfer_id)]
-    return transfer(
-        session, key, postings, kind=TransferKind.CORRECTION, corrects_transfer_id=transfer_id,
-        listener_id=original.listener_id, track_id=original.track_id, memo=memo,
-    )
+    if postings is not None:
+        return transfer(
+            session, key, postings, kind=TransferKind.CORRECTION, corrects_transfer_id=transfer_id,
+            listener_id=original.listener_id, track_id=original.track_id, memo=memo,
+        )
+    postings = [(account, -amount) for account, amount in postings_of(session, transfer_id)]
+    reversal = _reversal_of(session, transfer_id)
+    if reversal is not None and reversal.idempotency_key != key:
+        raise AlreadyReversed(transfer_id)
+    try:
+        return transfer(
+            session, key, postings, kind=TransferKind.CORRECTION, corrects_transfer_id=transfer_id,
+            reverses_transfer_id=transfer_id, listener_id=original.listener_id, track_id=original.track_id,
+            memo=memo,
+        )
+    except (IntegrityError, InsufficientCredits, NegativeBalance):
+        # Another session reversed it after our look-up: our insert hit the unique reversal,
+        # or, having waited for its locks, the balances it moved no longer allow ours.
+        # (Our savepoint is rolled back; the caller's transaction is usable.)
+        if _reversal_of(session, transfer_id) is None:
+            raise
+        raise AlreadyReversed(transfer_id) from None
+
+
+def _reversal_of(session: Session, transfer_id: int) -> Transfer | None:
+    return session.execute(
+        select(Transfer).where(Transfer.reverses_transfer_id == transfer_id)
+    ).scalar_one_or_none()

@@ -238,24 +238,27 @@ class StatementLine:
     amount: int  # signed: positive = credits in
     track_id: int | None
     memo: str
-    created_at: datetime
+    created_at: datetime  # when it was written
+    effective_at: datetime  # when it counts: a play charge at the play's start
 
 
 def wallet_statement(
     session: Session, listener_id: int, *, limit: int = 50, before_id: int | None = None
 ) -> list[StatementLine]:
     """Every movement of the listener's wallet (top-ups, grants, charges, buy-nows,
-    corrections, refunds), newest first. Page with ``before_id`` (a posting id)."""
+    corrections, refunds), newest first. Page with ``before_id`` (a posting id). Each line is
+    dated by its transfer's effective time."""
     wallet = _account(session, AccountKind.WALLET, listener_id)
     if wallet is None:
         return []
     query = (
         select(Posting.id, Posting.transfer_id, Posting.amount, Transfer.kind, Transfer.track_id, Transfer.memo,
-               Transfer.created_at)
+               Transfer.created_at, Transfer.effective_at)
         .join(Transfer, Transfer.id == Posting.transfer_id)
         .where(Posting.account_id == wallet.id)
     )
     if before_id is not None:
         query = query.where(Posting.id < before_id)
     rows = session.execute(query.order_by(Posting.id.desc()).limit(_page(limit)))
-    return [StatementLine(r.id, r.transfer_id, r.kind, r.amount, r.track_id, r.memo, r.created_at) for r in rows]
+    return [StatementLine(r.id, r.transfer_id, r.kind, r.amount, r.track_id, r.memo, r.created_at, r.effective_at)
+            for r in rows]

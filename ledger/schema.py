@@ -167,6 +167,8 @@ class Transfer(LedgerBase):
             name="charge_details",
         ),
         CheckConstraint("kind <> 'correction' OR corrects_transfer_id IS NOT NULL", name="correction_target"),
+        CheckConstraint("reverses_transfer_id IS NULL OR reverses_transfer_id = corrects_transfer_id",
+                        name="reversal_target"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -177,8 +179,14 @@ class Transfer(LedgerBase):
     track_id: Mapped[int | None] = mapped_column(Integer)
     pricing_version_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_pricing_versions.id"))
     corrects_transfer_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transfers.id"))
+    # Set on an exact reversal only (``ledger.correct`` without postings); unique, so a
+    # transfer is reversed at most once, even by two sessions at the same moment.
+    reverses_transfer_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transfers.id"), unique=True)
     memo: Mapped[str] = mapped_column(String(500), default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # when it was written
+    # When it counts (statements, payout months, rollup days): a play charge's play start,
+    # otherwise the moment of the operation.
+    effective_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Posting(LedgerBase):

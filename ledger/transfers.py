@@ -52,6 +52,7 @@ class TransferResult:
     postings: tuple[tuple[int, int], ...]  # (account id, amount), in account id order
     created_at: datetime
     replayed: bool = False  # True when the key had been used before and this is the first result
+    effective_at: datetime | None = None  # when it counts (statements, payouts, rollups)
 
 
 def fingerprint(*content: object) -> str:
@@ -113,6 +114,7 @@ def replay(session: Session, existing: Transfer, fp: str) -> TransferResult:
         postings=postings_of(session, existing.id),
         created_at=existing.created_at,
         replayed=True,
+        effective_at=existing.effective_at,
     )
 
 
@@ -133,15 +135,18 @@ def write_transfer(
     track_id: int | None = None,
     pricing_version_id: int | None = None,
     corrects_transfer_id: int | None = None,
+    reverses_transfer_id: int | None = None,
     memo: str = "",
+    effective_at: datetime | None = None,
 ) -> TransferResult:
     """Insert a checked transfer and its postings and move the stored wallet balances.
 
     The caller has validated the postings, holds the lock of every wallet in ``wallet_ids``
     that is debited, and checked there are enough credits (the CHECK constraint on the
-    balance is only the backstop).
+    balance is only the backstop). ``effective_at`` defaults to now (``ledger.clock``).
     """
     now = utcnow()
+    effective_at = effective_at or now
     connection = session.connection()  # Core on the session's connection: the hot path stays lean
     transfer_id = connection.execute(
         _INSERT_TRANSFER,
@@ -153,8 +158,10 @@ def write_transfer(
             "track_id": track_id,
             "pricing_version_id": pricing_version_id,
             "corrects_transfer_id": corrects_transfer_id,
+            "reverses_transfer_id": reverses_transfer_id,
             "memo": memo,
             "created_at": now,
+            "effective_at": effective_at,
         },
     ).scalar_one()
     connection.execute(
@@ -164,7 +171,8 @@ def write_transfer(
     for account, amount in postings:
         if account in wallet_ids:
             connection.execute(_MOVE_WALLET_BALANCE, {"account_id": account, "amount": amount})
-    return TransferResult(id=transfer_id, key=key, kind=kind, postings=postings, created_at=now)
+    return TransferResult(id=transfer_id, key=key, kind=kind, postings=postings, created_at=now,
+                          effective_at=effective_at)
 
 
 def transfer(
@@ -178,6 +186,7 @@ def transfer(
     track_id: int | None = None,
     pricing_version_id: int | None = None,
     corrects_transfer_id: int | None = None,
+    reverses_transfer_id: int | None = None,
 ) -> TransferResult:
     """Move credits: write one transfer made of ``postings`` ((account id, amount) pairs,
     positive = credit, summing to zero), atomically, idempotently.
@@ -186,7 +195,8 @@ def transfer(
     locked (in account id order) before its balance is checked: wallets against their stored
     balance (``InsufficientCredits``), the others against the sum of their postings
     (``NegativeBalance``). Runs inside a SAVEPOINT: on any error nothing is left behind.
-    Flushes within the caller's transaction; the caller commits.
+    Flushes within the caller's transaction; the caller commits. The transfer is effective
+    at the moment of the operation.
     """
     check_key(key)
     kind = TransferKind(kind)
@@ -230,6 +240,7 @@ def transfer(
                 track_id=track_id,
                 pricing_version_id=pricing_version_id,
                 corrects_transfer_id=corrects_transfer_id,
+                reverses_transfer_id=reverses_transfer_id,
                 memo=memo,
             )
     except IntegrityError:

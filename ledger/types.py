@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import BigInteger, Cast, ColumnElement, DateTime, Dialect, Enum, cast, func
 from sqlalchemy.types import TypeDecorator
 
+from ledger import clock
+
 # Stable constraint names, so migrations can name what they alter or drop.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -24,7 +26,8 @@ NAMING_CONVENTION = {
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    """Now, by the one clock (``ledger.clock``): the system's, or the one a test installed."""
+    return clock.now()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

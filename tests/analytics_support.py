@@ -18,32 +18,15 @@ from app.analytics.services import rollups
 from app.payments.services import wallet
 from app.analytics.services.dashboard import fold_countries
 from app.core.errors import ServiceError
+from ledger.clock import FrozenClock
 from ledger.schema import Account, AccountKind, Ownership, Play, PlayKind, Posting, PricingVersion, Transfer, TransferKind
 from tests.factories import make_artist, make_release, make_track, make_user
-
-
-class Clock:
-    """The ledger's clock, moved by the test (plays and transfers are stamped with it)."""
-
-    def __init__(self, start: datetime):
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def install_clock(monkeypatch, start: datetime) -> Clock:
-    clock = Clock(start)
-    monkeypatch.setattr("ledger.operations.utcnow", clock)
-    monkeypatch.setattr("ledger.transfers.utcnow", clock)
-    monkeypatch.setattr("ledger.pricing.utcnow", clock)
-    return clock
 
 
 COUNTRIES = ["FR"] * 6 + ["DE"] * 5 + ["PT", "IS", None]
 
 
-def random_history(seed: int, clock: Clock, *, operations: int = 120, update_every: float = 0.1):
+def random_history(seed: int, clock: FrozenClock, *, operations: int = 120, update_every: float = 0.1):
     """Artists, tracks, listeners and a random mix of plays, buy-nows, corrections, own plays
     and a price change, spread over ~3 weeks; the rollup job runs now and then in between.
     Returns (artists, tracks, listeners, managers)."""
@@ -69,14 +52,14 @@ def random_history(seed: int, clock: Clock, *, operations: int = 120, update_eve
     played = []  # transfer ids of play charges, for corrections
     weights = [1 / (k + 1) for k in range(len(tracks))]
     for step in range(operations):
-        clock.now += timedelta(hours=rng.choice([0, 0, 1, 3, 7, 20]), minutes=rng.randrange(60))
+        clock.advance(timedelta(hours=rng.choice([0, 0, 1, 3, 7, 20]), minutes=rng.randrange(60)))
         roll = rng.random()
         listener = rng.choice(listeners)
         track = rng.choices(tracks, weights)[0]
         try:
             if not repriced and step > operations // 2:
                 ledger.enact_pricing(db.session, ledger.PricingParams(credit_price_cents=150, artist_share_bp=6_500),
-                                     effective_from=clock.now - timedelta(minutes=1))
+                                     effective_from=clock.now() - timedelta(minutes=1))
                 repriced = True
             if roll < 0.72:
                 result = wallet.charge_play(listener, track, f"s{seed}-play-{step}")
@@ -129,7 +112,7 @@ def recount(artist_id: int, start: date, end: date, track_id: int | None = None)
     }
     corrected = aliased(Transfer)
     legs = s.execute(
-        select(Transfer.id, Transfer.kind, Transfer.track_id, Transfer.created_at, Transfer.pricing_version_id,
+        select(Transfer.id, Transfer.kind, Transfer.track_id, Transfer.effective_at, Transfer.pricing_version_id,
                corrected.pricing_version_id.label("corrected_version"), Posting.amount, Account.kind.label("ak"))
         .join(Posting, Posting.transfer_id == Transfer.id).join(Account, Account.id == Posting.account_id)
         .outerjoin(corrected, corrected.id == Transfer.corrects_transfer_id)
@@ -137,7 +120,7 @@ def recount(artist_id: int, start: date, end: date, track_id: int | None = None)
     ).all()
     bought = set()
     for leg in legs:
-        if leg.track_id is None or not in_scope(leg.track_id) or not start <= _day(leg.created_at) <= end:
+        if leg.track_id is None or not in_scope(leg.track_id) or not start <= _day(leg.effective_at) <= end:
             continue
         price = cents[leg.pricing_version_id or leg.corrected_version]
         if leg.ak is AccountKind.ARTIST_EARNINGS:
@@ -196,7 +179,7 @@ def month_recount(start: date, end: date) -> dict:
     s = db.session
     sums = defaultdict(int)
     rows = s.execute(
-        select(Transfer.kind, Transfer.created_at, Posting.amount, Account.kind.label("ak"))
+        select(Transfer.kind, Transfer.effective_at, Posting.amount, Account.kind.label("ak"))
         .join(Posting, Posting.transfer_id == Transfer.id).join(Account, Account.id == Posting.account_id)
     )
     for kind, at, amount, ak in rows:

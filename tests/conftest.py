@@ -121,6 +121,18 @@ def app_ctx(app):
         yield
 
 
+@pytest.fixture
+def clock():
+    """The one clock (``ledger.clock``), frozen at the real now for this test: the ledger, the
+    services and the models' defaults all read it. Move it with ``set`` and ``advance``."""
+    from datetime import datetime, timezone
+
+    from ledger import clock as ledger_clock
+
+    with ledger_clock.use(ledger_clock.FrozenClock(datetime.now(timezone.utc))) as frozen:
+        yield frozen
+
+
 @pytest.fixture(scope="session")
 def s3_server():
     """A real S3-protocol server (moto's server mode) over HTTP on 127.0.0.1."""

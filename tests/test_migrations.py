@@ -42,15 +42,26 @@ def test_migration_guards_equal_the_ledgers_own():
 
 
 def test_migration_money_functions_equal_the_ledgers_own():
-    """Revision 0009 runs a frozen copy of the ledger's money functions; at this revision they agree."""
+    """Revision 0009 runs a frozen copy of the ledger's money functions, and each later revision
+    that changes one a new copy of it: the latest copy of every function equals the ledger's."""
     import importlib.util
+    import re
     from pathlib import Path
+
+    from alembic.script import ScriptDirectory
 
     from ledger.functions import drop_statements, function_statements
 
-    path = Path(__file__).resolve().parent.parent / "migrations" / "versions" / "0009_money_functions.py"
-    spec = importlib.util.spec_from_file_location("money_revision", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert function_statements() == module.FUNCTIONS
-    assert drop_statements() == module.DROPS
+    def name(statement):
+        return re.match(r"CREATE OR REPLACE FUNCTION (\w+)\(", statement).group(1)
+
+    scripts = ScriptDirectory(str(Path(__file__).resolve().parent.parent / "migrations"))
+    latest, drops = {}, None
+    for revision in reversed(list(scripts.walk_revisions())):  # oldest first
+        spec = importlib.util.spec_from_file_location(f"revision_{revision.revision}", revision.path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        latest.update((name(statement), statement) for statement in getattr(module, "FUNCTIONS", []))
+        drops = getattr(module, "DROPS", drops)
+    assert latest == {name(statement): statement for statement in function_statements()}
+    assert drops == drop_statements()

@@ -140,6 +140,8 @@ def service_error_for(exc: ledger.LedgerError) -> ServiceError:
         return Conflict("You already own this track.", code="already_owned")
     if isinstance(exc, ledger.NotPurchasable):
         return Conflict("This track costs you nothing; there is nothing to buy.", code="not_purchasable")
+    if isinstance(exc, ledger.AlreadyReversed):
+        return Conflict("This transfer has already been reversed.", code="already_reversed")
     if isinstance(exc, ledger.NegativeBalance):
         return Conflict("That would take an account below zero.", code="negative_balance")
     if isinstance(exc, ledger.UnknownTransfer):

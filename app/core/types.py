@@ -1,4 +1,6 @@
-"""Column types shared by the models (one source: ``ledger.types``, which the ledger uses too)."""
+"""Column types and the clock for the web layer: the ledger's own (``ledger.types``), so the
+naming convention, the UTC datetime type and ``utcnow`` (the one clock, ``ledger.clock``) have
+one source."""
 
 from ledger.types import UTCDateTime, str_enum, utcnow
 

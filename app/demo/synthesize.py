@@ -268,7 +268,7 @@ def synthesize(options: Options, progress=print) -> Report:
         # --- listeners and their listening ---
         transfers_w = sink.writer("ledger_transfers", ("id", "idempotency_key", "fingerprint", "kind", "listener_id",
                                                        "track_id", "pricing_version_id", "corrects_transfer_id",
-                                                       "memo", "created_at"))
+                                                       "memo", "created_at", "effective_at"))
         postings_w = sink.writer("ledger_postings", ("id", "transfer_id", "account_id", "amount"))
         plays_w = sink.writer("ledger_plays", ("id", "idempotency_key", "fingerprint", "listener_id", "track_id",
                                                "artist_id", "kind", "play_number", "price", "artist_part",
@@ -355,7 +355,7 @@ def synthesize(options: Options, progress=print) -> Report:
             money_at = first_at - timedelta(hours=1)
             grant_legs = ((promotions, -grant), (wallet, grant))
             transfers_w.row((transfer_id, f"starter-grant:{listener}", fingerprint("starter_grant", listener),
-                             "starter_grant", listener, None, grant_version.id, None, "", money_at))
+                             "starter_grant", listener, None, grant_version.id, None, "", money_at, money_at))
             for account, amount in grant_legs:
                 postings_w.row((posting_id, transfer_id, account, amount))
                 posting_id += 1
@@ -363,14 +363,15 @@ def synthesize(options: Options, progress=print) -> Report:
             top_legs = tuple(sorted(((clearing, -top_up), (wallet, top_up))))
             transfers_w.row((transfer_id, f"synth-top-up:{listener}",
                              fingerprint("transfer", "top_up", top_legs, "synthetic top-up", listener, None, None, None),
-                             "top_up", listener, None, None, None, "synthetic top-up", money_at + timedelta(minutes=1)))
+                             "top_up", listener, None, None, None, "synthetic top-up", money_at + timedelta(minutes=1),
+                             money_at + timedelta(minutes=1)))
             for account, amount in top_legs:
                 postings_w.row((posting_id, transfer_id, account, amount))
                 posting_id += 1
             transfer_id += 1
             leg_index = 0
             for charge in charges:
-                transfers_w.row(charge)
+                transfers_w.row(charge + (charge[-1],))  # effective when made (a play's start)
                 for account, amount in legs[leg_index:leg_index + 3]:
                     if amount:
                         postings_w.row((posting_id, charge[0], account, amount))

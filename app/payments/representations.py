@@ -45,5 +45,5 @@ def statement_json(line, track: Track | None) -> dict:
         "amount": money(line.amount),
         "track": track_ref(track, line.track_id) if line.track_id else None,
         "memo": line.memo,
-        "at": line.created_at.isoformat(),
+        "at": line.effective_at.isoformat(),
     }

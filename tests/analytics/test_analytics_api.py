@@ -15,7 +15,7 @@ from app.accounts.models import Role
 from app.analytics.services import rollups
 from app.payments.services import wallet
 from app.analytics.services.transparency import MONEY_FIGURES
-from tests.analytics_support import install_clock, month_recount, random_history
+from tests.analytics_support import month_recount, random_history
 from tests.factories import bearer, make_artist, make_release, make_track, make_user, token_for
 
 
@@ -159,10 +159,10 @@ def test_visibility_setting(client, app_ctx):
 # --- the public books ---------------------------------------------------------------------------
 
 
-def test_public_books_agree_with_the_ledger(client, app, app_ctx, monkeypatch, tmp_path):
+def test_public_books_agree_with_the_ledger(client, app, app_ctx, clock, tmp_path):
     now = datetime.now(timezone.utc)
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    clock = install_clock(monkeypatch, month_start - timedelta(days=12))  # across last month and this one
+    clock.set(month_start - timedelta(days=12))  # across last month and this one
     random_history(7, clock, operations=150)
     rollups.update()
     db.session.commit()

@@ -23,7 +23,7 @@ from app.analytics.models import (
 )
 from app.analytics.services import dashboard, listener_sets, rollups
 from app.analytics.services.dashboard import DateRange
-from tests.analytics_support import install_clock, random_history, recount
+from tests.analytics_support import random_history, recount
 
 
 # --- listener sets ------------------------------------------------------------------------------
@@ -99,9 +99,9 @@ def _check_everything(artists, tracks, start_day, rng):
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_rollups_equal_a_full_recount(app_ctx, monkeypatch, seed):
+def test_rollups_equal_a_full_recount(app_ctx, clock, seed):
     start = datetime.now(timezone.utc).replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(days=25)
-    clock = install_clock(monkeypatch, start)
+    clock.set(start)
     artists, tracks, _, _ = random_history(seed, clock)
     rollups.update()
     db.session.commit()

@@ -166,3 +166,32 @@ def test_retried_keys_return_the_first_transfer_also_concurrently(pg_engine):
         assert session.scalar(select(Transfer.id).where(Transfer.idempotency_key == "play:contested-2"))
         report = ledger.verify(session)
         assert report.ok, report.lines()
+
+
+@pytest.mark.committing
+@pytest.mark.postgres
+def test_racing_reversals_of_one_transfer_reverse_it_once(pg_engine):
+    """Reversals of one transfer under different keys, all at once: one wins, the rest are
+    refused with ``AlreadyReversed``, never two reversals."""
+    with Session(pg_engine) as session:
+        top_ups = [ledger.top_up(session, key=f"race-pay-{n}", listener_id=1, amount=1_000_000).id for n in range(5)]
+        ledger.top_up(session, key="race-cushion", listener_id=1, amount=50_000_000)  # enough for every attempt
+        session.commit()
+
+    def reverse(transfer_id, index):
+        with Session(pg_engine) as session:
+            try:
+                ledger.correct(session, key=f"race-undo-{transfer_id}-{index}", transfer_id=transfer_id)
+                session.commit()
+                return "reversed"
+            except ledger.AlreadyReversed:
+                return "refused"
+
+    for transfer_id in top_ups:
+        outcomes = run_threads(lambda index, transfer_id=transfer_id: reverse(transfer_id, index))
+        assert sorted(outcomes) == ["refused"] * (THREADS - 1) + ["reversed"]
+    with Session(pg_engine) as session:
+        reversals = session.scalars(select(Transfer.reverses_transfer_id).where(Transfer.reverses_transfer_id.is_not(None)))
+        assert sorted(reversals) == sorted(top_ups)
+        assert reads.wallet_balance(session, 1) == 50_000_000
+        assert ledger.verify(session).ok

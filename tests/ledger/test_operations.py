@@ -9,6 +9,7 @@ import ledger
 from ledger import (
     AccountKind,
     AlreadyOwned,
+    AlreadyReversed,
     IdempotencyConflict,
     InsufficientCredits,
     InvalidOperation,
@@ -198,9 +199,29 @@ def test_correction_reverses_a_transfer_with_a_new_one(ls):
     assert reads.artist_earnings(ls, ARTIST) == 0
     assert ls.get(Transfer, fix.id).corrects_transfer_id == charge.transfer_id
     assert ledger.correct(ls, key="fix-1", transfer_id=charge.transfer_id, memo="double charge").replayed
-    # Reversing it again would take the artist's earnings below zero.
-    with pytest.raises(NegativeBalance):
+    # A transfer is reversed once (a second reversal would also take the artist's earnings
+    # below zero).
+    with pytest.raises(AlreadyReversed):
         ledger.correct(ls, key="fix-2", transfer_id=charge.transfer_id)
+    assert_verified(ls)
+
+
+def test_a_second_reversal_is_refused_even_when_the_balances_would_allow_it(ls):
+    first = ledger.top_up(ls, key="pay-a", listener_id=LISTENER, amount=1_000_000)
+    ledger.top_up(ls, key="pay-b", listener_id=LISTENER, amount=5_000_000)
+    undo = ledger.correct(ls, key="undo-a", transfer_id=first.id, memo="paid twice")
+    assert ls.get(Transfer, undo.id).reverses_transfer_id == first.id
+    with pytest.raises(AlreadyReversed) as refused:
+        ledger.correct(ls, key="undo-a-again", transfer_id=first.id)
+    assert refused.value.transfer_id == first.id
+    assert reads.wallet_balance(ls, LISTENER) == 5_000_000  # reversed once
+    assert ledger.correct(ls, key="undo-a", transfer_id=first.id, memo="paid twice").replayed
+    # Adjustments (given postings) are not reversals: several may correct one transfer.
+    wallet = ledger.wallet_account_id(ls, LISTENER)
+    clearing = ledger.system_account_id(ls, AccountKind.PAYMENTS_CLEARING)
+    for n in range(2):
+        ledger.correct(ls, key=f"adjust-a-{n}", transfer_id=first.id, postings=[(wallet, -100), (clearing, 100)])
+    assert reads.wallet_balance(ls, LISTENER) == 5_000_000 - 200
     assert_verified(ls)
 
 

@@ -40,7 +40,7 @@ def test_an_unbalanced_transfer(ls):
     setup_ledger(ls)
     wallet = ledger.wallet_account_id(ls, LISTENER)
     transfer_id = ls.scalar(insert(Transfer).values(idempotency_key="forged", fingerprint="x", kind=TransferKind.TOP_UP,
-                                                    memo="", created_at=utcnow()).returning(Transfer.id))
+                                                    memo="", created_at=utcnow(), effective_at=utcnow()).returning(Transfer.id))
     ls.execute(insert(Posting).values(transfer_id=transfer_id, account_id=wallet, amount=5))
     found = breaches(ls)
     assert any(f"transfer {transfer_id} has 1 posting(s) summing to 5" in b for b in found)
@@ -74,6 +74,6 @@ def test_postgres_refuses_to_commit_an_unbalanced_transfer(ls):
     with pytest.raises(IntegrityError, match="sum to 5, not 0"), ls.begin_nested():
         transfer_id = ls.scalar(insert(Transfer).values(
             idempotency_key="forged", fingerprint="x", kind=TransferKind.TOP_UP, memo="",
-            created_at=utcnow()).returning(Transfer.id))
+            created_at=utcnow(), effective_at=utcnow()).returning(Transfer.id))
         ls.execute(insert(Posting).values(transfer_id=transfer_id, account_id=wallet, amount=5))
         ls.execute(text("SET CONSTRAINTS ledger_postings_balanced IMMEDIATE"))

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
 
 import ledger
+import ledger.clock
 from app.core.extensions import db
 from app.catalog.models import Artist
 from app.payments.models import (
@@ -34,17 +36,35 @@ ARTIST_PART = 715_400  # 70 % of a buy-now (1.022 credits)
 
 
 @pytest.fixture
-def period(monkeypatch):
-    """This month, with the payout service believing the month has ended (so it can be paid)."""
-    now = datetime.now(timezone.utc)
+def period(clock):
+    """This month, with the clock a day past its end (so it can be paid). Earnings are made
+    during the month (``during_period``)."""
+    now = clock.now()
     name = f"{now.year}-{now.month:02d}"
-    after = payouts.parse_period(name, ended=False).end + timedelta(days=1)
-    monkeypatch.setattr(payouts, "utcnow", lambda: after)
+    clock.set(payouts.parse_period(name, ended=False).end + timedelta(days=1))
     return name
 
 
+@contextmanager
+def during_period():
+    """Within the block the clock is back in the period (the real now), then past it again."""
+    clock = ledger.clock.current()
+    after = clock.now()
+    clock.set(datetime.now(timezone.utc))
+    try:
+        yield
+    finally:
+        clock.set(after)
+
+
 def earn(artist: Artist, buys: int) -> int:
-    """``buys`` listeners' buy-nows of the artist's tracks: the artist earns 0.7154 credits each."""
+    """``buys`` listeners' buy-nows of the artist's tracks, during the period: the artist earns
+    0.7154 credits each."""
+    with during_period():
+        return _earn(artist, buys)
+
+
+def _earn(artist: Artist, buys: int) -> int:
     release = make_release(artist=artist)
     listener = make_user()
     wallet.admin_top_up(listener.id, str(buys * 2), f"earn-{artist.id}-{listener.id}")
@@ -421,15 +441,16 @@ def test_statement_per_track_with_plays_credits_and_the_share_of_the_payout(clie
     release = make_release(artist=artist, title="Songs")
     tracks = [make_track(release=release, title=f"Song {n}") for n in range(2)]
     listener = make_user()
-    wallet.admin_top_up(listener.id, "30", "statement-top-up")
-    db.session.commit()
-    for n in range(9):
-        wallet.charge_play(listener, tracks[0], f"s-play-{n}")
+    with during_period():
+        wallet.admin_top_up(listener.id, "30", "statement-top-up")
         db.session.commit()
-    for n in range(11):  # enough buy-nows of other tracks to reach the minimum
-        other = make_track(release=release)
-        wallet.buy_now(listener, other.id, f"s-buy-{n}")
-        db.session.commit()
+        for n in range(9):
+            wallet.charge_play(listener, tracks[0], f"s-play-{n}")
+            db.session.commit()
+        for n in range(11):  # enough buy-nows of other tracks to reach the minimum
+            other = make_track(release=release)
+            wallet.buy_now(listener, other.id, f"s-buy-{n}")
+            db.session.commit()
     run(period)
     login(client, manager)
     page = client.get(f"/artists/{artist_id}/money?period={period}").text

@@ -90,7 +90,7 @@ def rebuild_all(progress=None) -> dict:
     top_play = s.scalar(select(func.max(Play.id))) or 0
     top_transfer = s.scalar(select(func.max(Transfer.id))) or 0
     day_p = _day("p.created_at")
-    day_t = _day("t.created_at")
+    day_t = _day("t.effective_at")  # the day a transfer counts (a play charge: the play's start)
     counted = f"p.kind <> 'own_artist' AND p.id <= {int(top_play)}"
     empty = "''::bytea"
 

@@ -312,6 +312,7 @@ def _read_transfers(batch: _Batch, versions: _Versions, *, after=None, limit=Non
     corrected = aliased(Transfer)
     rows = db.session.execute(
         select(Transfer.id, Transfer.kind, Transfer.listener_id, Transfer.track_id, Transfer.created_at,
+               Transfer.effective_at,
                func.coalesce(Transfer.pricing_version_id, corrected.pricing_version_id).label("version_id"),
                Posting.amount, Account.kind.label("account_kind"), Account.owner_id)
         .join(Posting, Posting.transfer_id == Transfer.id)
@@ -327,7 +328,7 @@ def _read_transfers(batch: _Batch, versions: _Versions, *, after=None, limit=Non
 
     def finish(legs):
         first = legs[0]
-        day = first.created_at.date()
+        day = first.effective_at.date()  # a play charge counts on the day the play started
         for leg in legs:
             money = batch.money[(day, leg.kind.value, leg.account_kind.value)]
             money[0] += leg.amount

@@ -22,7 +22,8 @@ again finds it (unique (artist, period)) and resumes at step 2 with the same ide
 
 What an artist can be paid for a period: their earnings as of the end of the period that are
 still in their account now, i.e. the current balance less whatever was credited (or debited)
-after the period ended, other than payouts. Converted at the credit price in force, rounded
+after the period ended (by effective time: a play started before the end counts in the
+period), other than payouts. Converted at the credit price in force, rounded
 down (``ledger.payout_amount``); paid when it reaches the payout minimum in force.
 """
 
