@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.core.extensions import db
-from app.accounts.models import AccountSession, AccountToken, AccountTokenPurpose, ApiToken, OutboxMessage, User
+from app.accounts.models import AccountSession, AccountToken, AccountTokenPurpose, ApiToken, User
+from app.core.models import OutboxMessage
 from app.accounts import services as accounts
 from app.payments.services import wallet
 from app.core.errors import ValidationFailed
