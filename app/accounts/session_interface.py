@@ -161,7 +161,5 @@ class ServerSessionInterface(SessionInterface):
 
 
 def init_app(app: Flask) -> None:
-    for key, value in store.DEFAULTS.items():
-        app.config.setdefault(key, value)
     app.config["REMEMBER_COOKIE_NAME"] = _FLASK_LOGIN_REMEMBER_OFF
     app.session_interface = ServerSessionInterface()

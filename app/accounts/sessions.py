@@ -34,16 +34,9 @@ from app.core.errors import NotFound
 
 log = logging.getLogger(__name__)
 
-DEFAULTS = {
-    "SESSION_IDLE_HOURS": 12,
-    "SESSION_TOUCH_SECONDS": 300,
-    "REMEMBER_DAYS": 30,
-    "REMEMBER_GRACE_SECONDS": 60,
-}
-
-
-def _setting(name: str) -> int:
-    return int(current_app.config.get(name, DEFAULTS[name]))
+def _setting(name: str) -> float:
+    """One of the session settings (declared in ``app.core.config.SETTINGS``)."""
+    return current_app.config[name]
 
 
 def digest(secret: str) -> str:

@@ -268,7 +268,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SESSION_COOKIE_SECURE", False, BOOL, "set `true` behind HTTPS (required in production); also turns on HSTS"),
     # Server-side sessions (app.accounts.session_interface)
     Setting("SESSION_IDLE_HOURS", 12, NUMBER, "a session ends after this long without a request", minimum=0.01),
+    Setting("SESSION_TOUCH_SECONDS", 300, NUMBER, "a session's last-seen time is written at most this often (not on every request)", minimum=0),
     Setting("REMEMBER_DAYS", 30, NUMBER, "\"keep me logged in\" lasts this many days from the login", minimum=0.01),
+    Setting("REMEMBER_GRACE_SECONDS", 60, NUMBER, "a rotated remember-me validator still works this long, for requests already in flight", minimum=0),
     Setting("DEV_MAIL_PAGE", False, BOOL, "a page listing the outbox at `/dev/mail`, for development without a mail server (`make run` turns it on; refused in production)"),
     # Security headers (app.core.security_headers) and input limits (app.core.validation)
     Setting("HSTS_SECONDS", 31_536_000, INT, "`Strict-Transport-Security` max-age, sent only over HTTPS; `0` sends none", minimum=0),

@@ -151,8 +151,12 @@ def test_unverified_accounts_cannot_buy_vote_or_be_paid(client, app_ctx):
 
     from tests.factories import make_artist
 
-    artist = make_artist(manager=db.session.get(User, user.id))
-    login(client, user.email)
+    from tests.factories import enable_two_factor, login as login_with_code
+
+    manager = db.session.get(User, user.id)
+    artist = make_artist(manager=manager)
+    enable_two_factor(manager)  # payout details need a second factor first; then the email
+    login_with_code(client, manager)
     r = client.post(f"/artists/{artist.id}/money/bank",
                     data={"iban": "DE89370400440532013000", "account_holder": "Vera"})
     assert r.status_code == 403 and b"Verify your email to receive payouts" in r.data

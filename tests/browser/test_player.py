@@ -169,7 +169,7 @@ def test_a_session_ended_elsewhere_stops_the_play_and_says_so(page, live_app, li
     page.goto(f"{live_server.url}/releases/{player_setup['release']}")
     page.locator(f".track[data-track-id='{player_setup['track']}'] .play-track").click()
     expect(page.locator(".player-status")).to_contain_text("Play 1 of 9")
-    page.wait_for_function("window.encorePlayer.playing && window.encorePlayer.audio.currentTime > 0.5")
+    page.wait_for_function("() => window.encorePlayer.playing && window.encorePlayer.audio.currentTime > 0.5")
 
     with live_app.app_context():  # "log out everywhere" from another device
         sessions.end_all(db.session.get(User, user_id))

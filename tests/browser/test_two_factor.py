@@ -9,6 +9,8 @@ from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.committing]
 
+PASSWORD = "marmalade lighthouse sixty"  # strong enough for zxcvbn
+
 
 def next_step_code(totp: pyotp.TOTP, used: set[str]) -> str:
     """The app's current code, waiting for the next step if this one was used (no replays)."""
@@ -25,9 +27,16 @@ def test_enable_totp_and_log_in_with_a_code(page, live_server):
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.goto(live_server.url + "/register")
     page.fill("input[name=email]", "totp@example.test")
-    page.fill("input[name=password]", "a long password")
+    page.fill("input[name=password]", PASSWORD)
     page.fill("input[name=display_name]", "Tess Otp")
-    page.click("button[type=submit]")
+    page.click("form.stack button[type=submit]")
+    expect(page.locator("main h1")).to_have_text("Check your mail")
+    page.click("a[href=\"/dev/mail\"]")  # the development mail page: confirm the address
+    page.locator("article.mail", has_text="To totp@example.test").first.locator("a.mail-link").click()
+    expect(page.locator(".flash.success")).to_contain_text("Your email is confirmed")
+    page.fill("input[name=email]", "totp@example.test")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.stack button[type=submit]")
     expect(page.locator("header.site")).to_contain_text("Tess Otp")
 
     page.goto(live_server.url + "/account")
@@ -46,7 +55,7 @@ def test_enable_totp_and_log_in_with_a_code(page, live_server):
     page.click("text=Log out")
     page.goto(live_server.url + "/login")
     page.fill("input[name=email]", "totp@example.test")
-    page.fill("input[name=password]", "a long password")
+    page.fill("input[name=password]", PASSWORD)
     page.click("form.stack button[type=submit]")
     expect(page.locator("h1")).to_have_text("Enter your code")
     expect(page.locator("header.site")).not_to_contain_text("Tess Otp")

@@ -117,9 +117,13 @@ def test_analytics_date_ranges_are_bounded(client, app_ctx, query):
 def test_payout_periods_are_bounded(client, app_ctx, period):
     from app.accounts.models import Role
 
-    admin = make_user(role=Role.ADMIN)
-    login(client, admin)
     from urllib.parse import quote
+
+    from tests.factories import enable_two_factor, login as login_with_code
+
+    admin = make_user(role=Role.ADMIN)
+    enable_two_factor(admin)  # the payout pages need a second factor
+    login_with_code(client, admin)
 
     for path in (f"/admin/payouts/bank.csv?period={quote(period)}",):
         assert client.get(path).status_code in (200, 404, 422), path

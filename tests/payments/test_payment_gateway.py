@@ -10,7 +10,7 @@ from app.payments.services.payment_gateway import PaymentGateway, StripeGateway,
 
 
 def _app(tmp_path, **overrides) -> Flask:
-    return create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/g.db", "SECRET_KEY": "x", **overrides})
+    return create_app({"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none", "SECRET_KEY": "x", **overrides})
 
 
 def test_the_provider_is_chosen_once_at_start(tmp_path):
