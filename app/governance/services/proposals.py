@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.core.extensions import db
-from app.governance.models import Proposal, ProposalStatus
+from app.governance.models import CLOSED_STATUSES, Proposal, ProposalStatus
 from app.accounts.models import User
 from app.core.types import utcnow
 from app.governance.services import notices as governance_notices, membership
@@ -161,8 +161,13 @@ def open_proposal(proposal: Proposal, by: User, *, now: datetime | None = None) 
     changes = proposed_values(proposal)
     if not changes:
         raise ValidationFailed("A proposal needs at least one new price before it can open.", field="changes")
-    pricing.check_combination(changes, at=now)
+    # The voters are shown one complete price set: the latest decided version (possibly not
+    # in force yet) with these changes. Both are recorded; a pass enacts exactly ``enacts``.
+    base = pricing.latest_params()
+    enacts = pricing.check_combination(changes, base=base)
 
+    proposal.opened_against = pricing.record_of(base)
+    proposal.enacts = pricing.record_of(enacts)
     proposal.status = ProposalStatus.OPEN
     proposal.opened_at = now
     proposal.closes_at = now + timedelta(days=proposal.voting_days)
@@ -210,7 +215,7 @@ def list_proposals(viewer=None, *, limit: int = 100) -> ProposalLists:
     )
     closed = db.session.scalars(
         select(Proposal)
-        .where(Proposal.status.in_([ProposalStatus.PASSED, ProposalStatus.REJECTED]))
+        .where(Proposal.status.in_(CLOSED_STATUSES))
         .order_by(Proposal.closed_at.desc(), Proposal.id.desc())
         .limit(limit)
     )
