@@ -9,12 +9,16 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import select
 
 from app.core.errors import Conflict
 from app.core.extensions import db
 from app.accounts.models import User
-from app.governance.models import Proposal
+from app.governance.models import Proposal, ProposalStatus
 from app.governance.services import closing, voting
+from app.governance.services.pricing_parameters import MAX_OWNERSHIP_COST_MICRO
+from ledger.pricing import schedule
+from ledger.schema import PricingVersion
 from tests.conftest import make_test_app, migrate_to_head
 from tests.factories import make_member, make_proposal
 from tests.resources import fresh_database
@@ -102,5 +106,56 @@ def test_votes_racing_the_close_are_counted_or_refused(tmp_path):
             assert sorted(accepted) == sorted(r.receipt_hash for r in published)
             assert len(accepted) + len(refused) == VOTERS
             assert len(refused) >= VOTERS // 3  # at least every vote written after the close
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_two_workers_enacting_at_once_never_stack(tmp_path):
+    """Two passed proposals opened against the same prices, closed by two workers at the same
+    instant: one is enacted, the other is superseded (never both, never an error)."""
+    with fresh_database(tmp_path, "enact_race") as url:
+        app = make_test_app(url, tmp_path / "media")
+        migrate_to_head(app)
+        now = datetime.now(timezone.utc)
+        with app.app_context():
+            proposals = [make_proposal(open_at=now - timedelta(days=3), voting_days=2, changes=changes)
+                         for changes in ({"growth": "4"}, {"plays_to_own": "14"})]
+            for voter in [make_member(at=now - timedelta(days=4)) for _ in range(3)]:
+                for p in proposals:
+                    voting.cast_vote(p, voter, "yes", now=now - timedelta(days=2))
+            db.session.commit()
+            ids = [p.id for p in proposals]
+            db.session.remove()
+
+        barrier = threading.Barrier(2)
+        results, errors = [], []
+
+        def close(proposal_id):
+            with app.app_context():
+                try:
+                    p = db.session.get(Proposal, proposal_id)
+                    barrier.wait(timeout=10)
+                    results.append(closing.close_proposal(p, now=now))
+                    time.sleep(0.05)  # the rest of the job, before its commit
+                    db.session.commit()
+                except Exception as exc:  # noqa: BLE001
+                    errors.append(exc)
+                finally:
+                    db.session.remove()
+
+        threads = [threading.Thread(target=close, args=(pid,)) for pid in ids]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+
+        with app.app_context():
+            assert errors == []
+            assert sorted(r.status.value for r in results) == ["passed", "superseded"]
+            versions = db.session.scalars(select(PricingVersion)).all()
+            assert len(versions) == 2  # the default and the one enacted
+            assert all(sum(schedule(v)) <= MAX_OWNERSHIP_COST_MICRO for v in versions)
+            assert {db.session.get(Proposal, i).status for i in ids} == {ProposalStatus.PASSED,
+                                                                         ProposalStatus.SUPERSEDED}
             db.session.remove()
             db.engine.dispose()

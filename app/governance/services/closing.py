@@ -36,7 +36,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.core.extensions import db
 from app.governance.models import Proposal, ProposalStatus
@@ -119,7 +119,13 @@ def enactable(proposal: Proposal) -> PricingParams | None:
         return None
 
 
+# One enactment at a time (a transaction-level advisory lock, released at commit): two workers
+# closing two proposals at once must not both read the same "latest decided" prices.
+ENACT_LOCK_KEY = 0x656E6163  # "enac"
+
+
 def _enact(proposal: Proposal, closed_at: datetime) -> datetime | None:
+    db.session.execute(select(func.pg_advisory_xact_lock(ENACT_LOCK_KEY)))
     params = enactable(proposal)
     if params is None:
         return None
