@@ -121,5 +121,12 @@ def books_json(b: MonthBooks) -> dict:
              "proposal_url": url_for("api.get_proposal", proposal_id=c["proposal"].id) if c["proposal"] else None}
             for c in b.pricing_changes
         ],
+        "pricing_decided": [
+            {"version_id": c["version"].id, "decided_at": c["proposal"].closed_at.isoformat(),
+             "effective_from": c["version"].effective_from.isoformat(), "in_force": c["in_force"],
+             "proposal_id": c["proposal"].id, "proposal_title": c["proposal"].title,
+             "proposal_url": url_for("api.get_proposal", proposal_id=c["proposal"].id)}
+            for c in b.pricing_decided
+        ],
         "payouts": b.payouts,
     }

@@ -35,7 +35,7 @@ def close_due(now: str | None):
 
     summary = run_housekeeping(_parse_now(now))
     for item in summary["closed"]:
-        click.echo(f"proposal {item['proposal_id']}: {'passed' if item['passed'] else 'rejected'}")
+        click.echo(f"proposal {item['proposal_id']}: {item['status']}")
     click.echo(
         f"closed {len(summary['closed'])}, reminded {summary['reminded']}, delivered {summary['delivered']} emails"
     )

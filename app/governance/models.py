@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.extensions import db
@@ -76,10 +77,16 @@ class ProposalStatus(str, enum.Enum):
     OPEN = "open"
     PASSED = "passed"
     REJECTED = "rejected"
+    # The vote passed, but a version decided since it opened changed the prices it was
+    # opened against: enacting the prices its voters were shown would undo that decision.
+    SUPERSEDED = "superseded"
 
     @property
     def closed(self) -> bool:
-        return self in (ProposalStatus.PASSED, ProposalStatus.REJECTED)
+        return self in CLOSED_STATUSES
+
+
+CLOSED_STATUSES = (ProposalStatus.PASSED, ProposalStatus.REJECTED, ProposalStatus.SUPERSEDED)
 
 
 class Proposal(db.Model):
@@ -89,6 +96,11 @@ class Proposal(db.Model):
     are in the ledger's integer units. Editable while a draft, frozen once opened (the
     service refuses, and on every database a trigger refuses too). The tally columns are
     written once, when the proposal closes.
+
+    Opening records the complete price set the voters are shown: ``opened_against`` (every
+    parameter of the latest decided pricing version at the open) and ``enacts`` (those with
+    the proposed values applied), both keyed by ``PricingParams`` field. A passed proposal is
+    enacted as exactly ``enacts``, never as its changes stacked on whatever was decided later.
     """
 
     __tablename__ = "proposals"
@@ -118,6 +130,10 @@ class Proposal(db.Model):
     new_credit_price_cents: Mapped[int | None] = mapped_column(Integer)  # EUR cents
     new_starter_grant: Mapped[int | None] = mapped_column(BigInteger)  # micro-credits
     new_payout_minimum_cents: Mapped[int | None] = mapped_column(Integer)  # EUR cents
+
+    # The complete price sets shown to voters, fixed when the proposal opens (NULL for a draft).
+    opened_against: Mapped[dict | None] = mapped_column(JSONB)
+    enacts: Mapped[dict | None] = mapped_column(JSONB)
 
     # The rules the vote is decided by, fixed when the proposal opens.
     quorum_percent: Mapped[int] = mapped_column(Integer, default=10)
@@ -183,6 +199,7 @@ FROZEN_COLUMNS = (
     "new_first_play_price", "new_growth_permille", "new_plays_to_own", "new_count_after_seconds",
     "new_artist_share_bp", "new_credit_price_cents", "new_starter_grant", "new_payout_minimum_cents",
     "quorum_percent", "threshold_num", "threshold_den", "opened_at", "closes_at", "created_at",
+    "opened_against", "enacts",
 )
 
 
@@ -211,7 +228,7 @@ def guard_statements() -> list[str]:
         "    END IF;\n"
         "    RETURN OLD;\n"
         "  END IF;\n"
-        "  IF OLD.status IN ('passed', 'rejected') THEN\n"
+        "  IF OLD.status IN ('passed', 'rejected', 'superseded') THEN\n"
         "    RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',\n"
         "      MESSAGE = 'a closed proposal is final';\n"
         "  END IF;\n"

@@ -6,10 +6,17 @@ from datetime import datetime
 
 from flask import url_for
 
-from app.governance.models import Ballot, Membership, Proposal
+from app.governance.models import Ballot, Membership, Proposal, ProposalStatus
 from app.governance.services import pricing, voting
 from app.governance.services.pricing_parameters import PARAMETERS
 from app.governance.services.tally import Rule, Tally, passes, quorum_needed
+
+
+SUPERSEDED_REASON = (
+    "The vote passed, but other prices were decided after this proposal opened, so the complete "
+    "set of prices its voters were shown can no longer be enacted without undoing that decision. "
+    "No prices changed; propose it again against the new prices."
+)
 
 
 def _iso(at: datetime | None) -> str | None:
@@ -96,10 +103,14 @@ def proposal_json(p: Proposal, viewer=None) -> dict:
         }
         if voting.results_visible(p):
             out["tally"] = tally_json(voting.current_tally(p), rule)
-    base = pricing.current_params()
-    proposed = pricing.apply(base, {param: v for param, v in ((q, getattr(p, q.column)) for q in PARAMETERS)
-                                    if v is not None})
+    # The complete price sets the voters are shown (recorded at the open): a passed proposal
+    # is enacted as exactly ``enacts``.
+    base, proposed = pricing.shown_prices(p)
     out["current_prices"] = params_json(base)
+    out["opened_against"] = params_json(base)
+    out["enacts"] = params_json(proposed)
+    if p.status is ProposalStatus.SUPERSEDED:
+        out["superseded"] = SUPERSEDED_REASON
     out["typical"] = {
         "current": pricing.typical(base).as_text(),
         "proposed": pricing.typical(proposed).as_text(),

@@ -27,7 +27,7 @@ def run_housekeeping(now: datetime | None = None) -> dict:
     db.session.commit()
     delivered = mail.deliver_outbox(checkpoint=db.session.commit)
     summary = {
-        "closed": [{"proposal_id": c.proposal_id, "passed": c.passed} for c in closed],
+        "closed": [{"proposal_id": c.proposal_id, "passed": c.passed, "status": c.status.value} for c in closed],
         "reminded": reminded,
         "delivered": delivered,
     }

@@ -15,6 +15,7 @@ from app.accounts.models import User
 from app.core.types import utcnow
 from app.accounts import services as accounts
 from app.governance.services import membership, pricing, proposals, voting
+from app.governance.representations import SUPERSEDED_REASON
 from app.core.error_pages import refuse, refused_redirect
 from app.core.errors import Forbidden, ServiceError, ValidationFailed
 from app.governance.services.pricing_parameters import PARAMETERS
@@ -139,9 +140,7 @@ def open_proposal(proposal_id: int):
 
 
 def _render_proposal(proposal: Proposal, *, receipt: str | None = None, status: int = 200):
-    base = pricing.current_params()
-    changes = proposals.proposed_values(proposal)
-    proposed = pricing.apply(base, changes)
+    base, proposed = pricing.shown_prices(proposal)  # recorded at the open: what is enacted
     tally = rule = None
     receipts = None
     if proposal.status.value != "draft":
@@ -164,6 +163,7 @@ def _render_proposal(proposal: Proposal, *, receipt: str | None = None, status: 
         receipts=receipts,
         receipt=receipt,
         version=pricing.version_of_proposal(proposal) if proposal.status.closed else None,
+        superseded_reason=SUPERSEDED_REASON,
         can_edit=current_user.is_authenticated and proposal.status.value == "draft"
         and proposal.author_id == current_user.id,
     )

@@ -104,7 +104,7 @@ def test_plays_before_the_new_version_keep_the_old_price(app_ctx):
     assert after.pricing_version_id == pricing.version_of_proposal(proposal).id
 
 
-def test_two_passed_proposals_on_one_parameter_take_effect_in_closing_order(app_ctx):
+def test_two_proposals_passing_the_same_day_take_effect_in_closing_order(app_ctx):
     first = make_proposal(open_at=T, changes={"first_play_price": "0.003", "growth": "1.5"})
     second = make_proposal(open_at=T + timedelta(hours=2), changes={"first_play_price": "0.004"})
     voters = members(3)
@@ -116,11 +116,31 @@ def test_two_passed_proposals_on_one_parameter_take_effect_in_closing_order(app_
     results = closing.close_due_proposals(second.closes_at + timedelta(minutes=1))
     db.session.commit()
     assert [r.proposal_id for r in results] == [first.id, second.id]
-    v1, v2 = pricing.version_of_proposal(first), pricing.version_of_proposal(second)
+    v1 = pricing.version_of_proposal(first)
     assert v1.effective_from == datetime(2026, 6, 9, tzinfo=timezone.utc)
-    assert v2.effective_from == datetime(2026, 6, 10, tzinfo=timezone.utc)  # the day after the first
     assert (v1.first_play_price, v1.growth_permille) == (3000, 1500)
-    assert (v2.first_play_price, v2.growth_permille) == (4000, 1500)  # builds on the first
+    # The second was opened against the prices the first replaced: enacting what its voters
+    # were shown (0.004 with x2) would undo the first, stacking it would enact 0.004 with x1.5,
+    # which nobody was shown. It is superseded; no version is created.
+    assert second.status is ProposalStatus.SUPERSEDED
+    assert pricing.version_of_proposal(second) is None
+
+
+def test_a_proposal_opened_after_a_pending_decision_is_enacted_on_it(app_ctx):
+    first = make_proposal(open_at=T, changes={"first_play_price": "0.003"})
+    vote_all(first, members(3), ["yes"] * 3)
+    close(first)
+    # Opened after the first was decided (its version is not in force yet): it builds on it.
+    second = make_proposal(open_at=first.closes_at + timedelta(minutes=5), changes={"growth": "1.5"}, voting_days=2)
+    for i, v in enumerate(members(3)):
+        voting.cast_vote(second, v, "yes", now=second.opened_at + timedelta(minutes=i + 1))
+    db.session.commit()
+    closing.close_due_proposals(datetime(2026, 6, 8, 23, 0, tzinfo=timezone.utc) + timedelta(days=2))
+    db.session.commit()
+    v1, v2 = pricing.version_of_proposal(first), pricing.version_of_proposal(second)
+    assert second.status is ProposalStatus.PASSED
+    assert (v2.first_play_price, v2.growth_permille) == (3000, 1500)  # what its page showed
+    assert v2.effective_from > v1.effective_from
 
 
 def test_closing_is_idempotent_and_not_early(app_ctx):

@@ -24,7 +24,7 @@ from app.analytics.services import listener_sets, rollups
 from app.governance.services import membership
 from app.core.errors import NotFound, ValidationFailed
 from app.core.replica import replica_session
-from ledger.pricing import DEFAULT_EFFECTIVE_FROM, pricing_enacted_between, pricing_in_force
+from ledger.pricing import DEFAULT_EFFECTIVE_FROM, pricing_enacted_between, pricing_in_force, pricing_of_proposal
 from ledger import AccountKind, TransferKind
 from ledger.types import int_sum, utcnow
 from ledger.units import format_money
@@ -115,8 +115,9 @@ class MonthBooks:
     active_listeners: int
     members: int
     pricing: PricingVersion
-    pricing_changes: list[dict]  # versions that took effect in the month, with their proposal
+    pricing_changes: list[dict]  # versions that took effect in the month (in force), with their proposal
     payouts: list[dict] = field(default_factory=list)  # per artist: name, amount, date, method
+    pricing_decided: list[dict] = field(default_factory=list)  # decided in the month, in force or not yet
     complete: bool = True  # the month is over (else: figures so far)
     as_of: datetime | None = None
 
@@ -147,19 +148,38 @@ def month_books(period: Period) -> MonthBooks:
         active_listeners=listener_sets.union_size(row.listeners for row in days),
         members=membership.count_members(min(at, now), session=replica_session()),
         pricing=pricing,
-        pricing_changes=_pricing_changes(period),
+        pricing_changes=_pricing_changes(period, now),
+        pricing_decided=_pricing_decided(period, now),
         payouts=_payouts(period),
         complete=complete,
         as_of=cursor.last_event_at if cursor else None,
     )
 
 
-def _pricing_changes(period: Period) -> list[dict]:
+def _pricing_changes(period: Period, now: datetime) -> list[dict]:
+    """Versions in force: those that took effect in the month, by ``now``. A version decided
+    but not yet in force is not listed here (it is in ``_pricing_decided``)."""
     start = datetime(period.start.year, period.start.month, 1, tzinfo=timezone.utc)
-    versions = pricing_enacted_between(replica_session(), start, period.end_instant)
+    versions = [v for v in pricing_enacted_between(replica_session(), start, period.end_instant) if v.effective_from <= now]
     ids = {v.proposal_id for v in versions if v.proposal_id is not None}
     proposals = {p.id: p for p in replica_session().scalars(select(Proposal).where(Proposal.id.in_(ids)))} if ids else {}
     return [{"version": v, "proposal": proposals.get(v.proposal_id)} for v in versions]
+
+
+def _pricing_decided(period: Period, now: datetime) -> list[dict]:
+    """Versions decided in the month (their proposal closed and passed), whenever
+    they take effect; ``in_force`` says whether they have by ``now``. A vote passed on the
+    month's last day takes effect at 00:00 UTC, the next month's first instant."""
+    start = datetime(period.start.year, period.start.month, 1, tzinfo=timezone.utc)
+    decided = replica_session().scalars(
+        select(Proposal).where(Proposal.closed_at >= start, Proposal.closed_at < period.end_instant)
+        .order_by(Proposal.closed_at, Proposal.id)
+    ).all()
+    enacted = ((pricing_of_proposal(replica_session(), p.id), p) for p in decided)
+    return [
+        {"version": version, "proposal": proposal, "in_force": version.effective_from <= now}
+        for version, proposal in enacted if version is not None
+    ]
 
 
 def _payouts(period: Period) -> list[dict]:
@@ -207,6 +227,10 @@ def csv_rows(books: MonthBooks, json_view: dict) -> list[list[str]]:
     for change in json_view["pricing_changes"]:
         rows.append(["pricing", "enacted", str(change["version_id"]),
                      f"{change['effective_from']} {change['proposal_title'] or ''}".strip()])
+    for decided in json_view["pricing_decided"]:
+        state = "in force from" if decided["in_force"] else "not in force until"
+        rows.append(["pricing", "decided", str(decided["version_id"]),
+                     f"{state} {decided['effective_from']} {decided['proposal_title']}"])
     for payout in json_view["payouts"]:
         rows.append(["payout", payout["artist"], payout["amount"], f"{payout['date']} {payout['method']}"])
     return rows

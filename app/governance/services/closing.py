@@ -5,14 +5,30 @@ closes every open proposal whose window has ended, in closing order (``closes_at
 and is safe to run twice or from two workers at once: each proposal is locked and re-read
 before it is closed, and a closed proposal is skipped.
 
-A passed proposal becomes a new pricing version effective at the next 00:00 UTC after it was
-closed. The new version starts from the latest version already decided (which may itself
-take effect in the future) and carries forward every parameter the proposal leaves alone.
-Pricing versions have unique ``effective_from`` instants, so when an earlier-closing
-proposal already took that midnight, the later one takes the following midnight: two passed
-proposals touching the same parameter take effect in closing order, and the earlier one is
-in force for at least a day. Nothing already charged is repriced: each charge keeps the
-version it was made under, and versions are immutable.
+Closing takes the proposal's row lock (``SELECT ... FOR UPDATE``); casting a vote takes the
+same row's lock in share mode (``voting.cast_vote``). So a vote either commits before the
+close counts, and is counted, or sees the proposal closed and is refused: the stored tally
+always equals the published receipts, and no vote lands after the close.
+
+A passed proposal is enacted as the complete price set recorded when it opened
+(``Proposal.enacts``: what its voters were shown), never as its changes stacked on whatever
+was decided since. The rule when another decision lands first:
+
+- The prices the proposal was opened against (``Proposal.opened_against``) must still be the
+  latest decided prices (the version with the latest ``effective_from``, in force or not).
+  If a version decided since then changed any parameter, the proposal is **superseded**:
+  enacting its set would undo a decision members took after it opened, and stacking its
+  changes on the new prices would enact a schedule nobody was shown. It closes as
+  ``superseded`` with its tally and receipts published, and no version is created; members
+  can propose the change again against the new prices.
+- The set to enact is checked again against every rule and the whole-schedule cost cap
+  (``pricing.check_schedule``); a set that fails them is superseded too, never enacted.
+
+An enacted version takes effect at the next 00:00 UTC after the close. Pricing versions have
+unique ``effective_from`` instants, so when an earlier-closing proposal already took that
+midnight, the later one takes the following midnight (same-day order is closing order:
+``closes_at``, then id). Nothing already charged is repriced: each charge keeps the version
+it was made under, and versions are immutable.
 """
 
 from __future__ import annotations
@@ -20,15 +36,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.core.extensions import db
 from app.governance.models import Proposal, ProposalStatus
 from app.core.types import utcnow
 from app.governance.services import notices as governance_notices, pricing, voting
-from app.governance.services.proposals import proposed_values
+from app.governance.services.pricing_parameters import proposed_values
 from app.governance.services.tally import passes
-from ledger.pricing import enact_pricing, params_of
+from app.core.errors import ValidationFailed
+from ledger.pricing import PricingParams, enact_pricing
 
 REMINDER_BEFORE = timedelta(days=1)
 
@@ -42,8 +59,9 @@ def next_midnight_utc(at: datetime) -> datetime:
 @dataclass(frozen=True)
 class Closed:
     proposal_id: int
-    passed: bool
+    passed: bool  # passed and enacted
     effective_from: datetime | None
+    status: ProposalStatus
 
 
 def _lock(proposal_id: int) -> Proposal:
@@ -67,26 +85,56 @@ def close_proposal(proposal: Proposal, *, now: datetime | None = None) -> Closed
         return None
     # Everything is measured at the scheduled close, so a late-running job gives the same result.
     tally = voting.count(proposal, proposal.closes_at)
-    passed = passes(tally, voting.rule_of(proposal))
-    # Enact before touching the row: once its status says closed, the row is final (trigger).
-    effective_from = _enact(proposal, now) if passed else None
+    status = ProposalStatus.PASSED if passes(tally, voting.rule_of(proposal)) else ProposalStatus.REJECTED
+    effective_from = None
+    if status is ProposalStatus.PASSED:
+        # Enact before touching the row: once its status says closed, the row is final (trigger).
+        effective_from = _enact(proposal, now)
+        if effective_from is None:
+            status = ProposalStatus.SUPERSEDED
     proposal.members_at_close = tally.members
     proposal.yes_count, proposal.no_count, proposal.abstain_count = tally.yes, tally.no, tally.abstain
     proposal.closed_at = now
     proposal.effective_from = effective_from
-    proposal.status = ProposalStatus.PASSED if passed else ProposalStatus.REJECTED
+    proposal.status = status
     db.session.flush()
-    return Closed(proposal.id, passed, proposal.effective_from)
+    return Closed(proposal.id, status is ProposalStatus.PASSED, proposal.effective_from, status)
 
 
-def _enact(proposal: Proposal, closed_at: datetime) -> datetime:
+def enactable(proposal: Proposal) -> PricingParams | None:
+    """The complete price set a passed ``proposal`` is enacted as, or None when it is
+    superseded (see the module's rule)."""
+    latest = pricing.latest_params()
+    if proposal.enacts is None or proposal.opened_against is None:
+        # Opened before the sets were recorded: its changes on the latest decided prices,
+        # held to every rule like any other set.
+        target = pricing.apply(latest, proposed_values(proposal))
+    else:
+        if pricing.params_from_record(proposal.opened_against) != latest:
+            return None
+        target = pricing.params_from_record(proposal.enacts)
+    try:
+        return pricing.check_schedule(target)
+    except ValidationFailed:
+        return None
+
+
+# One enactment at a time (a transaction-level advisory lock, released at commit): two workers
+# closing two proposals at once must not both read the same "latest decided" prices.
+ENACT_LOCK_KEY = 0x656E6163  # "enac"
+
+
+def _enact(proposal: Proposal, closed_at: datetime) -> datetime | None:
+    db.session.execute(select(func.pg_advisory_xact_lock(ENACT_LOCK_KEY)))
+    params = enactable(proposal)
+    if params is None:
+        return None
     # Enacted at the actual close, not the scheduled one: a job running late must not create
     # a version whose effective time is already past (plays since then used the old one).
     effective_from = next_midnight_utc(closed_at)
     base = pricing.latest_version()
     if base.effective_from >= effective_from:
         effective_from = next_midnight_utc(base.effective_from)
-    params = pricing.apply(params_of(base), proposed_values(proposal))
     enact_pricing(db.session, params, effective_from=effective_from, proposal_id=proposal.id)
     return effective_from
 

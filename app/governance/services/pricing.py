@@ -7,7 +7,7 @@ it and, for a passed proposal, asks it to enact a new version.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -21,8 +21,10 @@ from app.governance.services.pricing_parameters import (
     Parameter,
     format_cents,
     format_micro,
+    proposed_values,
 )
 from ledger.allocation import split_charge
+from ledger.errors import LedgerError
 from ledger.pricing import (
     PricingParams,
     latest_pricing,
@@ -61,20 +63,69 @@ def apply(base: PricingParams, changes: dict[Parameter, int]) -> PricingParams:
     return replace(base, **{p.ledger_field: value for p, value in changes.items()})
 
 
-def check_combination(changes: dict[Parameter, int], *, at: datetime | None = None) -> PricingParams:
-    """Refuse a proposal whose values, combined with today's prices, make an absurd schedule."""
-    params = apply(current_params(at), changes)
+def check_schedule(params: PricingParams, *, field: str = "changes") -> PricingParams:
+    """Every rule a complete price set must meet, or ``ValidationFailed``: each parameter in
+    its range, the ledger's own checks, and the whole-schedule cost cap.
+
+    Checked when a proposal opens and again, on the exact set to be enacted, when it passes:
+    no version that breaks a rule can come to exist through a vote.
+    """
+    for p in PARAMETERS:
+        value = getattr(params, p.ledger_field)
+        if not p.minimum <= p.to_human(value) <= p.maximum:
+            raise ValidationFailed(
+                f"{p.label} would be {p.show(value)}, outside {p.show_human(p.minimum)} to "
+                f"{p.show_human(p.maximum)}.",
+                field=field,
+            )
     total = sum(schedule(params))
     if total > MAX_OWNERSHIP_COST_MICRO:
         raise ValidationFailed(
             f"With these values owning one track would cost {format_micro(total)}; "
             f"the most a proposal may set is {format_micro(MAX_OWNERSHIP_COST_MICRO)}. "
             "Lower the first play price, the growth or the plays to own.",
-            field="changes",
+            field=field,
         )
     if any(price < 1 for price in schedule(params)):
-        raise ValidationFailed("Every play of the schedule must cost at least 1 micro-credit.", field="changes")
+        raise ValidationFailed("Every play of the schedule must cost at least 1 micro-credit.", field=field)
+    try:
+        params.validate()
+    except LedgerError as exc:
+        raise ValidationFailed(f"These prices break a ledger rule: {exc}", field=field) from None
     return params
+
+
+def check_combination(changes: dict[Parameter, int], *, base: PricingParams | None = None) -> PricingParams:
+    """The complete price set ``changes`` make on top of ``base`` (default: the latest decided
+    version), refused when it breaks a rule (``check_schedule``)."""
+    return check_schedule(apply(base if base is not None else latest_params(), changes))
+
+
+def latest_params() -> PricingParams:
+    return params_of(latest_version())
+
+
+def params_from_record(record: dict) -> PricingParams:
+    """A proposal's recorded price set (JSON, keyed by ``PricingParams`` field) as params."""
+    return PricingParams(**{name: int(record[name]) for name in PricingParams.__dataclass_fields__})
+
+
+def record_of(params: PricingParams) -> dict:
+    return asdict(params)
+
+
+def shown_prices(proposal: Proposal) -> tuple[PricingParams, PricingParams]:
+    """(before, after): the complete price sets the proposal's page shows.
+
+    Once opened, the ones recorded at the open, so every voter sees the same figures for the
+    whole vote and the enacted version equals them. A draft shows the latest decided prices
+    and its changes applied to them (what it would record if it opened now). A proposal
+    opened before the sets were recorded falls back to the draft's view.
+    """
+    if proposal.opened_against is not None and proposal.enacts is not None:
+        return params_from_record(proposal.opened_against), params_from_record(proposal.enacts)
+    base = latest_params()
+    return base, apply(base, proposed_values(proposal))
 
 
 @dataclass(frozen=True)

@@ -144,3 +144,8 @@ def format_micro(micro: int) -> str:
 def format_cents(cents: int) -> str:
     """EUR cents for people, always two decimals: 1250 -> '12.50 EUR'."""
     return format_money(cents, "EUR")
+
+
+def proposed_values(proposal) -> dict[Parameter, int]:
+    """The parameters ``proposal`` changes, with their new ledger values, in table order."""
+    return {p: getattr(proposal, p.column) for p in PARAMETERS if getattr(proposal, p.column) is not None}

@@ -14,12 +14,12 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.core.extensions import db
-from app.governance.models import Proposal, ProposalStatus
+from app.governance.models import CLOSED_STATUSES, Proposal, ProposalStatus
 from app.accounts.models import User
 from app.core.types import utcnow
 from app.governance.services import notices as governance_notices, membership
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.governance.services.pricing_parameters import BY_KEY, PARAMETERS, Parameter
+from app.governance.services.pricing_parameters import BY_KEY, proposed_values
 from app.governance.services.tally import SIMPLE_MAJORITY, TWO_THIRDS
 
 DEFAULT_VOTING_DAYS = 7
@@ -71,11 +71,6 @@ def parse_changes(changes: dict) -> dict[str, int | None]:
         param = BY_KEY[key]
         out[param.column] = None if raw is None or (isinstance(raw, str) and raw.strip() == "") else param.parse(raw)
     return out
-
-
-def proposed_values(proposal: Proposal) -> dict[Parameter, int]:
-    """The parameters this proposal changes, with their new ledger values, in table order."""
-    return {p: getattr(proposal, p.column) for p in PARAMETERS if getattr(proposal, p.column) is not None}
 
 
 def _require_member(user: User, what: str, at: datetime | None = None) -> None:
@@ -160,8 +155,13 @@ def open_proposal(proposal: Proposal, by: User, *, now: datetime | None = None) 
     changes = proposed_values(proposal)
     if not changes:
         raise ValidationFailed("A proposal needs at least one new price before it can open.", field="changes")
-    pricing.check_combination(changes, at=now)
+    # The voters are shown one complete price set: the latest decided version (possibly not
+    # in force yet) with these changes. Both are recorded; a pass enacts exactly ``enacts``.
+    base = pricing.latest_params()
+    enacts = pricing.check_combination(changes, base=base)
 
+    proposal.opened_against = pricing.record_of(base)
+    proposal.enacts = pricing.record_of(enacts)
     proposal.status = ProposalStatus.OPEN
     proposal.opened_at = now
     proposal.closes_at = now + timedelta(days=proposal.voting_days)
@@ -209,7 +209,7 @@ def list_proposals(viewer=None, *, limit: int = 100) -> ProposalLists:
     )
     closed = db.session.scalars(
         select(Proposal)
-        .where(Proposal.status.in_([ProposalStatus.PASSED, ProposalStatus.REJECTED]))
+        .where(Proposal.status.in_(CLOSED_STATUSES))
         .order_by(Proposal.closed_at.desc(), Proposal.id.desc())
         .limit(limit)
     )

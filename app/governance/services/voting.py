@@ -50,6 +50,15 @@ def cast_vote(proposal: Proposal, voter: User, choice, *, now: datetime | None =
     now = now or utcnow()
     require_verified(voter, "vote")
     choice = parse_choice(choice)
+    # The proposal's row lock in share mode: votes don't wait for one another, but the close
+    # (FOR UPDATE) waits for every vote in flight to commit and counts it, and a vote arriving
+    # after the close sees it closed. Re-read under the lock: the caller's copy may be stale.
+    proposal = db.session.scalar(
+        select(Proposal)
+        .where(Proposal.id == proposal.id)
+        .with_for_update(read=True)
+        .execution_options(populate_existing=True)
+    )
     if proposal.status is not ProposalStatus.OPEN or now >= proposal.closes_at:
         raise Conflict("This proposal is not open for voting.", code="voting_closed")
     if now < proposal.opened_at:
