@@ -40,7 +40,7 @@ from sqlalchemy.exc import IntegrityError
 import ledger
 from app.core.csv_export import write_csv
 from app.core.extensions import db
-from app.catalog.models import Artist
+from app.catalog.models import Artist, Track
 from app.payments.models import (
     Payout,
     PayoutDestination,
