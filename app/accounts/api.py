@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import jsonify
+from flask import jsonify, request
 from flask_login import current_user
 
 from app.core.api import bp
@@ -25,7 +25,7 @@ from app.core.errors import Unauthorized
 )
 def register(body):
     """Create an account."""
-    user = accounts.register(**body)
+    user = accounts.register(**body, address=request.remote_addr)
     return jsonify(user=user_json(user)), 201
 
 

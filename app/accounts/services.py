@@ -59,9 +59,11 @@ def register(
     display_name: str,
     country: str | None = None,
     artist_name: str | None = None,
+    address: str | None = None,
 ) -> User:
     """Create a listener account, or an artist account with its artist profile; either gets
-    the co-op's starter credits."""
+    the co-op's starter credits. ``address`` is the client's address, kept on the account
+    (the payout fraud check counts accounts registered from one address)."""
     email = normalize_email(email)
     if not _EMAIL.match(email) or len(email) > 254 or email.endswith("@" + DELETED_DOMAIN):
         # the placeholder domain of deleted accounts is nobody's: taking one would block a deletion
@@ -83,6 +85,7 @@ def register(
         display_name=display_name,
         country=country,
         role=Role.ARTIST if artist_name else Role.LISTENER,
+        registered_from=(address or None) and address[:45],
     )
     db.session.add(user)
     db.session.flush()
