@@ -80,6 +80,18 @@ DEFAULTS: dict[str, object] = {
     "CREDIT_PACKS": [5, 10, 20, 50],  # whole credits per pack
     "MEMBER_SHARE_CENTS": 1000,  # one member share, in minor units (10 EUR)
     "PAYOUT_MAX_ATTEMPTS": 3,  # Stripe transfer attempts before a payout returns to earnings
+    # Payout fraud hold (app/payments/services/payout_holds.py). Before a run pays an artist, the
+    # period's earnings are checked for farming. A listener is a suspect when they never paid
+    # money (no paid order: spending only the starter grant) and show at least
+    # PAYOUT_HOLD_SIGNALS of the four signals in all (never paid; new; a shared address; plays
+    # only this artist). The payout is held when suspects brought at least
+    # PAYOUT_HOLD_SHARE_PERCENT of the period's earnings and there are at least
+    # PAYOUT_HOLD_MIN_LISTENERS of them (a friend or two is not a farm).
+    "PAYOUT_HOLD_SHARE_PERCENT": 50,  # above 100 turns the hold off
+    "PAYOUT_HOLD_MIN_LISTENERS": 5,
+    "PAYOUT_HOLD_SIGNALS": 2,  # of 4, "never paid" always among them
+    "PAYOUT_HOLD_NEW_ACCOUNT_DAYS": 7,  # "new": registered fewer days than this before its first play of the artist
+    "PAYOUT_HOLD_SHARED_ADDRESS_ACCOUNTS": 3,  # "shared": this many accounts registered from one address
     # Streaming: open plays per listener, how long a play outlives its track, rate limits
     # (Flask-Limiter strings), and nginx's internal location for X-Accel-Redirect (unset: the
     # app serves local files itself).
