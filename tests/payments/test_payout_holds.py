@@ -261,3 +261,22 @@ def test_registration_records_the_address(app, client, app_ctx):
     found = dict(db.session.execute(select(User.email, User.registered_from)
                                     .where(User.email.in_(["addr@example.test", "addr2@example.test"]))).all())
     assert found == {"addr@example.test": "192.0.2.44", "addr2@example.test": "2001:db8::7"}
+
+
+def test_a_hold_whose_payout_method_went_away_is_not_released(app_ctx, period):
+    from app.payments.models import PayoutDestination
+
+    artist = bank_artist()
+    farm(artist)
+    run(period)
+    payout = payout_of(artist.id, period)
+    db.session.delete(db.session.get(PayoutDestination, artist.id))  # the last manager left
+    db.session.commit()
+    with pytest.raises(Conflict, match="payout method changed"):
+        payout_holds.release(payout.id)
+    db.session.rollback()
+    payout_holds.void(payout.id)
+    db.session.commit()
+    payout = payout_of(artist.id, period)
+    assert payout.status is PayoutStatus.VOIDED and earnings(artist.id) == 0
+    assert ledger.verify(db.session).ok

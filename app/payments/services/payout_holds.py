@@ -39,7 +39,7 @@ from app.accounts.models import User
 from app.core.errors import Conflict, NotFound
 from app.core.extensions import db
 from app.core.types import utcnow
-from app.payments.models import Order, OrderStatus, Payout, PayoutHold, PayoutStatus
+from app.payments.models import Order, OrderStatus, Payout, PayoutDestination, PayoutHold, PayoutMethod, PayoutStatus
 from ledger.schema import AccountKind, Ownership, OwnershipVia, Play, PlayKind, Posting, Transfer, TransferKind
 from ledger.types import int_sum
 from ledger.units import format_credits
@@ -183,12 +183,24 @@ def _decide(record: PayoutHold, decision: str, by: User | None) -> None:
     record.decided_at = utcnow()
 
 
+def _destination_gone(payout: Payout) -> bool:
+    """The artist's payout method changed or went away since the hold (its last manager left):
+    a released payout would have nowhere to go."""
+    destination = db.session.get(PayoutDestination, payout.artist_id)
+    if destination is None or destination.method is not payout.method:
+        return True
+    return payout.method is PayoutMethod.STRIPE and destination.stripe_account_id != payout.stripe_account_id
+
+
 def release(payout_id: int, *, by: User | None = None) -> Payout:
     """The admin found nothing wrong: reserve the payout as a run would (then it pays as usual:
     the Stripe transfer is sent by the caller's task, a bank payout joins the CSV). Flushes."""
     from app.payments.services import payouts
 
     payout, record = _held(payout_id)
+    if _destination_gone(payout):
+        raise Conflict("The artist's payout method changed since the hold; void it or wait for the next run.",
+                       code="destination_changed")
     if not payouts.start_payout(payout):
         raise Conflict("The artist's earnings for this period no longer reach the payout minimum.",
                        code="below_minimum")
@@ -231,7 +243,10 @@ def void(payout_id: int, *, by: User | None = None) -> Payout:
         moved += amount
     record.voided_credits = moved
     _decide(record, "voided", by)
-    if not payouts.start_payout(payout):
+    if _destination_gone(payout):
+        payout.status = PayoutStatus.VOIDED
+        payout.last_error = "suspicious earnings voided; the payout method changed, the rest waits for a later run"
+    elif not payouts.start_payout(payout):
         payout.status = PayoutStatus.VOIDED
         payout.last_error = "suspicious earnings voided; the rest is below the payout minimum"
     db.session.flush()
