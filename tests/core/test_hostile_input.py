@@ -117,8 +117,11 @@ def test_analytics_date_ranges_are_bounded(client, app_ctx, query):
 def test_payout_periods_are_bounded(client, app_ctx, period):
     from app.accounts.models import Role
 
+    from tests.factories import enable_two_factor, login as login_with_code
+
     admin = make_user(role=Role.ADMIN)
-    login(client, admin)
+    enable_two_factor(admin)  # payouts need an admin's second factor
+    login_with_code(client, admin)
     from urllib.parse import quote
 
     for path in (f"/admin/payouts/bank.csv?period={quote(period)}",):
