@@ -3,7 +3,7 @@ change the password, get a token, read and edit your profile, manage tokens and 
 
 from __future__ import annotations
 
-from flask import jsonify
+from flask import jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -31,7 +31,7 @@ from app.core.errors import Unauthorized
 )
 def register(body):
     """Create an account; a link to confirm the email is mailed (the same answer for a taken email)."""
-    accounts.register(**body)
+    accounts.register(**body, address=request.remote_addr)
     commit_now("the mail task reads the outbox rows this request wrote")
     deliver_mail_soon()
     return jsonify(message=CHECK_MAIL.format(email=accounts.normalize_email(body["email"]))), 202

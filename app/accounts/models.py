@@ -37,6 +37,9 @@ class User(UserMixin, db.Model):
         str_enum(Role, "role"), default=Role.LISTENER
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The client address the account was registered from (None: registered before it was
+    # recorded, or by the CLI). The payout fraud check counts accounts sharing one.
+    registered_from: Mapped[str | None] = mapped_column(String(45), index=True)
     # Whether the artists this user listens to may see their display name and plays on their
     # dashboards. Anonymous unless the user chooses otherwise.
     visible_to_artists: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -62,6 +62,7 @@ def register(
     artist_name: str | None = None,
     verified: bool = False,
     published_password: bool = False,
+    address: str | None = None,
 ) -> User | None:
     """Create a listener account, or an artist account with its artist profile, unverified,
     and mail it a verification link (the starter credits come with verification).
@@ -74,6 +75,8 @@ def register(
     demo co-op, test factories): verified at once, starter credits granted, no mail.
     ``published_password=True`` skips the strength check, for the demo's accounts only: their
     password is printed in the README, so no estimate could make it secret.
+    ``address`` is the client's address, kept on the account (the payout fraud check counts
+    accounts registered from one address).
     """
     email = normalize_email(email)
     if not _EMAIL.match(email) or len(email) > 254 or email.endswith("@" + DELETED_DOMAIN):
@@ -99,6 +102,7 @@ def register(
         display_name=display_name,
         country=country,
         role=Role.ARTIST if artist_name else Role.LISTENER,
+        registered_from=(address or None) and address[:45],
     )
     db.session.add(user)
     db.session.flush()

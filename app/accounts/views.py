@@ -32,6 +32,7 @@ def register():
                 display_name=form.get("display_name", ""),
                 country=form.get("country") or None,
                 artist_name=(form.get("artist_name") or "").strip() or None,
+                address=request.remote_addr,
             )
         except ServiceError as exc:
             refuse(exc)

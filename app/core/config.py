@@ -312,6 +312,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CREDIT_PACKS", [5, 10, 20, 50], INT_LIST, "whole credits per pack, priced at the credit price in force", minimum=1),
     Setting("MEMBER_SHARE_CENTS", 1000, INT, "one member share, in minor units", minimum=1),
     Setting("PAYOUT_MAX_ATTEMPTS", 3, INT, "Stripe transfer attempts before a payout's fate is checked and settled", minimum=1, maximum=100),
+    # The payout fraud hold (app/payments/services/payout_holds.py)
+    Setting("PAYOUT_HOLD_SHARE_PERCENT", 50, INT, "a payout is held when suspect listeners brought at least this share of the period's earnings (above 100: never)", minimum=0),
+    Setting("PAYOUT_HOLD_MIN_LISTENERS", 5, INT, "and there are at least this many suspect listeners", minimum=1),
+    Setting("PAYOUT_HOLD_SIGNALS", 2, INT, "signals (of 4, \"never paid\" always among them) that make a listener a suspect", minimum=1, maximum=4),
+    Setting("PAYOUT_HOLD_NEW_ACCOUNT_DAYS", 7, INT, "\"new\": registered fewer days than this before its first play of the artist", minimum=0),
+    Setting("PAYOUT_HOLD_SHARED_ADDRESS_ACCOUNTS", 3, INT, "\"shared address\": this many accounts registered from one address", minimum=2),
     # Streaming
     Setting("STREAM_MAX_OPEN_PLAYS", 3, INT, "open plays per listener", minimum=1),
     Setting("STREAM_GRACE_SECONDS", 600, INT, "how long a play outlives its track's duration", minimum=0),

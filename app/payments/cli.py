@@ -23,7 +23,7 @@ def run_command(period: str):
     except ServiceError as exc:
         raise click.ClickException(exc.message) from None
     summary = execute_run(run.id)
-    for status in ("paid", "in_transit", "returned"):
+    for status in ("paid", "in_transit", "returned", "held"):
         for artist_id, payout_id in summary[status]:
             click.echo(f"artist {artist_id}: payout {payout_id} {status.replace('_', ' ')}")
     for artist_id, reason in summary["skipped"]:
@@ -31,7 +31,7 @@ def run_command(period: str):
     click.echo(
         f"run {run.id} for {period}: {len(summary['paid'])} paid, {len(summary['in_transit'])} in transit "
         f"(bank transfers to make, or Stripe to retry), {len(summary['returned'])} returned to earnings, "
-        f"{len(summary['skipped'])} skipped"
+        f"{len(summary['held'])} held for review, {len(summary['skipped'])} skipped"
     )
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from app.core.extensions import db
 from app.governance.models import MemberClass
@@ -182,6 +182,11 @@ class PayoutStatus(str, enum.Enum):
     IN_TRANSIT = "in_transit"  # moved to payouts in transit; the money is on its way
     PAID = "paid"  # Stripe confirmed the transfer, or an admin recorded the bank payment
     RETURNED = "returned"  # the transfer failed for good: the credits went back to earnings
+    # The fraud check found signs of farmed earnings (see PayoutHold): nothing moved yet; an
+    # admin releases it (-> in transit) or voids the suspicious part (-> in transit for the
+    # rest, or voided when the rest is below the payout minimum).
+    HELD = "held"
+    VOIDED = "voided"  # the suspicious part went back to the co-op; the rest waits for a later run
 
 
 class Payout(db.Model):
@@ -231,3 +236,27 @@ class Payout(db.Model):
     def idempotency_key(self) -> str:
         """Stripe's Idempotency-Key for this payout's transfer: one payout, one transfer."""
         return f"payout-{self.id}"
+
+
+class PayoutHold(db.Model):
+    """Why a payout was held, and what an admin decided. One per held payout, written with it.
+
+    ``suspects`` are the listener ids whose earnings looked farmed when the payout was held;
+    voiding takes back exactly their period charges (one correction per charge, keyed
+    ``payout-void:<payout id>:<transfer id>``), so repeating a void moves nothing twice.
+    """
+
+    __tablename__ = "payout_holds"
+
+    payout_id: Mapped[int] = mapped_column(ForeignKey("payouts.id", ondelete="CASCADE"), primary_key=True)
+    reasons: Mapped[list] = mapped_column(JSON)  # [{"signal", "listeners", "credits", "percent", "text"}]
+    suspects: Mapped[list] = mapped_column(JSON)  # listener ids
+    period_credits: Mapped[int] = mapped_column(BigInteger)  # the artist's charge earnings in the period
+    suspect_credits: Mapped[int] = mapped_column(BigInteger)  # ... of which from the suspects
+    decision: Mapped[str | None] = mapped_column(String(10))  # None (waiting), "released", "voided"
+    voided_credits: Mapped[int] = mapped_column(BigInteger, default=0)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    payout: Mapped[Payout] = relationship(backref=backref("hold", uselist=False))

@@ -46,7 +46,7 @@ def execute_run(run_id: int) -> dict:
     artists = payouts.candidate_artists()
     run.total, run.done, run.paid = len(artists), 0, 0
     db.session.commit()
-    summary: dict[str, list] = {"paid": [], "in_transit": [], "returned": [], "skipped": []}
+    summary: dict[str, list] = {"paid": [], "in_transit": [], "returned": [], "held": [], "voided": [], "skipped": []}
     try:
         for artist_id in artists:
             try:
@@ -87,6 +87,17 @@ def retry_in_transit() -> dict:
     ids = payouts.in_transit_transfers()
     db.session.commit()
     return {payout_id: _send(payout_id) for payout_id in ids}
+
+
+def send_payout(payout_id: int) -> str:
+    """Send one payout's Stripe transfer if it needs one (a released hold). Commits."""
+    return _send(payout_id)
+
+
+@task("payouts.send")
+def send_one_payout(payout_id: int) -> str:
+    """After an admin releases a held payout: its transfer, in the background."""
+    return send_payout(payout_id)
 
 
 @task("payouts.run")

@@ -53,8 +53,10 @@ from app.payments.models import (
 from app.accounts.models import User
 from app.core.types import utcnow
 from app.core.errors import Conflict, NotFound, ValidationFailed
+from app.payments.services import payout_holds
 from app.payments.services.payment_gateway import GatewayError, TransferRequest, gateway
 from ledger import AccountKind, artist_reads, reads
+from ledger.types import int_sum
 
 _PERIOD = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 log = logging.getLogger(__name__)
@@ -91,9 +93,15 @@ def this_month(now: datetime | None = None) -> str:
     return f"{now.year}-{now.month:02d}"
 
 
-def payable_credits(artist_id: int, period_end: datetime) -> int:
-    """Earnings up to ``period_end`` still in the artist's account (see the module docstring)."""
-    return artist_reads.payable_earnings(db.session, artist_id, period_end)
+def payable_credits(artist_id: int, period_end: datetime, *, except_payout: int | None = None) -> int:
+    """Earnings up to ``period_end`` still in the artist's account (see the module docstring),
+    less what held payouts keep back (a held payout's credits stay in earnings until an admin
+    decides; a later period must not pay them)."""
+    held = db.session.scalar(
+        select(int_sum(Payout.credits)).where(Payout.artist_id == artist_id, Payout.status == PayoutStatus.HELD,
+                                              *([Payout.id != except_payout] if except_payout else []))
+    )
+    return max(0, artist_reads.payable_earnings(db.session, artist_id, period_end) - held)
 
 
 def candidate_artists() -> list[int]:
@@ -118,7 +126,9 @@ def reserve(artist_id: int, period: Period, run_id: int | None = None) -> Payout
     """Step 1 for one artist: the period's payout row and its ledger move, or why not.
 
     Returns the existing payout when the period was already reserved (a resumed or repeated
-    run): a period is paid once per artist. Flushes; the caller commits.
+    run): a period is paid once per artist. When the fraud check finds farmed earnings
+    (``payout_holds.assess``) the row is written held, with its reasons, and nothing moves in
+    the ledger until an admin decides. Flushes; the caller commits.
     """
     existing = db.session.scalar(select(Payout).where(Payout.artist_id == artist_id, Payout.period == period.name))
     if existing is not None:
@@ -132,9 +142,10 @@ def reserve(artist_id: int, period: Period, run_id: int | None = None) -> Payout
     amount = ledger.payout_amount(payable_credits(artist_id, period.end), version.credit_price_cents)
     if amount.cents == 0 or amount.cents < version.payout_minimum_cents:
         return Skipped(artist_id, "below the payout minimum")
+    assessment = payout_holds.assess(artist_id, period)
     payout = Payout(
         artist_id=artist_id, period=period.name, run_id=run_id, method=destination.method,
-        status=PayoutStatus.IN_TRANSIT, credits=amount.credits, amount_cents=amount.cents, currency=currency(),
+        status=PayoutStatus.HELD if assessment.held else PayoutStatus.IN_TRANSIT, credits=amount.credits, amount_cents=amount.cents, currency=currency(),
         credit_price_cents=version.credit_price_cents,
         stripe_account_id=destination.stripe_account_id if destination.method is PayoutMethod.STRIPE else None,
     )
@@ -142,8 +153,11 @@ def reserve(artist_id: int, period: Period, run_id: int | None = None) -> Payout
         with db.session.begin_nested():
             db.session.add(payout)
             db.session.flush()
-            ledger.reserve_payout(db.session, payout_id=payout.id, artist_id=artist_id, credits=amount.credits,
-                                  memo=f"payout {period.name}")
+            if assessment.held:
+                payout_holds.hold(payout, assessment)
+            else:
+                ledger.reserve_payout(db.session, payout_id=payout.id, artist_id=artist_id, credits=amount.credits,
+                                      memo=f"payout {period.name}")
     except IntegrityError:
         # Another run reserved this (artist, period) at the same moment: theirs stands.
         existing = db.session.scalar(select(Payout).where(Payout.artist_id == artist_id, Payout.period == period.name))
@@ -151,6 +165,24 @@ def reserve(artist_id: int, period: Period, run_id: int | None = None) -> Payout
             raise
         return existing
     return payout
+
+
+def start_payout(payout: Payout) -> bool:
+    """A held payout goes ahead (an admin released it, or voided part of it): its amount is
+    worked out again from what its period can pay now, at its credit price, and moved to
+    payouts in transit. False, moving nothing, when that is below the payout minimum. Flushes."""
+    period = parse_period(payout.period, ended=False)
+    version = ledger.pricing_in_force(db.session)
+    amount = ledger.payout_amount(payable_credits(payout.artist_id, period.end, except_payout=payout.id),
+                                  payout.credit_price_cents)
+    if amount.cents == 0 or amount.cents < version.payout_minimum_cents:
+        return False
+    payout.credits, payout.amount_cents = amount.credits, amount.cents
+    payout.status = PayoutStatus.IN_TRANSIT
+    db.session.flush()
+    ledger.reserve_payout(db.session, payout_id=payout.id, artist_id=payout.artist_id, credits=amount.credits,
+                          memo=f"payout {payout.period}")
+    return True
 
 
 def transfer_request(payout: Payout) -> TransferRequest | None:

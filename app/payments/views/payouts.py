@@ -11,12 +11,13 @@ from app.core.auth import require_admin, require_manager
 from app.core.extensions import db
 from app.payments.models import PayoutMethod, PayoutStatus
 from app.core.queue import enqueue
-from app.payments.services import payout_destinations, payouts
+from app.payments.services import payout_destinations, payout_holds, payout_reviews, payouts
 from app.accounts import two_factor
 from app.core.error_pages import refuse, refused_redirect
 from app.core.transactions import commit_now
 from app.core.errors import ServiceError
 from app.core.web import bp
+from ledger.units import format_credits
 from app.accounts.login import VERIFIED_AT, require_fresh_code, require_payout_factor
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,7 @@ def admin_payouts():
     return render_template(
         "payments/payouts/admin.html", runs=payouts.list_runs(), default_period=payouts.last_month(),
         bank_due=payouts.list_payouts(status=PayoutStatus.IN_TRANSIT, method=PayoutMethod.BANK),
-        recent=payouts.list_payouts(limit=50),
+        recent=payouts.list_payouts(limit=50), held=payout_holds.held_payouts(),
     )
 
 
@@ -184,3 +185,50 @@ def admin_bank_csv():
     body = payouts.bank_csv(period)
     name = f"encore-bank-payouts-{period or 'all'}.csv"
     return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _send_after_decision(payout_id: int) -> None:
+    """A released (or partly voided) Stripe payout is sent like a run's: by a task, after the
+    commit. A failure to queue leaves it in transit for the hourly retry."""
+    commit_now("the payout task reads the released payout")
+    try:
+        enqueue("payouts.send", payout_id)
+    except Exception:  # inline queues run the task here; its outcome is on the payout row
+        log.exception("sending payout %s failed", payout_id)
+        db.session.rollback()
+
+
+@bp.post("/admin/payouts/<int:payout_id>/release")
+@login_required
+def admin_release_payout(payout_id: int):
+    """A held payout looked fine to the admin: it is paid as usual."""
+    require_admin()
+    require_payout_factor()
+    try:
+        payout = payout_reviews.release(payout_id, by=current_user)
+        status = payout.status
+    except ServiceError as exc:
+        return refused_redirect(exc, url_for("web.admin_payouts"))
+    if status is PayoutStatus.IN_TRANSIT and payout.method is PayoutMethod.STRIPE:
+        _send_after_decision(payout_id)
+    flash(f"Payout {payout_id} released.", "success")
+    return redirect(url_for("web.admin_payouts"))
+
+
+@bp.post("/admin/payouts/<int:payout_id>/void")
+@login_required
+def admin_void_payout(payout_id: int):
+    """A held payout's suspicious earnings go back to the co-op; the rest is paid if it can be."""
+    require_admin()
+    require_payout_factor()
+    try:
+        payout = payout_reviews.void(payout_id, by=current_user)
+        status, method, voided = payout.status, payout.method, payout.hold.voided_credits
+    except ServiceError as exc:
+        return refused_redirect(exc, url_for("web.admin_payouts"))
+    if status is PayoutStatus.IN_TRANSIT and method is PayoutMethod.STRIPE:
+        _send_after_decision(payout_id)
+    rest = "the rest is on its way" if status is PayoutStatus.IN_TRANSIT else "the rest waits for a later run"
+    flash(f"Payout {payout_id}: {format_credits(voided)} credits of suspicious earnings went back to the co-op; "
+          f"{rest}.", "success")
+    return redirect(url_for("web.admin_payouts"))
