@@ -38,7 +38,7 @@ from app.catalog.models import Artist
 from app.governance.models import Membership, Proposal, ProposalStatus
 from app.core.models import OutboxMessage
 from app.payments.models import PayoutDestination, PayoutMethod, PayoutStatus
-from app.models import RecoveryCode, TwoFactor
+from app.accounts.models import RecoveryCode, TwoFactor
 from app.payments.models import Payout
 from app.core.types import utcnow
 from app.accounts import services as accounts, two_factor

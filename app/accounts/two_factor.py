@@ -41,7 +41,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
 
 from app.core.extensions import db
-from app.models import RecoveryCode, TwoFactor
+from app.accounts.models import RecoveryCode, TwoFactor
 from app.accounts.models import User
 from app.core.types import utcnow
 from app.core.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
