@@ -50,6 +50,14 @@ DEFAULTS: dict[str, object] = {
     "S3_MULTIPART_THRESHOLD_MB": 16,  # larger uploads go up in parts
     "QUEUE_IMMEDIATE": False,  # run tasks inline when enqueued (tests)
     "QUEUE_WORKERS": 2,  # threads of `flask queue worker`
+    # Durable jobs and the worker (app/core/jobs.py, app/core/worker.py).
+    "QUEUE_LEASE_SECONDS": 60,  # a job whose worker is not seen for this long runs again
+    "QUEUE_HEARTBEAT_SECONDS": 5,  # how often a worker says it lives and sweeps
+    "QUEUE_REQUEUE_AFTER": 600,  # a job no worker took within this is sent again
+    "QUEUE_MAX_ATTEMPTS": 5,  # a job whose workers died this often is dropped (logged)
+    "QUEUE_SHUTDOWN_GRACE": 60,  # SIGTERM: seconds the running jobs get to finish
+    "QUEUE_WORKER_EXPECTED": None,  # /healthz/ready wants a worker; default: unless QUEUE_IMMEDIATE
+    "QUEUE_WORKER_SILENCE": 30,  # ...seen within this many seconds
     "SESSION_COOKIE_SECURE": False,  # production requires True (served over HTTPS)
     # Security headers (app/core/security_headers.py). HSTS is sent only when served over HTTPS.
     "HSTS_SECONDS": 31_536_000,
