@@ -110,7 +110,7 @@ def current_code(user) -> str:
     logins within one 30-second step both work (replays are tested on their own)."""
     import pyotp
 
-    from app.models import TwoFactor
+    from app.accounts.models import TwoFactor
     from app.accounts import two_factor
 
     row = db.session.get(TwoFactor, user.id)

@@ -12,7 +12,7 @@ import ledger
 from app.core.extensions import db
 from app.governance.models import Ballot, Membership
 from app.payments.models import PayoutDestination
-from app.models import TwoFactor
+from app.accounts.models import TwoFactor
 from app.accounts.models import User
 from app.accounts import deletion as account_deletion, services as accounts
 from app.payments.services import payout_destinations, payouts, wallet

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.core.extensions import db
 from app.core.models import OutboxMessage
 from app.payments.models import PayoutDestination
-from app.models import RecoveryCode, TwoFactor
+from app.accounts.models import RecoveryCode, TwoFactor
 from app.accounts.models import Role
 from app.accounts import two_factor
 from app.core.errors import Conflict, Forbidden, Unauthorized
