@@ -177,12 +177,13 @@ def test_worker_killed_mid_transcode_leaves_the_job_to_the_next_worker(scene):
 
 
 @pytest.mark.committing
-def test_sigterm_lets_the_running_job_finish(scene):
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stop_signal_lets_the_running_job_finish(scene, stop):
     track_id = scene.upload_long_track()
     worker = scene.start_worker(QUEUE_SHUTDOWN_GRACE=120)
     ffmpeg = scene.transcoding(worker, track_id)
 
-    worker.send_signal(signal.SIGTERM)
+    worker.send_signal(stop)
     assert worker.wait(timeout=120) == 0, scene.log(worker)
     assert scene.status(track_id) == "ready", scene.log(worker)
     assert not any(_alive(pid) for pid in ffmpeg)
