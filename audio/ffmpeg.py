@@ -18,9 +18,11 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
-from typing import BinaryIO
+from collections.abc import Callable
+from typing import Any, BinaryIO
 
 from audio.errors import FFmpegError
 
@@ -33,6 +35,33 @@ REQUIRED_FILTERS = frozenset({"aformat", "asplit", "atrim", "asetpts", "afade", 
 REQUIRED_ENCODERS = frozenset({"libmp3lame", "libopus", "pcm_s16le"})
 
 _configured: str | None = None
+
+
+def _die_with_parent(parent: int) -> Callable[[], None]:
+    """A ``preexec_fn`` (Linux): the child gets SIGKILL when the thread that started it ends,
+    its process killed with -9 included, so no ffmpeg outlives its worker."""
+    import ctypes
+    import signal as _signal
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    PR_SET_PDEATHSIG = 1
+
+    def preexec() -> None:
+        libc.prctl(PR_SET_PDEATHSIG, int(_signal.SIGKILL), 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return preexec
+
+
+def child_options() -> dict[str, Any]:
+    """``subprocess`` options for every ffmpeg Encore starts: in a session of its own (a
+    terminal's Ctrl-C stops the worker gracefully, not the transcode it is finishing) and,
+    on Linux, killed when its worker dies."""
+    options: dict[str, Any] = {"start_new_session": True}
+    if sys.platform.startswith("linux"):
+        options["preexec_fn"] = _die_with_parent(os.getpid())
+    return options
 
 
 class FFmpegUnusable(FFmpegError):
@@ -138,7 +167,7 @@ def run_ffmpeg(args: list[str], *, timeout: float | None = None) -> str:
         try:
             proc = subprocess.run(
                 [ffmpeg_exe(), *BASE_ARGS, *args], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=log, timeout=timeout,
+                stderr=log, timeout=timeout, **child_options(),
             )
         except subprocess.TimeoutExpired:
             raise FFmpegError("ffmpeg took too long") from None
@@ -173,7 +202,7 @@ def decode_check(path: str, *, timeout: float | None = None) -> DecodeCheck:
         proc = subprocess.run(
             [ffmpeg_exe(), *BASE_ARGS, "-v", "error", "-i", path, "-map", "0:a:0", "-vn", "-sn", "-dn",
              "-f", "null", "-", "-progress", "pipe:1"],
-            stdin=subprocess.DEVNULL, stdout=progress, stderr=log, timeout=timeout,
+            stdin=subprocess.DEVNULL, stdout=progress, stderr=log, timeout=timeout, **child_options(),
         )
         errors = [line for line in read_tail(log).splitlines() if line.strip()]
         progress.seek(0)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from audio.errors import FFmpegError
-from audio.ffmpeg import audio_stream, read_tail
+from audio.ffmpeg import audio_stream, child_options, read_tail
 from audio.loudness import Loudness, parse_ebur128_summary, track_gain
 from audio.probe import Tags, read_tags
 from audio.transcode import (RENDITIONS, Rendition, analysis_command, mp3_rate, played_layout, preview_window,
@@ -49,11 +49,12 @@ def process_original(source: str | Path, work_dir: str | Path, *, duration_ms: i
     with tempfile.TemporaryFile(dir=work) as transcode_log, tempfile.TemporaryFile(dir=work) as analysis_log:
         transcode = subprocess.Popen(
             transcode_command(source, work, duration_s, layout=layout, rate=mp3_rate(source_rate)),
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=transcode_log,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=transcode_log, **child_options(),
         )
         try:
             analysis = subprocess.Popen(
                 analysis_command(source, layout=layout), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=analysis_log,
+                **child_options(),
             )
             assert analysis.stdout is not None  # stdout=PIPE
             try:

@@ -17,7 +17,9 @@ def _run() -> dict:
 
 @periodic("analytics.rollups", crontab(minute="*"))
 def analytics_rollups() -> dict:
-    """Every minute: bring the analytics rollups up to date (a no-op when another run is at it)."""
+    """Every minute: bring the analytics rollups up to date (a no-op when another run is at it).
+    Idempotent (a cursor on what was read), so a run lost with its worker is made up by the
+    next; no durable job is needed."""
     return _run()
 
 

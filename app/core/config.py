@@ -293,6 +293,13 @@ SETTINGS: tuple[Setting, ...] = (
     # The task queue
     Setting("QUEUE_IMMEDIATE", False, BOOL, "run background tasks inline, in the request (tests)"),
     Setting("QUEUE_WORKERS", 2, INT, "threads of `flask queue worker`", minimum=1, maximum=64),
+    Setting("QUEUE_LEASE_SECONDS", 60, NUMBER, "a job whose worker is not seen for this long runs again", minimum=1),
+    Setting("QUEUE_HEARTBEAT_SECONDS", 5, NUMBER, "how often a worker says it lives, renews its leases and sweeps lost jobs", minimum=0.1),
+    Setting("QUEUE_REQUEUE_AFTER", 600, NUMBER, "a job no worker took within this many seconds is sent again", minimum=1),
+    Setting("QUEUE_MAX_ATTEMPTS", 5, INT, "a job whose workers died this often is dropped (and logged)", minimum=1),
+    Setting("QUEUE_SHUTDOWN_GRACE", 60, NUMBER, "on SIGTERM, seconds the running jobs get to finish", minimum=0),
+    Setting("QUEUE_WORKER_EXPECTED", None, BOOL, "`/healthz/ready` wants a live queue worker", shown_default="unless `ENCORE_QUEUE_IMMEDIATE`"),
+    Setting("QUEUE_WORKER_SILENCE", 30, NUMBER, "... seen within this many seconds", minimum=1),
     # Email: kept in the outbox table and logged, unless SMTP_HOST names a server
     Setting("MAIL_FROM", "Encore <no-reply@encore.test>", STR, "the sender of every email"),
     Setting("SMTP_HOST", None, STR, "the mail server; unset: emails stay in the outbox table and the log"),

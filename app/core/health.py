@@ -3,7 +3,9 @@
 ``live`` touches nothing: a load balancer or systemd restarts a process only when it stops
 answering at all. ``ready`` checks every dependency: the database, its migrations at head,
 the object store (naming its bucket), Redis when configured, and any check registered with
-``register_check`` (the queue worker's heartbeat will be one). ``/healthz`` is ``ready``,
+``register_check``. The queue worker's heartbeat is checked when a worker is expected
+(``QUEUE_WORKER_EXPECTED``, by default unless ``QUEUE_IMMEDIATE``): one must have been seen
+within ``QUEUE_WORKER_SILENCE`` seconds. ``/healthz`` is ``ready``,
 kept for existing monitors.
 
 Bounded, whatever the dependencies do: the checks run concurrently in a small per-app pool
@@ -123,6 +125,24 @@ def init_app(app: Flask) -> None:
 
     checks.register("database", database)
     checks.register("storage", storage)
+
+    expected = app.config["QUEUE_WORKER_EXPECTED"]
+    if expected is None:
+        expected = not app.config["QUEUE_IMMEDIATE"]
+    if expected:
+        from app.core.jobs import last_worker_seen_seconds
+
+        silence = app.config["QUEUE_WORKER_SILENCE"]
+
+        def queue_worker():
+            seconds = last_worker_seen_seconds(engine)
+            if seconds is None:
+                raise CheckFailed("no_worker")
+            if float(seconds) > silence:
+                raise CheckFailed("worker_silent")
+            return {"seen_seconds_ago": round(float(seconds), 1)}
+
+        checks.register("queue_worker", queue_worker)
 
     if app.config["REDIS_URL"]:
         import redis

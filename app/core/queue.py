@@ -5,10 +5,13 @@ PostgreSQL database (huey's ``SqlStorage`` through peewee, on psycopg 3 like the
 tables named ``huey_*`` that the migrations leave alone); ``QUEUE_IMMEDIATE`` runs each task
 inline as it is enqueued (tests). Workers run with ``flask queue worker``.
 
-Delivery: a PostgreSQL worker takes a task with ``SELECT ... FOR UPDATE SKIP LOCKED`` and
-deletes it in the same transaction, before running it; so a worker killed mid-task loses that
-task (huey's semantics on every storage). Tasks are idempotent, and periodic tasks come again
-on their schedule; making a killed worker's task come back is a job for a later change.
+Delivery: huey deletes a message when a worker takes it (on every storage), so a worker
+killed mid-task would lose it. Tasks declared ``durable=True`` (processing a track, a payout
+run) are also rows in ``durable_jobs``, leased by their worker and swept back to the queue when
+the lease expires (``app.core.jobs``): they are done at least once. Every task is idempotent.
+Periodic tasks (governance housekeeping, rollups, payout retries) need no row: they come again
+on their schedule and each run redoes whatever is left. The worker itself (heartbeat, sweeper,
+graceful stop, stale work folders) is ``app.core.worker``.
 
 Tasks are declared with ``@task(...)`` at import time but bound to a Huey instance per app in
 ``init_app``, so no configuration is read at import and every app (tests make several) gets
@@ -32,7 +35,7 @@ from huey.contrib.sql_huey import SqlHuey, SqlStorage
 from peewee import ModelIndex
 from sqlalchemy import make_url
 
-from app.core import metrics, observability
+from app.core import jobs, metrics, observability
 from app.core.extensions import db
 
 log = logging.getLogger(__name__)
@@ -44,20 +47,24 @@ class TaskSpec:
     func: Callable
     options: dict = field(default_factory=dict)
     schedule: Callable | None = None  # a huey crontab for periodic tasks
+    durable: bool = False  # leased in durable_jobs, swept back when its worker dies
 
 
 _SPECS: dict[str, TaskSpec] = {}
 
 
-def task(name: str, **options):
+def task(name: str, *, durable: bool = False, **options):
     """Declare a background task; ``options`` go to ``huey.task`` (retries, retry_delay, ...).
+
+    ``durable``: the job survives its worker's death (``app.core.jobs``); its arguments must
+    be JSON values, and the requester should ``jobs.record`` it before committing.
 
     A task whose function takes ``retries_left`` is told how many retries remain, so it can
     give up cleanly (mark a track failed) on its last attempt instead of raising again.
     """
 
     def decorator(func):
-        _SPECS[name] = TaskSpec(name, func, options)
+        _SPECS[name] = TaskSpec(name, func, options, durable=durable)
         return func
 
     return decorator
@@ -161,11 +168,22 @@ def _bind(huey, app: Flask, spec: TaskSpec):
             log.info("job %s started", spec.name, extra=fields)
             started = time.perf_counter()
             with target.app_context():
+                durable = spec.durable and not target.config["QUEUE_IMMEDIATE"]
+                if durable and not jobs.claim(spec.name, args):
+                    log.info("job %s skipped: done already or running elsewhere", spec.name, extra=fields)
+                    return None
                 try:
                     result = spec.func(*args, **kwargs)
+                    if durable:
+                        jobs.finish(spec.name, args)
                     db.session.commit()
                 except BaseException as exc:
                     db.session.rollback()
+                    if durable:
+                        try:
+                            jobs.release(spec.name, args, give_up=not getattr(task, "retries", 0))
+                        except Exception:
+                            log.exception("job %s: its lease could not be released (it expires)", spec.name)
                     seconds = time.perf_counter() - started
                     metrics.record_job(spec.name, "failed", seconds)
                     log.warning("job %s failed after %.3f s: %s", spec.name, seconds, type(exc).__name__,
@@ -191,7 +209,25 @@ def get_queue():
 
 
 def enqueue(name: str, *args) -> None:
-    """Queue task ``name`` with ``args`` (call after committing what the task will read)."""
+    """Queue task ``name`` with ``args`` (call after committing what the task will read).
+
+    A durable task's message that cannot be sent (the queue unreachable) is logged, not
+    raised: its row (``jobs.record``, or written here) brings it back with the next sweep.
+    """
+    huey = get_queue()
+    if not _SPECS[name].durable or huey.immediate:
+        huey.encore_tasks[name](*args)
+        return
+    jobs.ensure_recorded(name, args)
+    try:
+        send(name, args)
+    except Exception as exc:
+        log.warning("job %s%s not queued now (%s: %s); the sweeper will queue it", name, list(args),
+                    type(exc).__name__, exc, extra={"job": name})
+
+
+def send(name: str, args) -> None:
+    """Put a message for task ``name`` on the queue (no row written; the sweeper's way)."""
     get_queue().encore_tasks[name](*args)
 
 
@@ -201,13 +237,14 @@ queue_cli = click.Group("queue", help="The background task queue.")
 @queue_cli.command("worker")
 @click.option("--workers", type=int, default=None, help="worker threads (default QUEUE_WORKERS)")
 def worker_command(workers: int | None):
-    """Run a queue consumer until interrupted (Ctrl-C or SIGTERM)."""
+    """Run a queue consumer until stopped (SIGTERM or Ctrl-C let running jobs finish)."""
+    from app.core import worker
+
     huey = get_queue()
     if isinstance(huey.storage, PostgresStorage):
         huey.storage.ensure_tables()
     count = workers or current_app.config["QUEUE_WORKERS"]
-    click.echo(f"Encore queue worker: {count} thread(s) on {type(huey.storage).__name__}")
     # Task logs (in development: each mail the console backend "sends") go to this console,
     # unless the deployment configured logging itself.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    huey.create_consumer(workers=count, worker_type="thread").run()
+    worker.run(current_app._get_current_object(), huey, count, send)

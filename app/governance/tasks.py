@@ -38,5 +38,7 @@ def run_housekeeping(now: datetime | None = None) -> dict:
 
 @periodic("governance.housekeeping", crontab(minute="*/5"))
 def governance_housekeeping() -> dict:
-    """Every five minutes: close due votes, send reminders, deliver mail."""
+    """Every five minutes: close due votes, send reminders, deliver mail. Periodic and
+    idempotent (a closed vote is not closed again, reminders and mail have dedupe keys), so a
+    run lost with its worker is made up by the next one; no durable job is needed."""
     return run_housekeeping()

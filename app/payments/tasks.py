@@ -100,13 +100,16 @@ def send_one_payout(payout_id: int) -> str:
     return send_payout(payout_id)
 
 
-@task("payouts.run")
+@task("payouts.run", durable=True)
 def run_payouts(run_id: int) -> dict:
-    """The admin's button: one run, in the background."""
+    """The admin's button: one run, in the background. Durable: a run whose worker died is
+    run again (``execute_run`` resumes: reserved payouts are found again, sent ones are not
+    sent twice)."""
     return execute_run(run_id)
 
 
 @periodic("payouts.retry", crontab(minute="17"))
 def retry_payouts() -> dict:
-    """Hourly: retry Stripe transfers whose outcome is still unknown."""
+    """Hourly: retry Stripe transfers whose outcome is still unknown. Periodic and idempotent
+    (same idempotency keys), so a run lost with its worker is made up by the next one."""
     return retry_in_transit()

@@ -7,7 +7,7 @@ from app.core.queue import task
 from app.uploads.services import processing
 
 
-@task("process_track", retries=3, retry_delay=30, retry_backoff=2)
+@task("process_track", durable=True, retries=3, retry_delay=30, retry_backoff=2)
 def process_track(track_id: int, retries_left: int = 0) -> None:
     """Transcode and analyse a newly uploaded (or reprocessed) track."""
     job = processing.load_job(track_id)

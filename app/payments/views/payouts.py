@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from app.core.auth import require_admin, require_manager
 from app.core.extensions import db
 from app.payments.models import PayoutMethod, PayoutStatus
+from app.core import jobs
 from app.core.queue import enqueue
 from app.payments.services import payout_destinations, payout_holds, payout_reviews, payouts
 from app.accounts import two_factor
@@ -131,6 +132,7 @@ def admin_start_run():
         run = payouts.create_run(request.form.get("period", ""), current_user)
         # read the id before committing: reading it after would open a new transaction
         run_id = run.id
+        jobs.record("payouts.run", run_id)  # committed with the run; swept up if the queue is away
     except ServiceError as exc:
         return refused_redirect(exc, url_for("web.admin_payouts"))
     commit_now("the payout run task reads the run")

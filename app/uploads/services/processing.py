@@ -20,16 +20,21 @@ from pathlib import Path
 
 from flask import current_app
 
+from app.core import jobs
 from app.core.extensions import db
 from app.catalog.models import Release, Track, TrackStatus
 from app.core.types import utcnow
 from app.core.errors import Conflict
 from app.core.storage import get_store
+from app.core.worker import work_folder_prefix
 from audio import pipeline
 from audio.artwork import SIZES, cover_renditions
 from audio.errors import AudioError, FFmpegError, ImageRejected
 from audio.storage import ObjectNotFound, StorageError, StorageUnavailable
 from audio.transcode import PREVIEW_MP3, STREAM_MP3, STREAM_OPUS
+
+
+PROCESS_TASK = "process_track"
 
 
 def rendition_key(track_id: int, name: str) -> str:
@@ -119,7 +124,8 @@ def process_track(track_id: int, *, retries_left: int = 0) -> Track | None:
 
 def _run(job: Job) -> Outcome:
     store = get_store()
-    with tempfile.TemporaryDirectory(prefix="encore-process-", dir=work_dir()) as tmp:
+    # The folder names this process, so a worker starting later can remove it if we die.
+    with tempfile.TemporaryDirectory(prefix=work_folder_prefix(), dir=work_dir()) as tmp:
         work = Path(tmp)
         source = store.local_path(job.original_key)
         if source is None:
@@ -167,13 +173,17 @@ def _fail(track: Track, reason: str) -> Track:
 
 
 def request_reprocess(track: Track) -> Track:
-    """Put a ready or failed track back in the queue (the caller commits, then enqueues)."""
+    """Put a track back in the queue (the caller commits, then enqueues): a ready or failed
+    one, or one left "processing" by a job that is gone (its worker died, its message was
+    lost). Refused while its job waits or runs."""
     if track.audio is None:
         raise Conflict("This track has no uploaded audio to process.", code="no_audio")
-    if track.status is TrackStatus.PROCESSING:
+    if track.status is TrackStatus.PROCESSING and (current_app.config["QUEUE_IMMEDIATE"]
+                                                    or jobs.pending(PROCESS_TASK, track.id)):
         raise Conflict("This track is being processed already.", code="already_processing")
     track.status = TrackStatus.PROCESSING
     track.status_reason = None
+    jobs.record(PROCESS_TASK, track.id)
     db.session.flush()
     return track
 

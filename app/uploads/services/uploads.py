@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.core import jobs
 from app.core.extensions import db
 from app.catalog.models import Release, Track, TrackStatus
 from app.uploads.models import TrackAudio
@@ -21,6 +22,7 @@ from app.accounts.models import User
 from app.catalog import services as catalog
 from app.core.errors import Conflict, PayloadTooLarge, UnsupportedMediaType, Unavailable, ValidationFailed
 from app.core.storage import get_store
+from app.uploads.services import processing
 from audio import probe
 from audio.errors import AudioTooLong, CorruptAudio, UnsupportedAudio
 from audio.storage import StorageError, StorageUnavailable
@@ -105,7 +107,8 @@ def add_tracks(release: Release, uploader: User, files: list[ReceivedFile]) -> A
     """Check every file, then create a processing track per file and store its original.
 
     Raises a ServiceError (413, 415, 422, 409, 503) and leaves nothing stored if any file is
-    refused. The caller commits, then queues ``process_track`` for each track.
+    refused. Each track's processing job is recorded with it (``app.core.jobs``); the caller
+    commits, then queues ``process_track`` for each track.
     """
     if not files:
         raise ValidationFailed("Choose at least one audio file to upload.", field="file")
@@ -140,6 +143,8 @@ def add_tracks(release: Release, uploader: User, files: list[ReceivedFile]) -> A
             db.session.flush()
             stored.append(key)  # before the put: a put that fails half-way is cleaned up too
             store.put_file(key, file.path, fmt.mime_type)
+            # The job commits with the track: a lost queue message is swept up later.
+            jobs.record(processing.PROCESS_TASK, track.id)
             tracks.append(track)
     except BaseException as exc:
         discard(stored)
