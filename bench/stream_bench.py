@@ -152,7 +152,7 @@ from flask import jsonify
 from sqlalchemy import text
 
 from app import create_app
-from app.extensions import csrf, db
+from app.core.extensions import csrf, db
 
 app = create_app()
 _INSERT = text("INSERT INTO bench_floor (at) VALUES (now()) RETURNING id")
