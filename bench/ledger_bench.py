@@ -4,9 +4,12 @@
 
 Creates its own databases on the server (and drops them): one holding the ledger's schema,
 where ``--workers`` processes charge plays for ``--listeners`` listeners spread over artists
-by a Zipf-like law (a few artists get most plays, as in real listening); then one where
-``pgbench`` runs TPC-B (scale 1, the same number of clients, the same duration). Prints both
-rates and their ratio; the last line is one JSON object with every figure.
+by a Zipf-like law (a few artists get most plays, as in real listening); and, right before
+and right after that run, one where ``pgbench`` runs TPC-B (scale 1, the same number of
+clients, the same duration; the reference is the mean of the two, because the load of a
+shared machine moves within a minute). The workers are processes, not threads (one
+connection each, as pgbench's clients; no GIL between them). Prints the rates and their
+ratio; the last line is one JSON object with every figure.
 
 Each charge is what the app does per counted play: ``ledger.charge_play`` (one call of the
 ledger's PostgreSQL function ``ledger_charge_play``, which locks the wallet, numbers the play,
@@ -242,6 +245,12 @@ def main() -> None:
         prepare(db_url, args.listeners, top_up=100 * ledger.MICRO_PER_CREDIT)
         print(f"prepared {args.listeners} funded listeners, {args.artists} artists in {time.time() - t0:.1f}s",
               flush=True)
+        # TPC-B right before and right after the Python run, and the ratio against their mean:
+        # on a shared machine the load moves within a minute, and one reference run taken a
+        # minute later measured another machine.
+        pg_before = run_pgbench(args.url, args)
+        print(f"pgbench TPC-B scale 1, {args.workers} clients, {args.duration}s (before): {pg_before['tps']:.0f} tps "
+              f"(latency avg {pg_before['latency_avg_ms']} ms; load average {os.getloadavg()[0]:.2f})", flush=True)
         led = run_ledger(db_url, args)
         print(f"ledger: {led['plays']} plays in {args.duration}s with {args.workers} workers = "
               f"{led['plays_per_second']:.0f} plays/s (charged {led['charged']}, free {led['free']}, "
@@ -254,15 +263,17 @@ def main() -> None:
             report = ledger.verify(session)
         engine.dispose()
         print(f"verify after the run: {'OK' if report.ok else 'BROKEN'} ({report.counts})", flush=True)
+        pg_after = run_pgbench(args.url, args)
+        print(f"pgbench TPC-B scale 1, {args.workers} clients, {args.duration}s (after): {pg_after['tps']:.0f} tps "
+              f"(latency avg {pg_after['latency_avg_ms']} ms; load average {os.getloadavg()[0]:.2f})", flush=True)
         sql_tps = run_ledger_sql_with_pgbench(db_url, args)
         print(f"the same charge statements driven by pgbench's C client: {sql_tps:.0f} tps "
-              "(the server's cost of the ledger, without Python)", flush=True)
+              f"(the server's cost of the ledger, without Python; load average {os.getloadavg()[0]:.2f})", flush=True)
     finally:
         drop_database(args.url, name)
 
-    pg = run_pgbench(args.url, args)
-    print(f"pgbench TPC-B scale 1, {args.workers} clients, {args.duration}s: {pg['tps']:.0f} tps "
-          f"(latency avg {pg['latency_avg_ms']} ms)", flush=True)
+    pg = {"tps": (pg_before["tps"] + pg_after["tps"]) / 2}
+    print(f"pgbench TPC-B, mean of before and after: {pg['tps']:.0f} tps", flush=True)
     ratio = led["charged_per_second"] / pg["tps"]
     print(f"ratio ledger charged plays/s / pgbench tps = {ratio:.2f}x (target >= 1.0x); "
           f"ledger SQL alone: {sql_tps / pg['tps']:.2f}x", flush=True)
@@ -285,6 +296,8 @@ def main() -> None:
         "ledger_verify_ok": report.ok,
         "ledger_sql_via_pgbench_tps": round(sql_tps, 1),
         "pgbench_tps": round(pg["tps"], 1),
+        "pgbench_tps_before": round(pg_before["tps"], 1),
+        "pgbench_tps_after": round(pg_after["tps"], 1),
         "ratio": round(ratio, 3),
         "target_ratio": 1.0,
         "plays_ratio": round(led["plays_per_second"] / pg["tps"], 3),
