@@ -4,9 +4,12 @@
 
 Creates its own databases on the server (and drops them): one holding the ledger's schema,
 where ``--workers`` processes charge plays for ``--listeners`` listeners spread over artists
-by a Zipf-like law (a few artists get most plays, as in real listening); then one where
-``pgbench`` runs TPC-B (scale 1, the same number of clients, the same duration). Prints both
-rates and their ratio; the last line is one JSON object with every figure.
+by a Zipf-like law (a few artists get most plays, as in real listening); and, right before
+and right after that run, one where ``pgbench`` runs TPC-B (scale 1, the same number of
+clients, the same duration; the reference is the mean of the two, because the load of a
+shared machine moves within a minute). The workers are processes, not threads (one
+connection each, as pgbench's clients; no GIL between them). Prints the rates and their
+ratio; the last line is one JSON object with every figure.
 
 Each charge is what the app does per counted play: ``ledger.charge_play`` (one call of the
 ledger's PostgreSQL function ``ledger_charge_play``, which locks the wallet, numbers the play,
@@ -94,6 +97,7 @@ def worker(index: int, db_url: str, args, start_at: float, results) -> None:
         time.sleep(0.001)
     deadline = start_at + args.duration
     n = 0
+    cpu_began = time.process_time()  # this worker's CPU during the measured loop only
     with Session(engine) as session:
         while True:
             began = time.perf_counter()
@@ -117,11 +121,13 @@ def worker(index: int, db_url: str, args, start_at: float, results) -> None:
                 refused += 1
             latencies.append(time.perf_counter() - began)
             n += 1
+    cpu = time.process_time() - cpu_began
     engine.dispose()
-    results.put({"charged": charged, "free": free, "refused": refused, "latencies": latencies})
+    results.put({"charged": charged, "free": free, "refused": refused, "latencies": latencies, "cpu": cpu})
 
 
 def run_ledger(db_url: str, args) -> dict:
+    load_before = os.getloadavg()[0]
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     results = multiprocessing.Queue()
     start_at = time.time() + 2.0  # every process connected and waiting
@@ -133,8 +139,12 @@ def run_ledger(db_url: str, args) -> dict:
     parts = [results.get() for _ in procs]
     for p in procs:
         p.join()
+    load_after = os.getloadavg()[0]
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the joined workers' CPU time
-    client_cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
+    # Whole processes (start-up, connecting, waiting for the start, tear-down included) and,
+    # separately, the measured loops only: the per-charge cost is the second.
+    process_cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
+    client_cpu = sum(part["cpu"] for part in parts)
     latencies = sorted(x for part in parts for x in part["latencies"])
     total = {k: sum(part[k] for part in parts) for k in ("charged", "free", "refused")}
     plays = total["charged"] + total["free"]
@@ -144,6 +154,8 @@ def run_ledger(db_url: str, args) -> dict:
         "plays_per_second": plays / args.duration,
         "charged_per_second": total["charged"] / args.duration,
         "client_cpu_ms_per_play": 1000 * client_cpu / plays if plays else None,
+        "process_cpu_ms_per_play": 1000 * process_cpu / plays if plays else None,
+        "load_average": [round(load_before, 2), round(load_after, 2)],
         "latency_p50_ms": 1000 * latencies[len(latencies) // 2] if latencies else None,
         "latency_p99_ms": 1000 * latencies[int(len(latencies) * 0.99)] if latencies else None,
     }
@@ -233,25 +245,35 @@ def main() -> None:
         prepare(db_url, args.listeners, top_up=100 * ledger.MICRO_PER_CREDIT)
         print(f"prepared {args.listeners} funded listeners, {args.artists} artists in {time.time() - t0:.1f}s",
               flush=True)
+        # TPC-B right before and right after the Python run, and the ratio against their mean:
+        # on a shared machine the load moves within a minute, and one reference run taken a
+        # minute later measured another machine.
+        pg_before = run_pgbench(args.url, args)
+        print(f"pgbench TPC-B scale 1, {args.workers} clients, {args.duration}s (before): {pg_before['tps']:.0f} tps "
+              f"(latency avg {pg_before['latency_avg_ms']} ms; load average {os.getloadavg()[0]:.2f})", flush=True)
         led = run_ledger(db_url, args)
         print(f"ledger: {led['plays']} plays in {args.duration}s with {args.workers} workers = "
               f"{led['plays_per_second']:.0f} plays/s (charged {led['charged']}, free {led['free']}, "
-              f"refused {led['refused']}); client CPU {led['client_cpu_ms_per_play']:.2f} ms/play; p50 {led['latency_p50_ms']:.2f} ms, p99 {led['latency_p99_ms']:.2f} ms",
+              f"refused {led['refused']}); client CPU {led['client_cpu_ms_per_play']:.2f} ms/play in the loop "
+              f"({led['process_cpu_ms_per_play']:.2f} ms with process start-up); load average "
+              f"{led['load_average'][0]}-{led['load_average'][1]}; p50 {led['latency_p50_ms']:.2f} ms, p99 {led['latency_p99_ms']:.2f} ms",
               flush=True)
         engine = create_engine(db_url)
         with Session(engine) as session:
             report = ledger.verify(session)
         engine.dispose()
         print(f"verify after the run: {'OK' if report.ok else 'BROKEN'} ({report.counts})", flush=True)
+        pg_after = run_pgbench(args.url, args)
+        print(f"pgbench TPC-B scale 1, {args.workers} clients, {args.duration}s (after): {pg_after['tps']:.0f} tps "
+              f"(latency avg {pg_after['latency_avg_ms']} ms; load average {os.getloadavg()[0]:.2f})", flush=True)
         sql_tps = run_ledger_sql_with_pgbench(db_url, args)
         print(f"the same charge statements driven by pgbench's C client: {sql_tps:.0f} tps "
-              "(the server's cost of the ledger, without Python)", flush=True)
+              f"(the server's cost of the ledger, without Python; load average {os.getloadavg()[0]:.2f})", flush=True)
     finally:
         drop_database(args.url, name)
 
-    pg = run_pgbench(args.url, args)
-    print(f"pgbench TPC-B scale 1, {args.workers} clients, {args.duration}s: {pg['tps']:.0f} tps "
-          f"(latency avg {pg['latency_avg_ms']} ms)", flush=True)
+    pg = {"tps": (pg_before["tps"] + pg_after["tps"]) / 2}
+    print(f"pgbench TPC-B, mean of before and after: {pg['tps']:.0f} tps", flush=True)
     ratio = led["charged_per_second"] / pg["tps"]
     print(f"ratio ledger charged plays/s / pgbench tps = {ratio:.2f}x (target >= 1.0x); "
           f"ledger SQL alone: {sql_tps / pg['tps']:.2f}x", flush=True)
@@ -266,11 +288,16 @@ def main() -> None:
         "ledger_plays_per_second": round(led["plays_per_second"], 1),
         "ledger_charged_per_second": round(led["charged_per_second"], 1),
         "ledger_client_cpu_ms_per_play": round(led["client_cpu_ms_per_play"], 3),
+        "ledger_process_cpu_ms_per_play": round(led["process_cpu_ms_per_play"], 3),
+        "load_average_during_ledger_run": led["load_average"],
+        "load_average_at_end": round(os.getloadavg()[0], 2),
         "ledger_latency_p50_ms": round(led["latency_p50_ms"], 3),
         "ledger_latency_p99_ms": round(led["latency_p99_ms"], 3),
         "ledger_verify_ok": report.ok,
         "ledger_sql_via_pgbench_tps": round(sql_tps, 1),
         "pgbench_tps": round(pg["tps"], 1),
+        "pgbench_tps_before": round(pg_before["tps"], 1),
+        "pgbench_tps_after": round(pg_after["tps"], 1),
         "ratio": round(ratio, 3),
         "target_ratio": 1.0,
         "plays_ratio": round(led["plays_per_second"] / pg["tps"], 3),

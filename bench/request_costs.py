@@ -22,8 +22,10 @@ object.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
+import pstats
 import sys
 import tempfile
 import time
@@ -43,6 +45,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--pre-ping", choices=("on", "off"), default="on",
                         help="the pool's pre-ping (on in the production config)")
+    parser.add_argument("--profile", action="store_true",
+                        help="print cProfile's top functions for the play starts and the counted reports")
     args = parser.parse_args()
 
     from flask import jsonify
@@ -139,27 +143,41 @@ def main() -> None:
         plays = []
         for method, path, headers, _body in starts[:20]:
             client.open(path, method=method, headers=headers)
+        profiler = cProfile.Profile(time.process_time) if args.profile else None
         trips.clear()
         began = time.process_time()
+        if profiler:
+            profiler.enable()
         for method, path, headers, _body in starts[20:]:
             response = client.open(path, method=method, headers=headers)
             assert response.status_code == 201, response.get_data()
             plays.append((response.json["play"]["id"], headers))
+        if profiler:
+            profiler.disable()
         cpu_ms = (time.process_time() - began) * 1000 / n
         figures["play start"] = {"app_cpu_ms": round(cpu_ms, 3), "round_trips": round(len(trips) / n, 2)}
         print(f"{'play start':15s} {cpu_ms:6.2f} ms app CPU/request  {len(trips) / n:4.1f} round trips", flush=True)
+        if profiler:
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(40)
+            profiler = cProfile.Profile(time.process_time)
         with app.app_context():
             for play_id, _ in plays:
                 backdate(play_id, 60)
             db.session.remove()
         trips.clear()
         began = time.process_time()
+        if profiler:
+            profiler.enable()
         for play_id, headers in plays:
             response = client.post(f"/api/v1/plays/{play_id}/progress", headers=headers, json={"position_ms": 50_000})
             assert response.status_code == 200 and response.json["counted"], response.get_data()
+        if profiler:
+            profiler.disable()
         cpu_ms = (time.process_time() - began) * 1000 / n
         figures["counted report"] = {"app_cpu_ms": round(cpu_ms, 3), "round_trips": round(len(trips) / n, 2)}
         print(f"{'counted report':15s} {cpu_ms:6.2f} ms app CPU/request  {len(trips) / n:4.1f} round trips", flush=True)
+        if profiler:
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(60)
     finally:
         with app.app_context():
             db.session.remove()

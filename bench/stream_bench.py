@@ -284,7 +284,7 @@ def load(port, kind, work, duration, clients, threads) -> dict:
     latencies = sorted(x for p in parts for x in p[2])
     pct = (lambda q: round(1000 * latencies[min(len(latencies) - 1, int(q * len(latencies)))], 2)) if latencies else (lambda q: None)
     return {"sent": sent, "ok": ok, "seconds": round(elapsed, 2), "rps": round(ok / elapsed, 1),
-            "p50_ms": pct(0.5), "p99_ms": pct(0.99)}
+            "p50_ms": pct(0.5), "p99_ms": pct(0.99), "load_average": round(os.getloadavg()[0], 2)}
 
 
 def main() -> None:
@@ -324,7 +324,8 @@ def main() -> None:
                                       ("floor_2", "floor", None), ("bare_2", "bare", None)):
                 runs[label] = load(port, kind, work, args.duration, args.clients, args.client_threads)
                 r = runs[label]
-                print(f"{label:15s} {r['rps']:8.1f} req/s  ok {r['ok']}/{r['sent']}  p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms",
+                print(f"{label:15s} {r['rps']:8.1f} req/s  ok {r['ok']}/{r['sent']}  p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms"
+                      f"  (load average {r['load_average']})",
                       flush=True)
                 if work is not None and r["sent"] >= len(work):
                     print(f"  warning: {label} ran out of prepared work; raise --listeners/--report-plays", flush=True)

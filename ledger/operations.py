@@ -55,7 +55,7 @@ PLAY_TRANSFER_PREFIX = "play:"
 
 # The money rules of a play and a buy-now live in PostgreSQL functions (``ledger.functions``):
 # one round trip each, and their only implementation. These statements call them.
-_CHARGE_PLAY = text("SELECT * FROM ledger_charge_play(:key, :listener_id, :track_id, :artist_id, :free, :own, :at, :now)")
+_CHARGE_PLAY_SQL = "SELECT * FROM ledger_charge_play(%s, %s, %s, %s, %s, %s, %s, %s)"
 _BUY_NOW = text("SELECT * FROM ledger_buy_now(:key, :listener_id, :track_id, :artist_id, :free, :own, :at, :now)")
 
 
@@ -227,12 +227,18 @@ def charge_play(
     _check_play_call(key, listener_id, track_id, artist_id, track_is_free, listener_is_artist)
     if len(key) > MAX_KEY_LENGTH - len(PLAY_TRANSFER_PREFIX):
         raise InvalidOperation(f"a play key has at most {MAX_KEY_LENGTH - len(PLAY_TRANSFER_PREFIX)} characters")
-    # On the session's connection: the hot path skips the ORM's execute machinery.
-    row = session.connection().execute(_CHARGE_PLAY, {
-        "key": key, "listener_id": listener_id, "track_id": track_id, "artist_id": artist_id,
-        "free": track_is_free, "own": listener_is_artist, "at": at, "now": utcnow(),
-    }).one()
+    row = _call_charge_play(session, (key, listener_id, track_id, artist_id, track_is_free, listener_is_artist,
+                                      at, utcnow()))
     return play_result(row, key, at)
+
+
+def _call_charge_play(session: Session, params: tuple):
+    """One call of ``ledger_charge_play`` on the session's connection, as cheaply as SQLAlchemy
+    allows: a plain SQL string (no statement compilation or cache-key work), which psycopg
+    prepares on the server after a few calls on the same connection. SQLAlchemy still owns
+    the transaction (the caller commits or rolls back) and still sees the statement (events,
+    error translation, invalidation of a lost connection)."""
+    return session.connection().exec_driver_sql(_CHARGE_PLAY_SQL, params).one()
 
 
 # --- buy now --------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ class FallbackStorage(Storage):
     def __init__(self, primary: Storage, retry_seconds: float = 30):
         super().__init__()
         self.primary = primary
-        self.memory = MemoryStorage()
+        self.memory = SweptMemoryStorage()  # defined below; no thread per hit
         self.retry_seconds = retry_seconds
         self.down_until = 0.0  # monotonic time before which primary is not tried
         self.lock = threading.Lock()
@@ -132,10 +132,42 @@ def configured(name: str):
     return lambda: current_app.config[name]
 
 
+class SweptMemoryStorage(MemoryStorage):
+    """limits' memory storage, without a thread per hit.
+
+    ``MemoryStorage`` drops expired counters from a ``threading.Timer`` that it starts again
+    (a new thread, 10 ms later) on nearly every hit, and each run walks every key it holds:
+    under steady traffic that is one thread start per request and a walk over all listeners'
+    counters every 10 ms, holding the GIL the request threads need. Here the same sweep runs
+    inline, at most once per ``SWEEP_EVERY`` seconds; counts are unchanged, because an expired
+    counter is already ignored (and dropped) when read. Relies on the private name of the
+    hook in the pinned ``limits`` 5.8 (``tests/core/test_ratelimit.py`` checks it still
+    applies).
+    """
+
+    STORAGE_SCHEME = ["encore-memory"]
+    SWEEP_EVERY = 1.0
+
+    def __init__(self, uri: str | None = None, **options):
+        super().__init__(uri, **options)
+        self._sweep_lock = threading.Lock()
+        self._next_sweep = time.monotonic() + self.SWEEP_EVERY
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # replaces MemoryStorage.__schedule_expiry
+        now = time.monotonic()
+        if now < self._next_sweep or not self._sweep_lock.acquire(blocking=False):
+            return
+        try:
+            self._next_sweep = now + self.SWEEP_EVERY
+            self._MemoryStorage__expire_events()
+        finally:
+            self._sweep_lock.release()
+
+
 def storage_uri(config) -> str:
     """Where limits are counted: Redis when ``REDIS_URL`` is set (shared by every process),
-    else this process's memory."""
-    return config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or "memory://"
+    else this process's memory (``SweptMemoryStorage``)."""
+    return config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or "encore-memory://"
 
 
 def init_app(app: Flask) -> None:

@@ -1,28 +1,30 @@
 """Where rate limits are counted: memory by default, Redis when ENCORE_REDIS_URL is set."""
 
 import os
+import threading
+import time
 import uuid
 
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
-from app.core.ratelimit import limiter, storage_uri
+from app.core.ratelimit import SweptMemoryStorage, limiter, storage_uri
 from tests.conftest import make_test_app
 from tests.resources import missing
 
 
 def test_memory_by_default_and_redis_when_configured(app, tmp_path):
-    assert storage_uri({}) == "memory://"
+    assert storage_uri({}) == "encore-memory://"
     assert storage_uri({"REDIS_URL": "redis://cache:6379/0"}) == "redis://cache:6379/0"
-    assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
+    assert app.config["RATELIMIT_STORAGE_URI"] == "encore-memory://"
     # Another app in the same process with Redis configured counts there; this one does not move.
     other = make_test_app("postgresql://encore@db.invalid/x", tmp_path / "media", REDIS_URL="redis://127.0.0.1:6379/15")
     with other.app_context():
         assert type(limiter.storage).__name__ == "FallbackStorage"
         assert type(limiter.storage.primary).__name__ == "RedisStorage"
     with app.app_context():
-        assert type(limiter.storage).__name__ == "MemoryStorage"
+        assert type(limiter.storage).__name__ == "SweptMemoryStorage"
 
 
 def test_redis_counts_one_limit_for_every_process():
@@ -34,3 +36,25 @@ def test_redis_counts_one_limit_for_every_process():
     limit, key = parse("3 per minute"), f"user:{uuid.uuid4().hex}"
     assert [first.hit(limit, key), second.hit(limit, key), first.hit(limit, key)] == [True, True, True]
     assert second.hit(limit, key) is False
+
+
+def test_memory_counts_without_a_thread_per_hit(monkeypatch):
+    # limits' MemoryStorage starts a Timer thread on nearly every hit (one per request);
+    # this storage sweeps expired counters inline, at most once per SWEEP_EVERY seconds.
+    storage = storage_from_string("encore-memory://")
+    assert isinstance(storage, SweptMemoryStorage)
+    limiter_ = FixedWindowRateLimiter(storage)
+    limit = parse("3 per second")
+    time.sleep(0.05)  # the parent's one Timer, started by its __init__, has run
+    started = []
+    monkeypatch.setattr(threading.Thread, "start", lambda self: started.append(self))
+    assert [limiter_.hit(limit, "user:1") for _ in range(4)] == [True, True, True, False]
+    assert started == []
+    monkeypatch.setattr(SweptMemoryStorage, "SWEEP_EVERY", 0.0)
+    storage._next_sweep = 0.0
+    limiter_.hit(parse("1 per second"), "user:2")
+    time.sleep(1.05)
+    limiter_.hit(parse("5 per second"), "user:3")  # the sweep drops the expired counters
+    assert started == []
+    assert [key for key in storage.storage if "user:1" in key or "user:2" in key] == []
+    assert limiter_.hit(limit, "user:1")  # a new window counts from zero
