@@ -145,7 +145,7 @@ class SweptMemoryStorage(MemoryStorage):
     applies).
     """
 
-    STORAGE_SCHEME = ["encore-memory"]
+    STORAGE_SCHEME = ["encore-memory"]  # noqa: RUF012 (limits reads this class attribute to register the scheme)
     SWEEP_EVERY = 1.0
 
     def __init__(self, uri: str | None = None, **options):
