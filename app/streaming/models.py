@@ -37,7 +37,7 @@ class Play(db.Model):
         Index("ix_plays_listener_id_expires_at", "listener_id", "expires_at"),
         Index("ix_plays_listener_id_started_at", "listener_id", "started_at"),
         # A start retried with its Idempotency-Key finds its play (NULLs never collide).
-        UniqueConstraint("listener_id", "start_key"),
+        UniqueConstraint("listener_id", "start_key", name="uq_plays_listener_id_start_key"),
     )
 
     id: Mapped[str] = mapped_column(String(PLAY_ID_LENGTH), primary_key=True)
