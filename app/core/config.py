@@ -328,6 +328,9 @@ SETTINGS: tuple[Setting, ...] = (
     # Streaming
     Setting("STREAM_MAX_OPEN_PLAYS", 3, INT, "open plays per listener", minimum=1),
     Setting("STREAM_GRACE_SECONDS", 600, INT, "how long a play outlives its track's duration", minimum=0),
+    Setting("STREAM_IDLE_SECONDS", 120, INT,
+            "an open play with no progress report for this long is closed when its listener starts one past the limit",
+            minimum=1),
     Setting("STREAM_START_LIMIT", "30 per minute", RATE_LIMIT, "plays started per listener"),
     Setting("STREAM_PROGRESS_LIMIT", "120 per minute", RATE_LIMIT, "progress reports per listener"),
     Setting("STREAM_PREVIEW_LIMIT", "60 per minute", RATE_LIMIT, "previews per client"),

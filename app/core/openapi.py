@@ -1,7 +1,8 @@
 """``/api/v1/openapi.json``, built from the routes themselves so it cannot drift from them.
 
 Paths and methods come from Flask's URL map, summaries from each view's docstring, request
-bodies from the ``@accepts`` declaration the view parses its input with.
+bodies from the ``@accepts`` declaration the view parses its input with, and what else a
+view declares with ``@documented`` (header parameters, more statuses).
 """
 
 from __future__ import annotations
@@ -26,6 +27,18 @@ ERROR_SCHEMA = {
         }
     },
 }
+
+
+def documented(*, parameters: list[dict] | None = None, responses: dict[str, dict] | None = None):
+    """Declare what the URL map cannot tell about a view: header or query ``parameters`` and
+    further ``responses`` (by status), merged into its operation."""
+
+    def decorate(view):
+        view.openapi_parameters = parameters or []
+        view.openapi_responses = responses or {}
+        return view
+
+    return decorate
 
 
 def build_openapi() -> dict:
@@ -74,6 +87,8 @@ def _operation(endpoint: str, view, params: list[dict]) -> dict:
             },
         },
     }
+    operation["responses"].update(getattr(view, "openapi_responses", {}))
+    params = params + getattr(view, "openapi_parameters", [])
     if params:
         operation["parameters"] = params
     files = getattr(view, "multipart_fields", None)

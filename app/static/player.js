@@ -3,6 +3,8 @@
 // - Starting a track asks the server for a play (POST /api/v1/tracks/<id>/plays): stream URLs
 //   only this listener may use, this play's number and price. The server decides when the
 //   play counts: the player reports its position every few seconds and shows the answer.
+// - Each start carries an Idempotency-Key, and a start whose answer was lost is retried with it:
+//   the server answers the play it opened, so lost answers never use up the open-plays limit.
 // - 402 (not enough credits) or 401 (not logged in): the free 30-second preview plays instead,
 //   with a link to top up or log in.
 // - A page loaded while logged in whose session then ends (logged out elsewhere, a password
@@ -48,8 +50,8 @@
     return meta ? meta.content : "";
   }
 
-  async function api(method, url, body) {
-    const headers = { "X-CSRFToken": csrf(), Accept: "application/json" };
+  async function api(method, url, body, extraHeaders) {
+    const headers = Object.assign({ "X-CSRFToken": csrf(), Accept: "application/json" }, extraHeaders || {});
     if (body !== undefined) headers["Content-Type"] = "application/json";
     try {
       const response = await fetch(url, {
@@ -272,6 +274,23 @@
     return streams.mp3;
   }
 
+  function newKey() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return String(Date.now()) + "-" + String(Math.random()).slice(2);
+  }
+
+  // One start, retried with the same Idempotency-Key when its answer is lost (a network error):
+  // the server answers the play it started (200) instead of opening another one.
+  async function startPlay(trackId) {
+    const key = newKey();
+    let r = { status: 0, body: null };
+    for (let attempt = 0; attempt < 3 && r.status === 0; attempt++) {
+      if (attempt) await new Promise((done) => setTimeout(done, 500 * attempt));
+      r = await api("POST", `/api/v1/tracks/${trackId}/plays`, undefined, { "Idempotency-Key": key });
+    }
+    return r;
+  }
+
   async function load(index, resumeAt) {
     const item = state.queue[index];
     if (!item) return;
@@ -285,11 +304,12 @@
     audio.pause();
     showTrack(item);
     setStatus("Starting…");
-    const r = await api("POST", `/api/v1/tracks/${item.id}/plays`);
-    if (generation !== state.generation) { if (r.status === 201) api("POST", r.body.play.end_url); return; }
+    const r = await startPlay(item.id);
+    const started = r.status === 201 || r.status === 200;
+    if (generation !== state.generation) { if (started) api("POST", r.body.play.end_url); return; }
     if (r.status === 401 && loggedIn) {
       loggedOut();
-    } else if (r.status === 201) {
+    } else if (started) {
       const play = r.body.play;
       state.play = play;
       state.mode = "full";
@@ -427,7 +447,7 @@
     const id = button.dataset.trackId;
     if (!window.confirm(`Buy “${button.dataset.title}” now for ${button.dataset.price} credits? It is yours forever.`)) return;
     button.disabled = true;
-    const key = (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random();
+    const key = newKey();
     const r = await api("POST", `/api/v1/me/tracks/${id}/buy`, { idempotency_key: key });
     button.disabled = false;
     const note = button.closest(".track") && button.closest(".track").querySelector(".buy-note");

@@ -5,17 +5,26 @@ and price), GET a stream URL (Range requests, or a redirect to a presigned URL),
 /plays/<id>/progress`` every few seconds until the answer says ``counted``, and ``POST
 /plays/<id>/end`` when moving to another track. When the wallet cannot pay, the 402 answer
 carries ``preview_url``: ``POST`` there and play the 30-second preview.
+
+Starts are retryable: send an ``Idempotency-Key`` header (a new UUID per start, the same one
+on each retry of it, as with Stripe's API). The first start answers 201; a retry answers 200
+with the same play (same id, URLs and terms; balance and progress as they are now) and the
+header ``Idempotent-Replayed: true``; the key with another track is a 422. ``GET
+/me/plays/open`` lists the plays that count against the open-plays limit; ``POST
+/plays/<id>/end`` ends one. At the limit, a play idle for ``ENCORE_STREAM_IDLE_SECONDS`` (no
+progress report) is closed to make room rather than the start refused.
 """
 
 from __future__ import annotations
 
-from flask import jsonify, url_for
+from flask import current_app, jsonify, request, url_for
 from flask_login import current_user
 
 from app.core import metrics
 from app.core.api import bp
 from app.uploads.api import _serve
 from app.core.inputs import Field, accepts
+from app.core.openapi import documented
 from app.core.representations import money
 from app.core.auth import api_login_required, bearer_token
 from app.core.ratelimit import configured, limiter
@@ -33,7 +42,27 @@ def _progress_json(plays_counted, plays_to_own, credits_to_own, owned) -> dict:
     }
 
 
+_IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "description": "a new unique string (a UUID) per start, the same on its retries: a retry answers the same play",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+
+
+def _play_json(play_id: str, track_id: int, started_at, expires_at, count_after_ms: int, counted: bool) -> dict:
+    return {
+        "id": play_id, "track_id": track_id, "started_at": started_at.isoformat(),
+        "expires_at": expires_at.isoformat(), "count_after_ms": count_after_ms, "counted": counted,
+        "progress_url": url_for("api.report_progress", play_id=play_id),
+        "end_url": url_for("api.end_play", play_id=play_id),
+    }
+
+
 @bp.post("/tracks/<int:track_id>/plays")
+@documented(parameters=[_IDEMPOTENCY_KEY], responses={
+    "201": {"description": "A play started"},
+    "200": {"description": "A retry with the same Idempotency-Key: the play it started"},
+})
 @limiter.limit(configured("STREAM_START_LIMIT"))
 def start_play(track_id: int):
     """Start a play: stream URLs, this play's number and price, your balance. Charged only once counted."""
@@ -42,7 +71,7 @@ def start_play(track_id: int):
             raise Unauthorized("This API token is not valid (it may have been revoked).", code="bad_token")
         raise Unauthorized("Log in to play whole tracks; the 30-second preview is free.",
                            preview_url=streaming.preview_url(track_id))
-    started = streaming.start_play(current_user, track_id)
+    started = streaming.start_play(current_user, track_id, request.headers.get("Idempotency-Key"))
     quote, play_id = started.quote, started.play_id
     out = dict(
         play={
@@ -66,6 +95,8 @@ def start_play(track_id: int):
                                 0 if started.costs_nothing else quote.credits_to_own, quote.owned),
         balance=money(quote.balance),
     )
+    if started.replayed:
+        return jsonify(out), 200, {"Idempotent-Replayed": "true"}
     metrics.record_play_started()
     return jsonify(out), 201
 
@@ -104,6 +135,18 @@ def end_play(play_id: str):
     play = streaming.end_play(current_user, play_id)
     out = {"id": play.id, "ended_at": play.ended_at.isoformat(), "counted": play.counted_at is not None}
     return jsonify(play=out)
+
+
+@bp.get("/me/plays/open")
+@api_login_required
+def open_plays():
+    """Your open plays (they count against the open-plays limit), oldest first, each with its end URL."""
+    plays = streaming.open_plays(current_user)
+    return jsonify(
+        plays=[_play_json(p.id, p.track_id, p.started_at, p.expires_at, p.count_after_ms, p.counted_at is not None)
+               | {"position_ms": p.position_ms, "reported_at": p.reported_at.isoformat()} for p in plays],
+        limit=current_app.config["STREAM_MAX_OPEN_PLAYS"],
+    )
 
 
 @bp.get("/plays/<play_id>/stream.<fmt>")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.extensions import db
@@ -19,6 +19,7 @@ from app.catalog.models import Track
 from app.core.types import UTCDateTime, utcnow
 
 PLAY_ID_LENGTH = 32  # secrets.token_urlsafe(24): 192 random bits in 32 characters
+START_KEY_LENGTH = 255  # an Idempotency-Key header's value, at most (as Stripe's)
 
 
 class Play(db.Model):
@@ -35,6 +36,8 @@ class Play(db.Model):
         # Counting a listener's open plays (expired ones drop out) and their history, newest first.
         Index("ix_plays_listener_id_expires_at", "listener_id", "expires_at"),
         Index("ix_plays_listener_id_started_at", "listener_id", "started_at"),
+        # A start retried with its Idempotency-Key finds its play (NULLs never collide).
+        UniqueConstraint("listener_id", "start_key", name="uq_plays_listener_id_start_key"),
     )
 
     id: Mapped[str] = mapped_column(String(PLAY_ID_LENGTH), primary_key=True)
@@ -51,6 +54,11 @@ class Play(db.Model):
     counted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # ledger_plays.id of the counted play (no foreign key: the ledger owns its tables).
     ledger_play_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The start's Idempotency-Key, when the client sent one: a retry answers this play.
+    start_key: Mapped[str | None] = mapped_column(String(START_KEY_LENGTH))
+    # The start, then each progress report that moved the position: a play whose player has
+    # not reported for ENCORE_STREAM_IDLE_SECONDS is idle, and is closed to make room.
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     track: Mapped[Track] = relationship()
 
@@ -71,3 +79,40 @@ class PreviewPlay(db.Model):
     track_id: Mapped[int] = mapped_column(ForeignKey("tracks.id", ondelete="CASCADE"))
     listener_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# The advisory lock class of play starts (two-int key space: class, listener id).
+START_LOCK_CLASS = 0x506C6179  # "Play"
+
+
+def start_guard_statements() -> list[str]:
+    """DDL (PostgreSQL) of ``streaming_start_guard``, the part of a play start that must read
+    after the listener's lock: the listener's open plays, the idlest one that may be closed to
+    make room, and the play an Idempotency-Key already started.
+
+    Why a function: a statement's snapshot is taken before any lock it waits for, so a lock
+    taken inside the start statement itself would still count the plays of a start that
+    committed while it waited. A VOLATILE function takes a fresh snapshot for each query it
+    runs, so its count, made after the lock, includes them. The migration runs a frozen copy
+    (a test checks they agree).
+    """
+    return [
+        "CREATE OR REPLACE FUNCTION streaming_start_guard(p_listener integer, p_key text, p_now timestamptz,\n"
+        "                                                 p_idle_before timestamptz)\n"
+        "RETURNS TABLE(open_plays integer, idle_play text, replay_id text, replay_track_id integer,\n"
+        "              replay_started_at timestamptz, replay_expires_at timestamptz, replay_count_after_ms integer)\n"
+        "LANGUAGE plpgsql VOLATILE AS $$\n"
+        "BEGIN\n"
+        "  -- One start of a listener at a time, until its transaction ends.\n"
+        f"  PERFORM pg_advisory_xact_lock({START_LOCK_CLASS}, p_listener);\n"
+        "  RETURN QUERY\n"
+        "  SELECT (SELECT count(*)::integer FROM plays p\n"
+        "          WHERE p.listener_id = p_listener AND p.ended_at IS NULL AND p.expires_at > p_now),\n"
+        "         (SELECT p.id::text FROM plays p\n"
+        "          WHERE p.listener_id = p_listener AND p.ended_at IS NULL AND p.expires_at > p_now\n"
+        "            AND p.reported_at < p_idle_before\n"
+        "          ORDER BY p.reported_at, p.id LIMIT 1),\n"
+        "         k.id::text, k.track_id, k.started_at, k.expires_at, k.count_after_ms\n"
+        "  FROM (SELECT 1) one LEFT JOIN plays k ON k.listener_id = p_listener AND k.start_key = p_key;\n"
+        "END $$",
+    ]

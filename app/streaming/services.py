@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app, url_for
 from sqlalchemy import select, text
@@ -21,7 +21,7 @@ from sqlalchemy import select, text
 import ledger
 import ledger.operations
 from app.core.extensions import db
-from app.streaming.models import Play, PreviewPlay
+from app.streaming.models import START_KEY_LENGTH, Play, PreviewPlay
 from app.catalog.models import Track
 from app.uploads.models import TrackAudio
 from app.accounts.models import User
@@ -64,34 +64,39 @@ class StartedPlay:
     play_number: int | None  # the number this play gets if counted (None when it costs nothing)
     price: int  # micro-credits it will cost if counted
     quote: reads.PlayQuote
+    replayed: bool = False  # a retried Idempotency-Key: the play it started before
+    evicted: str | None = None  # the idle play closed to make room for this one
 
 
-# A start in one statement (one round trip): the track (with its artist and renditions), how
-# many plays the listener has open, whether they manage the track's artist, the ledger's quote
-# (``ledger_play_quote``: the next play's number and price, the balance), the first refusal
-# that applies, and the play row inserted only when none does. It locks the listener's row
-# (NO KEY: plays' foreign keys still share it), so two starts at once cannot both slip under
-# the open-plays limit.
+# A start in one statement (one round trip): the start guard (``streaming_start_guard``: the
+# listener's advisory lock, then, read after it, their open plays, the idlest one and the play
+# this Idempotency-Key started), the track (with its artist and renditions), whether they
+# manage the track's artist, the ledger's quote (``ledger_play_quote``: the next play's number
+# and price, the balance), the first refusal that applies, the idle play closed when it makes
+# room, and the play row inserted only when nothing refuses. The guard's lock serialises one
+# listener's starts (until commit), so concurrent starts cannot slip past the limit.
 _START = text("""
-WITH s AS (
+WITH g AS (SELECT * FROM streaming_start_guard(:listener_id, :start_key, :now, :idle_before)),
+s AS (
   SELECT t.id, t.status, t.free, t.duration_ms, r.artist_id, ta.stream_mp3_key, ta.stream_opus_key, ta.gain_db,
-         ta.source_duration_ms, ta.peaks IS NOT NULL AS has_waveform,
-         (SELECT count(*) FROM plays p
-          WHERE p.listener_id = u.id AND p.ended_at IS NULL AND p.expires_at > :now) AS open_plays,
+         ta.source_duration_ms, ta.peaks IS NOT NULL AS has_waveform, g.*,
          EXISTS (SELECT 1 FROM artist_members m WHERE m.user_id = u.id AND m.artist_id = r.artist_id) AS is_artist
   FROM users u
+  CROSS JOIN g
   JOIN tracks t ON t.id = :track_id
   JOIN releases r ON r.id = t.release_id
   LEFT JOIN track_audio ta ON ta.track_id = t.id
   WHERE u.id = :listener_id
-  FOR NO KEY UPDATE OF u
 ),
 q AS (SELECT * FROM ledger_play_quote(:listener_id, :track_id, :now)),
 d AS (
   SELECT s.*, q.*, coalesce(nullif(s.duration_ms, 0), s.source_duration_ms, 0) AS length_ms,
-         CASE WHEN s.status <> 'ready' THEN 'not_found'
+         CASE WHEN s.replay_id IS NOT NULL AND s.replay_track_id <> s.id THEN 'key_reused'
+              WHEN s.replay_id IS NOT NULL THEN 'replay'
+              WHEN s.status <> 'ready' THEN 'not_found'
               WHEN coalesce(s.stream_mp3_key, '') = '' THEN 'no_stream'
-              WHEN s.open_plays >= :max_open THEN 'too_many_open_plays'
+              -- at the limit, an idle play makes room (it is closed below)
+              WHEN s.open_plays - (s.idle_play IS NOT NULL)::integer >= :max_open THEN 'too_many_open_plays'
               WHEN q.pricing_version_id IS NULL THEN 'no_pricing'
               WHEN NOT (s.is_artist OR q.owned OR s.free) AND q.balance < q.next_price THEN 'payment_required'
          END AS refusal,
@@ -99,30 +104,50 @@ d AS (
            AS costs_nothing
   FROM s LEFT JOIN q ON true
 ),
+ev AS (
+  UPDATE plays SET ended_at = :now FROM d
+  WHERE plays.id = d.idle_play AND d.refusal IS NULL AND d.open_plays >= :max_open AND plays.ended_at IS NULL
+  RETURNING plays.id
+),
 ins AS (
   INSERT INTO plays (id, listener_id, track_id, artist_id, track_free, listener_is_artist, started_at, expires_at,
-                     count_after_ms, position_ms)
+                     count_after_ms, position_ms, start_key, reported_at)
   SELECT :play_id, :listener_id, d.id, d.artist_id, d.free, d.is_artist, :now,
          :now + d.length_ms * interval '1 millisecond' + :grace * interval '1 second',
          -- a track shorter than count-after counts at its end (a little before: the player's
          -- last report lands just short of the exact duration)
-         least(d.count_after_seconds * 1000, greatest(d.length_ms - :end_tolerance, 1)), 0
+         least(d.count_after_seconds * 1000, greatest(d.length_ms - :end_tolerance, 1)), 0, :start_key, :now
   FROM d WHERE d.refusal IS NULL
   RETURNING expires_at, count_after_ms
 )
-SELECT d.*, ins.expires_at, ins.count_after_ms FROM d LEFT JOIN ins ON true
+SELECT d.*, ins.expires_at, ins.count_after_ms, (SELECT ev.id FROM ev) AS evicted FROM d LEFT JOIN ins ON true
 """)
+
+
+def _checked_start_key(key: str | None) -> str | None:
+    """An Idempotency-Key: 1 to 255 visible ASCII characters (a UUID is the usual choice)."""
+    if key is None:
+        return None
+    if not 0 < len(key) <= START_KEY_LENGTH or not all("!" <= c <= "~" for c in key):
+        raise ValidationFailed("The Idempotency-Key header must be 1 to 255 visible ASCII characters.",
+                               field="Idempotency-Key")
+    return key
 
 
 def preview_url(track_id: int) -> str:
     return url_for("api.record_preview", track_id=track_id)
 
 
-def start_play(user: User, track_id: int) -> StartedPlay:
+def start_play(user: User, track_id: int, start_key: str | None = None) -> StartedPlay:
     """Open a play of a ready track for ``user``, in one statement. Nothing is charged now:
     the quote says what the play will cost if it is counted. 402 when the wallet cannot pay
     that (the track is not owned, not free, not the listener's own); 409 with too many plays
-    open."""
+    open and none of them idle (an idle one is closed to make room).
+
+    ``start_key`` (the request's Idempotency-Key) makes the start retryable: a start with a
+    key this listener used before answers that play again (``replayed``: its id, times and
+    terms; the quote as it is now), whatever its state; the key with another track is a 422
+    ``idempotency_key_reused``."""
     now = utcnow()
     cfg = current_app.config
     limit = int(cfg["STREAM_MAX_OPEN_PLAYS"])
@@ -131,8 +156,13 @@ def start_play(user: User, track_id: int) -> StartedPlay:
     row = db.session.connection().execute(_START, {
         "listener_id": user.id, "track_id": track_id, "now": now, "play_id": play_id, "max_open": limit,
         "grace": int(cfg["STREAM_GRACE_SECONDS"]), "end_tolerance": END_TOLERANCE_MS,
+        "start_key": _checked_start_key(start_key),
+        "idle_before": now - timedelta(seconds=int(cfg["STREAM_IDLE_SECONDS"])),
     }).first()
     refusal = row.refusal if row is not None else "not_found"
+    if refusal == "key_reused":
+        raise ValidationFailed("This Idempotency-Key started a play of another track; use a new key for each start.",
+                               code="idempotency_key_reused", field="Idempotency-Key")
     if refusal == "not_found":
         raise NotFound(f"There is no track {track_id}.")
     if refusal == "no_stream":
@@ -141,6 +171,7 @@ def start_play(user: User, track_id: int) -> StartedPlay:
         raise Conflict(
             f"You already have {row.open_plays} plays open; stop one first (at most {limit}).",
             code="too_many_open_plays", open_plays=row.open_plays, limit=limit,
+            open_plays_url=url_for("api.open_plays"),
         )
     if refusal == "no_pricing":
         raise service_error_for(ledger.NoPricingVersion("no pricing version is in force")) from None
@@ -151,14 +182,17 @@ def start_play(user: User, track_id: int) -> StartedPlay:
             f"{format_credits(quote.balance)}. The 30-second preview is free.",
             balance=quote.balance, price=quote.next_price, preview_url=preview_url(track_id),
         )
+    replayed = refusal == "replay"
     costs_nothing = row.costs_nothing
     return StartedPlay(
-        play_id=play_id, track_id=row.id, started_at=now, expires_at=row.expires_at,
-        count_after_ms=row.count_after_ms, duration_ms=row.length_ms,
+        play_id=row.replay_id if replayed else play_id, track_id=row.id,
+        started_at=row.replay_started_at if replayed else now,
+        expires_at=row.replay_expires_at if replayed else row.expires_at,
+        count_after_ms=row.replay_count_after_ms if replayed else row.count_after_ms, duration_ms=row.length_ms,
         formats=tuple(f for f, key in (("mp3", row.stream_mp3_key), ("opus", row.stream_opus_key)) if key),
         gain_db=row.gain_db, has_waveform=bool(row.has_waveform), costs_nothing=costs_nothing,
         play_number=None if costs_nothing else quote.plays_counted + 1,
-        price=0 if costs_nothing else quote.next_price, quote=quote,
+        price=0 if costs_nothing else quote.next_price, quote=quote, replayed=replayed, evicted=row.evicted,
     )
 
 
@@ -220,7 +254,7 @@ c AS (
   WHERE r.step = 'count'
 ),
 u AS (
-  UPDATE plays SET position_ms = r.new_position,
+  UPDATE plays SET position_ms = r.new_position, reported_at = :now,
          counted_at = CASE WHEN c.outcome IN ('ok', 'replayed') THEN :now ELSE plays.counted_at END,
          ledger_play_id = CASE WHEN c.outcome IN ('ok', 'replayed') THEN c.play_id ELSE plays.ledger_play_id END
   FROM r LEFT JOIN c ON true
@@ -286,6 +320,16 @@ def _counted_already(user: User, play_id: str, track_id: int, count_after_ms: in
         credits_to_own=0 if record.kind is not ledger.PlayKind.CHARGED else progress.credits_to_own,
         owned=progress.owned,
     )
+
+
+def open_plays(user: User) -> list[Play]:
+    """The listener's open plays (not ended, not expired), oldest first: what counts against
+    the open-plays limit, so a client that lost a start's answer can see and end them."""
+    now = utcnow()
+    return list(db.session.scalars(
+        select(Play).where(Play.listener_id == user.id, Play.ended_at.is_(None), Play.expires_at > now)
+        .order_by(Play.started_at, Play.id)
+    ))
 
 
 def end_play(user: User, play_id: str) -> Play:

@@ -70,9 +70,14 @@ def test_listener_plays_a_track_counted_seeks_and_navigates_while_playing(page, 
     standing = row.locator(".standing")
     expect(standing).to_have_text(re.compile(r"^0 of 9 plays · 1\.022 credits to own$"))
 
+    starts = []  # each start carries an Idempotency-Key, so a lost answer can be retried
+    page.on("request", lambda r: starts.append(r.headers.get("idempotency-key"))
+            if r.method == "POST" and re.search(r"/api/v1/tracks/\d+/plays$", r.url) else None)
     row.locator(".play-track").click()
     player = page.locator("#player")
     expect(player).to_be_visible()
+    expect(player).to_have_attribute("data-mode", "full")
+    assert starts and all(starts), starts
     expect(page.locator(".player-title")).to_have_text(LONG_TRACK)
     expect(page.locator(".player-status")).to_contain_text("Play 1 of 9: 0.002 credits")
     page.wait_for_function("() => window.encorePlayer.playing && window.encorePlayer.audio.currentTime > 0.5")

@@ -46,6 +46,7 @@ def backdate(play_id: str, seconds: float) -> None:
         update(Play).where(Play.id == play_id).values(
             started_at=play.started_at - timedelta(seconds=seconds),
             expires_at=play.expires_at - timedelta(seconds=seconds),
+            reported_at=play.reported_at - timedelta(seconds=seconds),
         )
     )
     db.session.commit()

@@ -386,3 +386,78 @@ def test_preview_of_missing_track_is_404(client, app_ctx):
     db.session.get(TrackAudio, track.id).preview_key = None
     db.session.commit()
     assert client.post(f"/api/v1/tracks/{track.id}/previews").status_code == 404
+
+
+# --- retryable starts, open plays, idle plays (a lost answer cannot lock a listener out) --------
+
+
+def keyed(headers, key):
+    return headers | {"Idempotency-Key": key}
+
+
+def test_lost_start_answer_then_three_retries_with_its_key_never_409(client, app_ctx):
+    _, headers = listener()
+    track = make_streamable_track()
+    others = [start(client, track.id, headers)["play"] for _ in range(2)]  # two plays already open
+    first = client.post(f"/api/v1/tracks/{track.id}/plays", headers=keyed(headers, "start-1"))
+    assert first.status_code == 201 and "Idempotent-Replayed" not in first.headers
+    # The answer was lost: the client retries three times with the same key.
+    for _ in range(3):
+        again = client.post(f"/api/v1/tracks/{track.id}/plays", headers=keyed(headers, "start-1"))
+        assert again.status_code == 200, again.json
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert again.json == first.json  # the same play, the same answer
+    open_ids = {p.id for p in db.session.scalars(select(Play).where(Play.ended_at.is_(None)))}
+    assert open_ids == {others[0]["id"], others[1]["id"], first.json["play"]["id"]}
+
+
+def test_a_start_key_reused_for_another_track_is_422_and_bad_keys_are_refused(client, app_ctx):
+    _, headers = listener()
+    one, two = make_streamable_track(), make_streamable_track()
+    client.post(f"/api/v1/tracks/{one.id}/plays", headers=keyed(headers, "k"))
+    r = client.post(f"/api/v1/tracks/{two.id}/plays", headers=keyed(headers, "k"))
+    assert r.status_code == 422 and r.json["error"]["code"] == "idempotency_key_reused"
+    for bad in ("x" * 256, "spaces inside"):
+        r = client.post(f"/api/v1/tracks/{one.id}/plays", headers=keyed(headers, bad))
+        assert r.status_code == 422 and r.json["error"]["code"] == "invalid"
+    # Keys belong to their listener: another listener's "k" is a new play.
+    _, other_headers = listener()
+    assert client.post(f"/api/v1/tracks/{two.id}/plays", headers=keyed(other_headers, "k")).status_code == 201
+
+
+def test_listeners_list_their_open_plays_and_end_them(client, app_ctx):
+    _, headers = listener()
+    _, stranger = listener()
+    track = make_streamable_track()
+    plays = [start(client, track.id, headers)["play"] for _ in range(3)]
+    error = start(client, track.id, headers, status=409)["error"]
+    assert error["open_plays_url"] == "/api/v1/me/plays/open"
+
+    r = client.get(error["open_plays_url"], headers=headers)
+    assert r.status_code == 200 and r.json["limit"] == 3
+    assert [p["id"] for p in r.json["plays"]] == [p["id"] for p in plays]
+    assert r.json["plays"][0]["end_url"] == plays[0]["end_url"] and r.json["plays"][0]["counted"] is False
+    assert client.get("/api/v1/me/plays/open", headers=stranger).json["plays"] == []
+    assert client.get("/api/v1/me/plays/open").status_code == 401
+
+    assert client.post(r.json["plays"][1]["end_url"], headers=headers).status_code == 200
+    listed = client.get("/api/v1/me/plays/open", headers=headers).json["plays"]
+    assert [p["id"] for p in listed] == [plays[0]["id"], plays[2]["id"]]
+    start(client, track.id, headers)
+
+
+def test_at_the_limit_the_idlest_play_is_closed_to_make_room(client, app_ctx):
+    _, headers = listener()
+    track = make_streamable_track()
+    plays = [start(client, track.id, headers)["play"] for _ in range(3)]
+    backdate(plays[0]["id"], 100)  # started 100 s ago: not idle yet (120 s)
+    backdate(plays[1]["id"], 200)
+    backdate(plays[2]["id"], 300)
+    report(client, plays[2], headers, 10_000)  # reported just now: active again
+    start(client, track.id, headers)  # plays[1] (no report for 200 s) makes room
+    assert db.session.get(Play, plays[1]["id"]).ended_at is not None
+    assert db.session.get(Play, plays[2]["id"]).ended_at is None
+    error = start(client, track.id, headers, status=409)["error"]  # none idle now
+    assert error["code"] == "too_many_open_plays"
+    assert {p["id"] for p in client.get("/api/v1/me/plays/open", headers=headers).json["plays"]} >= {
+        plays[0]["id"], plays[2]["id"]}
