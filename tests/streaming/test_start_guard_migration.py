@@ -7,7 +7,7 @@ from app.streaming.models import start_guard_statements
 
 
 def test_migration_start_guard_equals_the_models():
-    path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0013_play_starts.py"
+    path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0016_play_starts.py"
     spec = importlib.util.spec_from_file_location("play_starts_revision", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -6,8 +6,8 @@ play, which a start past the open-plays limit closes to make room; ``streaming_s
 serialises one listener's starts and reads their open plays after the lock (see
 ``app.streaming.models.start_guard_statements``, of which ``GUARD`` is a frozen copy).
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-02 04:40:00
 
 """
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0013'
-down_revision = '0012'
+revision = '0016'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
