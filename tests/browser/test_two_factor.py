@@ -7,6 +7,8 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
+from tests.factories import make_user
+
 pytestmark = [pytest.mark.browser, pytest.mark.committing]
 
 
@@ -20,14 +22,16 @@ def next_step_code(totp: pyotp.TOTP, used: set[str]) -> str:
     return code
 
 
-def test_enable_totp_and_log_in_with_a_code(page, live_server):
+def test_enable_totp_and_log_in_with_a_code(page, live_app, live_server):
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(live_server.url + "/register")
+    # A verified account (registering and confirming by mail is tests/browser/test_accounts.py's).
+    with live_app.app_context():
+        make_user(email="totp@example.test", display_name="Tess Otp", password="a long password", verified=True)
+    page.goto(live_server.url + "/login")
     page.fill("input[name=email]", "totp@example.test")
     page.fill("input[name=password]", "a long password")
-    page.fill("input[name=display_name]", "Tess Otp")
-    page.click("button[type=submit]")
+    page.click("form.stack button[type=submit]")
     expect(page.locator("header.site")).to_contain_text("Tess Otp")
 
     page.goto(live_server.url + "/account")
