@@ -24,7 +24,7 @@ import math
 from contextlib import contextmanager
 from datetime import timedelta
 
-from flask import current_app
+from flask import current_app, g
 
 from app.accounts import account_tokens
 from app.accounts.models import User
@@ -74,6 +74,7 @@ def record_failure(user: User) -> None:
             ),
             dedupe_key=f"account-locked:{user.id}:{user.locked_until.isoformat()}",
         )
+        g.lock_mail_queued = True
 
 
 def record_success(user: User) -> None:
@@ -85,14 +86,16 @@ def record_success(user: User) -> None:
 @contextmanager
 def counting_failed_logins():
     """Let a refused password still count: commit the failure (and nothing else was changed by
-    then) before the refusal is answered, and send a lock mail at once."""
+    then) before the refusal is answered, and send a lock mail at once (only then: a wrong
+    password alone enqueues nothing, so guessing cannot flood the queue)."""
     try:
         yield
     except BadCredentials:
         commit_now("a wrong password still counts towards the account's lockout")
-        from app.accounts.tasks import deliver_mail_soon
+        if g.pop("lock_mail_queued", False):
+            from app.accounts.tasks import deliver_mail_soon
 
-        deliver_mail_soon()
+            deliver_mail_soon()
         raise
 
 
