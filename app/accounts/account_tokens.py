@@ -81,4 +81,4 @@ def spend(token: AccountToken) -> None:
 
 def link(path: str) -> str:
     """An absolute link for a mail (mails are written outside any request)."""
-    return current_app.config.get("BASE_URL", "http://127.0.0.1:8000").rstrip("/") + path
+    return current_app.config["BASE_URL"].rstrip("/") + path

@@ -227,7 +227,7 @@ def account_delete():
 @bp.get("/dev/mail")
 def dev_mail():
     """The outbox, readable in the browser: only when ``ENCORE_DEV_MAIL_PAGE`` is on (``make run``)."""
-    if not current_app.config.get("DEV_MAIL_PAGE"):
+    if not current_app.config["DEV_MAIL_PAGE"]:
         abort(404)
     from sqlalchemy import select
 
