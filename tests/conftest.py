@@ -39,6 +39,12 @@ def make_test_app(database_url: str, media_dir, **overrides):
         "SECRET_KEY": "test-secret-key",
         "WTF_CSRF_ENABLED": False,
         "QUEUE_IMMEDIATE": True,
+        # Every test logs in and registers from 127.0.0.1 in one process: the abuse limits'
+        # production defaults would refuse the suite. tests/accounts/test_abuse_limits.py
+        # sets tight ones where it checks them.
+        **dict.fromkeys((
+            "LOGIN_ADDRESS_LIMIT", "LOGIN_ACCOUNT_LIMIT", "REGISTER_ADDRESS_LIMIT", "PASSWORD_RESET_ADDRESS_LIMIT",
+            "PASSWORD_RESET_ACCOUNT_LIMIT", "TOKEN_CREATE_LIMIT"), "100000 per minute"),
     }
     config.update(overrides)
     app = create_app(config)

@@ -18,10 +18,13 @@ from app.accounts.tasks import deliver_mail_soon
 from app.accounts.two_factor import counting_wrong_codes
 from app.accounts.verification import CHECK_MAIL
 from app.core.transactions import commit_now
+from app.core.ratelimit import account_key, address_key, configured, limiter
+from app.accounts.lockout import counting_failed_logins
 from app.core.errors import Unauthorized
 
 
 @bp.post("/auth/register")
+@limiter.shared_limit(configured("REGISTER_ADDRESS_LIMIT"), "register", key_func=address_key)
 @accepts(
     Field("email", str, format="email"),
     Field("password", str, description="at least 8 characters, not easy to guess (zxcvbn score 3 or more)"),
@@ -46,6 +49,8 @@ def verify_email(body):
 
 
 @bp.post("/auth/login")
+@limiter.shared_limit(configured("LOGIN_ADDRESS_LIMIT"), "login-address", key_func=address_key)
+@limiter.shared_limit(configured("LOGIN_ACCOUNT_LIMIT"), "login-account", key_func=account_key)
 @accepts(
     Field("email", str, format="email"),
     Field("password", str),
@@ -56,7 +61,8 @@ def login(body):
     """Log in with a session cookie (browsers); answers the CSRF token for later writes. With
     two-factor authentication on, the code comes in the same request (else a 401
     ``two_factor_required``)."""
-    user = accounts.authenticate(body["email"], body["password"])
+    with counting_failed_logins():
+        user = accounts.authenticate(body["email"], body["password"])
     if two_factor.is_enabled(user):
         if not body.get("code"):
             raise Unauthorized("Send a code from your authenticator app with the password (the code field).",
@@ -75,6 +81,8 @@ def logout():
 
 
 @bp.post("/auth/password-reset")
+@limiter.shared_limit(configured("PASSWORD_RESET_ADDRESS_LIMIT"), "reset-address", key_func=address_key)
+@limiter.shared_limit(configured("PASSWORD_RESET_ACCOUNT_LIMIT"), "reset-account", key_func=account_key)
 @accepts(Field("email", str, format="email"))
 def request_password_reset(body):
     """Mail a password reset link (the same answer whether or not the email has an account)."""
@@ -102,12 +110,16 @@ def confirm_password_reset(body):
 
 
 @bp.post("/auth/tokens")
+@limiter.shared_limit(configured("LOGIN_ADDRESS_LIMIT"), "login-address", key_func=address_key)
+@limiter.shared_limit(configured("LOGIN_ACCOUNT_LIMIT"), "login-account", key_func=account_key)
+@limiter.shared_limit(configured("TOKEN_CREATE_LIMIT"), "token-create", key_func=account_key)
 @accepts(Field("email", str, format="email"), Field("password", str), Field("name", str))
 def create_token(body):
     """Exchange email and password for a personal API token (shown once); with two-factor on,
     a 401 ``two_factor_required`` carries a ``challenge`` for POST /auth/two-factor."""
     name = accounts.validate_token_name(body["name"])
-    user = accounts.authenticate(body["email"], body["password"])
+    with counting_failed_logins():
+        user = accounts.authenticate(body["email"], body["password"])
     if two_factor.is_enabled(user):
         challenge = two_factor.start_half_login(user, token_name=name)
         commit_now("the half-login's state must outlive the 401 that hands out its challenge")

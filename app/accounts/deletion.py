@@ -6,8 +6,9 @@ What happens (the rule shown to the person before they confirm):
   id, but it no longer says who it was: the email becomes ``deleted-<id>@deleted.invalid``
   (so the real address can register again), the display name "Former member", the country
   and the password hash are cleared (nobody can log in as it), ``deleted_at`` is set.
-* API tokens, the second factor and its recovery codes are deleted; a session or
-  remember-me cookie of the account logs nobody in any more (see ``app.core.auth``).
+* API tokens, the second factor and its recovery codes are deleted; every server session and
+  remember-me token of the account is ended (``sessions.end_all``: the other devices are
+  logged out at once, and the rows holding their user agents and addresses are gone).
 * Draft proposals (never published) are deleted; opened ones are the co-op's record and stay.
 * Emails to the person are deleted from the outbox; their email and name are blanked out of
   other people's emails (a payout notice naming who changed the details, for instance).
@@ -40,7 +41,7 @@ from app.payments.models import PayoutDestination, PayoutMethod, PayoutStatus
 from app.accounts.models import RecoveryCode, TwoFactor
 from app.payments.models import Payout
 from app.core.types import utcnow
-from app.accounts import services as accounts, two_factor
+from app.accounts import services as accounts, sessions, two_factor
 from app.core.errors import Conflict, ValidationFailed
 from app.core.mail import queue_mail
 from app.payments.services.payouts import earnings
@@ -135,6 +136,7 @@ def delete_account(user: User, *, password: str, code: str | None = None) -> Non
             )
     db.session.execute(delete(ArtistMember).where(ArtistMember.user_id == user.id))
     db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    sessions.end_all(user)
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     db.session.execute(delete(TwoFactor).where(TwoFactor.user_id == user.id))
     now = utcnow()

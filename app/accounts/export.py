@@ -1,7 +1,8 @@
 """Everything Encore holds about one person, as one JSON-ready dict (the data export).
 
 Sections: profile, memberships, managed artists, API tokens (names and dates, never a
-secret), the second factor's state (never the secret), listening sessions, counted plays
+secret), the second factor's state (never the secret), the devices logged in (created, last
+seen, user agent, address, whether remembered; never a session id or token), listening sessions, counted plays
 with what each cost, the complete wallet statement, owned tracks, orders, ballots with
 their receipt hashes, proposals written, previews played and the emails sent. Amounts are
 integer micro-credits or minor currency units, as stored; times are ISO 8601 in UTC.
@@ -20,7 +21,7 @@ from app.payments.models import Order
 from app.core.models import OutboxMessage
 from app.streaming.models import Play, PreviewPlay
 from app.core.types import utcnow
-from app.accounts import two_factor
+from app.accounts import sessions, two_factor
 from ledger import reads as ledger_reads
 
 FORMAT_VERSION = 1
@@ -56,6 +57,12 @@ def export(user: User) -> dict:
         "api_tokens": [
             {"id": t.id, "name": t.name, "prefix": t.prefix, "created_at": _t(t.created_at)}
             for t in db.session.scalars(select(ApiToken).where(ApiToken.user_id == uid).order_by(ApiToken.id))
+        ],
+        "sessions": [
+            {"id": s.id, "created_at": _t(s.created_at), "last_seen_at": _t(s.last_seen_at),
+             "user_agent": s.user_agent, "ip_address": s.ip_address,
+             "remembered_until": _t(s.remember_expires_at)}
+            for s in sessions.active_for(user)
         ],
         "listening_sessions": [
             {"id": p.id, "track_id": p.track_id, "started_at": _t(p.started_at), "ended_at": _t(p.ended_at),

@@ -49,6 +49,10 @@ class User(UserMixin, db.Model):
     # When the owner proved the address by following the mailed link; None: not yet (no
     # starter credits, no buying, voting or payouts until then).
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Wrong passwords since the last right one, and until when logins are refused because of
+    # them (``app.accounts.lockout``: after LOGIN_LOCKOUT_AFTER failures, doubling, capped).
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     artists: Mapped[list["Artist"]] = relationship(  # noqa: F821 (catalog module)
         secondary="artist_members", back_populates="members", order_by="Artist.name"
@@ -192,3 +196,16 @@ class AccountToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StarterGrantClaim(db.Model):
+    """One starter grant per distinct person: the SHA-256 of the normalised email of every
+    account that was granted starter credits (``app.accounts.starter_grants``). The row
+    outlives the account (a deleted-and-re-registered address gets no second grant) and, being
+    a digest, names nobody once the account is deleted."""
+
+    __tablename__ = "starter_grant_claims"
+
+    email_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

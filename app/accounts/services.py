@@ -15,8 +15,8 @@ from app.core.extensions import db
 from app.accounts.models import ApiToken, ArtistMember, Role, User
 from app.catalog.models import Artist
 from app.catalog.services import create_artist, validate_title
-from app.core.errors import NotFound, Unauthorized, ValidationFailed
-from app.accounts import account_tokens, verification
+from app.core.errors import BadCredentials, NotFound, Unauthorized, ValidationFailed
+from app.accounts import account_tokens, lockout, verification
 from app.accounts.password_strength import require_strong_password
 from app.core.mail import queue_mail
 
@@ -143,14 +143,23 @@ def add_artist_member(artist: Artist, user: User) -> None:
 
 
 def authenticate(email: str, password: str) -> User:
-    """Return the user with these credentials, or raise ``Unauthorized``."""
-    user = db.session.scalar(select(User).where(User.email == normalize_email(email), User.deleted_at.is_(None)))
+    """Return the user with these credentials, or raise ``BadCredentials`` (a wrong password
+    counts towards the account's lockout: wrap the call in ``lockout.counting_failed_logins``)
+    or ``AccountLocked`` (locked: the password is not even checked)."""
+    user = db.session.scalar(
+        select(User).where(User.email == normalize_email(email), User.deleted_at.is_(None)).with_for_update()
+    )
+    if user is not None:
+        lockout.check_not_locked(user)
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
-        user = None
-    if user is None:
-        raise Unauthorized("Wrong email or password.", code="bad_credentials")
+        if user is not None:
+            lockout.record_failure(user)
+        raise BadCredentials("Wrong email or password.") from None
+    if user is None:  # the dummy hash matched: cannot happen with a real password, but never log in
+        raise BadCredentials("Wrong email or password.")
+    lockout.record_success(user)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     return user

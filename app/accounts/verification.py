@@ -9,8 +9,7 @@ import secrets
 from app.core.extensions import db
 from app.accounts.models import AccountTokenPurpose, User
 from app.core.types import utcnow
-from app.accounts import account_tokens
-import ledger
+from app.accounts import account_tokens, starter_grants
 from app.core.errors import Forbidden
 from app.core.mail import queue_mail
 
@@ -55,10 +54,12 @@ def send_verification(user: User) -> bool:
 
 
 def mark_verified(user: User) -> None:
-    """The address is proven: record it and grant the starter credits (once, ever)."""
+    """The address is proven: record it and grant the starter credits, once per distinct
+    person (``starter_grants``: an address that had them, under any spelling of it, or on an
+    account since deleted, gets none)."""
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()
-    ledger.grant_starter(db.session, listener_id=user.id)  # once ever: a second call changes nothing
+    starter_grants.claim(user)
     db.session.flush()
 
 

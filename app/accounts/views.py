@@ -12,7 +12,9 @@ from app.core.converters import id_from_form
 from app.core.extensions import db
 from app.accounts import services as accounts, passwords, sessions, two_factor, verification
 from app.core.error_pages import refuse
-from app.core.errors import ServiceError
+from app.core.errors import AccountLocked, ServiceError
+from app.core.ratelimit import account_key, address_key, configured, limiter
+from app.accounts.lockout import counting_failed_logins
 from app.accounts.login import VERIFIED_AT, ask_for_code, finish_login, safe_next
 from app.accounts.passwords import RESET_SENT
 from app.accounts.verification import CHECK_MAIL
@@ -22,6 +24,7 @@ from app.core.web import bp
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.shared_limit(configured("REGISTER_ADDRESS_LIMIT"), "register", key_func=address_key, methods=["POST"])
 def register():
     form = request.form
     if request.method == "POST":
@@ -52,16 +55,21 @@ def verify_email(token: str):
     except ServiceError as exc:
         refuse(exc)
         return render_template("accounts/check_mail.html", message=None), exc.status
-    flash("Your email is confirmed: your starter credits are in your wallet.", "success")
+    flash("Your email is confirmed: starter credits (one grant per person) are in your wallet.", "success")
     return redirect(url_for("web.account" if current_user.is_authenticated else "web.login"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.shared_limit(configured("LOGIN_ADDRESS_LIMIT"), "login-address", key_func=address_key, methods=["POST"])
+@limiter.shared_limit(configured("LOGIN_ACCOUNT_LIMIT"), "login-account", key_func=account_key, methods=["POST"])
 def login():
     form = request.form
     if request.method == "POST":
         try:
-            user = accounts.authenticate(form.get("email", ""), form.get("password", ""))
+            with counting_failed_logins():
+                user = accounts.authenticate(form.get("email", ""), form.get("password", ""))
+        except AccountLocked:
+            raise  # the error page, with Retry-After and the way out
         except ServiceError as exc:
             refuse(exc)
             return render_template("accounts/login.html", form=form), exc.status
@@ -81,6 +89,10 @@ def logout():
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
+@limiter.shared_limit(configured("PASSWORD_RESET_ADDRESS_LIMIT"), "reset-address", key_func=address_key,
+                      methods=["POST"])
+@limiter.shared_limit(configured("PASSWORD_RESET_ACCOUNT_LIMIT"), "reset-account", key_func=account_key,
+                      methods=["POST"])
 def forgot_password():
     if request.method == "POST":
         email = request.form.get("email", "")
@@ -120,6 +132,8 @@ def _account_page(new_token=None, status=200):
 
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
+@limiter.shared_limit(configured("TOKEN_CREATE_LIMIT"), "token-create", methods=["POST"],
+                      exempt_when=lambda: request.form.get("action") != "create_token")
 def account():
     new_token = None
     if request.method == "POST":

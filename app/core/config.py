@@ -337,6 +337,16 @@ SETTINGS: tuple[Setting, ...] = (
     # Two factors
     Setting("TWO_FACTOR_KEYS", None, STR_LIST, "Fernet keys sealing TOTP secrets at rest; the first seals, all open (rotate by prepending). Set it in production, so rotating `ENCORE_SECRET_KEY` does not lock out two-factor users", shown_default="one key derived from the secret key", secret=True),
     Setting("TWO_FACTOR_CODE_LIMIT", "30 per minute", RATE_LIMIT, "second-factor codes tried per client address"),
+    # Abuse limits (app.core.ratelimit, app.accounts.lockout)
+    Setting("LOGIN_ADDRESS_LIMIT", "30 per minute;300 per day", RATE_LIMIT, "logins (page, API, token creation) tried per client address"),
+    Setting("LOGIN_ACCOUNT_LIMIT", "10 per minute;100 per day", RATE_LIMIT, "logins tried per email, whether it has an account or not"),
+    Setting("REGISTER_ADDRESS_LIMIT", "5 per hour;20 per day", RATE_LIMIT, "registrations per client address"),
+    Setting("PASSWORD_RESET_ADDRESS_LIMIT", "10 per hour", RATE_LIMIT, "password reset requests per client address"),
+    Setting("PASSWORD_RESET_ACCOUNT_LIMIT", "3 per hour", RATE_LIMIT, "password reset requests per email"),
+    Setting("TOKEN_CREATE_LIMIT", "10 per hour", RATE_LIMIT, "API tokens created per account (and per client address with a password)"),
+    Setting("LOGIN_LOCKOUT_AFTER", 5, INT, "wrong passwords in a row before an account is locked", minimum=1),
+    Setting("LOGIN_LOCKOUT_SECONDS", 60, INT, "the first lock's length; each further wrong password doubles it", minimum=1),
+    Setting("LOGIN_LOCKOUT_MAX_SECONDS", 3600, INT, "the longest lock", minimum=1),
 )
 # fmt: on
 

@@ -77,8 +77,12 @@ def register_error_handlers(app: Flask) -> None:
             response.headers["Retry-After"] = str(current_app.config["RETRY_AFTER_SECONDS"])
             return response
         if _wants_json():
-            return error_response(exc.status, exc.code, exc.message, field=exc.field, **exc.details)
-        return service_error_page(exc)
+            response = error_response(exc.status, exc.code, exc.message, field=exc.field, **exc.details)
+        else:
+            response = current_app.make_response(service_error_page(exc))
+        if exc.status == 429:  # a refusal for a while: say how long (RFC 9110 Retry-After)
+            response.headers["Retry-After"] = str(exc.details.get("retry_after_seconds", 60))
+        return response
 
     @app.errorhandler(LedgerError)
     def ledger_error(exc: LedgerError):

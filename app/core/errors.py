@@ -68,6 +68,20 @@ class Unauthorized(ServiceError):
     code = "unauthorized"
 
 
+class BadCredentials(Unauthorized):
+    """A wrong email or password (counted against the account: ``app.accounts.lockout``)."""
+
+    code = "bad_credentials"
+
+
+class AccountLocked(ServiceError):
+    """Logins to this account are refused for a while after repeated wrong passwords; the
+    answer carries ``retry_after_seconds`` (and the ``Retry-After`` header)."""
+
+    status = 429
+    code = "account_locked"
+
+
 class PaymentRequired(ServiceError):
     status = 402
     code = "insufficient_credits"

@@ -95,6 +95,24 @@ def limit_key() -> str:
     return f"ip:{request.remote_addr or 'unknown'}"
 
 
+def address_key() -> str:
+    """Count per client address, logged in or not (login, registration, resets)."""
+    return f"ip:{request.remote_addr or 'unknown'}"
+
+
+def account_key() -> str:
+    """Count per account named in the request (the ``email`` of a form or a JSON body),
+    whether or not it exists, so a limit tells nothing about which addresses have accounts;
+    falls back to the logged-in user, then to the address."""
+    email = request.form.get("email") if request.form else None
+    if email is None and request.is_json:
+        body = request.get_json(silent=True)
+        email = body.get("email") if isinstance(body, dict) else None
+    if isinstance(email, str) and email.strip():
+        return "account:" + email.strip().lower()[:254]
+    return limit_key()
+
+
 class PerAppLimiter(Limiter):
     """Flask-Limiter keeps one storage per ``Limiter`` object, and the last app bound to it
     wins. Each app here counts in the storage its own config names (a process hosting several

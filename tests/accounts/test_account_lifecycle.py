@@ -139,7 +139,7 @@ def test_deletion_erases_every_personal_field_and_the_books_still_verify(client,
     r = client.post("/api/v1/auth/tokens", json={"email": EMAIL, "password": PASSWORD, "name": "x"})
     assert r.status_code == 401
     r = client.post("/api/v1/auth/register", json={"email": EMAIL, "password": PASSWORD, "display_name": NAME})
-    assert r.status_code == 202  # "check your mail", as for any sign-up
+    assert r.status_code == 202  # the same answer as for any address; a new account it is
     again = db.session.scalar(select(User).where(User.email == EMAIL))
     assert again is not None and again.id != person_id
 
@@ -201,3 +201,40 @@ def test_the_last_manager_cannot_leave_while_a_bank_payout_is_in_transit(app_ctx
 
     with pytest.raises(Conflict):
         account_deletion.delete_account(person, password=PASSWORD)
+
+
+def test_export_lists_the_persons_devices_and_no_session_secret(app):
+    person = make_user()
+    phone, laptop = app.test_client(), app.test_client()
+    login(phone, person)
+    r = laptop.post("/login", data={"email": person.email, "password": PASSWORD, "remember": "on"},
+                    headers={"User-Agent": "LaptopBrowser/1.0"})
+    assert r.status_code == 302
+    cookies = [c.value for c in laptop._cookies.values()]
+    archive = laptop.get("/account/export").json
+    devices = archive["sessions"]
+    assert len(devices) == 2
+    assert {"created_at", "last_seen_at", "user_agent", "ip_address", "remembered_until"} <= set(devices[0])
+    assert any(d["user_agent"] == "LaptopBrowser/1.0" and d["remembered_until"] for d in devices)
+    dumped = json.dumps(archive)
+    for value in cookies:  # neither the session id nor the remember-me token, nor a piece of them
+        for piece in value.split("."):
+            assert len(piece) < 8 or piece not in dumped
+
+
+def test_deleting_the_account_logs_out_its_other_devices(app):
+    from app.accounts.models import AccountSession
+
+    person = make_user()
+    phone, laptop = app.test_client(), app.test_client()
+    login(phone, person)
+    r = laptop.post("/login", data={"email": person.email, "password": PASSWORD, "remember": "on"})
+    assert r.status_code == 302
+    assert phone.get("/account").status_code == 200
+    r = laptop.post("/account/delete", data={"password": PASSWORD})
+    assert r.status_code == 302, r.text
+    db.session.expire_all()
+    assert db.session.scalar(select(db.func.count(AccountSession.id)).where(AccountSession.user_id == person.id)) == 0
+    # the other device (session cookie and remember-me cookie alike) is a visitor now
+    r = phone.get("/account")
+    assert r.status_code == 302 and "/login" in r.headers["Location"]

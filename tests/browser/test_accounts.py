@@ -69,3 +69,59 @@ def test_register_verify_log_in_and_log_out_everywhere(page, browser, live_serve
     expect(other).to_have_url(re.compile(r"/login\?next="))
     expect(other.locator("header.site")).to_contain_text("Log in")
     phone.close()
+
+
+def test_register_verify_turn_totp_on_and_log_in_with_a_code_then_log_out_everywhere(page, live_server):
+    """The whole path of issue 13 in one browser: register, confirm by the mailed link, turn
+    TOTP on, log out, log in with the password then a code, log out everywhere."""
+    import pyotp
+
+    from tests.browser.test_two_factor import next_step_code
+
+    email, name = "whole-path@example.test", "Whole Path"
+    page.goto(live_server.url + "/register")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=display_name]", name)
+    page.click("form.stack button[type=submit]")
+    expect(page.locator("main h1")).to_have_text("Check your mail")
+
+    page.goto(live_server.url + "/dev/mail")
+    mail = page.locator("article.mail", has_text=f"To {email}").first
+    expect(mail.locator("h2")).to_have_text("Confirm your email for Encore")
+    mail.locator("a.mail-link").click()
+    expect(page.locator(".flash.success")).to_contain_text("Your email is confirmed")
+
+    def password_step():
+        page.goto(live_server.url + "/login")
+        page.fill("input[name=email]", email)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("form.stack button[type=submit]")
+
+    password_step()
+    expect(page.locator("header.site")).to_contain_text(name)
+
+    page.goto(live_server.url + "/account/two-factor")
+    page.click("text=Set up two-factor authentication")
+    expect(page.locator("img.qr")).to_be_visible()
+    totp = pyotp.TOTP(page.locator("#totp-secret").inner_text().strip())
+    used: set[str] = set()
+    page.fill("#enrolment input[name=code]", next_step_code(totp, used))
+    page.click("#enrolment button[type=submit]")
+    expect(page.locator("#recovery-codes li")).to_have_count(10)
+
+    page.click("text=Log out")
+    expect(page.locator("header.site")).to_contain_text("Log in")
+    password_step()
+    expect(page.locator("h1")).to_have_text("Enter your code")
+    expect(page.locator("header.site")).not_to_contain_text(name)  # the password alone is half a login
+    page.fill("input[name=code]", next_step_code(totp, used))
+    page.click("form.stack button[type=submit]")
+    expect(page.locator("header.site")).to_contain_text(name)
+
+    page.goto(live_server.url + "/account")
+    page.click("button.end-all")
+    expect(page.locator(".flash.info")).to_contain_text("logged out everywhere")
+    expect(page.locator("header.site")).to_contain_text("Log in")
+    page.goto(live_server.url + "/account")
+    expect(page).to_have_url(re.compile(r"/login\?next="))

@@ -7,9 +7,9 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
-pytestmark = [pytest.mark.browser, pytest.mark.committing]
+from tests.factories import make_user
 
-PASSWORD = "marmalade lighthouse sixty"  # strong enough for zxcvbn
+pytestmark = [pytest.mark.browser, pytest.mark.committing]
 
 
 def next_step_code(totp: pyotp.TOTP, used: set[str]) -> str:
@@ -22,20 +22,15 @@ def next_step_code(totp: pyotp.TOTP, used: set[str]) -> str:
     return code
 
 
-def test_enable_totp_and_log_in_with_a_code(page, live_server):
+def test_enable_totp_and_log_in_with_a_code(page, live_app, live_server):
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(live_server.url + "/register")
+    # A verified account (registering and confirming by mail is tests/browser/test_accounts.py's).
+    with live_app.app_context():
+        make_user(email="totp@example.test", display_name="Tess Otp", password="a long password", verified=True)
+    page.goto(live_server.url + "/login")
     page.fill("input[name=email]", "totp@example.test")
-    page.fill("input[name=password]", PASSWORD)
-    page.fill("input[name=display_name]", "Tess Otp")
-    page.click("form.stack button[type=submit]")
-    expect(page.locator("main h1")).to_have_text("Check your mail")
-    page.click("a[href=\"/dev/mail\"]")  # the development mail page: confirm the address
-    page.locator("article.mail", has_text="To totp@example.test").first.locator("a.mail-link").click()
-    expect(page.locator(".flash.success")).to_contain_text("Your email is confirmed")
-    page.fill("input[name=email]", "totp@example.test")
-    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=password]", "a long password")
     page.click("form.stack button[type=submit]")
     expect(page.locator("header.site")).to_contain_text("Tess Otp")
 
@@ -55,7 +50,7 @@ def test_enable_totp_and_log_in_with_a_code(page, live_server):
     page.click("text=Log out")
     page.goto(live_server.url + "/login")
     page.fill("input[name=email]", "totp@example.test")
-    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=password]", "a long password")
     page.click("form.stack button[type=submit]")
     expect(page.locator("h1")).to_have_text("Enter your code")
     expect(page.locator("header.site")).not_to_contain_text("Tess Otp")
