@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from app.core.extensions import db
+from app.core.types import utcnow
 from app.payments.models import Payout, PayoutMethod, PayoutStatus
 from app.streaming.models import PreviewPlay
 from app.accounts.models import Role
@@ -204,7 +205,7 @@ def test_public_books_agree_with_the_ledger(client, app, app_ctx, clock, tmp_pat
                                                                PricingVersion.credit_price_cents == 150)).all()
     listed = [c["version_id"] for p in periods
               for c in client.get(f"/api/v1/transparency/{p}").json["books"]["pricing_changes"]]
-    assert listed == ([change.id] if change.effective_from <= datetime.now(timezone.utc) else [])
+    assert listed == ([change.id] if change.effective_from <= utcnow() else [])  # the books' clock: the one clock
 
 
 def test_books_periods(client, app_ctx):
