@@ -227,3 +227,95 @@ def test_nginx_site_matches_the_app_and_passes_nginx_t(tmp_path):
     result = subprocess.run([nginx, "-t", "-q", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
+
+
+def test_nginx_serves_x_accel_media_with_cache_headers(tmp_path):
+    """The site, run for real: the app's X-Accel-Redirect answer makes nginx serve the file
+    (Range included) with the promised Cache-Control; the internal location is not public."""
+    import http.server
+    import socket
+    import ssl
+    import threading
+    import time
+    import urllib.error
+    import urllib.request
+
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+    if nginx is None or shutil.which("openssl") is None:
+        pytest.skip("nginx or openssl is not installed (apt-get install nginx-light)")
+
+    def free_port():
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            return probe.getsockname()[1]
+
+    media = tmp_path / "media"
+    (media / "releases" / "7").mkdir(parents=True)
+    (media / "releases" / "7" / "cover-abc").write_bytes(b"COVER")
+    (media / "tracks" / "7").mkdir(parents=True)
+    (media / "tracks" / "7" / "preview").write_bytes(bytes(range(100)))
+
+    class App(http.server.BaseHTTPRequestHandler):
+        """Stands in for the app's media views: access checked, file handed to nginx."""
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("X-Accel-Redirect", "/_media/" + self.path.removeprefix("/files/"))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    app_port, https_port, http_port = free_port(), free_port(), free_port()
+    upstream = http.server.ThreadingHTTPServer(("127.0.0.1", app_port), App)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                    "/CN=encore.test", "-keyout", key, "-out", cert], capture_output=True, check=True)
+    site = (DEPLOY / "nginx" / "encore.conf").read_text()
+    site = (site.replace("/etc/letsencrypt/live/encore.example.org/fullchain.pem", str(cert))
+                .replace("/etc/letsencrypt/live/encore.example.org/privkey.pem", str(key))
+                .replace("127.0.0.1:8000", f"127.0.0.1:{app_port}")
+                .replace("/srv/encore/media/", f"{media}/")
+                .replace("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;")
+                .replace("listen 80;", f"listen 127.0.0.1:{http_port};")
+                .replace("listen [::]:443 ssl http2;", "").replace("listen [::]:80;", ""))
+    (tmp_path / "site.conf").write_text(site)
+    # As root, nginx's workers would run as nobody, who cannot read pytest's 0700 tmp folders.
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    (tmp_path / "nginx.conf").write_text(
+        f"{user}pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
+        f"http {{\n  access_log off;\n  client_body_temp_path {tmp_path};\n  proxy_temp_path {tmp_path};\n"
+        f"  include /etc/nginx/mime.types;\n  include {tmp_path}/site.conf;\n}}\n")
+    server = subprocess.Popen([nginx, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-g", "daemon off;"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    context = ssl._create_unverified_context()
+
+    def get(path, **headers):
+        request = urllib.request.Request(f"https://127.0.0.1:{https_port}{path}",
+                                         headers={"Host": "encore.example.org", **headers})
+        try:
+            with urllib.request.urlopen(request, context=context, timeout=5) as response:
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, error.read()
+
+    try:
+        for _ in range(50):
+            try:
+                get("/files/releases/7/cover-abc")
+                break
+            except OSError:
+                assert server.poll() is None, server.stdout.read()
+                time.sleep(0.1)
+        status, headers, body = get("/files/releases/7/cover-abc")
+        assert (status, body) == (200, b"COVER")
+        assert headers["Cache-Control"].startswith("public, max-age=86400")
+        status, headers, body = get("/files/tracks/7/preview", Range="bytes=10-19")
+        assert (status, body) == (206, bytes(range(10, 20)))
+        assert headers["Cache-Control"] == "private, no-store"
+        assert get("/_media/tracks/7/preview")[0] == 404  # internal: not reachable from outside
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        upstream.shutdown()
