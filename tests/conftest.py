@@ -175,20 +175,24 @@ def _ceph_rgw_server():
     if absent:
         missing(f"Ceph's RADOS Gateway is not installed ({', '.join(absent)} absent; apt-get install"
                 " --no-install-recommends ceph-mon ceph-osd radosgw ceph-common)")
-    root = Path(tempfile.mkdtemp(prefix="encore-rgw-"))
-    port, mon_port = _free_port(), _free_port()
     env = {**os.environ, "CEPH_RGW_ACCESS_KEY": S3_TEST_OPTIONS["access_key_id"],
            "CEPH_RGW_SECRET_KEY": S3_TEST_OPTIONS["secret_access_key"]}
-    try:
-        started = subprocess.run(["bash", str(CEPH_RGW_SCRIPT), "start", str(root), str(port), str(mon_port)],
-                                 env=env, capture_output=True, text=True, timeout=180)
-        if started.returncode != 0:
-            logs = "".join(f"\n--- {p.name}\n{p.read_text()[-2000:]}" for p in sorted((root / "log").glob("*")))
-            pytest.fail(f"Ceph RGW did not start: {started.stderr}{logs}")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        subprocess.run(["bash", str(CEPH_RGW_SCRIPT), "stop", str(root)], capture_output=True, timeout=120)
-        shutil.rmtree(root, ignore_errors=True)
+    failures = []
+    for _ in range(2):  # a second try on new ports: a probed free port can be taken meanwhile
+        root = Path(tempfile.mkdtemp(prefix="encore-rgw-"))
+        port, mon_port = _free_port(), _free_port()
+        try:
+            started = subprocess.run(["bash", str(CEPH_RGW_SCRIPT), "start", str(root), str(port), str(mon_port)],
+                                     env=env, capture_output=True, text=True, timeout=180)
+            if started.returncode == 0:
+                yield f"http://127.0.0.1:{port}"
+                return
+            logs = "".join(f"\n--- {p.name}\n{p.read_text()[-1500:]}" for p in sorted((root / "log").glob("*")))
+            failures.append(f"{started.stderr}{logs}")
+        finally:
+            subprocess.run(["bash", str(CEPH_RGW_SCRIPT), "stop", str(root)], capture_output=True, timeout=120)
+            shutil.rmtree(root, ignore_errors=True)
+    raise RuntimeError("Ceph RGW did not start:\n" + "\n".join(failures))
 
 
 _S3_SERVERS = {"moto": _moto_server, "rgw": _ceph_rgw_server}
@@ -202,9 +206,15 @@ def s3_endpoint(request, kind: str) -> str:
     """The endpoint of the session's ``kind`` S3 server (see ``s3_server``), started if need be."""
     if kind not in _s3_running:
         server = _S3_SERVERS[kind]()
-        endpoint = server.__enter__()
-        _s3_running[kind] = endpoint
-        request.session.config.add_cleanup(lambda: server.__exit__(None, None, None))
+        try:
+            endpoint = server.__enter__()
+        except RuntimeError as error:  # remembered: later tests fail at once with the same reason
+            _s3_running[kind] = error
+        else:
+            _s3_running[kind] = endpoint
+            request.session.config.add_cleanup(lambda: server.__exit__(None, None, None))
+    if isinstance(_s3_running[kind], RuntimeError):
+        pytest.fail(str(_s3_running[kind]))
     return _s3_running[kind]
 
 
