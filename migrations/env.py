@@ -1,6 +1,7 @@
 """Alembic environment: one migration history for every table, the app's and the ledger's."""
 
 import logging
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from alembic import context
@@ -12,6 +13,12 @@ if config.config_file_name and not config.attributes.get("skip_logging_config"):
     # upgrade` after the app configured its JSON logging), whose loggers must keep writing.
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
+
+# One PostgreSQL advisory lock key for "the schema is being upgraded" (any constant bigint that
+# nothing else uses; this one is the ASCII of "encoremg"). Two instances that start together
+# both run `flask db upgrade`: the second waits on the lock, then finds the schema at head and
+# does nothing, instead of racing the first through the same DDL.
+MIGRATION_LOCK_KEY = 0x656E636F72656D67
 
 
 def target_metadata():
@@ -48,6 +55,28 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+@contextmanager
+def migration_lock(connection):
+    """Hold the session-level advisory lock while inside. Taken and committed before alembic
+    reads the current revision, so a waiter reads it only after the holder's upgrade committed.
+    A session lock outlives transactions and dies with the connection, so a killed upgrade
+    never leaves it held."""
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    if not connection.exec_driver_sql(f"SELECT pg_try_advisory_lock({MIGRATION_LOCK_KEY})").scalar():
+        logger.info("Another process is migrating this database; waiting for it.")
+        connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")
+    connection.commit()
+    try:
+        yield
+    finally:
+        if not connection.invalidated:
+            connection.rollback()
+            connection.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")
+            connection.commit()
+
+
 def run_migrations_online():
     def skip_empty_autogenerate(context, revision, directives):
         if getattr(config.cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():
@@ -58,7 +87,7 @@ def run_migrations_online():
     from app.core.deadlines import unbounded
 
     # A migration may rightly run longer than any request: no statement timeout here.
-    with engine.connect() as connection, unbounded(connection):
+    with engine.connect() as connection, unbounded(connection), migration_lock(connection):
         context.configure(
             connection=connection,
             target_metadata=target_metadata(),

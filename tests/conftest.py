@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -139,20 +141,96 @@ def clock():
         yield frozen
 
 
-@pytest.fixture(scope="session")
-def s3_server():
-    """A real S3-protocol server (moto's server mode) over HTTP on 127.0.0.1."""
+def _free_port() -> int:
     import socket
-
-    from moto.server import ThreadedMotoServer
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def _moto_server():
+    """moto's server mode: an S3 imitation over HTTP, in this process."""
+    from moto.server import ThreadedMotoServer
+
+    port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+CEPH_RGW_SCRIPT = Path(__file__).resolve().parent / "ceph_rgw.sh"
+CEPH_COMMANDS = ("ceph-mon", "ceph-osd", "radosgw", "radosgw-admin", "ceph", "monmaptool")
+
+
+@contextmanager
+def _ceph_rgw_server():
+    """Ceph's RADOS Gateway: a real S3 implementation (single node, in-memory OSD), started by
+    tests/ceph_rgw.sh for this session and stopped (only the daemons it started) at its end."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    from tests.resources import missing
+
+    absent = [name for name in CEPH_COMMANDS if shutil.which(name) is None]
+    if absent:
+        missing(f"Ceph's RADOS Gateway is not installed ({', '.join(absent)} absent; apt-get install"
+                " --no-install-recommends ceph-mon ceph-osd radosgw ceph-common)")
+    env = {**os.environ, "CEPH_RGW_ACCESS_KEY": S3_TEST_OPTIONS["access_key_id"],
+           "CEPH_RGW_SECRET_KEY": S3_TEST_OPTIONS["secret_access_key"]}
+    failures = []
+    for _ in range(2):  # a second try on new ports: a probed free port can be taken meanwhile
+        root = Path(tempfile.mkdtemp(prefix="encore-rgw-"))
+        port, mon_port = _free_port(), _free_port()
+        try:
+            started = subprocess.run(["bash", str(CEPH_RGW_SCRIPT), "start", str(root), str(port), str(mon_port)],
+                                     env=env, capture_output=True, text=True, timeout=180)
+            if started.returncode == 0:
+                yield f"http://127.0.0.1:{port}"
+                return
+            logs = "".join(f"\n--- {p.name}\n{p.read_text()[-1500:]}" for p in sorted((root / "log").glob("*")))
+            failures.append(f"{started.stderr}{logs}")
+        finally:
+            subprocess.run(["bash", str(CEPH_RGW_SCRIPT), "stop", str(root)], capture_output=True, timeout=120)
+            shutil.rmtree(root, ignore_errors=True)
+    raise RuntimeError("Ceph RGW did not start:\n" + "\n".join(failures))
+
+
+_S3_SERVERS = {"moto": _moto_server, "rgw": _ceph_rgw_server}
+_s3_running: dict = {}
+
+
+S3_SERVER_KINDS = ("moto", "rgw")
+
+
+def s3_endpoint(request, kind: str) -> str:
+    """The endpoint of the session's ``kind`` S3 server (see ``s3_server``), started if need be."""
+    if kind not in _s3_running:
+        server = _S3_SERVERS[kind]()
+        try:
+            endpoint = server.__enter__()
+        except RuntimeError as error:  # remembered: later tests fail at once with the same reason
+            _s3_running[kind] = error
+        else:
+            _s3_running[kind] = endpoint
+            request.session.config.add_cleanup(lambda: server.__exit__(None, None, None))
+    if isinstance(_s3_running[kind], RuntimeError):
+        pytest.fail(str(_s3_running[kind]))
+    return _s3_running[kind]
+
+
+@pytest.fixture(scope="session", params=S3_SERVER_KINDS)
+def s3_server(request):
+    """The endpoint of a real S3-protocol server over HTTP on 127.0.0.1: each S3 test runs
+    against moto's server mode and against Ceph's RADOS Gateway. Each server starts on first
+    use and stops when the session ends (not when pytest moves to the other one: starting
+    Ceph takes ~20 s); both accept S3_TEST_OPTIONS' keys."""
+    return s3_endpoint(request, request.param)
 
 
 S3_TEST_OPTIONS = {"access_key_id": "test", "secret_access_key": "test", "region": "us-east-1",
@@ -168,14 +246,20 @@ def make_s3_test_app(database_url: str, s3_server: str, bucket: str, media_dir, 
     )
 
 
-@pytest.fixture
-def s3_bucket(s3_server):
-    """A fresh, empty bucket on the S3 server; returns its name."""
+def make_s3_bucket(endpoint: str) -> str:
+    """Create a fresh, empty bucket on the S3 server at ``endpoint``; returns its name."""
     import uuid
 
     import boto3
+    from botocore.config import Config
 
     name = f"encore-test-{uuid.uuid4().hex[:10]}"
-    boto3.client("s3", endpoint_url=s3_server, aws_access_key_id="test", aws_secret_access_key="test",
-                 region_name="us-east-1").create_bucket(Bucket=name)
+    boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="test", aws_secret_access_key="test",
+                 region_name="us-east-1", config=Config(s3={"addressing_style": "path"})).create_bucket(Bucket=name)
     return name
+
+
+@pytest.fixture
+def s3_bucket(s3_server):
+    """A fresh, empty bucket on the S3 server; returns its name."""
+    return make_s3_bucket(s3_server)

@@ -1,4 +1,5 @@
-"""Both object stores behave alike; the S3 one is exercised against moto's server over HTTP."""
+"""Both object stores behave alike; the S3 one is exercised over HTTP against moto's server and
+against Ceph's RADOS Gateway."""
 
 import io
 import urllib.request
@@ -6,16 +7,15 @@ import urllib.request
 import pytest
 
 from audio.storage import LocalFileStore, ObjectNotFound, S3Store, StorageError, StorageUnavailable, open_store
-from tests.conftest import S3_TEST_OPTIONS
+from tests.conftest import S3_SERVER_KINDS, S3_TEST_OPTIONS, make_s3_bucket, s3_endpoint
 
 
-@pytest.fixture(params=["local", "s3"])
+@pytest.fixture(params=["local", *(f"s3-{kind}" for kind in S3_SERVER_KINDS)])
 def store(request, tmp_path):
     if request.param == "local":
         return LocalFileStore(tmp_path / "media")
-    server = request.getfixturevalue("s3_server")
-    bucket = request.getfixturevalue("s3_bucket")
-    return open_store(f"s3://{bucket}/some/prefix", endpoint_url=server, **S3_TEST_OPTIONS)
+    server = s3_endpoint(request, request.param.removeprefix("s3-"))
+    return open_store(f"s3://{make_s3_bucket(server)}/some/prefix", endpoint_url=server, **S3_TEST_OPTIONS)
 
 
 def test_put_get_range_exists_size_delete(store, tmp_path):
