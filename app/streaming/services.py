@@ -23,6 +23,7 @@ import ledger.operations
 from app.core.extensions import db
 from app.streaming.models import Play, PreviewPlay
 from app.catalog.models import Track
+from app.catalog.services import RELEASED_SQL, get_public_track
 from app.uploads.models import TrackAudio
 from app.accounts.models import User
 from app.core.types import utcnow
@@ -78,7 +79,9 @@ WITH s AS (
          ta.source_duration_ms, ta.peaks IS NOT NULL AS has_waveform,
          (SELECT count(*) FROM plays p
           WHERE p.listener_id = u.id AND p.ended_at IS NULL AND p.expires_at > :now) AS open_plays,
-         EXISTS (SELECT 1 FROM artist_members m WHERE m.user_id = u.id AND m.artist_id = r.artist_id) AS is_artist
+         EXISTS (SELECT 1 FROM artist_members m WHERE m.user_id = u.id AND m.artist_id = r.artist_id) AS is_artist,
+         -- unreleased: only its managers and admins may play it (the catalog's visibility rule)
+         (""" + RELEASED_SQL + """ OR u.role = 'admin') AS may_see
   FROM users u
   JOIN tracks t ON t.id = :track_id
   JOIN releases r ON r.id = t.release_id
@@ -89,7 +92,7 @@ WITH s AS (
 q AS (SELECT * FROM ledger_play_quote(:listener_id, :track_id, :now)),
 d AS (
   SELECT s.*, q.*, coalesce(nullif(s.duration_ms, 0), s.source_duration_ms, 0) AS length_ms,
-         CASE WHEN s.status <> 'ready' THEN 'not_found'
+         CASE WHEN s.status <> 'ready' OR NOT (s.may_see OR s.is_artist) THEN 'not_found'
               WHEN coalesce(s.stream_mp3_key, '') = '' THEN 'no_stream'
               WHEN s.open_plays >= :max_open THEN 'too_many_open_plays'
               WHEN q.pricing_version_id IS NULL THEN 'no_pricing'
@@ -128,7 +131,8 @@ def start_play(user: User, track_id: int) -> StartedPlay:
     limit = int(cfg["STREAM_MAX_OPEN_PLAYS"])
     play_id = new_play_id()
     row = db.session.execute(_START, {
-        "listener_id": user.id, "track_id": track_id, "now": now, "play_id": play_id, "max_open": limit,
+        "listener_id": user.id, "track_id": track_id, "now": now, "today": now.date(), "play_id": play_id,
+        "max_open": limit,
         "grace": int(cfg["STREAM_GRACE_SECONDS"]), "end_tolerance": END_TOLERANCE_MS,
     }).first()
     refusal = row.refusal if row is not None else "not_found"
@@ -331,9 +335,7 @@ def stream_target(user: User, play_id: str, fmt: str) -> StreamTarget:
 
 def record_preview(user: User | None, track_id: int) -> tuple[PreviewPlay, TrackAudio]:
     """Note that a preview is being played (by a visitor when ``user`` is None)."""
-    track = db.session.get(Track, track_id)
-    if track is None or not track.is_public:
-        raise NotFound(f"There is no track {track_id}.")
+    track = get_public_track(track_id, user)
     if track.audio is None or not track.audio.preview_key:
         raise NotFound("This track has no preview.")
     preview = PreviewPlay(track_id=track.id, listener_id=user.id if user else None, at=utcnow())
