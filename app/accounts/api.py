@@ -8,7 +8,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from app.core.api import bp
-from app.core.inputs import Field, accepts
+from app.core.inputs import Field, accepts, documented
 from app.accounts.representations import session_json, user_json
 from app.core.auth import api_login_required
 from app.accounts.login import current_session_id, end_login, finish_login
@@ -22,6 +22,7 @@ from app.core.errors import Unauthorized
 
 
 @bp.post("/auth/register")
+@documented(status=202, errors=(409,))
 @accepts(
     Field("email", str, format="email"),
     Field("password", str, description="at least 8 characters, not easy to guess (zxcvbn score 3 or more)"),
@@ -38,6 +39,7 @@ def register(body):
 
 
 @bp.post("/auth/verify-email")
+@documented(errors=(409,))
 @accepts(Field("token", str, description="the token from the mailed link"))
 def verify_email(body):
     """Confirm an email with the mailed token (grants the starter credits, once)."""
@@ -46,6 +48,7 @@ def verify_email(body):
 
 
 @bp.post("/auth/login")
+@documented(errors=(401,))
 @accepts(
     Field("email", str, format="email"),
     Field("password", str),
@@ -68,6 +71,7 @@ def login(body):
 
 
 @bp.post("/auth/logout")
+@documented(status=204)
 def logout():
     """End this browser's session (its cookie, and its remember-me token, stop working)."""
     end_login()
@@ -75,6 +79,7 @@ def logout():
 
 
 @bp.post("/auth/password-reset")
+@documented(status=202)
 @accepts(Field("email", str, format="email"))
 def request_password_reset(body):
     """Mail a password reset link (the same answer whether or not the email has an account)."""
@@ -85,6 +90,7 @@ def request_password_reset(body):
 
 
 @bp.post("/auth/password-reset/confirm")
+@documented(errors=(409,))
 @accepts(
     Field("token", str, description="the token from the mailed link (single use, valid one hour)"),
     Field("new_password", str),
@@ -102,6 +108,7 @@ def confirm_password_reset(body):
 
 
 @bp.post("/auth/tokens")
+@documented(status=201, errors=(401,))
 @accepts(Field("email", str, format="email"), Field("password", str), Field("name", str))
 def create_token(body):
     """Exchange email and password for a personal API token (shown once); with two-factor on,
@@ -151,6 +158,7 @@ def list_tokens():
 
 
 @bp.delete("/me/tokens/<int:token_id>")
+@documented(status=204)
 @api_login_required
 def revoke_token(token_id: int):
     """Revoke one of your API tokens."""
@@ -180,6 +188,7 @@ def deletion_preview():
 
 
 @bp.post("/me/delete")
+@documented(status=204, errors=(409,))
 @api_login_required
 @accepts(
     Field("password", str),
@@ -199,6 +208,7 @@ def delete_me(body):
 
 
 @bp.post("/me/verification-email")
+@documented(status=202, errors=(409,))
 @api_login_required
 def resend_verification():
     """Mail a new email confirmation link (at most one a minute)."""
@@ -235,6 +245,7 @@ def list_sessions():
 
 
 @bp.delete("/me/sessions/<int:session_id>")
+@documented(status=204)
 @api_login_required
 def end_session(session_id: int):
     """Log one device out (its session and its remember-me token)."""
@@ -245,6 +256,7 @@ def end_session(session_id: int):
 
 
 @bp.delete("/me/sessions")
+@documented(status=204)
 @api_login_required
 def end_all_sessions():
     """Log out everywhere, this session included (API tokens stay; revoke them one by one)."""

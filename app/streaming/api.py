@@ -15,7 +15,7 @@ from flask_login import current_user
 from app.core import metrics
 from app.core.api import bp
 from app.uploads.api import _serve
-from app.core.inputs import Field, accepts
+from app.core.inputs import Field, accepts, documented
 from app.core.representations import money
 from app.core.auth import api_login_required, bearer_token
 from app.core.ratelimit import configured, limiter
@@ -34,6 +34,7 @@ def _progress_json(plays_counted, plays_to_own, credits_to_own, owned) -> dict:
 
 
 @bp.post("/tracks/<int:track_id>/plays")
+@documented(status=201, errors=(401, 402, 409))
 @limiter.limit(configured("STREAM_START_LIMIT"))
 def start_play(track_id: int):
     """Start a play: stream URLs, this play's number and price, your balance. Charged only once counted."""
@@ -71,6 +72,7 @@ def start_play(track_id: int):
 
 
 @bp.post("/plays/<play_id>/progress")
+@documented(errors=(409, 410))
 @limiter.limit(configured("STREAM_PROGRESS_LIMIT"))
 @api_login_required
 @accepts(Field("position_ms", int, description="the player's position in the track, in milliseconds"))
@@ -98,6 +100,7 @@ def report_progress(play_id: str, body):
 
 
 @bp.post("/plays/<play_id>/end")
+@documented(errors=(410,))
 @api_login_required
 def end_play(play_id: str):
     """End a play (the player moved on): its stream URLs stop working and it no longer counts as open."""
@@ -107,6 +110,7 @@ def end_play(play_id: str):
 
 
 @bp.get("/plays/<play_id>/stream.<fmt>")
+@documented(errors=(206, 304, 410, 416), redirects=True)
 @api_login_required
 def play_stream(play_id: str, fmt: str):
     """The audio of your open play (``mp3`` or ``opus``): Range requests, or a redirect to a short-lived URL."""
@@ -115,6 +119,7 @@ def play_stream(play_id: str, fmt: str):
 
 
 @bp.post("/tracks/<int:track_id>/previews")
+@documented(status=201)
 @limiter.limit(configured("STREAM_PREVIEW_LIMIT"))
 def record_preview(track_id: int):
     """Play the free 30-second preview of a track (visitors too): its URL and where it starts."""
