@@ -3,8 +3,9 @@ WSGI app, no network: as an anonymous visitor, a listener, an artist and an admi
 second factor. No input may produce a 5xx, and no answer may contradict the document
 (status, content type, headers, the error shape).
 
-Bounded for CI: a few examples per operation, no shrinking; the whole module runs in about
-a minute on two cores. ``ENCORE_FUZZ_EXAMPLES`` raises the count for a longer run by hand.
+Bounded for CI: three examples per operation and mode (valid and invalid inputs), no
+shrinking, no example database; both modes take about 1-3 minutes on two cores (more when the
+machine is shared). ``FUZZ_EXAMPLES=50`` in the environment makes a longer run by hand.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from tests.factories import bearer, enable_two_factor, make_artist, make_release
 
 pytestmark = pytest.mark.fuzz
 
-EXAMPLES = int(os.environ.get("ENCORE_FUZZ_EXAMPLES", "4"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "3"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance]
 
