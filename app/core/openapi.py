@@ -19,6 +19,7 @@ import re
 from flask import current_app, jsonify
 
 from app.core.api import bp
+from app.core.converters import MAX_ID
 
 _CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
 _PARAM_TYPES = {"int": "integer", "float": "number"}
@@ -67,7 +68,9 @@ def build_openapi() -> dict:
                 "name": name,
                 "in": "path",
                 "required": True,
-                "schema": {"type": _PARAM_TYPES.get(conv or "", "string")},
+                # ``<int:...>`` is an id: the converter matches 0..MAX_ID only (app.core.converters)
+                "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID} if conv == "int"
+                else {"type": _PARAM_TYPES.get(conv or "", "string")},
             }
             for conv, name in _CONVERTER.findall(rule.rule)
         ]

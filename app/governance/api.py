@@ -73,7 +73,7 @@ def list_proposals():
     Field("rationale", str, required=False),
     Field("voting_days", int, required=False, description="2 to 30, default 7"),
     Field("hide_results", bool, required=False, description="hide the count until the close (default true)"),
-    *_parameter_fields(nullable=False),
+    *_parameter_fields(nullable=True),
 )
 def create_proposal(body):
     """Draft a pricing proposal (members only)."""

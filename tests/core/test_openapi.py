@@ -26,7 +26,8 @@ def test_request_bodies_are_documented(client):
     schema = register["requestBody"]["content"]["application/json"]["schema"]
     assert set(schema["required"]) == {"email", "password", "display_name"}
     assert schema["properties"]["country"]["type"] == "string"
-    assert spec["paths"]["/api/v1/artists/{artist_id}"]["get"]["parameters"][0]["schema"] == {"type": "integer"}
+    assert spec["paths"]["/api/v1/artists/{artist_id}"]["get"]["parameters"][0]["schema"] == {
+        "type": "integer", "minimum": 0, "maximum": 2**31 - 1}
 
 
 def test_every_status_an_operation_answers_is_documented(client):
@@ -94,3 +95,12 @@ def test_null_is_refused_for_fields_that_are_not_nullable(client, app_ctx):
     for name in set(me["properties"]) - nullable:
         r = client.patch("/api/v1/me", json={name: None}, headers=headers)
         assert r.status_code == 422 and r.json["error"]["field"] == name, (name, r.json)
+
+
+def test_an_id_beyond_the_converter_is_404_for_every_method(client):
+    """Found by the fuzzer: PATCH /governance/proposals/254273845490 answered an undocumented
+    405 (Werkzeug's answer when no rule matches the number) instead of 404."""
+    for method in ("get", "patch", "post"):
+        r = getattr(client, method)("/api/v1/governance/proposals/254273845490")
+        assert r.status_code == 404 and r.json["error"]["code"] == "not_found", method
+    assert client.delete("/api/v1/artists/1").status_code == 405  # a real 405 stays one
