@@ -104,3 +104,13 @@ def test_an_id_beyond_the_converter_is_404_for_every_method(client):
         r = getattr(client, method)("/api/v1/governance/proposals/254273845490")
         assert r.status_code == 404 and r.json["error"]["code"] == "not_found", method
     assert client.delete("/api/v1/artists/1").status_code == 405  # a real 405 stays one
+
+
+def test_a_multipart_field_with_an_unparsable_name_is_not_a_500(client):
+    """Found by the fuzzer: a part named ``"¤\\"`` (Werkzeug reads the name as None) crashed the
+    form check with an AttributeError (500)."""
+    boundary = "b0undary"
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="\u00a4\\"\r\n\r\n{{}}\r\n--{boundary}--\r\n'
+            ).encode()
+    r = client.put("/api/v1/releases/1/cover", data=body, content_type=f"multipart/form-data; boundary={boundary}")
+    assert r.status_code < 500 and "error" in r.json
