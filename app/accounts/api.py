@@ -8,7 +8,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from app.core.api import bp
-from app.core.inputs import Field, accepts
+from app.core.inputs import Field, accepts, documented
 from app.accounts.representations import session_json, user_json
 from app.core.auth import api_login_required
 from app.accounts.login import current_session_id, end_login, finish_login
@@ -24,6 +24,7 @@ from app.core.errors import Unauthorized
 
 
 @bp.post("/auth/register")
+@documented(status=202, errors=(409,))
 @limiter.shared_limit(configured("REGISTER_ADDRESS_LIMIT"), "register", key_func=address_key)
 @accepts(
     Field("email", str, format="email"),
@@ -41,6 +42,7 @@ def register(body):
 
 
 @bp.post("/auth/verify-email")
+@documented(errors=(409,))
 @accepts(Field("token", str, description="the token from the mailed link"))
 def verify_email(body):
     """Confirm an email with the mailed token (grants the starter credits, once)."""
@@ -49,6 +51,7 @@ def verify_email(body):
 
 
 @bp.post("/auth/login")
+@documented(errors=(401,))
 @limiter.shared_limit(configured("LOGIN_ADDRESS_LIMIT"), "login-address", key_func=address_key)
 @limiter.shared_limit(configured("LOGIN_ACCOUNT_LIMIT"), "login-account", key_func=account_key)
 @accepts(
@@ -74,6 +77,7 @@ def login(body):
 
 
 @bp.post("/auth/logout")
+@documented(status=204)
 def logout():
     """End this browser's session (its cookie, and its remember-me token, stop working)."""
     end_login()
@@ -81,6 +85,7 @@ def logout():
 
 
 @bp.post("/auth/password-reset")
+@documented(status=202)
 @limiter.shared_limit(configured("PASSWORD_RESET_ADDRESS_LIMIT"), "reset-address", key_func=address_key)
 @limiter.shared_limit(configured("PASSWORD_RESET_ACCOUNT_LIMIT"), "reset-account", key_func=account_key)
 @accepts(Field("email", str, format="email"))
@@ -93,6 +98,7 @@ def request_password_reset(body):
 
 
 @bp.post("/auth/password-reset/confirm")
+@documented(errors=(409,))
 @accepts(
     Field("token", str, description="the token from the mailed link (single use, valid one hour)"),
     Field("new_password", str),
@@ -110,6 +116,7 @@ def confirm_password_reset(body):
 
 
 @bp.post("/auth/tokens")
+@documented(status=201, errors=(401,))
 @limiter.shared_limit(configured("LOGIN_ADDRESS_LIMIT"), "login-address", key_func=address_key)
 @limiter.shared_limit(configured("LOGIN_ACCOUNT_LIMIT"), "login-account", key_func=account_key)
 @limiter.shared_limit(configured("TOKEN_CREATE_LIMIT"), "token-create", key_func=account_key)
@@ -163,6 +170,7 @@ def list_tokens():
 
 
 @bp.delete("/me/tokens/<int:token_id>")
+@documented(status=204)
 @api_login_required
 def revoke_token(token_id: int):
     """Revoke one of your API tokens."""
@@ -192,6 +200,7 @@ def deletion_preview():
 
 
 @bp.post("/me/delete")
+@documented(status=204, errors=(409,))
 @api_login_required
 @accepts(
     Field("password", str),
@@ -211,6 +220,7 @@ def delete_me(body):
 
 
 @bp.post("/me/verification-email")
+@documented(status=202, errors=(409,))
 @api_login_required
 def resend_verification():
     """Mail a new email confirmation link (at most one a minute)."""
@@ -247,6 +257,7 @@ def list_sessions():
 
 
 @bp.delete("/me/sessions/<int:session_id>")
+@documented(status=204)
 @api_login_required
 def end_session(session_id: int):
     """Log one device out (its session and its remember-me token)."""
@@ -257,6 +268,7 @@ def end_session(session_id: int):
 
 
 @bp.delete("/me/sessions")
+@documented(status=204)
 @api_login_required
 def end_all_sessions():
     """Log out everywhere, this session included (API tokens stay; revoke them one by one)."""

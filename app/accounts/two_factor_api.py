@@ -7,7 +7,7 @@ from flask import jsonify
 from flask_login import current_user
 
 from app.core.api import bp
-from app.core.inputs import Field, accepts
+from app.core.inputs import Field, accepts, documented
 from app.core.auth import api_login_required
 from app.accounts.two_factor import counting_wrong_codes
 from app.core.ratelimit import configured, limiter
@@ -17,6 +17,7 @@ _CODE = Field("code", str, description="the 6-digit code from the authenticator 
 
 
 @bp.post("/auth/two-factor")
+@documented(status=201, errors=(401,))
 @limiter.limit(configured("TWO_FACTOR_CODE_LIMIT"))
 @accepts(Field("challenge", str, description="from the two_factor_required error of POST /auth/tokens"), _CODE)
 def finish_token_login(body):
@@ -36,6 +37,7 @@ def get_two_factor():
 
 
 @bp.post("/me/two-factor")
+@documented(status=201, errors=(409,))
 @api_login_required
 def begin_two_factor():
     """Start the TOTP setup: a new secret, its otpauth:// URI and a QR code (SVG data URI)."""
@@ -46,6 +48,7 @@ def begin_two_factor():
 
 
 @bp.post("/me/two-factor/confirm")
+@documented(errors=(409,))
 @api_login_required
 @accepts(_CODE)
 def confirm_two_factor(body):
@@ -56,6 +59,7 @@ def confirm_two_factor(body):
 
 
 @bp.post("/me/two-factor/recovery-codes")
+@documented(errors=(409,))
 @api_login_required
 @accepts(_CODE)
 def regenerate_recovery_codes(body):
@@ -66,6 +70,7 @@ def regenerate_recovery_codes(body):
 
 
 @bp.post("/me/two-factor/disable")
+@documented(status=204, errors=(409,))
 @api_login_required
 @accepts(_CODE)
 def disable_two_factor(body):

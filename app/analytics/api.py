@@ -3,24 +3,33 @@ books (anyone). The CSV exports hold the same figures as the JSON, flattened."""
 
 from __future__ import annotations
 
-from flask import Response, jsonify, request
+from flask import Response, jsonify
 
 from app.core.api import bp
+from app.core.inputs import Query, documented, query_str
 from app.analytics.representations import books_json, dashboard_csv_rows, dashboard_json
 from app.core.auth import api_login_required, require_manager
 from app.catalog import services as catalog
 from app.analytics.services import dashboard, transparency
 
 
+_DASHBOARD_QUERY = (
+    Query("from", str, "first day (YYYY-MM-DD)", format="date"),
+    Query("to", str, "last day (YYYY-MM-DD)", format="date"),
+    Query("track", str, "one track's id, for its figures only"),
+)
+
+
 def _dashboard_view(artist_id: int) -> dict:
     artist = catalog.get_artist(artist_id)
     require_manager(artist)
-    track = dashboard.track_of(artist, request.args.get("track"))
-    date_range = dashboard.parse_range(request.args.get("from"), request.args.get("to"))
+    track = dashboard.track_of(artist, query_str("track"))
+    date_range = dashboard.parse_range(query_str("from"), query_str("to"))
     return dashboard_json(dashboard.artist_dashboard(artist, date_range, track))
 
 
 @bp.get("/artists/<int:artist_id>/analytics")
+@documented(query=_DASHBOARD_QUERY)
 @api_login_required
 def artist_analytics(artist_id: int):
     """An artist's dashboard (its managers and admins): ?from=YYYY-MM-DD&to=YYYY-MM-DD&track=<id>."""
@@ -28,6 +37,7 @@ def artist_analytics(artist_id: int):
 
 
 @bp.get("/artists/<int:artist_id>/analytics.csv")
+@documented(query=_DASHBOARD_QUERY)
 @api_login_required
 def artist_analytics_csv(artist_id: int):
     """The same dashboard as CSV (section, key, metric, value)."""

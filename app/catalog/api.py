@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import jsonify, request
+from flask import jsonify
+from flask_login import current_user
 
 from app.core.api import bp
-from app.core.inputs import Field, accepts, query_int
+from app.core.inputs import Field, Query, accepts, documented, query_int, query_str
 from app.catalog.representations import artist_json, release_json, release_ref, track_json
 from app.core.auth import api_login_required, require_manager
 from app.catalog import services as catalog
@@ -15,6 +16,7 @@ from app.core.errors import ValidationFailed
 
 
 @bp.get("/artists")
+@documented(query=(Query("limit", int, "how many (at most 200)", minimum=1, maximum=200), Query("offset", int, "how many to skip", minimum=0)))
 def list_artists():
     """Artists, by name (``limit``, ``offset``)."""
     artists = catalog.list_artists(
@@ -27,10 +29,11 @@ def list_artists():
 def get_artist(artist_id: int):
     """One artist with their releases."""
     artist = catalog.get_artist(artist_id)
-    return jsonify(artist=artist_json(artist, releases=catalog.visible_releases(artist)))
+    return jsonify(artist=artist_json(artist, releases=catalog.visible_releases(artist, current_user)))
 
 
 @bp.post("/artists/<int:artist_id>/releases")
+@documented(status=201)
 @api_login_required
 @accepts(
     Field("title", str),
@@ -50,20 +53,21 @@ def create_release(artist_id: int, body):
 @bp.get("/releases/<int:release_id>")
 def get_release(release_id: int):
     """One release with its ready tracks."""
-    release = catalog.get_release(release_id)
+    release = catalog.get_release(release_id, current_user)
     return jsonify(release=release_json(release, catalog.public_tracks(release)))
 
 
 @bp.get("/tracks/<int:track_id>")
 def get_track(track_id: int):
     """One ready track."""
-    return jsonify(track=track_json(catalog.get_public_track(track_id)))
+    return jsonify(track=track_json(catalog.get_public_track(track_id, current_user)))
 
 
 @bp.get("/search")
+@documented(query=(Query("q", str, "words to find in titles and artist names"), Query("limit", int, "how many (at most 100)", minimum=1, maximum=100)))
 def search():
     """Search artists, releases and tracks by title or artist (``q``)."""
-    results = catalog.search(request.args.get("q", ""), limit=query_int("limit", 20, minimum=1, maximum=100))
+    results = catalog.search(query_str("q", "") or "", current_user, limit=query_int("limit", 20, minimum=1, maximum=100))
     return jsonify(
         query=results.query,
         artists=[artist_json(a) for a in results.artists],

@@ -7,15 +7,73 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
+from sqlalchemy.orm import aliased, selectinload
 
 from app.core.extensions import db
 from app.catalog.models import Artist, Release, ReleaseKind, Track, TrackStatus
 from app.core.replica import replica_session
 from app.core.errors import NotFound, ValidationFailed
+from app.core.types import utcnow
 
 PUBLIC_TRACK = Track.status == TrackStatus.READY
+
+
+# --- who may see a release: the one rule --------------------------------------------------------
+#
+# A release is *public* once it has at least one ready track and its release date (if any) is
+# today or past (UTC). Until then it is a draft or unreleased: only the artist's managers and
+# admins see it, its tracks, cover, previews, waveforms and streams. Every public read goes
+# through ``visible_releases_clause`` (queries) or ``release_visible_to`` / ``get_release`` /
+# ``get_public_track`` (one object), so the rule lives here and nowhere else.
+
+# The same "released" test in SQL, for raw statements that alias releases as ``r`` and bind
+# ``:today`` (the streaming start); ``test_release_visibility`` checks it agrees with
+# ``released_clause``.
+RELEASED_SQL = "(r.release_date IS NULL OR r.release_date <= :today)"
+
+
+def today_utc() -> date:
+    return utcnow().date()
+
+
+def released_clause(today: date | None = None) -> ColumnElement[bool]:
+    """The release date, if any, has come (UTC)."""
+    return or_(Release.release_date.is_(None), Release.release_date <= (today or today_utc()))
+
+
+def has_ready_track_clause() -> ColumnElement[bool]:
+    # An alias, so the subquery stays its own when the outer query selects tracks too.
+    ready = aliased(Track)
+    return select(ready.id).where(ready.release_id == Release.id, ready.status == TrackStatus.READY).exists()
+
+
+def public_release_clause(today: date | None = None) -> ColumnElement[bool]:
+    """Visible to everyone: released, with at least one ready track."""
+    return and_(has_ready_track_clause(), released_clause(today))
+
+
+def visible_releases_clause(viewer) -> ColumnElement[bool]:
+    """Releases ``viewer`` (a user, an anonymous visitor, or None for the public) may see:
+    the public ones, every one for an admin, and their own artists' drafts for a manager."""
+    if viewer is None or not viewer.is_authenticated:
+        return public_release_clause()
+    if viewer.is_admin:
+        return true()
+    managed = [a.id for a in viewer.artists]
+    if not managed:
+        return public_release_clause()
+    return or_(public_release_clause(), Release.artist_id.in_(managed))
+
+
+def release_visible_to(viewer, release: Release) -> bool:
+    query = select(Release.id).where(Release.id == release.id, visible_releases_clause(viewer))
+    return db.session.scalar(query) is not None
+
+
+def track_visible_to(viewer, track: Track) -> bool:
+    """A ready track of a release ``viewer`` may see."""
+    return track.is_public and release_visible_to(viewer, track.release)
 
 
 def slugify(text: str) -> str:
@@ -100,17 +158,18 @@ def get_artist(artist_id: int) -> Artist:
     return artist
 
 
-def get_release(release_id: int) -> Release:
+def get_release(release_id: int, viewer) -> Release:
+    """A release ``viewer`` may see (404 otherwise: a draft's existence is not disclosed)."""
     release = db.session.get(Release, release_id)
-    if release is None:
+    if release is None or not release_visible_to(viewer, release):
         raise NotFound(f"There is no release {release_id}.")
     return release
 
 
-def get_public_track(track_id: int) -> Track:
-    """A track anyone may see: it exists and is ready."""
+def get_public_track(track_id: int, viewer) -> Track:
+    """A ready track of a release ``viewer`` may see."""
     track = db.session.get(Track, track_id)
-    if track is None or not track.is_public:
+    if track is None or not track_visible_to(viewer, track):
         raise NotFound(f"There is no track {track_id}.")
     return track
 
@@ -124,10 +183,10 @@ def list_artists(*, limit: int = 50, offset: int = 0) -> list[Artist]:
 
 
 def latest_releases(*, limit: int = 24) -> list[Release]:
-    has_public_track = select(Track.id).where(Track.release_id == Release.id, PUBLIC_TRACK).exists()
+    """The home grid: public releases only, whoever looks."""
     query = (
         select(Release)
-        .where(has_public_track)
+        .where(visible_releases_clause(None))
         .options(selectinload(Release.artist))
         .order_by(Release.release_date.desc().nulls_last(), Release.id.desc())
         .limit(limit)
@@ -152,8 +211,9 @@ def _contains(column, text: str):
     return func.lower(column).like(f"%{escaped.lower()}%", escape="\\")
 
 
-def search(text: str, *, limit: int = 20) -> SearchResults:
-    """Find artists, releases and ready tracks whose title or artist matches ``text``."""
+def search(text: str, viewer, *, limit: int = 20) -> SearchResults:
+    """Find artists, releases and ready tracks whose title or artist matches ``text``, among
+    the releases ``viewer`` may see."""
     text = (text or "").strip()[:200]
     if not text:
         return SearchResults(text, [], [], [])
@@ -165,6 +225,7 @@ def search(text: str, *, limit: int = 20) -> SearchResults:
         select(Release)
         .join(Release.artist)
         .where(or_(_contains(Release.title, text), _contains(Artist.name, text)))
+        .where(visible_releases_clause(viewer))
         .order_by(Release.title)
         .limit(limit)
     )
@@ -172,7 +233,7 @@ def search(text: str, *, limit: int = 20) -> SearchResults:
         select(Track)
         .join(Track.release)
         .join(Release.artist)
-        .where(PUBLIC_TRACK)
+        .where(PUBLIC_TRACK, visible_releases_clause(viewer))
         .where(
             or_(_contains(Track.title, text), _contains(Release.title, text), _contains(Artist.name, text))
         )
@@ -183,6 +244,11 @@ def search(text: str, *, limit: int = 20) -> SearchResults:
     return SearchResults(text, list(artists), list(releases), list(tracks))
 
 
-def visible_releases(artist: Artist) -> list[Release]:
-    """The artist's releases that have at least one ready track."""
-    return [r for r in artist.releases if any(t.is_public for t in r.tracks)]
+def visible_releases(artist: Artist, viewer) -> list[Release]:
+    """The artist's releases ``viewer`` may see, newest first."""
+    query = (
+        select(Release)
+        .where(Release.artist_id == artist.id, visible_releases_clause(viewer))
+        .order_by(Release.release_date.desc().nulls_last(), Release.id.desc())
+    )
+    return list(db.session.scalars(query))

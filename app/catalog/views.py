@@ -30,12 +30,12 @@ def artists():
 @bp.get("/artists/<int:artist_id>")
 def artist(artist_id: int):
     artist = catalog.get_artist(artist_id)
-    return render_template("catalog/artist.html", artist=artist, releases=catalog.visible_releases(artist))
+    return render_template("catalog/artist.html", artist=artist, releases=catalog.visible_releases(artist, current_user))
 
 
 @bp.get("/releases/<int:release_id>")
 def release(release_id: int):
-    release = catalog.get_release(release_id)
+    release = catalog.get_release(release_id, current_user)
     manages = current_user.is_authenticated and current_user.can_manage(release.artist)
     return render_template(
         "catalog/release.html", release=release, tracks=catalog.public_tracks(release), manages=manages,
@@ -62,4 +62,4 @@ def reprocess(release_id: int, track_id: int):
 
 @bp.get("/search")
 def search():
-    return render_template("catalog/search.html", results=catalog.search(request.args.get("q", "")))
+    return render_template("catalog/search.html", results=catalog.search(request.args.get("q", ""), current_user))

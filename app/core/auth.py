@@ -58,6 +58,7 @@ def api_login_required(view):
             raise Unauthorized("Log in or send a valid API token (Authorization: Bearer ...).")
         return view(*args, **kwargs)
 
+    wrapper.login_required = True  # read by the OpenAPI builder: 401 and 403 are possible
     return wrapper
 
 

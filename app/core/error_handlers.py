@@ -10,7 +10,7 @@ import logging
 
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 
 from app.core.error_pages import http_error_page, service_error_page
 from app.core.errors import CsrfFailed, ServiceError, service_error_for
@@ -59,6 +59,11 @@ def outage_response(outage: Outage):
     return response
 
 
+def _matches_with_another_method(exc: HTTPException) -> bool:
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    return any(adapter.test(request.path, method) for method in getattr(exc, "valid_methods", None) or ())
+
+
 def register_error_handlers(app: Flask) -> None:
     """JSON errors under /api/ (and /webhooks/); the HTML pages keep their own error pages."""
 
@@ -99,6 +104,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         status = exc.code or 500
+        if status == 405 and not _matches_with_another_method(exc):
+            # Werkzeug answers 405 for a path that no method matches either (an id beyond
+            # what ``<int:...>`` accepts): there is nothing at this address.
+            status, exc = 404, NotFound()
         message = _HTTP_MESSAGES.get(status) or exc.description or exc.name
         if _wants_json():
             response = error_response(status, exc.name.lower().replace(" ", "_"), message)

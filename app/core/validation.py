@@ -51,7 +51,9 @@ def check_text(where: str, text) -> None:
         )
 
 
-def _printable(text: str) -> str:
+def _printable(text: str | None) -> str:
+    # A multipart part whose name Werkzeug cannot parse (name="a\") has the key None.
+    text = text or ""
     return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
 
 

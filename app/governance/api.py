@@ -20,7 +20,7 @@ from app.governance.representations import (
     tally_json,
     version_json,
 )
-from app.core.inputs import Field, accepts, query_int
+from app.core.inputs import Field, Query, accepts, documented, query_int
 from app.core.auth import api_login_required, require_admin
 from app.core.extensions import db
 from app.governance.models import MembershipSource
@@ -66,13 +66,14 @@ def list_proposals():
 
 
 @bp.post("/governance/proposals")
+@documented(status=201, errors=(409,))
 @api_login_required
 @accepts(
     Field("title", str),
     Field("rationale", str, required=False),
     Field("voting_days", int, required=False, description="2 to 30, default 7"),
     Field("hide_results", bool, required=False, description="hide the count until the close (default true)"),
-    *_parameter_fields(nullable=False),
+    *_parameter_fields(nullable=True),
 )
 def create_proposal(body):
     """Draft a pricing proposal (members only)."""
@@ -89,6 +90,7 @@ def get_proposal(proposal_id: int):
 
 
 @bp.patch("/governance/proposals/<int:proposal_id>")
+@documented(errors=(409,))
 @api_login_required
 @accepts(
     Field("title", str, required=False),
@@ -106,6 +108,7 @@ def update_proposal(proposal_id: int, body):
 
 
 @bp.post("/governance/proposals/<int:proposal_id>/open")
+@documented(errors=(409,))
 @api_login_required
 def open_proposal(proposal_id: int):
     """Open your draft for voting; it is frozen from now on."""
@@ -115,6 +118,7 @@ def open_proposal(proposal_id: int):
 
 
 @bp.post("/governance/proposals/<int:proposal_id>/votes")
+@documented(errors=(409,))
 @api_login_required
 @accepts(Field("choice", str, description="yes, no or abstain"))
 def cast_vote(proposal_id: int, body):
@@ -162,6 +166,7 @@ def my_membership():
 
 
 @bp.get("/governance/memberships")
+@documented(query=(Query("limit", int, "how many (at most 1000)", minimum=1, maximum=1000), Query("offset", int, "how many to skip", minimum=0)))
 @api_login_required
 def list_memberships():
     """Every membership, newest first (admins)."""
@@ -173,6 +178,7 @@ def list_memberships():
 
 
 @bp.post("/governance/memberships")
+@documented(status=201, errors=(409,))
 @api_login_required
 @accepts(
     Field("email", str, format="email", description="the member's account"),
@@ -192,6 +198,7 @@ def record_membership(body):
 
 
 @bp.post("/governance/memberships/<int:membership_id>/end")
+@documented(errors=(409,))
 @api_login_required
 @accepts(Field("reason", str, required=False))
 def end_membership(membership_id: int, body):

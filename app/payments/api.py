@@ -9,7 +9,7 @@ from flask import jsonify
 from flask_login import current_user
 
 from app.core.api import bp
-from app.core.inputs import Field, accepts, query_int
+from app.core.inputs import Field, Query, accepts, documented, query_int
 from app.catalog.representations import track_ref
 from app.core.representations import money
 from app.payments.representations import play_json, progress_json, statement_json
@@ -50,6 +50,7 @@ def list_owned():
 
 
 @bp.get("/me/plays")
+@documented(query=(Query("limit", int, "how many (at most 200)", minimum=1, maximum=200), Query("before", int, "only rows with a smaller id (the next page)", minimum=0)))
 @api_login_required
 def list_plays():
     """Your plays, newest first, with what each cost. Page with ?before=<last id>&limit=."""
@@ -60,6 +61,7 @@ def list_plays():
 
 
 @bp.get("/me/statement")
+@documented(query=(Query("limit", int, "how many (at most 200)", minimum=1, maximum=200), Query("before", int, "only rows with a smaller id (the next page)", minimum=0)))
 @api_login_required
 def list_statement():
     """Every movement of your wallet, newest first. Page with ?before=<last id>&limit=."""
@@ -70,6 +72,7 @@ def list_statement():
 
 
 @bp.post("/me/tracks/<int:track_id>/buy")
+@documented(errors=(402, 409))
 @api_login_required
 @accepts(Field("idempotency_key", str, description="a unique string per purchase; a retry with it returns the first result"))
 def buy_track(track_id: int, body):
@@ -89,6 +92,7 @@ def buy_track(track_id: int, body):
 
 
 @bp.post("/admin/users/<int:user_id>/top-ups")
+@documented(errors=(409,))
 @api_login_required
 @accepts(
     Field("credits", str, description='decimal credits as text, e.g. "2.5" (at most 6 decimals)'),

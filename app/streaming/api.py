@@ -23,8 +23,7 @@ from flask_login import current_user
 from app.core import metrics
 from app.core.api import bp
 from app.uploads.api import _serve
-from app.core.inputs import Field, accepts
-from app.core.openapi import documented
+from app.core.inputs import Field, accepts, documented
 from app.core.representations import money
 from app.core.auth import api_login_required, bearer_token
 from app.core.ratelimit import configured, limiter
@@ -59,10 +58,8 @@ def _play_json(play_id: str, track_id: int, started_at, expires_at, count_after_
 
 
 @bp.post("/tracks/<int:track_id>/plays")
-@documented(parameters=[_IDEMPOTENCY_KEY], responses={
-    "201": {"description": "A play started"},
-    "200": {"description": "A retry with the same Idempotency-Key: the play it started"},
-})
+@documented(status=201, errors=(401, 402, 409), headers=(_IDEMPOTENCY_KEY,),
+            more_responses={"200": {"description": "A retry with the same Idempotency-Key: the play it started"}})
 @limiter.limit(configured("STREAM_START_LIMIT"))
 def start_play(track_id: int):
     """Start a play: stream URLs, this play's number and price, your balance. Charged only once counted."""
@@ -102,6 +99,7 @@ def start_play(track_id: int):
 
 
 @bp.post("/plays/<play_id>/progress")
+@documented(errors=(409, 410))
 @limiter.limit(configured("STREAM_PROGRESS_LIMIT"))
 @api_login_required
 @accepts(Field("position_ms", int, description="the player's position in the track, in milliseconds"))
@@ -129,6 +127,7 @@ def report_progress(play_id: str, body):
 
 
 @bp.post("/plays/<play_id>/end")
+@documented(errors=(410,))
 @api_login_required
 def end_play(play_id: str):
     """End a play (the player moved on): its stream URLs stop working and it no longer counts as open."""
@@ -150,6 +149,7 @@ def open_plays():
 
 
 @bp.get("/plays/<play_id>/stream.<fmt>")
+@documented(errors=(206, 304, 410, 416), redirects=True)
 @api_login_required
 def play_stream(play_id: str, fmt: str):
     """The audio of your open play (``mp3`` or ``opus``): Range requests, or a redirect to a short-lived URL."""
@@ -158,6 +158,7 @@ def play_stream(play_id: str, fmt: str):
 
 
 @bp.post("/tracks/<int:track_id>/previews")
+@documented(status=201)
 @limiter.limit(configured("STREAM_PREVIEW_LIMIT"))
 def record_preview(track_id: int):
     """Play the free 30-second preview of a track (visitors too): its URL and where it starts."""

@@ -23,6 +23,7 @@ import ledger.operations
 from app.core.extensions import db
 from app.streaming.models import START_KEY_LENGTH, Play, PreviewPlay
 from app.catalog.models import Track
+from app.catalog.services import RELEASED_SQL, get_public_track
 from app.uploads.models import TrackAudio
 from app.accounts.models import User
 from app.core.types import utcnow
@@ -80,7 +81,9 @@ WITH g AS (SELECT * FROM streaming_start_guard(:listener_id, :start_key, :now, :
 s AS (
   SELECT t.id, t.status, t.free, t.duration_ms, r.artist_id, ta.stream_mp3_key, ta.stream_opus_key, ta.gain_db,
          ta.source_duration_ms, ta.peaks IS NOT NULL AS has_waveform, g.*,
-         EXISTS (SELECT 1 FROM artist_members m WHERE m.user_id = u.id AND m.artist_id = r.artist_id) AS is_artist
+         EXISTS (SELECT 1 FROM artist_members m WHERE m.user_id = u.id AND m.artist_id = r.artist_id) AS is_artist,
+         -- unreleased: only its managers and admins may play it (the catalog's visibility rule)
+         (""" + RELEASED_SQL + """ OR u.role = 'admin') AS may_see
   FROM users u
   CROSS JOIN g
   JOIN tracks t ON t.id = :track_id
@@ -93,7 +96,7 @@ d AS (
   SELECT s.*, q.*, coalesce(nullif(s.duration_ms, 0), s.source_duration_ms, 0) AS length_ms,
          CASE WHEN s.replay_id IS NOT NULL AND s.replay_track_id <> s.id THEN 'key_reused'
               WHEN s.replay_id IS NOT NULL THEN 'replay'
-              WHEN s.status <> 'ready' THEN 'not_found'
+              WHEN s.status <> 'ready' OR NOT (s.may_see OR s.is_artist) THEN 'not_found'
               WHEN coalesce(s.stream_mp3_key, '') = '' THEN 'no_stream'
               -- at the limit, an idle play makes room (it is closed below)
               WHEN s.open_plays - (s.idle_play IS NOT NULL)::integer >= :max_open THEN 'too_many_open_plays'
@@ -154,7 +157,8 @@ def start_play(user: User, track_id: int, start_key: str | None = None) -> Start
     play_id = new_play_id()
     # On the session's connection: one text statement needs none of the ORM's execute machinery.
     row = db.session.connection().execute(_START, {
-        "listener_id": user.id, "track_id": track_id, "now": now, "play_id": play_id, "max_open": limit,
+        "listener_id": user.id, "track_id": track_id, "now": now, "today": now.date(), "play_id": play_id,
+        "max_open": limit,
         "grace": int(cfg["STREAM_GRACE_SECONDS"]), "end_tolerance": END_TOLERANCE_MS,
         "start_key": _checked_start_key(start_key),
         "idle_before": now - timedelta(seconds=int(cfg["STREAM_IDLE_SECONDS"])),
@@ -376,9 +380,7 @@ def stream_target(user: User, play_id: str, fmt: str) -> StreamTarget:
 
 def record_preview(user: User | None, track_id: int) -> tuple[PreviewPlay, TrackAudio]:
     """Note that a preview is being played (by a visitor when ``user`` is None)."""
-    track = db.session.get(Track, track_id)
-    if track is None or not track.is_public:
-        raise NotFound(f"There is no track {track_id}.")
+    track = get_public_track(track_id, user)
     if track.audio is None or not track.audio.preview_key:
         raise NotFound("This track has no preview.")
     preview = PreviewPlay(track_id=track.id, listener_id=user.id if user else None, at=utcnow())

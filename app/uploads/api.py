@@ -8,6 +8,7 @@ from flask import abort, current_app, jsonify, redirect, send_file
 from flask_login import current_user
 
 from app.core.api import bp
+from app.core.inputs import documented
 from app.uploads.multipart import received_files
 from app.catalog.representations import release_ref
 from app.uploads.representations import upload_json
@@ -38,11 +39,12 @@ def multipart(*fields: tuple[str, str, str]):
 
 
 @bp.post("/releases/<int:release_id>/tracks")
+@documented(status=202)
 @api_login_required
 @multipart(("file", "files", "one or more audio files (WAV, AIFF, FLAC, MP3, Ogg Vorbis, Opus, M4A/AAC)"))
 def upload_tracks(release_id: int):
     """Upload audio files into a release you manage; each becomes a track, processed in the background."""
-    release = catalog.get_release(release_id)
+    release = catalog.get_release(release_id, current_user)
     require_manager(release.artist)
     with received_files("file") as (_, files):
         accepted = uploads.add_tracks(release, current_user, files)
@@ -65,12 +67,13 @@ def upload_tracks(release_id: int):
 @api_login_required
 def list_uploads(release_id: int):
     """Every track of a release you manage, whatever its status, with the reason of any failure."""
-    release = catalog.get_release(release_id)
+    release = catalog.get_release(release_id, current_user)
     require_manager(release.artist)
     return jsonify(release=release_ref(release), tracks=[upload_json(t) for t in release.tracks])
 
 
 @bp.post("/tracks/<int:track_id>/reprocess")
+@documented(status=202, errors=(409,))
 @api_login_required
 def reprocess_track(track_id: int):
     """Process a track you manage again (after a failure, or a pipeline improvement)."""
@@ -84,22 +87,24 @@ def reprocess_track(track_id: int):
 @bp.get("/tracks/<int:track_id>/waveform")
 def track_waveform(track_id: int):
     """Waveform peaks of a ready track: about 1,800 values from 0 to 1."""
-    track = catalog.get_public_track(track_id)
+    track = catalog.get_public_track(track_id, current_user)
     if track.audio is None or track.audio.peaks is None:
         raise NotFound("This track has no waveform.")
     return jsonify(track_id=track.id, duration_ms=track.duration_ms, peaks=track.audio.peaks)
 
 
 @bp.get("/tracks/<int:track_id>/preview")
+@documented(errors=(206, 304, 416), redirects=True)
 def track_preview(track_id: int):
     """The 30-second public preview of a ready track (MP3; a redirect to the store, or the file)."""
-    track = catalog.get_public_track(track_id)
+    track = catalog.get_public_track(track_id, current_user)
     if track.audio is None or not track.audio.preview_key:
         raise NotFound("This track has no preview.")
     return _serve(track.audio.preview_key, "audio/mpeg")
 
 
 @bp.get("/tracks/<int:track_id>/original")
+@documented(errors=(206, 304, 416), redirects=True)
 @api_login_required
 def track_original(track_id: int):
     """Download the original upload of a track you own or whose artist you manage."""
@@ -118,7 +123,7 @@ def track_original(track_id: int):
 @multipart(("file", "file", "the cover image (JPEG, PNG or WebP)"))
 def upload_cover(release_id: int):
     """Set the cover art of a release you manage (stored in three square sizes)."""
-    release = catalog.get_release(release_id)
+    release = catalog.get_release(release_id, current_user)
     require_manager(release.artist)
     with received_files("file") as (_, files):
         if len(files) != 1:
@@ -138,9 +143,10 @@ def upload_cover(release_id: int):
 
 
 @bp.get("/releases/<int:release_id>/cover/<size>")
+@documented(errors=(206, 304, 416), redirects=True)
 def release_cover(release_id: int, size: str):
     """A release's cover art: ``small`` (300 px), ``medium`` (600 px) or ``large`` (1200 px)."""
-    release = catalog.get_release(release_id)
+    release = catalog.get_release(release_id, current_user)
     key = processing.cover_key(release, size) if size in processing.COVER_SIZES else None
     if key is None:
         raise NotFound("This release has no cover in that size.")

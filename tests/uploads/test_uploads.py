@@ -16,7 +16,7 @@ from app.accounts.services import add_artist_member
 from app.core.storage import get_store
 from audio.ffmpeg import decode_check
 from tests import media
-from tests.factories import bearer, make_artist, make_release, make_user, token_for
+from tests.factories import bearer, make_artist, make_release, make_track, make_user, token_for
 
 
 @pytest.fixture
@@ -180,6 +180,9 @@ def test_label_member_may_upload_others_may_not(client, manager, tmp_path):
     path = media.make_audio(tmp_path / "label", "wav", seconds=1)
     stranger = make_user()
     headers = bearer(token_for(stranger))
+    # A draft (no ready track yet) is not even visible to a stranger: 404, not 403.
+    assert upload(client, manager["release"].id, headers, path).status_code == 404
+    make_track(release=db.session.get(type(manager["release"]), manager["release"].id))
     r = upload(client, manager["release"].id, headers, path)
     assert r.status_code == 403
     # The request closed the test's session: work on fresh copies.
@@ -217,6 +220,7 @@ def test_reprocess_and_failure_reason(client, app, manager, tmp_path):
 
 def test_cover_upload(client, manager, tmp_path):
     release = manager["release"]
+    make_track(release=release)  # public (a ready track), so anyone may fetch its cover
     image = tmp_path / "cover.jpg"
     image.write_bytes(media.jpeg_bytes((1500, 1500)))
     url = f"/api/v1/releases/{release.id}/cover"

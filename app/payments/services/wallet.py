@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 import ledger
-from app.catalog.services import is_own_track
+from app.catalog.services import is_own_track, track_visible_to
 from app.core.extensions import db
 from app.catalog.models import Release, Track
 from app.accounts.models import User
@@ -54,7 +54,7 @@ def charge_play(user: User, track: Track, key: str) -> ledger.PlayResult:
 def buy_now(user: User, track_id: int, key: str) -> ledger.PurchaseResult:
     """Pay the rest of the track's schedule and own it."""
     track = _track(track_id)
-    if not track.is_public:
+    if not track_visible_to(user, track):
         raise NotFound(f"There is no track {track_id}.")
     try:
         return ledger.buy_now(db.session, key=key, **_play_terms(user, track))
