@@ -50,9 +50,7 @@ bench: $(VENV)/.installed-dev
 ## lint: ruff (lint), mypy (strict on ledger/ and audio/), the import contracts; settings in pyproject.toml
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
-# After the one-time `ruff check --select I,E501 --fix . && ruff format .` (the lead, once the
-# branches in flight have landed): take I001 and E501 out of ruff's ignore list and uncomment:
-#	$(BIN)/ruff format --check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

@@ -31,12 +31,25 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from app.core import (auth, cli, domains, health, metrics, observability, queue, ratelimit, replica, security_headers,
-                          storage, validation)
+    from app.core import (
+        auth,
+        cli,
+        domains,
+        health,
+        metrics,
+        observability,
+        queue,
+        ratelimit,
+        replica,
+        security_headers,
+        storage,
+        validation,
+    )
     from app.core.api import bp as api_bp
     from app.core.error_handlers import register_error_handlers
     from app.core.transactions import register_transaction_hooks
-    from app.core.web import bp as web_bp, register_template_helpers
+    from app.core.web import bp as web_bp
+    from app.core.web import register_template_helpers
     from app.payments import webhooks
 
     domains.load_models()

@@ -20,8 +20,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from audio.errors import FFmpegError
@@ -30,8 +30,9 @@ BASE_ARGS = ["-nostdin", "-hide_banner", "-nostats"]
 
 MIN_VERSION = (6, 0)
 # Every filter and encoder audio/ uses: transcode graphs, analysis, previews, the demo synth.
-REQUIRED_FILTERS = frozenset({"aformat", "asplit", "atrim", "asetpts", "afade", "aresample", "ebur128",
-                              "aevalsrc", "aecho", "volume"})
+REQUIRED_FILTERS = frozenset(
+    {"aformat", "asplit", "atrim", "asetpts", "afade", "aresample", "ebur128", "aevalsrc", "aecho", "volume"}
+)
 REQUIRED_ENCODERS = frozenset({"libmp3lame", "libopus", "pcm_s16le"})
 
 _configured: str | None = None
@@ -123,18 +124,23 @@ def _check(exe: str) -> FFmpegInfo:
     if not (os.path.isfile(exe) and os.access(exe, os.X_OK)):
         raise FFmpegUnusable(f"ffmpeg {exe!r} is not an executable file")
     try:
-        banner = subprocess.run([exe, "-hide_banner", "-version"], capture_output=True, text=True,
-                                timeout=30).stdout.splitlines()
+        banner = subprocess.run(
+            [exe, "-hide_banner", "-version"], capture_output=True, text=True, timeout=30
+        ).stdout.splitlines()
         version, number = parse_version(banner[0] if banner else "")
         if number is not None and number < MIN_VERSION:
             raise FFmpegUnusable(
                 f"ffmpeg {version} at {exe} is older than {MIN_VERSION[0]}.{MIN_VERSION[1]}, which Encore needs "
                 "(older ebur128 summaries cannot be read). Unset ENCORE_FFMPEG to use the imageio-ffmpeg wheel's binary."
             )
-        missing = sorted((REQUIRED_FILTERS - _listed(exe, "-filters")) | (REQUIRED_ENCODERS - _listed(exe, "-encoders")))
+        missing = sorted(
+            (REQUIRED_FILTERS - _listed(exe, "-filters")) | (REQUIRED_ENCODERS - _listed(exe, "-encoders"))
+        )
         if missing:
-            raise FFmpegUnusable(f"ffmpeg {version} at {exe} lacks {', '.join(missing)}, which Encore needs. "
-                                 "Unset ENCORE_FFMPEG to use the imageio-ffmpeg wheel's binary.")
+            raise FFmpegUnusable(
+                f"ffmpeg {version} at {exe} lacks {', '.join(missing)}, which Encore needs. "
+                "Unset ENCORE_FFMPEG to use the imageio-ffmpeg wheel's binary."
+            )
         _check_loudness(exe, version)
     except (OSError, subprocess.SubprocessError) as exc:
         raise FFmpegUnusable(f"ffmpeg {exe!r} could not be run: {exc}") from exc
@@ -146,15 +152,29 @@ def _check_loudness(exe: str, version: str) -> None:
     from audio.loudness import EBUR128_FILTER, parse_ebur128_summary
 
     proc = subprocess.run(
-        [exe, *BASE_ARGS, "-v", "info", "-filter_complex", f"aevalsrc=0.5*sin(2*PI*1000*t):s=48000:d=1,{EBUR128_FILTER}",
-         "-f", "null", "-"], capture_output=True, text=True, timeout=30,
+        [
+            exe,
+            *BASE_ARGS,
+            "-v",
+            "info",
+            "-filter_complex",
+            f"aevalsrc=0.5*sin(2*PI*1000*t):s=48000:d=1,{EBUR128_FILTER}",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     try:
         if proc.returncode != 0 or parse_ebur128_summary(proc.stderr).integrated_lufs is None:
             raise ValueError("no loudness measured")
     except ValueError as exc:
-        raise FFmpegUnusable(f"ffmpeg {version} at {exe} measures no loudness ({exc}). "
-                             "Unset ENCORE_FFMPEG to use the imageio-ffmpeg wheel's binary.") from None
+        raise FFmpegUnusable(
+            f"ffmpeg {version} at {exe} measures no loudness ({exc}). "
+            "Unset ENCORE_FFMPEG to use the imageio-ffmpeg wheel's binary."
+        ) from None
 
 
 def run_ffmpeg(args: list[str], *, timeout: float | None = None) -> str:
@@ -166,8 +186,12 @@ def run_ffmpeg(args: list[str], *, timeout: float | None = None) -> str:
     with tempfile.TemporaryFile() as log:
         try:
             proc = subprocess.run(
-                [ffmpeg_exe(), *BASE_ARGS, *args], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=log, timeout=timeout, **child_options(),
+                [ffmpeg_exe(), *BASE_ARGS, *args],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                timeout=timeout,
+                **child_options(),
             )
         except subprocess.TimeoutExpired:
             raise FFmpegError("ffmpeg took too long") from None
@@ -200,9 +224,29 @@ def decode_check(path: str, *, timeout: float | None = None) -> DecodeCheck:
     """
     with tempfile.TemporaryFile() as log, tempfile.TemporaryFile() as progress:
         proc = subprocess.run(
-            [ffmpeg_exe(), *BASE_ARGS, "-v", "error", "-i", path, "-map", "0:a:0", "-vn", "-sn", "-dn",
-             "-f", "null", "-", "-progress", "pipe:1"],
-            stdin=subprocess.DEVNULL, stdout=progress, stderr=log, timeout=timeout, **child_options(),
+            [
+                ffmpeg_exe(),
+                *BASE_ARGS,
+                "-v",
+                "error",
+                "-i",
+                path,
+                "-map",
+                "0:a:0",
+                "-vn",
+                "-sn",
+                "-dn",
+                "-f",
+                "null",
+                "-",
+                "-progress",
+                "pipe:1",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=progress,
+            stderr=log,
+            timeout=timeout,
+            **child_options(),
         )
         errors = [line for line in read_tail(log).splitlines() if line.strip()]
         progress.seek(0)
@@ -219,14 +263,17 @@ def input_format(path: str) -> tuple[str | None, str | None]:
     """The container and audio codec ffmpeg sees in ``path`` (e.g. ``("mov,mp4,m4a", "aac")``),
     read from its input banner; ``(None, None)`` when it is not media ffmpeg understands."""
     proc = subprocess.run(
-        [ffmpeg_exe(), "-nostdin", "-hide_banner", "-i", path], stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60,
+        [ffmpeg_exe(), "-nostdin", "-hide_banner", "-i", path],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        timeout=60,
     )
     container = codec = None
     for line in proc.stderr.decode("utf-8", "replace").splitlines():
         line = line.strip()
         if line.startswith("Input #0, ") and container is None:
-            container = line[len("Input #0, "):].rsplit(", from ", 1)[0]
+            container = line[len("Input #0, ") :].rsplit(", from ", 1)[0]
         elif "Audio: " in line and codec is None:
             codec = line.split("Audio: ", 1)[1].split(None, 1)[0].rstrip(",")
     return container, codec
@@ -236,8 +283,11 @@ def audio_stream(path: str) -> tuple[int | None, str | None]:
     """Sample rate and channel layout of the first audio stream ffmpeg sees in ``path``
     (e.g. ``(96000, "5.1")``); ``(None, None)`` when it cannot tell."""
     proc = subprocess.run(
-        [ffmpeg_exe(), "-nostdin", "-hide_banner", "-i", path], stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60,
+        [ffmpeg_exe(), "-nostdin", "-hide_banner", "-i", path],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        timeout=60,
     )
     for line in proc.stderr.decode("utf-8", "replace").splitlines():
         match = re.search(r"Audio: .*?, (\d+) Hz, ([^,]+)", line)

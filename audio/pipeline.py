@@ -16,8 +16,15 @@ from audio.errors import FFmpegError
 from audio.ffmpeg import audio_stream, child_options, read_tail
 from audio.loudness import Loudness, parse_ebur128_summary, track_gain
 from audio.probe import Tags, read_tags
-from audio.transcode import (RENDITIONS, Rendition, analysis_command, mp3_rate, played_layout, preview_window,
-                             transcode_command)
+from audio.transcode import (
+    RENDITIONS,
+    Rendition,
+    analysis_command,
+    mp3_rate,
+    played_layout,
+    preview_window,
+    transcode_command,
+)
 from audio.waveform import PCM_RATE, POINTS, PeakMeter
 
 READ_SIZE = 64 * 1024
@@ -36,7 +43,9 @@ class ProcessedAudio:
     tags: Tags = field(default_factory=Tags)
 
 
-def process_original(source: str | Path, work_dir: str | Path, *, duration_ms: int, points: int = POINTS) -> ProcessedAudio:
+def process_original(
+    source: str | Path, work_dir: str | Path, *, duration_ms: int, points: int = POINTS
+) -> ProcessedAudio:
     """Transcode, measure and draw ``source``; ``duration_ms`` (from the upload check) sizes
     the waveform buckets and places the preview. Raises ``FFmpegError`` on failure."""
     work = Path(work_dir)
@@ -49,11 +58,17 @@ def process_original(source: str | Path, work_dir: str | Path, *, duration_ms: i
     with tempfile.TemporaryFile(dir=work) as transcode_log, tempfile.TemporaryFile(dir=work) as analysis_log:
         transcode = subprocess.Popen(
             transcode_command(source, work, duration_s, layout=layout, rate=mp3_rate(source_rate)),
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=transcode_log, **child_options(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=transcode_log,
+            **child_options(),
         )
         try:
             analysis = subprocess.Popen(
-                analysis_command(source, layout=layout), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=analysis_log,
+                analysis_command(source, layout=layout),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=analysis_log,
                 **child_options(),
             )
             assert analysis.stdout is not None  # stdout=PIPE

@@ -235,8 +235,12 @@ def _id3_tags(tags: Any) -> Tags:
     if front:
         cover = front[0].data
     return Tags(
-        title=text("TIT2"), artist=text("TPE1"), album=text("TALB"),
-        track_number=_track_number(text("TRCK")), isrc=_isrc(text("TSRC")), cover=cover,
+        title=text("TIT2"),
+        artist=text("TPE1"),
+        album=text("TALB"),
+        track_number=_track_number(text("TRCK")),
+        isrc=_isrc(text("TSRC")),
+        cover=cover,
     )
 
 
@@ -245,7 +249,9 @@ def _mp4_tags(tags: Any) -> Tags:
     cover = tags.get("covr")
     trkn = tags.get("trkn")
     return Tags(
-        title=_first(tags.get("\xa9nam")), artist=_first(tags.get("\xa9ART")), album=_first(tags.get("\xa9alb")),
+        title=_first(tags.get("\xa9nam")),
+        artist=_first(tags.get("\xa9ART")),
+        album=_first(tags.get("\xa9alb")),
         track_number=trkn[0][0] if trkn and trkn[0] and trkn[0][0] else None,
         isrc=_isrc(bytes(isrc[0]).decode("utf-8", "replace") if isrc else None),
         cover=bytes(cover[0]) if cover else None,
@@ -269,8 +275,12 @@ def _vorbis_tags(media: Any) -> Tags:
     if front:
         cover = front[0].data
     return Tags(
-        title=get("title"), artist=get("artist"), album=get("album"),
-        track_number=_track_number(tags.get("tracknumber")), isrc=_isrc(get("isrc")), cover=cover,
+        title=get("title"),
+        artist=get("artist"),
+        album=get("album"),
+        track_number=_track_number(tags.get("tracknumber")),
+        isrc=_isrc(get("isrc")),
+        cover=cover,
     )
 
 

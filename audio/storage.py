@@ -272,15 +272,25 @@ class S3Store:
     def put_file(self, key: str, path: str | os.PathLike[str], content_type: str | None = None) -> None:
         """Upload a local file; multipart above the threshold."""
         self._call(
-            f"upload {key}", self.client.upload_file, str(path), self.bucket, self._key(key),
-            ExtraArgs=self._extra(content_type), Config=self.transfer,
+            f"upload {key}",
+            self.client.upload_file,
+            str(path),
+            self.bucket,
+            self._key(key),
+            ExtraArgs=self._extra(content_type),
+            Config=self.transfer,
         )
 
     def put_stream(self, key: str, stream: BinaryIO, content_type: str | None = None) -> None:
         """Upload from a readable binary stream; multipart above the threshold."""
         self._call(
-            f"upload {key}", self.client.upload_fileobj, stream, self.bucket, self._key(key),
-            ExtraArgs=self._extra(content_type), Config=self.transfer,
+            f"upload {key}",
+            self.client.upload_fileobj,
+            stream,
+            self.bucket,
+            self._key(key),
+            ExtraArgs=self._extra(content_type),
+            Config=self.transfer,
         )
 
     def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None:
@@ -302,7 +312,9 @@ class S3Store:
 
     def download(self, key: str, path: str | os.PathLike[str]) -> None:
         """Copy the object to a local file (ranged, parallel GETs for big objects)."""
-        self._call(f"download {key}", self.client.download_file, self.bucket, self._key(key), str(path), Config=self.transfer)
+        self._call(
+            f"download {key}", self.client.download_file, self.bucket, self._key(key), str(path), Config=self.transfer
+        )
 
     def delete(self, key: str) -> None:
         self._call(f"delete {key}", self.client.delete_object, Bucket=self.bucket, Key=self._key(key))
@@ -365,7 +377,8 @@ class S3Store:
 def _translate(exc: Exception, what: str) -> StorageError:
     """Map botocore's exceptions onto ours: missing, transient, or plain failure."""
     from boto3.exceptions import S3UploadFailedError
-    from botocore.exceptions import BotoCoreError, ClientError, ConnectionError as BotoConnectionError
+    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import ConnectionError as BotoConnectionError
 
     if isinstance(exc, StorageError):
         return exc

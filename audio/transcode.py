@@ -43,6 +43,8 @@ def _downmix(layout: str, rate: int | None = None) -> str:
     float ones (8 LU apart on a surround-only source), so the analysis pass would measure
     another signal than the renditions carry. Pinned, both passes fold down identically."""
     return f"aformat=sample_fmts=fltp:channel_layouts={layout}" + (f":sample_rates={rate}" if rate else "")
+
+
 FADE_IN = 1.0
 FADE_OUT = 3.0
 
@@ -77,8 +79,9 @@ def _preview_filter(start: float, length: float) -> str:
     )
 
 
-def transcode_command(source: str | Path, out_dir: str | Path, duration_s: float, *, layout: str = "stereo",
-                      rate: int = 48_000) -> list[str]:
+def transcode_command(
+    source: str | Path, out_dir: str | Path, duration_s: float, *, layout: str = "stereo", rate: int = 48_000
+) -> list[str]:
     """The one-pass command writing every rendition of ``source`` into ``out_dir``, in
     ``layout`` (``played_layout``) at ``rate`` (``mp3_rate``; Opus resamples to 48 kHz itself)."""
     out = Path(out_dir)
@@ -86,8 +89,7 @@ def transcode_command(source: str | Path, out_dir: str | Path, duration_s: float
     graph = (
         # MP3 and Opus take at most stereo, MP3 plays everywhere at 44.1/48 kHz: folded down
         # and resampled once, up front, exactly as the analysis pass does.
-        f"[0:a:0]{_downmix(layout, rate)},asplit=3[mp3][opus][pre];"
-        f"[pre]{_preview_filter(start, length)}[preview]"
+        f"[0:a:0]{_downmix(layout, rate)},asplit=3[mp3][opus][pre];[pre]{_preview_filter(start, length)}[preview]"
     )
     args = [ffmpeg_exe(), *BASE_ARGS, "-v", "error", "-i", str(source), "-filter_complex", graph]
     for label, rendition in zip(("[mp3]", "[opus]", "[preview]"), RENDITIONS, strict=True):
@@ -102,6 +104,17 @@ def analysis_command(source: str | Path, *, layout: str = "stereo") -> list[str]
     are), logged at the end, and mono s16 PCM at ``PCM_RATE`` on stdout, for peaks."""
     graph = f"[0:a:0]{_downmix(layout)},{EBUR128_FILTER},aformat=sample_fmts=s16:channel_layouts=mono,aresample={PCM_RATE}[pcm]"
     return [
-        ffmpeg_exe(), *BASE_ARGS, "-v", "info", "-i", str(source), "-filter_complex", graph,
-        "-map", "[pcm]", "-f", "s16le", "pipe:1",
+        ffmpeg_exe(),
+        *BASE_ARGS,
+        "-v",
+        "info",
+        "-i",
+        str(source),
+        "-filter_complex",
+        graph,
+        "-map",
+        "[pcm]",
+        "-f",
+        "s16le",
+        "pipe:1",
     ]

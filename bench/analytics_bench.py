@@ -56,8 +56,11 @@ def timed_requests(client, path: str, headers: dict, count: int) -> dict:
         response = client.get(path, headers=headers)
         times.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200
-    return {"p50_ms": round(statistics.median(times), 2), "p95_ms": round(percentile(times, 0.95), 2),
-            "max_ms": round(max(times), 2)}
+    return {
+        "p50_ms": round(statistics.median(times), 2),
+        "p95_ms": round(percentile(times, 0.95), 2),
+        "max_ms": round(max(times), 2),
+    }
 
 
 def run_size(url: str, plays: int, args) -> dict:
@@ -65,11 +68,11 @@ def run_size(url: str, plays: int, args) -> dict:
     from flask_migrate import upgrade
 
     from app import create_app
-    from app.core.extensions import db
-    from app.catalog.models import Artist
-    from app.accounts.models import Role
     from app.accounts import services as accounts
+    from app.accounts.models import Role
     from app.analytics.services import rollups
+    from app.catalog.models import Artist
+    from app.core.extensions import db
     from app.demo import synthesize
 
     name = f"encore_bench_analytics_{plays}"
@@ -81,8 +84,15 @@ def run_size(url: str, plays: int, args) -> dict:
             exists = None
         if not exists:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-    app = create_app({"DATABASE_URL": db_url, "QUEUE_IMMEDIATE": True, "TESTING": True,
-                      "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False})
+    app = create_app(
+        {
+            "DATABASE_URL": db_url,
+            "QUEUE_IMMEDIATE": True,
+            "TESTING": True,
+            "SECRET_KEY": "bench",
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
 
     @app.get("/bench/bare")
     def bare():
@@ -93,8 +103,9 @@ def run_size(url: str, plays: int, args) -> dict:
         if not exists:
             upgrade(directory=app.extensions["migrate"].directory)
             print(f"[{plays:,} plays] generating ...", flush=True)
-            options = synthesize.Options(listeners=args.listeners, tracks=args.tracks, plays=plays, days=args.days,
-                                         seed=args.seed)
+            options = synthesize.Options(
+                listeners=args.listeners, tracks=args.tracks, plays=plays, days=args.days, seed=args.seed
+            )
             report = synthesize.synthesize(options, progress=lambda line: print(f"    {line}", flush=True))
             out["generate_s"] = round(report.seconds["total"], 1)
             out["generate_detail_s"] = {k: round(v, 1) for k, v in report.seconds.items()}
@@ -105,9 +116,13 @@ def run_size(url: str, plays: int, args) -> dict:
             out["rollups_s"] = round(time.monotonic() - started, 1)
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.exec_driver_sql("VACUUM ANALYZE")
-            user = accounts.register(email="bench-admin@encore.test", password="bench-password",
-                                     display_name="Bench Admin", verified=True,
-                                     published_password=True)
+            user = accounts.register(
+                email="bench-admin@encore.test",
+                password="bench-password",
+                display_name="Bench Admin",
+                verified=True,
+                published_password=True,
+            )
             user.role = Role.ADMIN
             _, token = accounts.create_token(user, "bench")
             db.session.commit()
@@ -115,9 +130,13 @@ def run_size(url: str, plays: int, args) -> dict:
         token = (Path(args.state_dir) / f"{name}.token").read_text()
         out["database_mb"] = round(synthesize.database_size() / 2**20)
         out["tables_mb"] = {
-            row[0]: round(row[1] / 2**20) for row in db.session.execute(text(
-                "SELECT relname, pg_total_relation_size(oid) FROM pg_class WHERE relkind = 'r'"
-                " AND relname LIKE ANY (ARRAY['ledger_%', 'analytics_%']) ORDER BY 2 DESC"))
+            row[0]: round(row[1] / 2**20)
+            for row in db.session.execute(
+                text(
+                    "SELECT relname, pg_total_relation_size(oid) FROM pg_class WHERE relkind = 'r'"
+                    " AND relname LIKE ANY (ARRAY['ledger_%', 'analytics_%']) ORDER BY 2 DESC"
+                )
+            )
         }
         n_artists = db.session.scalar(select(text("count(*)")).select_from(Artist))
         popular = db.session.scalar(select(Artist.id).where(Artist.name == synthesize.artist_name(1)))
@@ -131,11 +150,18 @@ def run_size(url: str, plays: int, args) -> dict:
     with app.app_context():
         probe = client.get(f"/api/v1/artists/{popular}/analytics", headers=headers).json["dashboard"]
         probe_tail = client.get(f"/api/v1/artists/{tail}/analytics", headers=headers).json["dashboard"]
-    out["popular_artist"] = {"rank": 1, "plays_in_range": probe["totals"]["plays"],
-                             "unique_listeners": probe["totals"]["unique_listeners"], "tracks": len(probe["tracks"])}
-    out["tail_artist"] = {"rank": tail_rank, "plays_in_range": probe_tail["totals"]["plays"],
-                          "unique_listeners": probe_tail["totals"]["unique_listeners"],
-                          "tracks": len(probe_tail["tracks"])}
+    out["popular_artist"] = {
+        "rank": 1,
+        "plays_in_range": probe["totals"]["plays"],
+        "unique_listeners": probe["totals"]["unique_listeners"],
+        "tracks": len(probe["tracks"]),
+    }
+    out["tail_artist"] = {
+        "rank": tail_rank,
+        "plays_in_range": probe_tail["totals"]["plays"],
+        "unique_listeners": probe_tail["totals"]["unique_listeners"],
+        "tracks": len(probe_tail["tracks"]),
+    }
     out["requests"] = {
         "bare_route": timed_requests(client, "/bench/bare", {}, args.requests),
         "dashboard_popular": timed_requests(client, f"/api/v1/artists/{popular}/analytics", headers, args.requests),
@@ -145,8 +171,10 @@ def run_size(url: str, plays: int, args) -> dict:
     with app.app_context():
         db.engine.dispose()
     for kind, figures in out["requests"].items():
-        print(f"[{plays:,} plays] {kind:<18} p50 {figures['p50_ms']:7.2f} ms   p95 {figures['p95_ms']:7.2f} ms",
-              flush=True)
+        print(
+            f"[{plays:,} plays] {kind:<18} p50 {figures['p50_ms']:7.2f} ms   p95 {figures['p95_ms']:7.2f} ms",
+            flush=True,
+        )
     if not args.keep:
         with admin(url).connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -171,8 +199,10 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     runs = [run_size(args.url, plays, args) for plays in sizes]
     small, large = runs[0], runs[-1]
-    ratios = {kind: round(large["requests"][kind]["p95_ms"] / small["requests"][kind]["p95_ms"], 2)
-              for kind in ("dashboard_popular", "dashboard_tail", "month_page")}
+    ratios = {
+        kind: round(large["requests"][kind]["p95_ms"] / small["requests"][kind]["p95_ms"], 2)
+        for kind in ("dashboard_popular", "dashboard_tail", "month_page")
+    }
     worst_p95 = max(large["requests"][k]["p95_ms"] for k in ratios)
     for kind, ratio in ratios.items():
         print(f"p95 ratio {large['plays']:,} / {small['plays']:,} plays, {kind}: {ratio}x")

@@ -108,8 +108,13 @@ def worker(index: int, db_url: str, args, start_at: float, results) -> None:
             track = artist * 1000 + rng.randint(1, args.tracks_per_artist)
             try:
                 result = ledger.charge_play(
-                    session, key=f"w{index}-{n}", listener_id=listener, track_id=track, artist_id=artist,
-                    track_is_free=False, listener_is_artist=False,
+                    session,
+                    key=f"w{index}-{n}",
+                    listener_id=listener,
+                    track_id=track,
+                    artist_id=artist,
+                    track_is_free=False,
+                    listener_is_artist=False,
                 )
                 session.commit()
                 if result.charged:
@@ -201,10 +206,28 @@ def run_ledger_sql_with_pgbench(db_url: str, args) -> float:
         script.write(CHARGE_SQL)
     try:
         out = subprocess.run(
-            ["pgbench", *base, "-n", "-f", script.name, "-c", str(args.workers), "-j", str(args.workers),
-             "-T", str(args.duration), "-D", f"listeners={args.listeners}", "-D", f"artists={args.artists}",
-             make_url(db_url).database],
-            check=True, capture_output=True, text=True, env=env,
+            [
+                "pgbench",
+                *base,
+                "-n",
+                "-f",
+                script.name,
+                "-c",
+                str(args.workers),
+                "-j",
+                str(args.workers),
+                "-T",
+                str(args.duration),
+                "-D",
+                f"listeners={args.listeners}",
+                "-D",
+                f"artists={args.artists}",
+                make_url(db_url).database,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
         ).stdout
     finally:
         os.unlink(script.name)
@@ -219,7 +242,10 @@ def run_pgbench(url: str, args) -> dict:
         subprocess.run(["pgbench", *base, "-i", "-s", "1", "-q", name], check=True, capture_output=True, env=env)
         out = subprocess.run(
             ["pgbench", *base, "-c", str(args.workers), "-j", str(args.workers), "-T", str(args.duration), name],
-            check=True, capture_output=True, text=True, env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
         ).stdout
     finally:
         drop_database(url, name)
@@ -243,66 +269,85 @@ def main() -> None:
     try:
         t0 = time.time()
         prepare(db_url, args.listeners, top_up=100 * ledger.MICRO_PER_CREDIT)
-        print(f"prepared {args.listeners} funded listeners, {args.artists} artists in {time.time() - t0:.1f}s",
-              flush=True)
+        print(
+            f"prepared {args.listeners} funded listeners, {args.artists} artists in {time.time() - t0:.1f}s", flush=True
+        )
         # TPC-B right before and right after the Python run, and the ratio against their mean:
         # on a shared machine the load moves within a minute, and one reference run taken a
         # minute later measured another machine.
         pg_before = run_pgbench(args.url, args)
-        print(f"pgbench TPC-B scale 1, {args.workers} clients, {args.duration}s (before): {pg_before['tps']:.0f} tps "
-              f"(latency avg {pg_before['latency_avg_ms']} ms; load average {os.getloadavg()[0]:.2f})", flush=True)
+        print(
+            f"pgbench TPC-B scale 1, {args.workers} clients, {args.duration}s (before): {pg_before['tps']:.0f} tps "
+            f"(latency avg {pg_before['latency_avg_ms']} ms; load average {os.getloadavg()[0]:.2f})",
+            flush=True,
+        )
         led = run_ledger(db_url, args)
-        print(f"ledger: {led['plays']} plays in {args.duration}s with {args.workers} workers = "
-              f"{led['plays_per_second']:.0f} plays/s (charged {led['charged']}, free {led['free']}, "
-              f"refused {led['refused']}); client CPU {led['client_cpu_ms_per_play']:.2f} ms/play in the loop "
-              f"({led['process_cpu_ms_per_play']:.2f} ms with process start-up); load average "
-              f"{led['load_average'][0]}-{led['load_average'][1]}; p50 {led['latency_p50_ms']:.2f} ms, p99 {led['latency_p99_ms']:.2f} ms",
-              flush=True)
+        print(
+            f"ledger: {led['plays']} plays in {args.duration}s with {args.workers} workers = "
+            f"{led['plays_per_second']:.0f} plays/s (charged {led['charged']}, free {led['free']}, "
+            f"refused {led['refused']}); client CPU {led['client_cpu_ms_per_play']:.2f} ms/play in the loop "
+            f"({led['process_cpu_ms_per_play']:.2f} ms with process start-up); load average "
+            f"{led['load_average'][0]}-{led['load_average'][1]}; p50 {led['latency_p50_ms']:.2f} ms, p99 {led['latency_p99_ms']:.2f} ms",
+            flush=True,
+        )
         engine = create_engine(db_url)
         with Session(engine) as session:
             report = ledger.verify(session)
         engine.dispose()
         print(f"verify after the run: {'OK' if report.ok else 'BROKEN'} ({report.counts})", flush=True)
         pg_after = run_pgbench(args.url, args)
-        print(f"pgbench TPC-B scale 1, {args.workers} clients, {args.duration}s (after): {pg_after['tps']:.0f} tps "
-              f"(latency avg {pg_after['latency_avg_ms']} ms; load average {os.getloadavg()[0]:.2f})", flush=True)
+        print(
+            f"pgbench TPC-B scale 1, {args.workers} clients, {args.duration}s (after): {pg_after['tps']:.0f} tps "
+            f"(latency avg {pg_after['latency_avg_ms']} ms; load average {os.getloadavg()[0]:.2f})",
+            flush=True,
+        )
         sql_tps = run_ledger_sql_with_pgbench(db_url, args)
-        print(f"the same charge statements driven by pgbench's C client: {sql_tps:.0f} tps "
-              f"(the server's cost of the ledger, without Python; load average {os.getloadavg()[0]:.2f})", flush=True)
+        print(
+            f"the same charge statements driven by pgbench's C client: {sql_tps:.0f} tps "
+            f"(the server's cost of the ledger, without Python; load average {os.getloadavg()[0]:.2f})",
+            flush=True,
+        )
     finally:
         drop_database(args.url, name)
 
     pg = {"tps": (pg_before["tps"] + pg_after["tps"]) / 2}
     print(f"pgbench TPC-B, mean of before and after: {pg['tps']:.0f} tps", flush=True)
     ratio = led["charged_per_second"] / pg["tps"]
-    print(f"ratio ledger charged plays/s / pgbench tps = {ratio:.2f}x (target >= 1.0x); "
-          f"ledger SQL alone: {sql_tps / pg['tps']:.2f}x", flush=True)
-    print(json.dumps({
-        "benchmark": "ledger_charge_play_vs_pgbench_tpcb",
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpus, Python {platform.python_version()}",
-        "duration_s": args.duration,
-        "workers": args.workers,
-        "listeners": args.listeners,
-        "artists": args.artists,
-        "ledger_plays_per_second": round(led["plays_per_second"], 1),
-        "ledger_charged_per_second": round(led["charged_per_second"], 1),
-        "ledger_client_cpu_ms_per_play": round(led["client_cpu_ms_per_play"], 3),
-        "ledger_process_cpu_ms_per_play": round(led["process_cpu_ms_per_play"], 3),
-        "load_average_during_ledger_run": led["load_average"],
-        "load_average_at_end": round(os.getloadavg()[0], 2),
-        "ledger_latency_p50_ms": round(led["latency_p50_ms"], 3),
-        "ledger_latency_p99_ms": round(led["latency_p99_ms"], 3),
-        "ledger_verify_ok": report.ok,
-        "ledger_sql_via_pgbench_tps": round(sql_tps, 1),
-        "pgbench_tps": round(pg["tps"], 1),
-        "pgbench_tps_before": round(pg_before["tps"], 1),
-        "pgbench_tps_after": round(pg_after["tps"], 1),
-        "ratio": round(ratio, 3),
-        "target_ratio": 1.0,
-        "plays_ratio": round(led["plays_per_second"] / pg["tps"], 3),
-        "sql_only_ratio": round(sql_tps / pg["tps"], 3),
-    }))
+    print(
+        f"ratio ledger charged plays/s / pgbench tps = {ratio:.2f}x (target >= 1.0x); "
+        f"ledger SQL alone: {sql_tps / pg['tps']:.2f}x",
+        flush=True,
+    )
+    print(
+        json.dumps(
+            {
+                "benchmark": "ledger_charge_play_vs_pgbench_tpcb",
+                "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpus, Python {platform.python_version()}",
+                "duration_s": args.duration,
+                "workers": args.workers,
+                "listeners": args.listeners,
+                "artists": args.artists,
+                "ledger_plays_per_second": round(led["plays_per_second"], 1),
+                "ledger_charged_per_second": round(led["charged_per_second"], 1),
+                "ledger_client_cpu_ms_per_play": round(led["client_cpu_ms_per_play"], 3),
+                "ledger_process_cpu_ms_per_play": round(led["process_cpu_ms_per_play"], 3),
+                "load_average_during_ledger_run": led["load_average"],
+                "load_average_at_end": round(os.getloadavg()[0], 2),
+                "ledger_latency_p50_ms": round(led["latency_p50_ms"], 3),
+                "ledger_latency_p99_ms": round(led["latency_p99_ms"], 3),
+                "ledger_verify_ok": report.ok,
+                "ledger_sql_via_pgbench_tps": round(sql_tps, 1),
+                "pgbench_tps": round(pg["tps"], 1),
+                "pgbench_tps_before": round(pg_before["tps"], 1),
+                "pgbench_tps_after": round(pg_after["tps"], 1),
+                "ratio": round(ratio, 3),
+                "target_ratio": 1.0,
+                "plays_ratio": round(led["plays_per_second"] / pg["tps"], 3),
+                "sql_only_ratio": round(sql_tps / pg["tps"], 3),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

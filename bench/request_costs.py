@@ -43,10 +43,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default=DEFAULT_URL)
     parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--pre-ping", choices=("on", "off"), default="on",
-                        help="the pool's pre-ping (on in the production config)")
-    parser.add_argument("--profile", action="store_true",
-                        help="print cProfile's top functions for the play starts and the counted reports")
+    parser.add_argument(
+        "--pre-ping", choices=("on", "off"), default="on", help="the pool's pre-ping (on in the production config)"
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="print cProfile's top functions for the play starts and the counted reports",
+    )
     args = parser.parse_args()
 
     from flask import jsonify
@@ -57,8 +61,8 @@ def main() -> None:
     from app.core.auth import api_login_required
     from app.core.extensions import csrf, db
     from app.core.ratelimit import limiter
-    from tests.streaming.streaming_helpers import backdate, make_streamable_track
     from tests.factories import bearer, make_user, token_for
+    from tests.streaming.streaming_helpers import backdate, make_streamable_track
 
     admin = create_engine(make_url(args.url).set(database="postgres"), isolation_level="AUTOCOMMIT")
     name = f"encore_request_costs_{uuid.uuid4().hex[:8]}"
@@ -66,12 +70,17 @@ def main() -> None:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(args.url).set(database=name).render_as_string(hide_password=False)
     media = tempfile.mkdtemp(prefix="encore-request-costs-")
-    app = create_app({
-        "DATABASE_URL": url, "STORAGE_URL": f"file://{media}", "SECRET_KEY": "bench",
-        "STREAM_START_LIMIT": "1000000 per minute", "STREAM_PROGRESS_LIMIT": "1000000 per minute",
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": args.pre_ping == "on"},
-        "STREAM_MAX_OPEN_PLAYS": 1_000_000,
-    })
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "STORAGE_URL": f"file://{media}",
+            "SECRET_KEY": "bench",
+            "STREAM_START_LIMIT": "1000000 per minute",
+            "STREAM_PROGRESS_LIMIT": "1000000 per minute",
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": args.pre_ping == "on"},
+            "STREAM_MAX_OPEN_PLAYS": 1_000_000,
+        }
+    )
 
     @app.get("/bench/bare")
     def bare():
@@ -131,8 +140,10 @@ def main() -> None:
                 assert response.status_code in (200, 201), (label, response.status_code, response.get_data())
             cpu_ms = (time.process_time() - began) * 1000 / len(requests)
             figures[label] = {"app_cpu_ms": round(cpu_ms, 3), "round_trips": round(len(trips) / len(requests), 2)}
-            print(f"{label:15s} {cpu_ms:6.2f} ms app CPU/request  {len(trips) / len(requests):4.1f} round trips",
-                  flush=True)
+            print(
+                f"{label:15s} {cpu_ms:6.2f} ms app CPU/request  {len(trips) / len(requests):4.1f} round trips",
+                flush=True,
+            )
             return requests
 
         measure("bare", [("GET", "/bench/bare", {}, None)] * (n + 20))

@@ -55,24 +55,30 @@ def main() -> None:
         from flask_migrate import upgrade
 
         from app import create_app
-        from app.core.extensions import db
         from app.accounts import services as accounts
+        from app.core.extensions import db
 
         media = Path(tempfile.mkdtemp(prefix="session-bench-"))
         db_url = server.set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
-        app = create_app({"DATABASE_URL": db_url, "STORAGE_URL": f"file://{media}", "SECRET_KEY": "bench",
-                          "WTF_CSRF_ENABLED": False})
+        app = create_app(
+            {"DATABASE_URL": db_url, "STORAGE_URL": f"file://{media}", "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False}
+        )
         app.add_url_rule("/bench/bare", "bench_bare", lambda: jsonify(ok=True))
         with app.app_context():
             upgrade(directory=app.extensions["migrate"].directory)
-            user = accounts.register(email="bench@encore.test", password="bench session password 1",
-                                     display_name="Bench", verified=True)
+            user = accounts.register(
+                email="bench@encore.test", password="bench session password 1", display_name="Bench", verified=True
+            )
             _, token = accounts.create_token(user, "bench")
             db.session.commit()
 
         bare, bearer, cookie = app.test_client(), app.test_client(), app.test_client()
-        assert cookie.post("/login", data={"email": "bench@encore.test",
-                                            "password": "bench session password 1"}).status_code == 302
+        assert (
+            cookie.post(
+                "/login", data={"email": "bench@encore.test", "password": "bench session password 1"}
+            ).status_code
+            == 302
+        )
         kinds = {
             "bare": lambda: bare.get("/bench/bare"),
             "bearer": lambda: bearer.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}),
@@ -111,14 +117,17 @@ def main() -> None:
             "ratio_to_bare": {k: round(v / per_request_us["bare"], 2) for k, v in per_request_us.items()},
             "session_vs_bearer": round(per_request_us["session"] / per_request_us["bearer"], 2),
             "touch_every_request_vs_every_5_min": round(
-                per_request_us["session_touch_every_request"] / per_request_us["session"], 2),
+                per_request_us["session_touch_every_request"] / per_request_us["session"], 2
+            ),
             "statements": counts,
             "requests": args.requests,
             "rounds": args.rounds,
         }
         for kind, us in per_request_us.items():
-            print(f"{kind:>30}: {us:8.1f} us/request  {result['ratio_to_bare'][kind]:.2f}x bare  "
-                  f"SQL: {' '.join(counts[kind]) or '-'}")
+            print(
+                f"{kind:>30}: {us:8.1f} us/request  {result['ratio_to_bare'][kind]:.2f}x bare  "
+                f"SQL: {' '.join(counts[kind]) or '-'}"
+            )
         print(json.dumps(result))
         with app.app_context():
             db.engine.dispose()

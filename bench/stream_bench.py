@@ -73,12 +73,12 @@ def prepare(db_url: str, media: str, listeners: int, report_plays: int) -> dict:
 
     import ledger
     from app import create_app
-    from app.core.extensions import db
     from app.accounts.models import ApiToken, Role, User
+    from app.catalog import services as catalog
+    from app.catalog.models import TrackStatus
+    from app.core.extensions import db
     from app.streaming.models import Play
     from app.uploads.models import TrackAudio
-    from app.catalog.models import TrackStatus
-    from app.catalog import services as catalog
 
     app = create_app({"DATABASE_URL": db_url, "STORAGE_URL": f"file://{media}", "SECRET_KEY": "bench"})
     with app.app_context():
@@ -92,27 +92,55 @@ def prepare(db_url: str, media: str, listeners: int, report_plays: int) -> dict:
                 release = catalog.create_release(artist, title=f"Bench Release {n // 2}")
             track = catalog.create_track(release, title=f"Bench {n}", duration_ms=200_000, status=TrackStatus.READY)
             artist_of[track.id] = artist.id
-            db.session.add(TrackAudio(
-                track_id=track.id, artist_id=artist.id, sha256=f"{n:064x}", original_key=f"tracks/{track.id}/original",
-                original_name="x.wav", original_size=1, original_format="wav", original_mime="audio/wav",
-                source_duration_ms=200_000, stream_mp3_key=f"tracks/{track.id}/stream.mp3",
-                stream_opus_key=f"tracks/{track.id}/stream.opus", preview_key=f"tracks/{track.id}/preview.mp3",
-                gain_db=-2.0, peaks=[0.5] * 1800,
-            ))
+            db.session.add(
+                TrackAudio(
+                    track_id=track.id,
+                    artist_id=artist.id,
+                    sha256=f"{n:064x}",
+                    original_key=f"tracks/{track.id}/original",
+                    original_name="x.wav",
+                    original_size=1,
+                    original_format="wav",
+                    original_mime="audio/wav",
+                    source_duration_ms=200_000,
+                    stream_mp3_key=f"tracks/{track.id}/stream.mp3",
+                    stream_opus_key=f"tracks/{track.id}/stream.opus",
+                    preview_key=f"tracks/{track.id}/preview.mp3",
+                    gain_db=-2.0,
+                    peaks=[0.5] * 1800,
+                )
+            )
             track_ids.append(track.id)
         db.session.commit()
 
         now = datetime.now(timezone.utc)
         # The first half start plays; the second half own the plays the report phase counts
         # (so their open plays never hold the starters at the open-plays limit).
-        users = [{"email": f"bench{i}@example.test", "password_hash": "x", "display_name": f"Bench {i}",
-                  "role": Role.LISTENER, "created_at": now} for i in range(2 * listeners)]
+        users = [
+            {
+                "email": f"bench{i}@example.test",
+                "password_hash": "x",
+                "display_name": f"Bench {i}",
+                "role": Role.LISTENER,
+                "created_at": now,
+            }
+            for i in range(2 * listeners)
+        ]
         user_ids = list(db.session.scalars(insert(User).returning(User.id), users))
         tokens = ["enc_" + secrets.token_urlsafe(24) for _ in user_ids]
-        db.session.execute(insert(ApiToken), [
-            {"user_id": uid, "name": "bench", "token_hash": hashlib.sha256(t.encode()).hexdigest(), "prefix": t[:12],
-             "created_at": now} for uid, t in zip(user_ids, tokens, strict=True)
-        ])
+        db.session.execute(
+            insert(ApiToken),
+            [
+                {
+                    "user_id": uid,
+                    "name": "bench",
+                    "token_hash": hashlib.sha256(t.encode()).hexdigest(),
+                    "prefix": t[:12],
+                    "created_at": now,
+                }
+                for uid, t in zip(user_ids, tokens, strict=True)
+            ],
+        )
         db.session.commit()
         for i, uid in enumerate(user_ids):
             ledger.top_up(db.session, key=f"bench-top-up-{uid}", listener_id=uid, amount=20_000_000)
@@ -127,10 +155,20 @@ def prepare(db_url: str, media: str, listeners: int, report_plays: int) -> dict:
         for i in range(report_plays):
             uid = reporters[i % len(reporters)]
             track_id = track_ids[(i // len(reporters)) % len(track_ids)]
-            plays.append({"id": secrets.token_urlsafe(24), "listener_id": uid, "track_id": track_id,
-                          "artist_id": artist_of[track_id], "track_free": False, "listener_is_artist": False,
-                          "started_at": now - timedelta(hours=1), "expires_at": now + timedelta(hours=3),
-                          "count_after_ms": COUNT_AFTER_MS, "position_ms": 0})
+            plays.append(
+                {
+                    "id": secrets.token_urlsafe(24),
+                    "listener_id": uid,
+                    "track_id": track_id,
+                    "artist_id": artist_of[track_id],
+                    "track_free": False,
+                    "listener_is_artist": False,
+                    "started_at": now - timedelta(hours=1),
+                    "expires_at": now + timedelta(hours=3),
+                    "count_after_ms": COUNT_AFTER_MS,
+                    "position_ms": 0,
+                }
+            )
         db.session.execute(insert(Play), plays)
         db.session.commit()
         by_user = dict(zip(user_ids, tokens, strict=True))
@@ -147,7 +185,7 @@ def prepare(db_url: str, media: str, listeners: int, report_plays: int) -> dict:
 # The benchmark's own routes, registered only here (never in the product): the bare route, and
 # the floor of any durable API write in this stack: insert one row and commit it, through the
 # same app, session and pool (no auth, no rate limit).
-BENCH_APP = '''
+BENCH_APP = """
 from flask import jsonify
 from sqlalchemy import text
 
@@ -171,27 +209,43 @@ def floor():
 
 
 csrf.exempt(floor)  # an API-style write (no browser form)
-'''
+"""
 
 
 def start_server(db_url: str, media: str, workdir: str, port: int, workers: int, threads: int):
     Path(workdir, "stream_bench_app.py").write_text(BENCH_APP)
     env = dict(os.environ)
-    env.update({
-        "PYTHONPATH": f"{workdir}:{ROOT}",
-        "ENCORE_DATABASE_URL": db_url,
-        "ENCORE_STORAGE_URL": f"file://{media}",
-        "ENCORE_SECRET_KEY": "bench",
-        # The limits stay on (their cost is part of the hot path), set out of the way.
-        "ENCORE_STREAM_START_LIMIT": "1000000 per minute",
-        "ENCORE_STREAM_PROGRESS_LIMIT": "1000000 per minute",
-    })
+    env.update(
+        {
+            "PYTHONPATH": f"{workdir}:{ROOT}",
+            "ENCORE_DATABASE_URL": db_url,
+            "ENCORE_STORAGE_URL": f"file://{media}",
+            "ENCORE_SECRET_KEY": "bench",
+            # The limits stay on (their cost is part of the hot path), set out of the way.
+            "ENCORE_STREAM_START_LIMIT": "1000000 per minute",
+            "ENCORE_STREAM_PROGRESS_LIMIT": "1000000 per minute",
+        }
+    )
     env.pop("ENCORE_REDIS_URL", None)
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     proc = subprocess.Popen(
-        [gunicorn, "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "gthread",
-         "--threads", str(threads), "--log-level", "warning", "stream_bench_app:app"],
-        cwd=workdir, env=env, start_new_session=True,
+        [
+            gunicorn,
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(threads),
+            "--log-level",
+            "warning",
+            "stream_bench_app:app",
+        ],
+        cwd=workdir,
+        env=env,
+        start_new_session=True,
     )
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -271,8 +325,10 @@ def client_process(port, kind, work, duration, threads, out):
 def load(port, kind, work, duration, clients, threads) -> dict:
     out = multiprocessing.Queue()
     shares = [None] * clients if work is None else [work[i::clients] for i in range(clients)]
-    procs = [multiprocessing.Process(target=client_process, args=(port, kind, shares[i], duration, threads, out))
-             for i in range(clients)]
+    procs = [
+        multiprocessing.Process(target=client_process, args=(port, kind, shares[i], duration, threads, out))
+        for i in range(clients)
+    ]
     for p in procs:
         p.start()
     parts = [out.get() for _ in procs]
@@ -282,9 +338,20 @@ def load(port, kind, work, duration, clients, threads) -> dict:
     ok = sum(p[1] for p in parts)
     elapsed = max(p[3] for p in parts)
     latencies = sorted(x for p in parts for x in p[2])
-    pct = (lambda q: round(1000 * latencies[min(len(latencies) - 1, int(q * len(latencies)))], 2)) if latencies else (lambda q: None)
-    return {"sent": sent, "ok": ok, "seconds": round(elapsed, 2), "rps": round(ok / elapsed, 1),
-            "p50_ms": pct(0.5), "p99_ms": pct(0.99), "load_average": round(os.getloadavg()[0], 2)}
+    pct = (
+        (lambda q: round(1000 * latencies[min(len(latencies) - 1, int(q * len(latencies)))], 2))
+        if latencies
+        else (lambda q: None)
+    )
+    return {
+        "sent": sent,
+        "ok": ok,
+        "seconds": round(elapsed, 2),
+        "rps": round(ok / elapsed, 1),
+        "p50_ms": pct(0.5),
+        "p99_ms": pct(0.99),
+        "load_average": round(os.getloadavg()[0], 2),
+    }
 
 
 def main() -> None:
@@ -307,26 +374,45 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="encore-stream-bench-") as workdir:
             media = os.path.join(workdir, "media")
-            print(f"seeding {args.listeners} listeners, {TRACKS} tracks, {args.report_plays} countable plays ...", flush=True)
+            print(
+                f"seeding {args.listeners} listeners, {TRACKS} tracks, {args.report_plays} countable plays ...",
+                flush=True,
+            )
             seed = prepare(db_url, media, args.listeners, args.report_plays)
             port = free_port()
             server = start_server(db_url, media, workdir, port, args.workers, args.threads)
             load(port, "bare", None, 2, args.clients, args.client_threads)  # warm up
 
             # Starts: each listener starts at most 3 plays (the open-plays limit), rotating.
-            starts = [("POST", f"/api/v1/tracks/{seed['tracks'][(i // len(seed['tokens'])) % TRACKS]}/plays",
-                       seed["tokens"][i % len(seed["tokens"])], None) for i in range(3 * len(seed["tokens"]))]
-            reports = [("POST", f"/api/v1/plays/{play_id}/progress", token, json.dumps({"position_ms": 2_000}))
-                       for play_id, token in seed["reports"]]
+            starts = [
+                (
+                    "POST",
+                    f"/api/v1/tracks/{seed['tracks'][(i // len(seed['tokens'])) % TRACKS]}/plays",
+                    seed["tokens"][i % len(seed["tokens"])],
+                    None,
+                )
+                for i in range(3 * len(seed["tokens"]))
+            ]
+            reports = [
+                ("POST", f"/api/v1/plays/{play_id}/progress", token, json.dumps({"position_ms": 2_000}))
+                for play_id, token in seed["reports"]
+            ]
             runs = {}
-            for label, kind, work in (("bare_1", "bare", None), ("floor_1", "floor", None),
-                                      ("play_start", "start", starts), ("counted_report", "report", reports),
-                                      ("floor_2", "floor", None), ("bare_2", "bare", None)):
+            for label, kind, work in (
+                ("bare_1", "bare", None),
+                ("floor_1", "floor", None),
+                ("play_start", "start", starts),
+                ("counted_report", "report", reports),
+                ("floor_2", "floor", None),
+                ("bare_2", "bare", None),
+            ):
                 runs[label] = load(port, kind, work, args.duration, args.clients, args.client_threads)
                 r = runs[label]
-                print(f"{label:15s} {r['rps']:8.1f} req/s  ok {r['ok']}/{r['sent']}  p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms"
-                      f"  (load average {r['load_average']})",
-                      flush=True)
+                print(
+                    f"{label:15s} {r['rps']:8.1f} req/s  ok {r['ok']}/{r['sent']}  p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms"
+                    f"  (load average {r['load_average']})",
+                    flush=True,
+                )
                 if work is not None and r["sent"] >= len(work):
                     print(f"  warning: {label} ran out of prepared work; raise --listeners/--report-plays", flush=True)
         os.killpg(server.pid, signal.SIGTERM)
@@ -346,25 +432,41 @@ def main() -> None:
     report_ratio = runs["counted_report"]["rps"] / bare
     start_floor = runs["play_start"]["rps"] / floor
     report_floor = runs["counted_report"]["rps"] / floor
-    print(f"bare route (mean) {bare:.1f} req/s; play start {start_ratio:.2f}x (goal >= 0.5x: "
-          f"{'met' if start_ratio >= 0.5 else 'missed'}); counted report {report_ratio:.2f}x (goal >= 0.33x: "
-          f"{'met' if report_ratio >= 0.33 else 'missed'})")
-    print(f"insert-and-commit floor (mean) {floor:.1f} req/s; play start {start_floor:.2f}x (target >= 0.7x: "
-          f"{'met' if start_floor >= 0.7 else 'MISSED'}); counted report {report_floor:.2f}x (target >= 0.5x: "
-          f"{'met' if report_floor >= 0.5 else 'MISSED'})")
+    print(
+        f"bare route (mean) {bare:.1f} req/s; play start {start_ratio:.2f}x (goal >= 0.5x: "
+        f"{'met' if start_ratio >= 0.5 else 'missed'}); counted report {report_ratio:.2f}x (goal >= 0.33x: "
+        f"{'met' if report_ratio >= 0.33 else 'missed'})"
+    )
+    print(
+        f"insert-and-commit floor (mean) {floor:.1f} req/s; play start {start_floor:.2f}x (target >= 0.7x: "
+        f"{'met' if start_floor >= 0.7 else 'MISSED'}); counted report {report_floor:.2f}x (target >= 0.5x: "
+        f"{'met' if report_floor >= 0.5 else 'MISSED'})"
+    )
     figures = {
         "benchmark": "stream_play_start_and_counted_report_vs_bare_flask",
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()} {os.cpu_count()} cpus, Python {platform.python_version()}",
-        "duration_s": args.duration, "gunicorn": f"gthread {args.workers}x{args.threads}",
+        "duration_s": args.duration,
+        "gunicorn": f"gthread {args.workers}x{args.threads}",
         "load": f"{args.clients}x{args.client_threads} keep-alive connections",
-        "bare_rps": round(bare, 1), "bare_1": runs["bare_1"], "bare_2": runs["bare_2"],
-        "floor_rps": round(floor, 1), "floor_1": runs["floor_1"], "floor_2": runs["floor_2"],
-        "play_start": runs["play_start"], "counted_report": runs["counted_report"],
-        "play_start_ratio": round(start_ratio, 3), "counted_report_ratio": round(report_ratio, 3),
-        "play_start_floor_ratio": round(start_floor, 3), "counted_report_floor_ratio": round(report_floor, 3),
-        "ratio": {"play_start": round(start_ratio, 3), "counted_report": round(report_ratio, 3),
-                  "play_start_floor": round(start_floor, 3), "counted_report_floor": round(report_floor, 3)},
+        "bare_rps": round(bare, 1),
+        "bare_1": runs["bare_1"],
+        "bare_2": runs["bare_2"],
+        "floor_rps": round(floor, 1),
+        "floor_1": runs["floor_1"],
+        "floor_2": runs["floor_2"],
+        "play_start": runs["play_start"],
+        "counted_report": runs["counted_report"],
+        "play_start_ratio": round(start_ratio, 3),
+        "counted_report_ratio": round(report_ratio, 3),
+        "play_start_floor_ratio": round(start_floor, 3),
+        "counted_report_floor_ratio": round(report_floor, 3),
+        "ratio": {
+            "play_start": round(start_ratio, 3),
+            "counted_report": round(report_ratio, 3),
+            "play_start_floor": round(start_floor, 3),
+            "counted_report_floor": round(report_floor, 3),
+        },
         "targets": {"play_start_floor": 0.7, "counted_report_floor": 0.5},
         "goals": {"play_start": 0.5, "counted_report": 0.33},
         **checks,
@@ -374,8 +476,9 @@ def main() -> None:
 
 def verify(db_url: str, counted_ok: int) -> dict:
     """Every counted report charged exactly one play; the ledger's invariants hold."""
-    import ledger
     from sqlalchemy.orm import Session
+
+    import ledger
 
     engine = create_engine(db_url)
     with Session(engine) as session:
@@ -383,8 +486,13 @@ def verify(db_url: str, counted_ok: int) -> dict:
         ledger_plays = session.scalar(text("SELECT count(*) FROM ledger_plays"))
         report = ledger.verify(session)
     engine.dispose()
-    return {"plays_counted": counted, "ledger_plays": ledger_plays, "counted_reports_ok": counted_ok,
-            "exactly_once": counted == ledger_plays == counted_ok, "ledger_verify_ok": report.ok}
+    return {
+        "plays_counted": counted,
+        "ledger_plays": ledger_plays,
+        "counted_reports_ok": counted_ok,
+        "exactly_once": counted == ledger_plays == counted_ok,
+        "ledger_verify_ok": report.ok,
+    }
 
 
 if __name__ == "__main__":

@@ -45,11 +45,26 @@ def make_wav(path: Path, minutes: float) -> None:
     if path.exists():
         return
     seconds = minutes * 60
-    expr = ("0.25*sin(2*PI*220*t)+0.18*sin(2*PI*331*t)+0.05*(random(0)-0.5)"
-            "+0.4*sin(2*PI*60*mod(t,0.5))*exp(-mod(t,0.5)*12)")
+    expr = (
+        "0.25*sin(2*PI*220*t)+0.18*sin(2*PI*331*t)+0.05*(random(0)-0.5)+0.4*sin(2*PI*60*mod(t,0.5))*exp(-mod(t,0.5)*12)"
+    )
     subprocess.run(
-        [ffmpeg_exe(), "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", f"aevalsrc='{expr}':s=44100:d={seconds}",
-         "-ac", "2", "-c:a", "pcm_s16le", str(path)],
+        [
+            ffmpeg_exe(),
+            "-nostdin",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"aevalsrc='{expr}':s=44100:d={seconds}",
+            "-ac",
+            "2",
+            "-c:a",
+            "pcm_s16le",
+            str(path),
+        ],
         check=True,
     )
 
@@ -136,8 +151,13 @@ print(result.duration_ms, result.gain_db, len(result.peaks), file=sys.stderr)
 
 
 def pipeline_args(source: Path, duration_s: float, work: Path) -> list[str]:
-    code = PIPELINE_CHILD.format(root=str(ROOT), store=str(work / "store"), work=str(work), source=str(source),
-                                 duration_ms=int(duration_s * 1000))
+    code = PIPELINE_CHILD.format(
+        root=str(ROOT),
+        store=str(work / "store"),
+        work=str(work),
+        source=str(source),
+        duration_ms=int(duration_s * 1000),
+    )
     return [sys.executable, "-c", code]
 
 
@@ -186,13 +206,17 @@ def main() -> None:
         with tempfile.TemporaryDirectory(dir=OUT) as tmp:
             long = measure(pipeline_args(long_source, opts.long_minutes * 60, Path(tmp)), memory=True)
         long_source.unlink()  # 600 MB: not worth keeping around
-        figures.update({
-            "long_minutes": opts.long_minutes,
-            "long_pipeline_s": round(long["wall_s"], 2),
-            "long_peak_mb": round(long["peak_mb"], 1),
-            "long_peak_target_mb": 250,
-        })
-        print(f"{opts.long_minutes:g}-minute WAV: {long['wall_s']:.1f} s, peak memory {long['peak_mb']:.0f} MB (target < 250)")
+        figures.update(
+            {
+                "long_minutes": opts.long_minutes,
+                "long_pipeline_s": round(long["wall_s"], 2),
+                "long_peak_mb": round(long["peak_mb"], 1),
+                "long_peak_target_mb": 250,
+            }
+        )
+        print(
+            f"{opts.long_minutes:g}-minute WAV: {long['wall_s']:.1f} s, peak memory {long['peak_mb']:.0f} MB (target < 250)"
+        )
     print(json.dumps(figures))
 
 

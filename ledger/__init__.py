@@ -22,6 +22,7 @@ from ledger.errors import (
     UnknownTransfer,
 )
 from ledger.operations import PlayResult, PurchaseResult, buy_now, charge_play, correct, grant_starter, top_up
+from ledger.payouts import PayoutAmount, payout_amount, reserve_payout, return_payout, settle_payout
 from ledger.pricing import (
     DEFAULT_PRICING,
     PricingParams,
@@ -31,7 +32,6 @@ from ledger.pricing import (
     remaining_cost,
     schedule,
 )
-from ledger.payouts import PayoutAmount, payout_amount, reserve_payout, return_payout, settle_payout
 from ledger.refunds import RefundResult, refund_top_up
 from ledger.schema import AccountKind, OwnershipVia, PlayKind, TransferKind, metadata
 from ledger.transfers import TransferResult, transfer
@@ -39,12 +39,54 @@ from ledger.units import MAX_AMOUNT, MICRO_PER_CREDIT, format_credits, parse_cre
 from ledger.verify import Report, verify
 
 __all__ = [
-    "DEFAULT_PRICING", "MAX_AMOUNT", "MICRO_PER_CREDIT", "AccountKind", "AlreadyOwned", "AlreadyReversed", "IdempotencyConflict",
-    "InsufficientCredits", "InvalidOperation", "LedgerError", "NegativeBalance", "NoPricingVersion",
-    "NotPurchasable", "OwnershipVia", "PayoutAmount", "RefundResult", "PlayKind", "PlayResult", "PricingParams", "PurchaseResult", "Report",
-    "TransferKind", "TransferResult", "UnknownTransfer", "account_id", "allocate", "artist_account_id",
-    "buy_now", "charge_play", "correct", "enact_pricing", "format_credits", "grant_starter", "metadata",
-    "parse_credits", "payout_amount", "play_price", "pricing_in_force", "refund_top_up", "remaining_cost",
-    "reserve_payout", "return_payout", "schedule", "settle_payout", "split_charge",
-    "system_account_id", "top_up", "transfer", "verify", "wallet_account_id",
+    "DEFAULT_PRICING",
+    "MAX_AMOUNT",
+    "MICRO_PER_CREDIT",
+    "AccountKind",
+    "AlreadyOwned",
+    "AlreadyReversed",
+    "IdempotencyConflict",
+    "InsufficientCredits",
+    "InvalidOperation",
+    "LedgerError",
+    "NegativeBalance",
+    "NoPricingVersion",
+    "NotPurchasable",
+    "OwnershipVia",
+    "PayoutAmount",
+    "RefundResult",
+    "PlayKind",
+    "PlayResult",
+    "PricingParams",
+    "PurchaseResult",
+    "Report",
+    "TransferKind",
+    "TransferResult",
+    "UnknownTransfer",
+    "account_id",
+    "allocate",
+    "artist_account_id",
+    "buy_now",
+    "charge_play",
+    "correct",
+    "enact_pricing",
+    "format_credits",
+    "grant_starter",
+    "metadata",
+    "parse_credits",
+    "payout_amount",
+    "play_price",
+    "pricing_in_force",
+    "refund_top_up",
+    "remaining_cost",
+    "reserve_payout",
+    "return_payout",
+    "schedule",
+    "settle_payout",
+    "split_charge",
+    "system_account_id",
+    "top_up",
+    "transfer",
+    "verify",
+    "wallet_account_id",
 ]

@@ -120,7 +120,9 @@ def lock_accounts(session: Session, ids: list[int]) -> dict[int, Any]:
 def account_kinds(session: Session, ids: list[int]) -> dict[int, AccountKind]:
     """The kind of each account id (an account's kind never changes, so no lock is needed)."""
     wanted = set(ids)
-    found = {row.id: row.kind for row in session.execute(select(Account.id, Account.kind).where(Account.id.in_(wanted)))}
+    found = {
+        row.id: row.kind for row in session.execute(select(Account.id, Account.kind).where(Account.id.in_(wanted)))
+    }
     unknown = sorted(wanted - set(found))
     if unknown:
         raise InvalidOperation(f"no such account(s): {unknown}")

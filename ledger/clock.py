@@ -16,10 +16,10 @@ Invariant: ``now()`` always returns an aware UTC datetime.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
-from collections.abc import Iterator
 
 
 class Clock(Protocol):

@@ -396,8 +396,18 @@ FUNCTION_NAMES = (
 
 def function_statements() -> list[str]:
     """DDL creating the money functions (PostgreSQL), in dependency order."""
-    return [_PLAY_PRICE, _REMAINING_COST, _SPLIT, _FINGERPRINT, _ACCOUNT, _PLAY_ANSWER, _CHARGE_PLAY,
-            _PURCHASE_ANSWER, _BUY_NOW, _PLAY_QUOTE]
+    return [
+        _PLAY_PRICE,
+        _REMAINING_COST,
+        _SPLIT,
+        _FINGERPRINT,
+        _ACCOUNT,
+        _PLAY_ANSWER,
+        _CHARGE_PLAY,
+        _PURCHASE_ANSWER,
+        _BUY_NOW,
+        _PLAY_QUOTE,
+    ]
 
 
 def drop_statements() -> list[str]:

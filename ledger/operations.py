@@ -84,8 +84,12 @@ def top_up(session: Session, *, key: str, listener_id: int, amount: int, memo: s
     clearing = system_account_id(session, AccountKind.PAYMENTS_CLEARING)
     wallet = wallet_account_id(session, listener_id)
     return transfer(
-        session, key, [(clearing, -amount), (wallet, amount)],
-        kind=TransferKind.TOP_UP, listener_id=listener_id, memo=memo,
+        session,
+        key,
+        [(clearing, -amount), (wallet, amount)],
+        kind=TransferKind.TOP_UP,
+        listener_id=listener_id,
+        memo=memo,
     )
 
 
@@ -171,10 +175,18 @@ def play_result(row, key: str, at: datetime | None = None) -> PlayResult:
     if outcome not in ("ok", "replayed"):
         raise InvalidOperation(f"unexpected outcome {outcome!r} of a play charge")
     return PlayResult(
-        play_id=row.play_id, kind=PlayKind(row.kind), play_number=row.play_number, price=row.price,
-        artist_part=row.artist_part, coop_part=row.coop_part, pricing_version_id=row.pricing_version_id,
-        transfer_id=row.transfer_id, owned_after=row.owned_after, replayed=row.replayed,
-        balance_after=row.balance, plays_to_own=row.plays_to_own,
+        play_id=row.play_id,
+        kind=PlayKind(row.kind),
+        play_number=row.play_number,
+        price=row.price,
+        artist_part=row.artist_part,
+        coop_part=row.coop_part,
+        pricing_version_id=row.pricing_version_id,
+        transfer_id=row.transfer_id,
+        owned_after=row.owned_after,
+        replayed=row.replayed,
+        balance_after=row.balance,
+        plays_to_own=row.plays_to_own,
         credits_to_own=None if row.credits_to_own is None else int(row.credits_to_own),
     )
 
@@ -227,8 +239,9 @@ def charge_play(
     _check_play_call(key, listener_id, track_id, artist_id, track_is_free, listener_is_artist)
     if len(key) > MAX_KEY_LENGTH - len(PLAY_TRANSFER_PREFIX):
         raise InvalidOperation(f"a play key has at most {MAX_KEY_LENGTH - len(PLAY_TRANSFER_PREFIX)} characters")
-    row = _call_charge_play(session, (key, listener_id, track_id, artist_id, track_is_free, listener_is_artist,
-                                      at, utcnow()))
+    row = _call_charge_play(
+        session, (key, listener_id, track_id, artist_id, track_is_free, listener_is_artist, at, utcnow())
+    )
     return play_result(row, key, at)
 
 
@@ -276,10 +289,23 @@ def buy_now(
     (writing nothing). Idempotent on ``key``.
     """
     _check_play_call(key, listener_id, track_id, artist_id, track_is_free, listener_is_artist)
-    row = session.connection().execute(_BUY_NOW, {
-        "key": key, "listener_id": listener_id, "track_id": track_id, "artist_id": artist_id,
-        "free": track_is_free, "own": listener_is_artist, "at": at, "now": utcnow(),
-    }).one()
+    row = (
+        session.connection()
+        .execute(
+            _BUY_NOW,
+            {
+                "key": key,
+                "listener_id": listener_id,
+                "track_id": track_id,
+                "artist_id": artist_id,
+                "free": track_is_free,
+                "own": listener_is_artist,
+                "at": at,
+                "now": utcnow(),
+            },
+        )
+        .one()
+    )
     outcome = row.outcome
     if outcome == "insufficient":
         raise InsufficientCredits(row.balance, int(row.price))
@@ -293,9 +319,14 @@ def buy_now(
         raise NoPricingVersion(f"no pricing version is in force at {(at or utcnow()).isoformat()}")
     if outcome not in ("ok", "replayed"):
         raise InvalidOperation(f"unexpected outcome {outcome!r} of a buy-now")
-    return PurchaseResult(price=int(row.price), artist_part=int(row.artist_part), coop_part=int(row.coop_part),
-                          pricing_version_id=row.pricing_version_id, transfer_id=row.transfer_id,
-                          replayed=row.replayed)
+    return PurchaseResult(
+        price=int(row.price),
+        artist_part=int(row.artist_part),
+        coop_part=int(row.coop_part),
+        pricing_version_id=row.pricing_version_id,
+        transfer_id=row.transfer_id,
+        replayed=row.replayed,
+    )
 
 
 # --- corrections ----------------------------------------------------------------------------
@@ -326,8 +357,14 @@ def correct(
         raise UnknownTransfer(f"there is no transfer {transfer_id}")
     if postings is not None:
         return transfer(
-            session, key, postings, kind=TransferKind.CORRECTION, corrects_transfer_id=transfer_id,
-            listener_id=original.listener_id, track_id=original.track_id, memo=memo,
+            session,
+            key,
+            postings,
+            kind=TransferKind.CORRECTION,
+            corrects_transfer_id=transfer_id,
+            listener_id=original.listener_id,
+            track_id=original.track_id,
+            memo=memo,
         )
     postings = [(account, -amount) for account, amount in postings_of(session, transfer_id)]
     reversal = _reversal_of(session, transfer_id)
@@ -335,8 +372,14 @@ def correct(
         raise AlreadyReversed(transfer_id)
     try:
         return transfer(
-            session, key, postings, kind=TransferKind.CORRECTION, corrects_transfer_id=transfer_id,
-            reverses_transfer_id=transfer_id, listener_id=original.listener_id, track_id=original.track_id,
+            session,
+            key,
+            postings,
+            kind=TransferKind.CORRECTION,
+            corrects_transfer_id=transfer_id,
+            reverses_transfer_id=transfer_id,
+            listener_id=original.listener_id,
+            track_id=original.track_id,
             memo=memo,
         )
     except (IntegrityError, InsufficientCredits, NegativeBalance):
@@ -349,6 +392,4 @@ def correct(
 
 
 def _reversal_of(session: Session, transfer_id: int) -> Transfer | None:
-    return session.execute(
-        select(Transfer).where(Transfer.reverses_transfer_id == transfer_id)
-    ).scalar_one_or_none()
+    return session.execute(select(Transfer).where(Transfer.reverses_transfer_id == transfer_id)).scalar_one_or_none()

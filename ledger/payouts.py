@@ -62,8 +62,9 @@ def reserve_payout(session: Session, *, payout_id: int, artist_id: int, credits:
     _check(payout_id, artist_id, credits)
     earnings = artist_account_id(session, artist_id)
     transit = system_account_id(session, AccountKind.PAYOUTS_IN_TRANSIT)
-    return transfer(session, f"payout:{payout_id}", [(earnings, -credits), (transit, credits)],
-                    kind=TransferKind.PAYOUT, memo=memo)
+    return transfer(
+        session, f"payout:{payout_id}", [(earnings, -credits), (transit, credits)], kind=TransferKind.PAYOUT, memo=memo
+    )
 
 
 def settle_payout(session: Session, *, payout_id: int, artist_id: int, credits: int, memo: str = "") -> TransferResult:
@@ -71,8 +72,13 @@ def settle_payout(session: Session, *, payout_id: int, artist_id: int, credits: 
     _check(payout_id, artist_id, credits)
     transit = system_account_id(session, AccountKind.PAYOUTS_IN_TRANSIT)
     paid_out = system_account_id(session, AccountKind.PAID_OUT)
-    return transfer(session, f"payout-settled:{payout_id}", [(transit, -credits), (paid_out, credits)],
-                    kind=TransferKind.PAYOUT_SETTLED, memo=memo)
+    return transfer(
+        session,
+        f"payout-settled:{payout_id}",
+        [(transit, -credits), (paid_out, credits)],
+        kind=TransferKind.PAYOUT_SETTLED,
+        memo=memo,
+    )
 
 
 def return_payout(session: Session, *, payout_id: int, artist_id: int, credits: int, memo: str = "") -> TransferResult:
@@ -80,5 +86,10 @@ def return_payout(session: Session, *, payout_id: int, artist_id: int, credits: 
     _check(payout_id, artist_id, credits)
     transit = system_account_id(session, AccountKind.PAYOUTS_IN_TRANSIT)
     earnings = artist_account_id(session, artist_id)
-    return transfer(session, f"payout-returned:{payout_id}", [(transit, -credits), (earnings, credits)],
-                    kind=TransferKind.PAYOUT_RETURNED, memo=memo)
+    return transfer(
+        session,
+        f"payout-returned:{payout_id}",
+        [(transit, -credits), (earnings, credits)],
+        kind=TransferKind.PAYOUT_RETURNED,
+        memo=memo,
+    )

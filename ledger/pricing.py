@@ -8,16 +8,16 @@ the defaults the nine prices are 0.002, 0.004, ... 0.512 credits and sum to 1.02
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Protocol
 from datetime import datetime, timezone
+from typing import Protocol
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ledger.errors import InvalidOperation, NoPricingVersion
 from ledger.schema import PricingVersion
-from ledger.units import require_amount
 from ledger.types import utcnow
+from ledger.units import require_amount
 
 # When the first (default) pricing version took effect; any time before the co-op opened.
 DEFAULT_EFFECTIVE_FROM = datetime(2026, 1, 1, tzinfo=timezone.utc)

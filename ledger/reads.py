@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-
 from typing import Any
 
 from sqlalchemy import Integer, Row, func, select, text, type_coerce
@@ -18,7 +17,15 @@ from sqlalchemy.orm import Session
 from ledger.errors import NoPricingVersion
 from ledger.pricing import play_price, pricing_in_force, remaining_cost
 from ledger.schema import (
-    SYSTEM_OWNER, Account, AccountKind, Ownership, OwnershipVia, Play, PlayKind, Posting, Transfer,
+    SYSTEM_OWNER,
+    Account,
+    AccountKind,
+    Ownership,
+    OwnershipVia,
+    Play,
+    PlayKind,
+    Posting,
+    Transfer,
     TransferKind,
 )
 from ledger.transfers import derived_balance
@@ -78,7 +85,9 @@ def track_progress(session: Session, listener_id: int, track_id: int, at: dateti
         )
     ).one()
     ownership = session.execute(
-        select(Ownership.via, Ownership.paid).where(Ownership.listener_id == listener_id, Ownership.track_id == track_id)
+        select(Ownership.via, Ownership.paid).where(
+            Ownership.listener_id == listener_id, Ownership.track_id == track_id
+        )
     ).first()
     owned = ownership is not None
     to_own = 0 if owned else remaining_cost(version, counted)
@@ -160,9 +169,11 @@ def progress_for_tracks(session: Session, listener_id: int, track_ids: Iterable[
         .where(Play.listener_id == listener_id, Play.track_id.in_(ids))
         .group_by(Play.track_id)
     ).all()
-    owned = set(session.scalars(
-        select(Ownership.track_id).where(Ownership.listener_id == listener_id, Ownership.track_id.in_(ids))
-    ))
+    owned = set(
+        session.scalars(
+            select(Ownership.track_id).where(Ownership.listener_id == listener_id, Ownership.track_id.in_(ids))
+        )
+    )
     out = {track_id: ProgressSummary(n or 0, track_id in owned) for track_id, n in counted}
     for track_id in owned - out.keys():
         out[track_id] = ProgressSummary(0, True)
@@ -189,9 +200,12 @@ def owned_tracks(session: Session, listener_id: int) -> list[OwnedTrack]:
 
 
 def owns(session: Session, listener_id: int, track_id: int) -> bool:
-    return session.execute(
-        select(Ownership.track_id).where(Ownership.listener_id == listener_id, Ownership.track_id == track_id)
-    ).first() is not None
+    return (
+        session.execute(
+            select(Ownership.track_id).where(Ownership.listener_id == listener_id, Ownership.track_id == track_id)
+        ).first()
+        is not None
+    )
 
 
 @dataclass(frozen=True)
@@ -224,8 +238,18 @@ def play_history(
         query = query.where(Play.id < before_id)
     rows = session.execute(query.order_by(Play.id.desc()).limit(_page(limit))).scalars()
     return [
-        PlayRecord(p.id, p.track_id, p.artist_id, p.kind, p.play_number, p.price, p.artist_part, p.coop_part,
-                   p.pricing_version_id, p.created_at)
+        PlayRecord(
+            p.id,
+            p.track_id,
+            p.artist_id,
+            p.kind,
+            p.play_number,
+            p.price,
+            p.artist_part,
+            p.coop_part,
+            p.pricing_version_id,
+            p.created_at,
+        )
         for p in rows
     ]
 
@@ -252,13 +276,23 @@ def wallet_statement(
     if wallet is None:
         return []
     query = (
-        select(Posting.id, Posting.transfer_id, Posting.amount, Transfer.kind, Transfer.track_id, Transfer.memo,
-               Transfer.created_at, Transfer.effective_at)
+        select(
+            Posting.id,
+            Posting.transfer_id,
+            Posting.amount,
+            Transfer.kind,
+            Transfer.track_id,
+            Transfer.memo,
+            Transfer.created_at,
+            Transfer.effective_at,
+        )
         .join(Transfer, Transfer.id == Posting.transfer_id)
         .where(Posting.account_id == wallet.id)
     )
     if before_id is not None:
         query = query.where(Posting.id < before_id)
     rows = session.execute(query.order_by(Posting.id.desc()).limit(_page(limit)))
-    return [StatementLine(r.id, r.transfer_id, r.kind, r.amount, r.track_id, r.memo, r.created_at, r.effective_at)
-            for r in rows]
+    return [
+        StatementLine(r.id, r.transfer_id, r.kind, r.amount, r.track_id, r.memo, r.created_at, r.effective_at)
+        for r in rows
+    ]

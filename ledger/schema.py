@@ -138,8 +138,7 @@ class Account(LedgerBase):
     __table_args__ = (
         UniqueConstraint("kind", "owner_id"),
         CheckConstraint(
-            "(kind = 'wallet' AND balance IS NOT NULL AND balance >= 0)"
-            " OR (kind <> 'wallet' AND balance IS NULL)",
+            "(kind = 'wallet' AND balance IS NOT NULL AND balance >= 0) OR (kind <> 'wallet' AND balance IS NULL)",
             name="wallet_balance",
         ),
         CheckConstraint(
@@ -167,8 +166,9 @@ class Transfer(LedgerBase):
             name="charge_details",
         ),
         CheckConstraint("kind <> 'correction' OR corrects_transfer_id IS NOT NULL", name="correction_target"),
-        CheckConstraint("reverses_transfer_id IS NULL OR reverses_transfer_id = corrects_transfer_id",
-                        name="reversal_target"),
+        CheckConstraint(
+            "reverses_transfer_id IS NULL OR reverses_transfer_id = corrects_transfer_id", name="reversal_target"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

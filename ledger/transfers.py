@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-
-from collections.abc import Iterable
 from typing import cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
@@ -98,7 +97,9 @@ def find_transfer(session: Session, key: str) -> Transfer | None:
 
 def postings_of(session: Session, transfer_id: int) -> tuple[tuple[int, int], ...]:
     rows = session.execute(
-        select(Posting.account_id, Posting.amount).where(Posting.transfer_id == transfer_id).order_by(Posting.account_id)
+        select(Posting.account_id, Posting.amount)
+        .where(Posting.transfer_id == transfer_id)
+        .order_by(Posting.account_id)
     )
     return tuple((row.account_id, row.amount) for row in rows)
 
@@ -171,8 +172,9 @@ def write_transfer(
     for account, amount in postings:
         if account in wallet_ids:
             connection.execute(_MOVE_WALLET_BALANCE, {"account_id": account, "amount": amount})
-    return TransferResult(id=transfer_id, key=key, kind=kind, postings=postings, created_at=now,
-                          effective_at=effective_at)
+    return TransferResult(
+        id=transfer_id, key=key, kind=kind, postings=postings, created_at=now, effective_at=effective_at
+    )
 
 
 def transfer(

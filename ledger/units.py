@@ -39,9 +39,7 @@ def parse_credits(text: str) -> int:
     """``"1.5"`` -> ``1_500_000``. At most six decimals and ``MAX_AMOUNT``; no sign, no exponent."""
     match = _DECIMAL.match(text.strip()) if isinstance(text, str) else None
     if match is None:
-        raise InvalidOperation(
-            f"{text!r} is not an amount of credits like 2 or 0.25 (digits 0-9, at most 6 decimals)"
-        )
+        raise InvalidOperation(f"{text!r} is not an amount of credits like 2 or 0.25 (digits 0-9, at most 6 decimals)")
     whole, fraction = match.group(1), (match.group(2) or "")
     micro = int(whole) * MICRO_PER_CREDIT + int(fraction.ljust(6, "0")) if len(whole) <= 10 else MAX_AMOUNT + 1
     if micro > MAX_AMOUNT:

@@ -68,15 +68,18 @@ def verify(session: Session) -> Report:
 
     # 1. Each transfer's postings sum to zero, and a transfer has at least two postings.
     per_transfer = (
-        select(Transfer.id, int_sum(Posting.amount).label("total"),
-               func.count(Posting.id).label("legs"))
+        select(Transfer.id, int_sum(Posting.amount).label("total"), func.count(Posting.id).label("legs"))
         .outerjoin(Posting, Posting.transfer_id == Transfer.id)
         .group_by(Transfer.id)
         .having((int_sum(Posting.amount) != 0) | (func.count(Posting.id) < 2))
         .order_by(Transfer.id)
     )
-    _report(report, "transfer does not balance", session.execute(per_transfer),
-            lambda r: f"transfer {r.id} has {r.legs} posting(s) summing to {r.total}")
+    _report(
+        report,
+        "transfer does not balance",
+        session.execute(per_transfer),
+        lambda r: f"transfer {r.id} has {r.legs} posting(s) summing to {r.total}",
+    )
 
     # 2. All postings together sum to zero (credits are only moved, never made).
     total = session.scalar(select(int_sum(Posting.amount)))
@@ -84,11 +87,7 @@ def verify(session: Session) -> Report:
         report.breaches.append(f"all postings sum to {total}, not 0")
 
     # 3. Each wallet's stored balance equals the sum of its postings; none is negative.
-    sums = (
-        select(Posting.account_id, int_sum(Posting.amount).label("total"))
-        .group_by(Posting.account_id)
-        .subquery()
-    )
+    sums = select(Posting.account_id, int_sum(Posting.amount).label("total")).group_by(Posting.account_id).subquery()
     wallets = (
         select(Account.id, Account.owner_id, Account.balance, func.coalesce(sums.c.total, 0).label("total"))
         .outerjoin(sums, sums.c.account_id == Account.id)
@@ -96,8 +95,12 @@ def verify(session: Session) -> Report:
         .where((Account.balance != func.coalesce(sums.c.total, 0)) | (Account.balance < 0))
         .order_by(Account.id)
     )
-    _report(report, "wallet balance", session.execute(wallets),
-            lambda r: f"wallet of listener {r.owner_id} stores {r.balance}, its postings sum to {r.total}")
+    _report(
+        report,
+        "wallet balance",
+        session.execute(wallets),
+        lambda r: f"wallet of listener {r.owner_id} stores {r.balance}, its postings sum to {r.total}",
+    )
 
     # 4. Derived accounts that must stay non-negative are.
     derived_kinds = [k for k in NON_NEGATIVE_KINDS if k is not AccountKind.WALLET]
@@ -107,19 +110,32 @@ def verify(session: Session) -> Report:
         .where(Account.kind.in_(derived_kinds), sums.c.total < 0)
         .order_by(Account.id)
     )
-    _report(report, "negative balance", session.execute(negative),
-            lambda r: f"{r.kind.value} account {r.id} (owner {r.owner_id}) holds {r.total}")
+    _report(
+        report,
+        "negative balance",
+        session.execute(negative),
+        lambda r: f"{r.kind.value} account {r.id} (owner {r.owner_id}) holds {r.total}",
+    )
 
     # 5. Play numbers of each (listener, track) are exactly 1..n.
     numbering = (
-        select(Play.listener_id, Play.track_id, func.count(Play.play_number).label("n"),
-               func.min(Play.play_number).label("lo"), func.max(Play.play_number).label("hi"))
+        select(
+            Play.listener_id,
+            Play.track_id,
+            func.count(Play.play_number).label("n"),
+            func.min(Play.play_number).label("lo"),
+            func.max(Play.play_number).label("hi"),
+        )
         .where(Play.kind == PlayKind.CHARGED)
         .group_by(Play.listener_id, Play.track_id)
         .having((func.min(Play.play_number) != 1) | (func.max(Play.play_number) != func.count(Play.play_number)))
     )
-    _report(report, "play numbers", session.execute(numbering),
-            lambda r: f"listener {r.listener_id} track {r.track_id}: {r.n} plays numbered {r.lo}..{r.hi}")
+    _report(
+        report,
+        "play numbers",
+        session.execute(numbering),
+        lambda r: f"listener {r.listener_id} track {r.track_id}: {r.n} plays numbered {r.lo}..{r.hi}",
+    )
 
     # 6. Each charged play's transfer is a play charge taking exactly its price from the
     #    listener's wallet.
@@ -127,18 +143,33 @@ def verify(session: Session) -> Report:
     from_wallet = int_sum(case((wallet.id.is_not(None), Posting.amount), else_=0))
     paid = (
         select(Play.id, Play.price, from_wallet.label("taken"))
-        .join(Transfer, and_(Transfer.id == Play.transfer_id, Transfer.kind == TransferKind.PLAY_CHARGE,
-                             Transfer.listener_id == Play.listener_id, Transfer.track_id == Play.track_id),
-              isouter=True)
+        .join(
+            Transfer,
+            and_(
+                Transfer.id == Play.transfer_id,
+                Transfer.kind == TransferKind.PLAY_CHARGE,
+                Transfer.listener_id == Play.listener_id,
+                Transfer.track_id == Play.track_id,
+            ),
+            isouter=True,
+        )
         .outerjoin(Posting, Posting.transfer_id == Transfer.id)
-        .outerjoin(wallet, and_(wallet.id == Posting.account_id, wallet.kind == AccountKind.WALLET,
-                                wallet.owner_id == Play.listener_id))
+        .outerjoin(
+            wallet,
+            and_(
+                wallet.id == Posting.account_id, wallet.kind == AccountKind.WALLET, wallet.owner_id == Play.listener_id
+            ),
+        )
         .where(Play.kind == PlayKind.CHARGED)
         .group_by(Play.id, Play.price)
         .having(from_wallet != -Play.price)
     )
-    _report(report, "play charge", session.execute(paid),
-            lambda r: f"play {r.id} costs {r.price} but its charge takes {-r.taken} from the wallet")
+    _report(
+        report,
+        "play charge",
+        session.execute(paid),
+        lambda r: f"play {r.id} costs {r.price} but its charge takes {-r.taken} from the wallet",
+    )
 
     # 7. Every ownership has its plays-to-own charges, or a buy-now transfer.
     charged = (
@@ -148,22 +179,41 @@ def verify(session: Session) -> Report:
         .subquery()
     )
     by_plays = (
-        select(Ownership.listener_id, Ownership.track_id, PricingVersion.plays_to_own,
-               func.coalesce(charged.c.n, 0).label("n"))
+        select(
+            Ownership.listener_id,
+            Ownership.track_id,
+            PricingVersion.plays_to_own,
+            func.coalesce(charged.c.n, 0).label("n"),
+        )
         .join(PricingVersion, PricingVersion.id == Ownership.pricing_version_id)
-        .outerjoin(charged, and_(charged.c.listener_id == Ownership.listener_id,
-                                 charged.c.track_id == Ownership.track_id))
+        .outerjoin(
+            charged, and_(charged.c.listener_id == Ownership.listener_id, charged.c.track_id == Ownership.track_id)
+        )
         .where(Ownership.via == OwnershipVia.PLAYS, func.coalesce(charged.c.n, 0) < PricingVersion.plays_to_own)
     )
-    _report(report, "ownership without its plays", session.execute(by_plays),
-            lambda r: f"listener {r.listener_id} owns track {r.track_id} after {r.n} of {r.plays_to_own} plays")
+    _report(
+        report,
+        "ownership without its plays",
+        session.execute(by_plays),
+        lambda r: f"listener {r.listener_id} owns track {r.track_id} after {r.n} of {r.plays_to_own} plays",
+    )
     bought = (
         select(Ownership.listener_id, Ownership.track_id)
-        .outerjoin(Transfer, and_(Transfer.id == Ownership.transfer_id, Transfer.kind == TransferKind.BUY_NOW,
-                                  Transfer.listener_id == Ownership.listener_id,
-                                  Transfer.track_id == Ownership.track_id))
+        .outerjoin(
+            Transfer,
+            and_(
+                Transfer.id == Ownership.transfer_id,
+                Transfer.kind == TransferKind.BUY_NOW,
+                Transfer.listener_id == Ownership.listener_id,
+                Transfer.track_id == Ownership.track_id,
+            ),
+        )
         .where(Ownership.via == OwnershipVia.BUY_NOW, Transfer.id.is_(None))
     )
-    _report(report, "ownership without its purchase", session.execute(bought),
-            lambda r: f"listener {r.listener_id} owns track {r.track_id} by buy-now without a buy-now transfer")
+    _report(
+        report,
+        "ownership without its purchase",
+        session.execute(bought),
+        lambda r: f"listener {r.listener_id} owns track {r.track_id} by buy-now without a buy-now transfer",
+    )
     return report

@@ -11,17 +11,26 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 import ledger
-from app.core.extensions import db
-from app.catalog.models import Release, Track
 from app.accounts.models import User
 from app.analytics.services import rollups
-from app.payments.services import wallet
 from app.analytics.services.dashboard import fold_countries
+from app.catalog.models import Release, Track
 from app.core.errors import ServiceError
+from app.core.extensions import db
+from app.payments.services import wallet
 from ledger.clock import FrozenClock
-from ledger.schema import Account, AccountKind, Ownership, Play, PlayKind, Posting, PricingVersion, Transfer, TransferKind
+from ledger.schema import (
+    Account,
+    AccountKind,
+    Ownership,
+    Play,
+    PlayKind,
+    Posting,
+    PricingVersion,
+    Transfer,
+    TransferKind,
+)
 from tests.factories import make_artist, make_release, make_track, make_user
-
 
 COUNTRIES = ["FR"] * 6 + ["DE"] * 5 + ["PT", "IS", None]
 
@@ -58,8 +67,11 @@ def random_history(seed: int, clock: FrozenClock, *, operations: int = 120, upda
         track = rng.choices(tracks, weights)[0]
         try:
             if not repriced and step > operations // 2:
-                ledger.enact_pricing(db.session, ledger.PricingParams(credit_price_cents=150, artist_share_bp=6_500),
-                                     effective_from=clock.now() - timedelta(minutes=1))
+                ledger.enact_pricing(
+                    db.session,
+                    ledger.PricingParams(credit_price_cents=150, artist_share_bp=6_500),
+                    effective_from=clock.now() - timedelta(minutes=1),
+                )
                 repriced = True
             if roll < 0.72:
                 result = wallet.charge_play(listener, track, f"s{seed}-play-{step}")
@@ -112,9 +124,18 @@ def recount(artist_id: int, start: date, end: date, track_id: int | None = None)
     }
     corrected = aliased(Transfer)
     legs = s.execute(
-        select(Transfer.id, Transfer.kind, Transfer.track_id, Transfer.effective_at, Transfer.pricing_version_id,
-               corrected.pricing_version_id.label("corrected_version"), Posting.amount, Account.kind.label("ak"))
-        .join(Posting, Posting.transfer_id == Transfer.id).join(Account, Account.id == Posting.account_id)
+        select(
+            Transfer.id,
+            Transfer.kind,
+            Transfer.track_id,
+            Transfer.effective_at,
+            Transfer.pricing_version_id,
+            corrected.pricing_version_id.label("corrected_version"),
+            Posting.amount,
+            Account.kind.label("ak"),
+        )
+        .join(Posting, Posting.transfer_id == Transfer.id)
+        .join(Account, Account.id == Posting.account_id)
         .outerjoin(corrected, corrected.id == Transfer.corrects_transfer_id)
         .where(Transfer.kind.in_([TransferKind.BUY_NOW, TransferKind.CORRECTION]))
     ).all()
@@ -165,9 +186,15 @@ def recount(artist_id: int, start: date, end: date, track_id: int | None = None)
     for _track, who in owned:
         owned_by[who] += 1
     out["visible_listeners"] = sorted(
-        ({"display_name": users[who].display_name, "plays": n,
-          "owned": bool(owned_by[who]) if track_id is not None else owned_by[who]}
-         for who, n in listener_plays.items() if users[who].visible_to_artists),
+        (
+            {
+                "display_name": users[who].display_name,
+                "plays": n,
+                "owned": bool(owned_by[who]) if track_id is not None else owned_by[who],
+            }
+            for who, n in listener_plays.items()
+            if users[who].visible_to_artists
+        ),
         key=lambda v: (-v["plays"], v["display_name"]),
     )
     return out
@@ -180,11 +207,13 @@ def month_recount(start: date, end: date) -> dict:
     sums = defaultdict(int)
     rows = s.execute(
         select(Transfer.kind, Transfer.effective_at, Posting.amount, Account.kind.label("ak"))
-        .join(Posting, Posting.transfer_id == Transfer.id).join(Account, Account.id == Posting.account_id)
+        .join(Posting, Posting.transfer_id == Transfer.id)
+        .join(Account, Account.id == Posting.account_id)
     )
     for kind, at, amount, ak in rows:
         if start <= _day(at) < end:
             sums[(kind.value, ak.value)] += amount
-    plays = [p for p in s.scalars(select(Play))
-             if p.kind is not PlayKind.OWN_ARTIST and start <= _day(p.created_at) < end]
+    plays = [
+        p for p in s.scalars(select(Play)) if p.kind is not PlayKind.OWN_ARTIST and start <= _day(p.created_at) < end
+    ]
     return {"sums": dict(sums), "plays": len(plays), "listeners": len({p.listener_id for p in plays})}

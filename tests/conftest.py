@@ -44,9 +44,17 @@ def make_test_app(database_url: str, media_dir, **overrides):
         # Every test logs in and registers from 127.0.0.1 in one process: the abuse limits'
         # production defaults would refuse the suite. tests/accounts/test_abuse_limits.py
         # sets tight ones where it checks them.
-        **dict.fromkeys((
-            "LOGIN_ADDRESS_LIMIT", "LOGIN_ACCOUNT_LIMIT", "REGISTER_ADDRESS_LIMIT", "PASSWORD_RESET_ADDRESS_LIMIT",
-            "PASSWORD_RESET_ACCOUNT_LIMIT", "TOKEN_CREATE_LIMIT"), "100000 per minute"),
+        **dict.fromkeys(
+            (
+                "LOGIN_ADDRESS_LIMIT",
+                "LOGIN_ACCOUNT_LIMIT",
+                "REGISTER_ADDRESS_LIMIT",
+                "PASSWORD_RESET_ADDRESS_LIMIT",
+                "PASSWORD_RESET_ACCOUNT_LIMIT",
+                "TOKEN_CREATE_LIMIT",
+            ),
+            "100000 per minute",
+        ),
     }
     config.update(overrides)
     app = create_app(config)
@@ -179,17 +187,27 @@ def _ceph_rgw_server():
 
     absent = [name for name in CEPH_COMMANDS if shutil.which(name) is None]
     if absent:
-        missing(f"Ceph's RADOS Gateway is not installed ({', '.join(absent)} absent; apt-get install"
-                " --no-install-recommends ceph-mon ceph-osd radosgw ceph-common)")
-    env = {**os.environ, "CEPH_RGW_ACCESS_KEY": S3_TEST_OPTIONS["access_key_id"],
-           "CEPH_RGW_SECRET_KEY": S3_TEST_OPTIONS["secret_access_key"]}
+        missing(
+            f"Ceph's RADOS Gateway is not installed ({', '.join(absent)} absent; apt-get install"
+            " --no-install-recommends ceph-mon ceph-osd radosgw ceph-common)"
+        )
+    env = {
+        **os.environ,
+        "CEPH_RGW_ACCESS_KEY": S3_TEST_OPTIONS["access_key_id"],
+        "CEPH_RGW_SECRET_KEY": S3_TEST_OPTIONS["secret_access_key"],
+    }
     failures = []
     for _ in range(2):  # a second try on new ports: a probed free port can be taken meanwhile
         root = Path(tempfile.mkdtemp(prefix="encore-rgw-"))
         port, mon_port = _free_port(), _free_port()
         try:
-            started = subprocess.run(["bash", str(CEPH_RGW_SCRIPT), "start", str(root), str(port), str(mon_port)],
-                                     env=env, capture_output=True, text=True, timeout=180)
+            started = subprocess.run(
+                ["bash", str(CEPH_RGW_SCRIPT), "start", str(root), str(port), str(mon_port)],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=180,
+            )
             if started.returncode == 0:
                 yield f"http://127.0.0.1:{port}"
                 return
@@ -233,16 +251,25 @@ def s3_server(request):
     return s3_endpoint(request, request.param)
 
 
-S3_TEST_OPTIONS = {"access_key_id": "test", "secret_access_key": "test", "region": "us-east-1",
-                   "addressing_style": "path"}
+S3_TEST_OPTIONS = {
+    "access_key_id": "test",
+    "secret_access_key": "test",
+    "region": "us-east-1",
+    "addressing_style": "path",
+}
 
 
 def make_s3_test_app(database_url: str, s3_server: str, bucket: str, media_dir, **overrides):
     """A test app whose object store is ``bucket`` on the test S3 server."""
     return make_test_app(
-        database_url, media_dir, STORAGE_URL=f"s3://{bucket}/encore", S3_ENDPOINT_URL=s3_server,
-        S3_ACCESS_KEY_ID=S3_TEST_OPTIONS["access_key_id"], S3_SECRET_ACCESS_KEY=S3_TEST_OPTIONS["secret_access_key"],
-        S3_ADDRESSING_STYLE="path", **overrides,
+        database_url,
+        media_dir,
+        STORAGE_URL=f"s3://{bucket}/encore",
+        S3_ENDPOINT_URL=s3_server,
+        S3_ACCESS_KEY_ID=S3_TEST_OPTIONS["access_key_id"],
+        S3_SECRET_ACCESS_KEY=S3_TEST_OPTIONS["secret_access_key"],
+        S3_ADDRESSING_STYLE="path",
+        **overrides,
     )
 
 
@@ -254,8 +281,14 @@ def make_s3_bucket(endpoint: str) -> str:
     from botocore.config import Config
 
     name = f"encore-test-{uuid.uuid4().hex[:10]}"
-    boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="test", aws_secret_access_key="test",
-                 region_name="us-east-1", config=Config(s3={"addressing_style": "path"})).create_bucket(Bucket=name)
+    boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        region_name="us-east-1",
+        config=Config(s3={"addressing_style": "path"}),
+    ).create_bucket(Bucket=name)
     return name
 
 

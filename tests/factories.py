@@ -9,11 +9,11 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 
-from app.core.extensions import db
-from app.accounts.models import Role
-from app.catalog.models import TrackStatus
 from app.accounts import services as accounts
+from app.accounts.models import Role
 from app.catalog import services as catalog
+from app.catalog.models import TrackStatus
+from app.core.extensions import db
 
 PASSWORD = "correct horse battery"
 _seq = itertools.count(1)
@@ -52,8 +52,11 @@ def make_release(*, artist=None, title=None, kind="album", release_date=None):
 
 def make_track(*, release=None, title=None, duration_ms=180_000, free=False, status=TrackStatus.READY):
     track = catalog.create_track(
-        release or make_release(), title=title or f"Track {next(_seq)}", duration_ms=duration_ms,
-        free=free, status=status,
+        release or make_release(),
+        title=title or f"Track {next(_seq)}",
+        duration_ms=duration_ms,
+        free=free,
+        status=status,
     )
     db.session.commit()
     return track
@@ -112,8 +115,8 @@ def current_code(user) -> str:
     logins within one 30-second step both work (replays are tested on their own)."""
     import pyotp
 
-    from app.accounts.models import TwoFactor
     from app.accounts import two_factor
+    from app.accounts.models import TwoFactor
 
     row = db.session.get(TwoFactor, user.id)
     row.last_used_step = None

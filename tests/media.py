@@ -35,15 +35,29 @@ FORMATS = {
     "m4a": (".m4a", ["-c:a", "aac", "-b:a", "128k", "-f", "ipod"]),
 }
 
-TAGS = {"title": "Tidal Song", "artist": "Test Artist", "album": "Test Album", "track_number": 3, "isrc": "GBABC2612345"}
+TAGS = {
+    "title": "Tidal Song",
+    "artist": "Test Artist",
+    "album": "Test Album",
+    "track_number": 3,
+    "isrc": "GBABC2612345",
+}
 
 
 def ffmpeg(*args: str) -> None:
     subprocess.run([ffmpeg_exe(), "-nostdin", "-v", "error", "-y", *args], check=True)
 
 
-def make_audio(path: Path, kind: str = "wav", *, seconds: float = 3.0, tags: bool = False, cover: bool = False,
-               rate: int = 44100, channels: int = 2) -> Path:
+def make_audio(
+    path: Path,
+    kind: str = "wav",
+    *,
+    seconds: float = 3.0,
+    tags: bool = False,
+    cover: bool = False,
+    rate: int = 44100,
+    channels: int = 2,
+) -> Path:
     """A chord-ish tone with a little noise in the given format (optionally tagged)."""
     suffix, codec = FORMATS[kind]
     path = Path(path)
@@ -117,6 +131,7 @@ def write_tags(path: Path, kind: str, *, tags: dict | None, cover: bytes | None)
 
 # Broken inputs --------------------------------------------------------------------------
 
+
 def zero_bytes(path: Path) -> Path:
     path.write_bytes(b"")
     return path
@@ -140,8 +155,9 @@ def truncated_flac(path: Path) -> Path:
 
 
 def zero_frame_wav(path: Path) -> Path:
-    ffmpeg("-f", "lavfi", "-i", "anullsrc=r=44100:cl=stereo", "-frames:a", "0", "-c:a", "pcm_s16le", "-f", "wav",
-           str(path))
+    ffmpeg(
+        "-f", "lavfi", "-i", "anullsrc=r=44100:cl=stereo", "-frames:a", "0", "-c:a", "pcm_s16le", "-f", "wav", str(path)
+    )
     return path
 
 

@@ -137,8 +137,9 @@ def streaming_replica() -> Iterator[ReplicaPair]:
     started: list[Path] = []
 
     def run(*args: str, timeout: float = START_TIMEOUT) -> None:
-        result = subprocess.run([*as_user, str(bin_dir / args[0]), *args[1:]], capture_output=True, text=True,
-                                timeout=timeout)
+        result = subprocess.run(
+            [*as_user, str(bin_dir / args[0]), *args[1:]], capture_output=True, text=True, timeout=timeout
+        )
         if result.returncode != 0:
             raise RuntimeError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
 
@@ -151,8 +152,22 @@ def streaming_replica() -> Iterator[ReplicaPair]:
         run("initdb", "-D", str(primary), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync")
         _append_settings(primary, pair.primary_port, root)
         start(primary)
-        run("pg_basebackup", "-h", "127.0.0.1", "-p", str(pair.primary_port), "-U", "postgres", "-D", str(standby),
-            "-R", "-X", "stream", "--checkpoint=fast", "--no-sync")
+        run(
+            "pg_basebackup",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(pair.primary_port),
+            "-U",
+            "postgres",
+            "-D",
+            str(standby),
+            "-R",
+            "-X",
+            "stream",
+            "--checkpoint=fast",
+            "--no-sync",
+        )
         _append_settings(standby, pair.standby_port, root)  # later lines win: the standby's own port
         start(standby)
         _wait_streaming(pair)

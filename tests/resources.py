@@ -25,8 +25,12 @@ from sqlalchemy import create_engine, make_url, text
 REQUIRE_ALL = os.environ.get("ENCORE_TEST_REQUIRE_ALL") == "1"
 POSTGRES_URL = os.environ.get("ENCORE_TEST_DATABASE_URL")
 # Durability is not what the tests check: the embedded test cluster skips fsync.
-_TEST_CLUSTER_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off",
-                          "max_connections": "200"}
+_TEST_CLUSTER_SETTINGS = {
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "max_connections": "200",
+}
 _embedded_url: str | None = None
 
 

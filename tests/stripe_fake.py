@@ -30,8 +30,15 @@ def sign(payload: str, secret: str = WEBHOOK_SECRET, timestamp: int | None = Non
 
 
 def event(event_type: str, obj: dict, event_id: str | None = None) -> dict:
-    return {"id": event_id or f"evt_{next(_ids)}", "object": "event", "type": event_type, "api_version": "2026-10-28",
-            "created": int(time.time()), "livemode": False, "data": {"object": obj}}
+    return {
+        "id": event_id or f"evt_{next(_ids)}",
+        "object": "event",
+        "type": event_type,
+        "api_version": "2026-10-28",
+        "created": int(time.time()),
+        "livemode": False,
+        "data": {"object": obj},
+    }
 
 
 _ids = itertools.count(1000)
@@ -57,8 +64,16 @@ class FakeStripe:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _seq: itertools.count = field(default_factory=lambda: itertools.count(1))
 
-    def fail(self, path: str, status: int, error_type: str, code: str = "", message: str = "refused", times: int = 1,
-             method: str = "POST"):
+    def fail(
+        self,
+        path: str,
+        status: int,
+        error_type: str,
+        code: str = "",
+        message: str = "refused",
+        times: int = 1,
+        method: str = "POST",
+    ):
         """Answer the next ``times`` ``method`` calls to ``path`` with this Stripe error."""
         body = {"error": {"type": error_type, "code": code or None, "message": message}}
         self._failures.setdefault((method, path), []).extend([(status, body)] * times)
@@ -84,27 +99,47 @@ class FakeStripe:
         n = next(self._seq)
         if (method, path) == ("POST", "/v1/checkout/sessions"):
             sid = f"cs_test_{n}"
-            return 200, {"id": sid, "object": "checkout.session", "url": f"https://checkout.stripe.test/pay/{sid}",
-                         "amount_total": int(form["line_items[0][price_data][unit_amount]"]),
-                         "metadata": {k[9:-1]: v for k, v in form.items() if k.startswith("metadata[")}}
+            return 200, {
+                "id": sid,
+                "object": "checkout.session",
+                "url": f"https://checkout.stripe.test/pay/{sid}",
+                "amount_total": int(form["line_items[0][price_data][unit_amount]"]),
+                "metadata": {k[9:-1]: v for k, v in form.items() if k.startswith("metadata[")},
+            }
         if (method, path) == ("POST", "/v1/transfers"):
-            transfer = {"id": f"tr_{n}", "object": "transfer", "amount": int(form["amount"]),
-                        "currency": form["currency"], "destination": form["destination"],
-                        "transfer_group": form.get("transfer_group"), "reversed": False}
+            transfer = {
+                "id": f"tr_{n}",
+                "object": "transfer",
+                "amount": int(form["amount"]),
+                "currency": form["currency"],
+                "destination": form["destination"],
+                "transfer_group": form.get("transfer_group"),
+                "reversed": False,
+            }
             self._transfers.append(transfer)
             return 200, transfer
         if (method, path) == ("GET", "/v1/transfers"):
             data = [t for t in self._transfers if t["transfer_group"] == query.get("transfer_group")]
             return 200, {"object": "list", "url": "/v1/transfers", "has_more": False, "data": data[:1]}
         if (method, path) == ("POST", "/v1/accounts"):
-            return 200, {"id": f"acct_{n}", "object": "account", "type": form.get("type"),
-                         "capabilities": {"transfers": "inactive"}}
+            return 200, {
+                "id": f"acct_{n}",
+                "object": "account",
+                "type": form.get("type"),
+                "capabilities": {"transfers": "inactive"},
+            }
         if method == "GET" and path.startswith("/v1/accounts/"):
-            return 200, {"id": path.rsplit("/", 1)[1], "object": "account",
-                         "capabilities": {"transfers": self.transfers_status}}
+            return 200, {
+                "id": path.rsplit("/", 1)[1],
+                "object": "account",
+                "capabilities": {"transfers": self.transfers_status},
+            }
         if (method, path) == ("POST", "/v1/account_links"):
-            return 200, {"object": "account_link", "url": f"https://connect.stripe.test/setup/{form['account']}",
-                         "expires_at": int(time.time()) + 300}
+            return 200, {
+                "object": "account_link",
+                "url": f"https://connect.stripe.test/setup/{form['account']}",
+                "expires_at": int(time.time()) + 300,
+            }
         return 404, {"error": {"type": "invalid_request_error", "message": f"no route {method} {path}"}}
 
     @property
@@ -120,7 +155,10 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode() if length else ""
         status, payload = self.fake.handle(
-            method, parts.path, dict(parse_qsl(parts.query)), dict(self.headers.items()),
+            method,
+            parts.path,
+            dict(parse_qsl(parts.query)),
+            dict(self.headers.items()),
             dict(parse_qsl(body, keep_blank_values=True)),
         )
         data = json.dumps(payload).encode()

@@ -83,15 +83,25 @@ def test_backup_then_restore_drill_ends_with_a_verified_ledger_and_its_guards(tm
         env = {k: v for k, v in os.environ.items() if not k.startswith("ENCORE_")}
         env.update(PG_BIN=str(pg_bin), PATH=f"{BIN}:{env['PATH']}", ENCORE_SECRET_KEY="x", PYTHONPATH=str(ROOT))
         backup = subprocess.run(
-            ["bash", DEPLOY / "backup.sh", backups], cwd=ROOT, capture_output=True, text=True, timeout=120,
-            env={**env, "ENCORE_DATABASE_URL": source, "ENCORE_STORAGE_URL": f"file://{media}"})
+            ["bash", DEPLOY / "backup.sh", backups],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**env, "ENCORE_DATABASE_URL": source, "ENCORE_STORAGE_URL": f"file://{media}"},
+        )
         assert backup.returncode == 0, backup.stderr
         folder = Path(backup.stdout.strip().splitlines()[-1])
         assert (folder / "encore.dump").stat().st_size > 0
 
         drill = subprocess.run(
-            ["bash", DEPLOY / "restore_drill.sh", folder, target, restored_media], cwd=ROOT,
-            capture_output=True, text=True, timeout=180, env={**env, "FLASK": f"{BIN}/python -m flask"})
+            ["bash", DEPLOY / "restore_drill.sh", folder, target, restored_media],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            env={**env, "FLASK": f"{BIN}/python -m flask"},
+        )
         assert drill.returncode == 0, drill.stdout + drill.stderr
         assert drill.stdout.rstrip().endswith("restore drill passed")
         assert (restored_media / "releases" / "1" / "cover-abc").read_bytes() == b"\xff\xd8 a cover"
@@ -100,13 +110,16 @@ def test_backup_then_restore_drill_ends_with_a_verified_ledger_and_its_guards(tm
         try:
             with engine.connect() as conn:
                 assert conn.execute(text("SELECT count(*) FROM ledger_postings")).scalar() == postings
-                guards = set(conn.execute(text(
-                    "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgrelid = 'ledger_postings'::regclass"
-                )).scalars())
+                guards = set(
+                    conn.execute(
+                        text(
+                            "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgrelid = 'ledger_postings'::regclass"
+                        )
+                    ).scalars()
+                )
                 assert {"ledger_postings_balanced", "ledger_postings_immutable"} <= guards
             # The guards act, not just exist: a posting cannot be changed or deleted.
-            for statement in ("UPDATE ledger_postings SET amount = amount + 1",
-                              "DELETE FROM ledger_postings"):
+            for statement in ("UPDATE ledger_postings SET amount = amount + 1", "DELETE FROM ledger_postings"):
                 with engine.connect() as conn, pytest.raises(DBAPIError, match="immutable"):
                     conn.execute(text(statement))
         finally:
@@ -172,10 +185,14 @@ def test_systemd_analyze_verifies_the_units(tmp_path):
         body = (DEPLOY / "systemd" / name).read_text().replace("/srv/encore/.venv/bin/", f"{BIN}/")
         body = re.sub(r"^(User|Group)=.*$", "", body, flags=re.M)
         (folder / name).write_text(body)
-    result = subprocess.run([analyze, "verify", *(str(folder / name) for name in UNITS)],
-                            capture_output=True, text=True, timeout=60)
-    problems = [line for line in (result.stdout + result.stderr).splitlines()
-                if line.strip() and "Failed to" not in line and "not found" not in line]
+    result = subprocess.run(
+        [analyze, "verify", *(str(folder / name) for name in UNITS)], capture_output=True, text=True, timeout=60
+    )
+    problems = [
+        line
+        for line in (result.stdout + result.stderr).splitlines()
+        if line.strip() and "Failed to" not in line and "not found" not in line
+    ]
     if result.returncode != 0 and "System has not been booted with systemd" in result.stderr:
         pytest.skip("systemd-analyze cannot run here (no systemd)")
     assert result.returncode == 0 or not problems, result.stdout + result.stderr
@@ -214,18 +231,41 @@ def test_nginx_site_matches_the_app_and_passes_nginx_t(tmp_path):
         pytest.skip("nginx is not installed (apt-get install nginx-light to run `nginx -t`)")
     # A scratch main config that includes the site, with a throwaway certificate.
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    made = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                           "-subj", "/CN=encore.test", "-keyout", key, "-out", cert], capture_output=True)
+    made = subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=encore.test",
+            "-keyout",
+            key,
+            "-out",
+            cert,
+        ],
+        capture_output=True,
+    )
     if made.returncode != 0:
         pytest.skip("openssl could not make a test certificate")
-    body = (site.replace("/etc/letsencrypt/live/encore.example.org/fullchain.pem", str(cert))
-                .replace("/etc/letsencrypt/live/encore.example.org/privkey.pem", str(key)))
+    body = site.replace("/etc/letsencrypt/live/encore.example.org/fullchain.pem", str(cert)).replace(
+        "/etc/letsencrypt/live/encore.example.org/privkey.pem", str(key)
+    )
     (tmp_path / "site.conf").write_text(body)
     (tmp_path / "nginx.conf").write_text(
         f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
-        f"http {{\n  access_log off;\n  include /etc/nginx/mime.types;\n  include {tmp_path}/site.conf;\n}}\n")
-    result = subprocess.run([nginx, "-t", "-q", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
-                            capture_output=True, text=True, timeout=30)
+        f"http {{\n  access_log off;\n  include /etc/nginx/mime.types;\n  include {tmp_path}/site.conf;\n}}\n"
+    )
+    result = subprocess.run(
+        [nginx, "-t", "-q", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -257,6 +297,7 @@ def test_nginx_serves_x_accel_media_with_cache_headers(tmp_path):
 
     class App(http.server.BaseHTTPRequestHandler):
         """Stands in for the app's media views: access checked, file handed to nginx."""
+
         def do_GET(self):
             self.send_response(200)
             self.send_header("X-Accel-Redirect", "/_media/" + self.path.removeprefix("/files/"))
@@ -270,30 +311,56 @@ def test_nginx_serves_x_accel_media_with_cache_headers(tmp_path):
     upstream = http.server.ThreadingHTTPServer(("127.0.0.1", app_port), App)
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
-                    "/CN=encore.test", "-keyout", key, "-out", cert], capture_output=True, check=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=encore.test",
+            "-keyout",
+            key,
+            "-out",
+            cert,
+        ],
+        capture_output=True,
+        check=True,
+    )
     site = (DEPLOY / "nginx" / "encore.conf").read_text()
-    site = (site.replace("/etc/letsencrypt/live/encore.example.org/fullchain.pem", str(cert))
-                .replace("/etc/letsencrypt/live/encore.example.org/privkey.pem", str(key))
-                .replace("127.0.0.1:8000", f"127.0.0.1:{app_port}")
-                .replace("/srv/encore/media/", f"{media}/")
-                .replace("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;")
-                .replace("listen 80;", f"listen 127.0.0.1:{http_port};")
-                .replace("listen [::]:443 ssl http2;", "").replace("listen [::]:80;", ""))
+    site = (
+        site.replace("/etc/letsencrypt/live/encore.example.org/fullchain.pem", str(cert))
+        .replace("/etc/letsencrypt/live/encore.example.org/privkey.pem", str(key))
+        .replace("127.0.0.1:8000", f"127.0.0.1:{app_port}")
+        .replace("/srv/encore/media/", f"{media}/")
+        .replace("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;")
+        .replace("listen 80;", f"listen 127.0.0.1:{http_port};")
+        .replace("listen [::]:443 ssl http2;", "")
+        .replace("listen [::]:80;", "")
+    )
     (tmp_path / "site.conf").write_text(site)
     # As root, nginx's workers would run as nobody, who cannot read pytest's 0700 tmp folders.
     user = "user root;\n" if os.geteuid() == 0 else ""
     (tmp_path / "nginx.conf").write_text(
         f"{user}pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
         f"http {{\n  access_log off;\n  client_body_temp_path {tmp_path};\n  proxy_temp_path {tmp_path};\n"
-        f"  include /etc/nginx/mime.types;\n  include {tmp_path}/site.conf;\n}}\n")
-    server = subprocess.Popen([nginx, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-g", "daemon off;"],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        f"  include /etc/nginx/mime.types;\n  include {tmp_path}/site.conf;\n}}\n"
+    )
+    server = subprocess.Popen(
+        [nginx, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-g", "daemon off;"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     context = ssl._create_unverified_context()
 
     def get(path, **headers):
-        request = urllib.request.Request(f"https://127.0.0.1:{https_port}{path}",
-                                         headers={"Host": "encore.example.org", **headers})
+        request = urllib.request.Request(
+            f"https://127.0.0.1:{https_port}{path}", headers={"Host": "encore.example.org", **headers}
+        )
         try:
             with urllib.request.urlopen(request, context=context, timeout=5) as response:
                 return response.status, response.headers, response.read()

@@ -24,8 +24,14 @@ def migration_lock_key() -> int:
 
 def upgrade_env(database_url: str, media) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ENCORE_")}
-    return {**env, "FLASK_APP": "wsgi", "ENCORE_DATABASE_URL": database_url, "ENCORE_SECRET_KEY": "x",
-            "ENCORE_STORAGE_URL": f"file://{media}", "PYTHONPATH": str(ROOT)}
+    return {
+        **env,
+        "FLASK_APP": "wsgi",
+        "ENCORE_DATABASE_URL": database_url,
+        "ENCORE_SECRET_KEY": "x",
+        "ENCORE_STORAGE_URL": f"file://{media}",
+        "PYTHONPATH": str(ROOT),
+    }
 
 
 @pytest.mark.committing
@@ -43,16 +49,22 @@ def test_two_concurrent_upgrades_wait_for_the_lock_and_both_succeed(tmp_path):
                 # Hold the lock ourselves first, so both upgrades are seen waiting (not a race
                 # the test might lose to timing), then let them go together.
                 holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
-                procs = [subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE,
-                                          stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+                procs = [
+                    subprocess.Popen(
+                        command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+                    )
+                    for _ in range(2)
+                ]
                 waiting = 0
                 deadline = time.monotonic() + 60
                 while waiting < 2 and time.monotonic() < deadline:
                     assert all(p.poll() is None for p in procs), [p.communicate()[0] for p in procs]
-                    waiting = holder.execute(text(
-                        "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database"
-                        " WHERE l.locktype = 'advisory' AND NOT l.granted AND d.datname = current_database()"
-                    )).scalar()
+                    waiting = holder.execute(
+                        text(
+                            "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database"
+                            " WHERE l.locktype = 'advisory' AND NOT l.granted AND d.datname = current_database()"
+                        )
+                    ).scalar()
                     time.sleep(0.1)
                 assert waiting == 2, "both upgrades should wait on the migration lock"
                 assert holder.execute(text("SELECT to_regclass('alembic_version')")).scalar() is None

@@ -5,8 +5,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
-from app.core.extensions import db
 from app.core.domains import all_metadata
+from app.core.extensions import db
 from tests.conftest import make_test_app
 from tests.resources import fresh_database
 

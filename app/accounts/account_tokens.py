@@ -12,11 +12,11 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select, update
 
-from app.core.extensions import db
 from app.accounts.models import AccountToken, AccountTokenPurpose, User
-from app.core.types import utcnow
-from app.core.errors import ValidationFailed
 from app.accounts.sessions import digest
+from app.core.errors import ValidationFailed
+from app.core.extensions import db
+from app.core.types import utcnow
 
 LIFETIMES = {
     AccountTokenPurpose.RESET_PASSWORD: timedelta(hours=1),
@@ -31,18 +31,27 @@ def issue(user: User, purpose: AccountTokenPurpose) -> str | None:
     minute ago (the caller then sends nothing and answers the same)."""
     now = utcnow()
     recent = db.session.scalar(
-        select(AccountToken.id).where(
-            AccountToken.user_id == user.id, AccountToken.purpose == purpose,
+        select(AccountToken.id)
+        .where(
+            AccountToken.user_id == user.id,
+            AccountToken.purpose == purpose,
             AccountToken.created_at > now - RESEND_AFTER,
-        ).limit(1)
+        )
+        .limit(1)
     )
     if recent is not None:
         return None
     plaintext = secrets.token_urlsafe(32)
-    db.session.add(AccountToken(
-        user_id=user.id, purpose=purpose, token_hash=digest(plaintext), email=user.email,
-        created_at=now, expires_at=now + LIFETIMES[purpose],
-    ))
+    db.session.add(
+        AccountToken(
+            user_id=user.id,
+            purpose=purpose,
+            token_hash=digest(plaintext),
+            email=user.email,
+            created_at=now,
+            expires_at=now + LIFETIMES[purpose],
+        )
+    )
     db.session.flush()
     return plaintext
 
@@ -58,11 +67,17 @@ def peek(plaintext: str, purpose: AccountTokenPurpose) -> tuple[AccountToken, Us
             .where(AccountToken.token_hash == digest(plaintext), AccountToken.purpose == purpose)
             .with_for_update(of=AccountToken)
         ).first()
-    if found is None or found[0].used_at is not None or found[0].expires_at <= utcnow() or found[0].email != found[1].email:
+    if (
+        found is None
+        or found[0].used_at is not None
+        or found[0].expires_at <= utcnow()
+        or found[0].email != found[1].email
+    ):
         what = "reset link" if purpose is AccountTokenPurpose.RESET_PASSWORD else "verification link"
         raise ValidationFailed(
             f"This {what} is not valid any more (it was used, it expired, or it was mistyped). Ask for a new one.",
-            code="invalid_token", field="token",
+            code="invalid_token",
+            field="token",
         )
     return found[0], found[1]
 
@@ -72,8 +87,9 @@ def spend(token: AccountToken) -> None:
     now = utcnow()
     db.session.execute(
         update(AccountToken)
-        .where(AccountToken.user_id == token.user_id, AccountToken.purpose == token.purpose,
-               AccountToken.used_at.is_(None))
+        .where(
+            AccountToken.user_id == token.user_id, AccountToken.purpose == token.purpose, AccountToken.used_at.is_(None)
+        )
         .values(used_at=now)
     )
     db.session.expire(token, ["used_at"])

@@ -7,20 +7,21 @@ from flask import jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from app.core.api import bp
-from app.core.inputs import Field, accepts, documented
-from app.accounts.representations import session_json, user_json
-from app.core.auth import api_login_required
+from app.accounts import passwords, sessions, two_factor, verification
+from app.accounts import services as accounts
+from app.accounts.lockout import counting_failed_logins
 from app.accounts.login import current_session_id, end_login, finish_login
-from app.accounts import services as accounts, passwords, sessions, two_factor, verification
 from app.accounts.passwords import RESET_SENT
+from app.accounts.representations import session_json, user_json
 from app.accounts.tasks import deliver_mail_soon
 from app.accounts.two_factor import counting_wrong_codes
 from app.accounts.verification import CHECK_MAIL
-from app.core.transactions import commit_now
-from app.core.ratelimit import account_key, address_key, configured, limiter
-from app.accounts.lockout import counting_failed_logins
+from app.core.api import bp
+from app.core.auth import api_login_required
 from app.core.errors import Unauthorized
+from app.core.inputs import Field, accepts, documented
+from app.core.ratelimit import account_key, address_key, configured, limiter
+from app.core.transactions import commit_now
 
 
 @bp.post("/auth/register")
@@ -68,8 +69,11 @@ def login(body):
         user = accounts.authenticate(body["email"], body["password"])
     if two_factor.is_enabled(user):
         if not body.get("code"):
-            raise Unauthorized("Send a code from your authenticator app with the password (the code field).",
-                               code="two_factor_required", field="code")
+            raise Unauthorized(
+                "Send a code from your authenticator app with the password (the code field).",
+                code="two_factor_required",
+                field="code",
+            )
         with counting_wrong_codes():
             two_factor.check(user, body["code"])
     finish_login(user, remember=bool(body.get("remember")))
@@ -106,8 +110,9 @@ def request_password_reset(body):
 )
 def confirm_password_reset(body):
     """Set a new password with a mailed reset token; every session of the account ends."""
-    user = passwords.reset_password(body["token"], body["new_password"],
-                                    end_api_tokens=bool(body.get("end_api_tokens")))
+    user = passwords.reset_password(
+        body["token"], body["new_password"], end_api_tokens=bool(body.get("end_api_tokens"))
+    )
     commit_now("the mail task reads the outbox rows this request wrote")
     deliver_mail_soon()
     if current_user.is_authenticated and current_user.id == user.id:
@@ -130,8 +135,11 @@ def create_token(body):
     if two_factor.is_enabled(user):
         challenge = two_factor.start_half_login(user, token_name=name)
         commit_now("the half-login's state must outlive the 401 that hands out its challenge")
-        raise Unauthorized("Send a code from your authenticator app to POST /api/v1/auth/two-factor.",
-                           code="two_factor_required", challenge=challenge)
+        raise Unauthorized(
+            "Send a code from your authenticator app to POST /api/v1/auth/two-factor.",
+            code="two_factor_required",
+            challenge=challenge,
+        )
     token, plaintext = accounts.create_token(user, name)
     return jsonify(token=plaintext, id=token.id, name=token.name), 201
 
@@ -148,8 +156,12 @@ def get_me():
 @accepts(
     Field("display_name", str, required=False),
     Field("country", str, required=False, nullable=True),
-    Field("visible_to_artists", bool, required=False,
-          description="let the artists you listen to see your display name and plays (default: anonymous)"),
+    Field(
+        "visible_to_artists",
+        bool,
+        required=False,
+        description="let the artists you listen to see your display name and plays (default: anonymous)",
+    ),
 )
 def update_me(body):
     """Change your display name, country, or whether artists may see you on their dashboards."""
@@ -210,8 +222,8 @@ def delete_me(body):
     """Delete your account: personal data erased, the books kept (needs the password, and a code)."""
     from flask_login import logout_user
 
-    from app.accounts.two_factor import counting_wrong_codes
     from app.accounts import deletion as account_deletion
+    from app.accounts.two_factor import counting_wrong_codes
 
     with counting_wrong_codes():
         account_deletion.delete_account(current_user, password=body["password"], code=body.get("code"))
@@ -240,8 +252,11 @@ def resend_verification():
 def change_password(body):
     """Change your password; every other session and remembered device is logged out."""
     ended = passwords.change_password(
-        current_user, current_password=body["current_password"], new_password=body["new_password"],
-        keep_session_id=current_session_id(), end_api_tokens=bool(body.get("end_api_tokens")),
+        current_user,
+        current_password=body["current_password"],
+        new_password=body["new_password"],
+        keep_session_id=current_session_id(),
+        end_api_tokens=bool(body.get("end_api_tokens")),
     )
     commit_now("the mail task reads the outbox rows this request wrote")
     deliver_mail_soon()

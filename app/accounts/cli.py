@@ -33,8 +33,9 @@ def make_admin(email: str):
 def create_user(email: str, display_name: str, country: str | None, password: str):
     """Create a listener account (its email counts as verified: an operator vouches for it)."""
     try:
-        user = accounts.register(email=email, password=password, display_name=display_name, country=country,
-                                 verified=True)
+        user = accounts.register(
+            email=email, password=password, display_name=display_name, country=country, verified=True
+        )
     except ServiceError as exc:
         raise click.ClickException(exc.message) from None
     if user is None:

@@ -33,17 +33,16 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, update
 
-from app.core.extensions import db
-from app.accounts.models import ApiToken, ArtistMember, Role, User
-from app.governance.models import Membership, Proposal, ProposalStatus
-from app.core.models import OutboxMessage
-from app.payments.models import PayoutDestination, PayoutMethod, PayoutStatus
-from app.accounts.models import RecoveryCode, TwoFactor
-from app.payments.models import Payout
-from app.core.types import utcnow
-from app.accounts import services as accounts, sessions, two_factor
+from app.accounts import services as accounts
+from app.accounts import sessions, two_factor
+from app.accounts.models import ApiToken, ArtistMember, RecoveryCode, Role, TwoFactor, User
 from app.core.errors import Conflict, ValidationFailed
+from app.core.extensions import db
 from app.core.mail import queue_mail
+from app.core.models import OutboxMessage
+from app.core.types import utcnow
+from app.governance.models import Membership, Proposal, ProposalStatus
+from app.payments.models import Payout, PayoutDestination, PayoutMethod, PayoutStatus
 from app.payments.services.payouts import earnings
 from ledger import reads
 
@@ -80,7 +79,7 @@ class DeletionPreview:
             "blocked_by": self.blocked_by,
             "needs_code": self.two_factor,
             "rule": "Your email, name, country, password, tokens and two-factor secrets are erased; the ledger, "
-                    "ballots and the public books keep their numbers under an anonymous id.",
+            "ballots and the public books keep their numbers under an anonymous id.",
         }
 
 
@@ -91,21 +90,30 @@ def preview(user: User) -> DeletionPreview:
         others = [m for m in artist.members if m.id != user.id]
         unpaid = earnings(artist)
         if others:
-            fate = (f"{artist.name} keeps its earnings and payout details; its {len(others)} other manager(s) "
-                    "keep running it and get the payouts as before.")
+            fate = (
+                f"{artist.name} keeps its earnings and payout details; its {len(others)} other manager(s) "
+                "keep running it and get the payouts as before."
+            )
         else:
-            fate = (f"You are the last manager of {artist.name}: its tracks stay in the catalog, its payout details "
-                    "are erased, and its unpaid earnings stay on the artist's account until the co-op names a new "
-                    "manager, who is paid them once they set payout details.")
+            fate = (
+                f"You are the last manager of {artist.name}: its tracks stay in the catalog, its payout details "
+                "are erased, and its unpaid earnings stay on the artist's account until the co-op names a new "
+                "manager, who is paid them once they set payout details."
+            )
             in_transit = db.session.scalar(
-                select(func.count(Payout.id)).where(Payout.artist_id == artist.id, Payout.method == PayoutMethod.BANK,
-                                                   Payout.status == PayoutStatus.IN_TRANSIT)
+                select(func.count(Payout.id)).where(
+                    Payout.artist_id == artist.id,
+                    Payout.method == PayoutMethod.BANK,
+                    Payout.status == PayoutStatus.IN_TRANSIT,
+                )
             )
             if in_transit:
                 blocked.append(f"A bank payout of {artist.name} is on its way: wait until it is paid.")
         fates.append(ArtistFate(artist.id, artist.name, unpaid, len(others), fate))
     return DeletionPreview(
-        wallet_micro=reads.wallet_balance(db.session, user.id), artists=fates, blocked_by=blocked,
+        wallet_micro=reads.wallet_balance(db.session, user.id),
+        artists=fates,
+        blocked_by=blocked,
         two_factor=two_factor.is_enabled(user),
     )
 
@@ -129,9 +137,12 @@ def delete_account(user: User, *, password: str, code: str | None = None) -> Non
             db.session.execute(delete(PayoutDestination).where(PayoutDestination.artist_id == artist.id))
         for manager in others:
             queue_mail(
-                to=manager.email, subject=f"Encore: a manager of {artist.name} left",
-                body=(f"Hello {manager.display_name},\n\nOne of the managers of {artist.name} deleted their Encore "
-                      "account. The artist's earnings and payout details are unchanged.\n"),
+                to=manager.email,
+                subject=f"Encore: a manager of {artist.name} left",
+                body=(
+                    f"Hello {manager.display_name},\n\nOne of the managers of {artist.name} deleted their Encore "
+                    "account. The artist's earnings and payout details are unchanged.\n"
+                ),
                 dedupe_key=f"manager-left:{artist.id}:{user.id}:{manager.id}",
             )
     db.session.execute(delete(ArtistMember).where(ArtistMember.user_id == user.id))
@@ -141,12 +152,11 @@ def delete_account(user: User, *, password: str, code: str | None = None) -> Non
     db.session.execute(delete(TwoFactor).where(TwoFactor.user_id == user.id))
     now = utcnow()
     db.session.execute(
-        update(Membership).where(Membership.user_id == user.id, Membership.ended_at.is_(None))
+        update(Membership)
+        .where(Membership.user_id == user.id, Membership.ended_at.is_(None))
         .values(ended_at=now, end_reason="account deleted")
     )
-    db.session.execute(
-        delete(Proposal).where(Proposal.author_id == user.id, Proposal.status == ProposalStatus.DRAFT)
-    )
+    db.session.execute(delete(Proposal).where(Proposal.author_id == user.id, Proposal.status == ProposalStatus.DRAFT))
     _erase_from_mail(old_email, old_name)
     _erase_bank_holder(old_name)
 
@@ -170,13 +180,13 @@ def _erase_from_mail(email: str, name: str) -> None:
         db.session.execute(
             update(OutboxMessage)
             .where((OutboxMessage.body.contains(needle)) | (OutboxMessage.subject.contains(needle)))
-            .values(body=func.replace(OutboxMessage.body, needle, _BLANKED),
-                    subject=func.replace(OutboxMessage.subject, needle, _BLANKED))
+            .values(
+                body=func.replace(OutboxMessage.body, needle, _BLANKED),
+                subject=func.replace(OutboxMessage.subject, needle, _BLANKED),
+            )
         )
 
 
 def _erase_bank_holder(name: str) -> None:
     """Payout details held in the person's own name are theirs: erase them too."""
-    db.session.execute(
-        delete(PayoutDestination).where(func.lower(PayoutDestination.account_holder) == name.lower())
-    )
+    db.session.execute(delete(PayoutDestination).where(func.lower(PayoutDestination.account_holder) == name.lower()))

@@ -14,14 +14,14 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from app.core.extensions import db
+from app.accounts import sessions, two_factor
 from app.accounts.models import ApiToken, User
+from app.core.extensions import db
+from app.core.models import OutboxMessage
+from app.core.types import utcnow
 from app.governance.models import Ballot, Membership, Proposal
 from app.payments.models import Order
-from app.core.models import OutboxMessage
 from app.streaming.models import Play, PreviewPlay
-from app.core.types import utcnow
-from app.accounts import sessions, two_factor
 from ledger import reads as ledger_reads
 
 FORMAT_VERSION = 1
@@ -43,14 +43,25 @@ def export(user: User) -> dict:
         "version": FORMAT_VERSION,
         "exported_at": _t(utcnow()),
         "profile": {
-            "id": uid, "email": user.email, "display_name": user.display_name, "country": user.country,
-            "role": user.role.value, "created_at": _t(user.created_at),
+            "id": uid,
+            "email": user.email,
+            "display_name": user.display_name,
+            "country": user.country,
+            "role": user.role.value,
+            "created_at": _t(user.created_at),
             "visible_to_artists": user.visible_to_artists,
         },
         "two_factor": {k: v for k, v in two_factor.status(user).items() if k != "required"},
         "memberships": [
-            {"id": m.id, "class": m.member_class.value, "source": m.source.value, "reference": m.reference,
-             "started_at": _t(m.started_at), "ended_at": _t(m.ended_at), "end_reason": m.end_reason}
+            {
+                "id": m.id,
+                "class": m.member_class.value,
+                "source": m.source.value,
+                "reference": m.reference,
+                "started_at": _t(m.started_at),
+                "ended_at": _t(m.ended_at),
+                "end_reason": m.end_reason,
+            }
             for m in db.session.scalars(select(Membership).where(Membership.user_id == uid).order_by(Membership.id))
         ],
         "managed_artists": [{"id": a.id, "name": a.name} for a in user.artists],
@@ -59,38 +70,77 @@ def export(user: User) -> dict:
             for t in db.session.scalars(select(ApiToken).where(ApiToken.user_id == uid).order_by(ApiToken.id))
         ],
         "sessions": [
-            {"id": s.id, "created_at": _t(s.created_at), "last_seen_at": _t(s.last_seen_at),
-             "user_agent": s.user_agent, "ip_address": s.ip_address,
-             "remembered_until": _t(s.remember_expires_at)}
+            {
+                "id": s.id,
+                "created_at": _t(s.created_at),
+                "last_seen_at": _t(s.last_seen_at),
+                "user_agent": s.user_agent,
+                "ip_address": s.ip_address,
+                "remembered_until": _t(s.remember_expires_at),
+            }
             for s in sessions.active_for(user)
         ],
         "listening_sessions": [
-            {"id": p.id, "track_id": p.track_id, "started_at": _t(p.started_at), "ended_at": _t(p.ended_at),
-             "position_ms": p.position_ms, "counted_at": _t(p.counted_at), "ledger_play_id": p.ledger_play_id}
+            {
+                "id": p.id,
+                "track_id": p.track_id,
+                "started_at": _t(p.started_at),
+                "ended_at": _t(p.ended_at),
+                "position_ms": p.position_ms,
+                "counted_at": _t(p.counted_at),
+                "ledger_play_id": p.ledger_play_id,
+            }
             for p in db.session.scalars(select(Play).where(Play.listener_id == uid).order_by(Play.started_at))
         ],
         "plays": [
-            {"id": p.id, "track_id": p.track_id, "artist_id": p.artist_id, "kind": p.kind.value,
-             "play_number": p.play_number, "price_micro": p.price, "pricing_version_id": p.pricing_version_id,
-             "at": _t(p.created_at)}
+            {
+                "id": p.id,
+                "track_id": p.track_id,
+                "artist_id": p.artist_id,
+                "kind": p.kind.value,
+                "play_number": p.play_number,
+                "price_micro": p.price,
+                "pricing_version_id": p.pricing_version_id,
+                "at": _t(p.created_at),
+            }
             for p in reversed(_all_pages(ledger_reads.play_history, uid))
         ],
         "wallet_statement": _wallet_statement(uid),
         "owned_tracks": [
-            {"track_id": o.track_id, "artist_id": o.artist_id, "via": o.via.value, "paid_micro": o.paid,
-             "acquired_at": _t(o.acquired_at)}
+            {
+                "track_id": o.track_id,
+                "artist_id": o.artist_id,
+                "via": o.via.value,
+                "paid_micro": o.paid,
+                "acquired_at": _t(o.acquired_at),
+            }
             for o in reversed(ledger_reads.owned_tracks(db.session, uid))
         ],
         "orders": [
-            {"id": o.id, "kind": o.kind.value, "status": o.status.value, "provider": o.provider.value,
-             "credits_micro": o.credits, "member_class": _enum(o.member_class), "amount_cents": o.amount_cents,
-             "currency": o.currency, "refunded_cents": o.refunded_cents, "created_at": _t(o.created_at),
-             "paid_at": _t(o.paid_at)}
+            {
+                "id": o.id,
+                "kind": o.kind.value,
+                "status": o.status.value,
+                "provider": o.provider.value,
+                "credits_micro": o.credits,
+                "member_class": _enum(o.member_class),
+                "amount_cents": o.amount_cents,
+                "currency": o.currency,
+                "refunded_cents": o.refunded_cents,
+                "created_at": _t(o.created_at),
+                "paid_at": _t(o.paid_at),
+            }
             for o in db.session.scalars(select(Order).where(Order.user_id == uid).order_by(Order.id))
         ],
         "ballots": [
-            {"id": b.id, "proposal_id": b.proposal_id, "sequence": b.sequence, "choice": b.choice.value,
-             "receipt_sha256": b.receipt_hash, "cast_at": _t(b.cast_at)}
+            {
+                "id": b.id,
+                "proposal_id": b.proposal_id,
+                "sequence": b.sequence,
+                "choice": b.choice.value,
+                "receipt_sha256": b.receipt_hash,
+                "cast_at": _t(b.cast_at),
+            }
             for b in db.session.scalars(select(Ballot).where(Ballot.voter_id == uid).order_by(Ballot.id))
         ],
         "proposals": [
@@ -99,7 +149,9 @@ def export(user: User) -> dict:
         ],
         "previews": [
             {"track_id": p.track_id, "at": _t(p.at)}
-            for p in db.session.scalars(select(PreviewPlay).where(PreviewPlay.listener_id == uid).order_by(PreviewPlay.id))
+            for p in db.session.scalars(
+                select(PreviewPlay).where(PreviewPlay.listener_id == uid).order_by(PreviewPlay.id)
+            )
         ],
         "emails": [
             {"subject": m.subject, "created_at": _t(m.created_at), "sent_at": _t(m.sent_at)}
@@ -125,8 +177,14 @@ def _wallet_statement(uid: int) -> dict:
     return {
         "balance_micro": ledger_reads.wallet_balance(db.session, uid),
         "movements": [
-            {"transfer_id": r.transfer_id, "kind": r.kind.value, "amount_micro": r.amount, "track_id": r.track_id,
-             "memo": r.memo, "at": _t(r.created_at)}
+            {
+                "transfer_id": r.transfer_id,
+                "kind": r.kind.value,
+                "amount_micro": r.amount,
+                "track_id": r.track_id,
+                "memo": r.memo,
+                "at": _t(r.created_at),
+            }
             for r in reversed(_all_pages(ledger_reads.wallet_statement, uid))
         ],
     }

@@ -42,7 +42,9 @@ def check_not_locked(user: User) -> None:
         raise AccountLocked(
             f"Too many wrong passwords: this account is locked for {_in_words(seconds)}. "
             "Try again later, or reset your password.",
-            retry_after_seconds=seconds, link="/forgot-password", link_text="Reset your password",
+            retry_after_seconds=seconds,
+            link="/forgot-password",
+            link_text="Reset your password",
         )
 
 

@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 from flask import Flask, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from app.accounts.models import User
 from app.accounts import two_factor
+from app.accounts.models import User
 from app.accounts.services import user_for_token
 from app.accounts.two_factor import counting_wrong_codes
 from app.core.auth import bearer_token, note_token_user
@@ -46,8 +46,14 @@ def safe_next(target: str | None) -> str:
     # Browsers read "\\" as "/" (so "/\\evil.example" is "//evil.example"): refuse backslashes.
     # They also drop tab, CR and LF from a URL ("/\n/evil.example" is "//evil.example"), and a
     # CR/LF cannot go in a Location header at all: refuse every control character.
-    if (target and urlsplit(target).netloc == "" and target.startswith("/") and not target.startswith("//")
-            and "\\" not in target and not any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target)):
+    if (
+        target
+        and urlsplit(target).netloc == ""
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target)
+    ):
         return target
     return url_for("web.index")
 
@@ -78,8 +84,9 @@ def require_fresh_code() -> None:
         return
     code = request.form.get("code", "")
     if not code.strip():
-        raise Unauthorized("Enter a code from your authenticator app to confirm this change.",
-                           code="fresh_code_required", field="code")
+        raise Unauthorized(
+            "Enter a code from your authenticator app to confirm this change.", code="fresh_code_required", field="code"
+        )
     with counting_wrong_codes():
         two_factor.check(current_user, code)
     session[VERIFIED_AT] = time.time()

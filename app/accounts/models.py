@@ -33,9 +33,7 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     display_name: Mapped[str] = mapped_column(String(80))
     country: Mapped[str | None] = mapped_column(String(2))  # ISO 3166-1 alpha-2
-    role: Mapped[Role] = mapped_column(
-        str_enum(Role, "role"), default=Role.LISTENER
-    )
+    role: Mapped[Role] = mapped_column(str_enum(Role, "role"), default=Role.LISTENER)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The client address the account was registered from (None: registered before it was
     # recorded, or by the CLI). The payout fraud check counts accounts sharing one.

@@ -31,12 +31,16 @@ def require_strong_password(password: str, *, user_inputs: tuple[str, ...] = (),
     result = zxcvbn(password[:_ESTIMATED_PREFIX], user_inputs=inputs)
     if result["score"] < MIN_SCORE:
         feedback = result["feedback"]
-        reasons = " ".join(
-            part for part in [feedback.get("warning") or "", *feedback.get("suggestions", [])] if part
-        ) or "Add another word or two. Uncommon words are better."
+        reasons = (
+            " ".join(part for part in [feedback.get("warning") or "", *feedback.get("suggestions", [])] if part)
+            or "Add another word or two. Uncommon words are better."
+        )
         raise ValidationFailed(
-            f"This password is too easy to guess. {reasons}", code="weak_password", field=field,
-            suggestions=feedback.get("suggestions", []), warning=feedback.get("warning") or "",
+            f"This password is too easy to guess. {reasons}",
+            code="weak_password",
+            field=field,
+            suggestions=feedback.get("suggestions", []),
+            warning=feedback.get("warning") or "",
         )
 
 

@@ -12,12 +12,13 @@ import secrets
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
-from app.core.extensions import db
+from app.accounts import account_tokens, sessions, verification
+from app.accounts import services as accounts
 from app.accounts.models import AccountTokenPurpose, User
-from app.accounts import account_tokens, services as accounts, sessions, verification
-from app.core.errors import ValidationFailed
-from app.core.mail import queue_mail
 from app.accounts.password_strength import require_strong_password
+from app.core.errors import ValidationFailed
+from app.core.extensions import db
+from app.core.mail import queue_mail
 
 # What a reset request answers, whether or not the address has an account.
 RESET_SENT = "If an account has the address {email}, we sent it a link to choose a new password (valid for one hour)."
@@ -27,15 +28,17 @@ def _set_password(user: User, password: str) -> None:
     user.password_hash = accounts._hasher.hash(password)
 
 
-def change_password(user: User, *, current_password: str, new_password: str, keep_session_id: int | None,
-                    end_api_tokens: bool = False) -> int:
+def change_password(
+    user: User, *, current_password: str, new_password: str, keep_session_id: int | None, end_api_tokens: bool = False
+) -> int:
     """Change the password when ``current_password`` is right. Every other session ends;
     returns how many."""
     try:
         accounts._hasher.verify(user.password_hash, current_password or "")
     except (VerificationError, InvalidHashError):
-        raise ValidationFailed("The current password is not right.", code="wrong_password",
-                               field="current_password") from None
+        raise ValidationFailed(
+            "The current password is not right.", code="wrong_password", field="current_password"
+        ) from None
     if new_password == current_password:
         raise ValidationFailed("Choose a password different from the current one.", field="new_password")
     require_strong_password(new_password, user_inputs=(user.email, user.display_name), field="new_password")

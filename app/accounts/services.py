@@ -11,13 +11,13 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, func, select
 
-from app.core.extensions import db
+from app.accounts import account_tokens, lockout, verification
 from app.accounts.models import ApiToken, ArtistMember, Role, User
+from app.accounts.password_strength import require_strong_password
 from app.catalog.models import Artist
 from app.catalog.services import create_artist, validate_title
 from app.core.errors import BadCredentials, NotFound, Unauthorized, ValidationFailed
-from app.accounts import account_tokens, lockout, verification
-from app.accounts.password_strength import require_strong_password
+from app.core.extensions import db
 from app.core.mail import queue_mail
 
 # Argon2id with the library's defaults: slow by design, tuned by argon2-cffi's maintainers.

@@ -20,8 +20,8 @@ from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
-from app.core.extensions import db
 from app.accounts import sessions as store
+from app.core.extensions import db
 
 REMEMBER_COOKIE = "encore_remember"
 # Flask-Login reads its remember cookie under this name; nobody is ever given one, so its
@@ -69,8 +69,9 @@ class ServerSessionInterface(SessionInterface):
             found = store.find(sid)
             if found is not None:
                 row = found[0]
-                session = ServerSession(self._load(row.data), row_id=row.id, user_id=row.user_id,
-                                        last_seen=row.last_seen_at)
+                session = ServerSession(
+                    self._load(row.data), row_id=row.id, user_id=row.user_id, last_seen=row.last_seen_at
+                )
                 # The identity map holds objects weakly: keeping the user read with the session
                 # alive makes Flask-Login's ``db.session.get`` a lookup in memory, not a query.
                 session.loaded_user = found[1]
@@ -85,8 +86,9 @@ class ServerSessionInterface(SessionInterface):
                 return session
             data = self._load(issued.row.data)
             data["_fresh"] = False  # restored by a cookie, not by a password (Flask-Login's meaning)
-            session = ServerSession(data, row_id=issued.row.id, user_id=issued.row.user_id,
-                                    last_seen=issued.row.last_seen_at)
+            session = ServerSession(
+                data, row_id=issued.row.id, user_id=issued.row.user_id, last_seen=issued.row.last_seen_at
+            )
             session.modified = True
             session.issued = issued
             return session
@@ -116,7 +118,9 @@ class ServerSessionInterface(SessionInterface):
         if session.issued is not None:
             self._set_cookie(app, response, name, session.issued.session_id, max_age=None)
             if session.issued.remember:
-                max_age = int((session.issued.row.remember_expires_at - session.issued.row.last_seen_at).total_seconds())
+                max_age = int(
+                    (session.issued.row.remember_expires_at - session.issued.row.last_seen_at).total_seconds()
+                )
                 self._set_cookie(app, response, REMEMBER_COOKIE, session.issued.remember, max_age=max_age)
         forget = session.forget_remember_cookie and not (session.issued and session.issued.remember)
         if forget and REMEMBER_COOKIE in request.cookies:
@@ -137,26 +141,37 @@ class ServerSessionInterface(SessionInterface):
             session.issued = None
         if creating:
             session.issued = store.create(
-                user_id=user_id, data=_serializer.dumps(dict(session)),
-                user_agent=request.user_agent.string, ip_address=request.remote_addr,
+                user_id=user_id,
+                data=_serializer.dumps(dict(session)),
+                user_agent=request.user_agent.string,
+                ip_address=request.remote_addr,
                 remember=session.remember_device,
             )
         elif session.row_id is not None:
-            store.save(session.row_id, data=_serializer.dumps(dict(session)) if session.modified else None,
-                       touch=touch)
+            store.save(session.row_id, data=_serializer.dumps(dict(session)) if session.modified else None, touch=touch)
         db.session.commit()
 
     def _set_cookie(self, app, response, name, value, *, max_age):
         # The remember-me cookie carries the same flags as the session cookie.
         response.set_cookie(
-            name, value, max_age=max_age, httponly=True, samesite=self.get_cookie_samesite(app) or "Lax",
-            secure=self.get_cookie_secure(app), domain=self.get_cookie_domain(app), path=self.get_cookie_path(app),
+            name,
+            value,
+            max_age=max_age,
+            httponly=True,
+            samesite=self.get_cookie_samesite(app) or "Lax",
+            secure=self.get_cookie_secure(app),
+            domain=self.get_cookie_domain(app),
+            path=self.get_cookie_path(app),
         )
 
     def _delete_cookie(self, app, response, name):
         response.delete_cookie(
-            name, httponly=True, samesite=self.get_cookie_samesite(app) or "Lax",
-            secure=self.get_cookie_secure(app), domain=self.get_cookie_domain(app), path=self.get_cookie_path(app),
+            name,
+            httponly=True,
+            samesite=self.get_cookie_samesite(app) or "Lax",
+            secure=self.get_cookie_secure(app),
+            domain=self.get_cookie_domain(app),
+            path=self.get_cookie_path(app),
         )
 
 

@@ -27,12 +27,13 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, delete, or_, select, update
 
-from app.core.extensions import db
 from app.accounts.models import AccountSession, ApiToken, User
-from app.core.types import utcnow
 from app.core.errors import NotFound
+from app.core.extensions import db
+from app.core.types import utcnow
 
 log = logging.getLogger(__name__)
+
 
 def _setting(name: str) -> float:
     """One of the session settings (declared in ``app.core.config.SETTINGS``)."""
@@ -78,14 +79,20 @@ def needs_touch(row_last_seen: datetime, now: datetime | None = None) -> bool:
     return (now or utcnow()) - row_last_seen >= timedelta(seconds=_setting("SESSION_TOUCH_SECONDS"))
 
 
-def create(*, user_id: int | None, data: str, user_agent: str | None, ip_address: str | None,
-           remember: bool = False) -> Issued:
+def create(
+    *, user_id: int | None, data: str, user_agent: str | None, ip_address: str | None, remember: bool = False
+) -> Issued:
     """A new row with a new session id (and a remember-me token when asked)."""
     now = utcnow()
     session_id = new_secret()
     row = AccountSession(
-        id_hash=digest(session_id), user_id=user_id, data=data, created_at=now, last_seen_at=now,
-        user_agent=(user_agent or "")[:300] or None, ip_address=(ip_address or "")[:45] or None,
+        id_hash=digest(session_id),
+        user_id=user_id,
+        data=data,
+        created_at=now,
+        last_seen_at=now,
+        user_agent=(user_agent or "")[:300] or None,
+        ip_address=(ip_address or "")[:45] or None,
     )
     issued = Issued(row, session_id)
     if remember and user_id is not None:
@@ -161,12 +168,16 @@ def active_for(user: User) -> list[AccountSession]:
     """The user's devices: sessions still alive or remembered, most recently seen first."""
     now = utcnow()
     idle_since = now - timedelta(hours=_setting("SESSION_IDLE_HOURS"))
-    return list(db.session.scalars(
-        select(AccountSession)
-        .where(AccountSession.user_id == user.id,
-               or_(AccountSession.last_seen_at > idle_since, AccountSession.remember_expires_at > now))
-        .order_by(AccountSession.last_seen_at.desc(), AccountSession.id.desc())
-    ))
+    return list(
+        db.session.scalars(
+            select(AccountSession)
+            .where(
+                AccountSession.user_id == user.id,
+                or_(AccountSession.last_seen_at > idle_since, AccountSession.remember_expires_at > now),
+            )
+            .order_by(AccountSession.last_seen_at.desc(), AccountSession.id.desc())
+        )
+    )
 
 
 def end_for_user(user: User, row_id: int) -> None:

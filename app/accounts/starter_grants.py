@@ -42,7 +42,8 @@ def digest(email: str) -> str:
 def claim(user: User) -> bool:
     """Grant ``user`` the starter credits unless this person had them already. True when granted."""
     inserted = db.session.execute(
-        insert(StarterGrantClaim).values(email_digest=digest(user.email), user_id=user.id)
+        insert(StarterGrantClaim)
+        .values(email_digest=digest(user.email), user_id=user.id)
         .on_conflict_do_nothing(index_elements=["email_digest"])
         .returning(StarterGrantClaim.email_digest)  # an ORM insert's rowcount is not reliable: ask
     ).scalar_one_or_none()

@@ -8,9 +8,9 @@ import logging
 from flask import after_this_request
 from huey import crontab
 
-from app.core.queue import enqueue, periodic, task
-from app.core import mail
 from app.accounts import sessions
+from app.core import mail
+from app.core.queue import enqueue, periodic, task
 
 log = logging.getLogger(__name__)
 

@@ -22,14 +22,13 @@ answering, so the count survives the refused request.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import base64
 import hashlib
 import hmac
 import logging
 import secrets
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -42,12 +41,11 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
 
+from app.accounts.models import RecoveryCode, TwoFactor, User
+from app.core.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from app.core.extensions import db
 from app.core.transactions import commit_now
-from app.accounts.models import RecoveryCode, TwoFactor
-from app.accounts.models import User
 from app.core.types import utcnow
-from app.core.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 
 log = logging.getLogger(__name__)
 
@@ -87,15 +85,21 @@ def is_enabled(user: User) -> bool:
     """True when the user has a confirmed second factor."""
     if not getattr(user, "is_authenticated", True) or user.id is None:
         return False
-    return db.session.scalar(
-        select(TwoFactor.user_id).where(TwoFactor.user_id == user.id, TwoFactor.confirmed_at.is_not(None))
-    ) is not None
+    return (
+        db.session.scalar(
+            select(TwoFactor.user_id).where(TwoFactor.user_id == user.id, TwoFactor.confirmed_at.is_not(None))
+        )
+        is not None
+    )
 
 
 def recovery_codes_left(user: User) -> int:
-    return db.session.scalar(
-        select(func.count(RecoveryCode.id)).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
-    ) or 0
+    return (
+        db.session.scalar(
+            select(func.count(RecoveryCode.id)).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+        )
+        or 0
+    )
 
 
 def status(user: User) -> dict:
@@ -172,9 +176,7 @@ def enrolment_of(user: User, row: TwoFactor | None = None) -> Enrolment:
 
 
 def _enrolment(user: User, secret: str) -> Enrolment:
-    uri = pyotp.TOTP(secret, digits=DIGITS, interval=STEP_SECONDS).provisioning_uri(
-        name=user.email, issuer_name=ISSUER
-    )
+    uri = pyotp.TOTP(secret, digits=DIGITS, interval=STEP_SECONDS).provisioning_uri(name=user.email, issuer_name=ISSUER)
     return Enrolment(secret=secret, uri=uri, qr_svg_data_uri=qr_data_uri(uri))
 
 
@@ -310,8 +312,9 @@ def check(user: User, code: str, *, at: datetime | None = None, row: TwoFactor |
         return "recovery"
     too_many = _count_failure(row)
     if too_many:
-        raise WrongCode("Too many wrong codes: log in again with your password.", code="too_many_attempts",
-                        field="code")
+        raise WrongCode(
+            "Too many wrong codes: log in again with your password.", code="too_many_attempts", field="code"
+        )
     raise WrongCode("That code is not right.", field="code")
 
 
@@ -347,7 +350,13 @@ def half_login_user(marker: str | None) -> User:
         raise expired from None
     user = db.session.get(User, data.get("u")) if isinstance(data, dict) and isinstance(data.get("u"), int) else None
     row = _row(user, lock=True) if user is not None else None
-    if user is None or not user.is_active or row is None or row.confirmed_at is None or row.login_generation != data.get("g"):
+    if (
+        user is None
+        or not user.is_active
+        or row is None
+        or row.confirmed_at is None
+        or row.login_generation != data.get("g")
+    ):
         raise expired
     return user
 
@@ -372,7 +381,9 @@ def require_for_payouts(user: User, enable_url: str) -> None:
     if not is_enabled(user):
         raise Forbidden(
             "Turn on two-factor authentication before you change payout details or run payouts.",
-            code="two_factor_required", link=enable_url, link_text="Turn on two-factor authentication",
+            code="two_factor_required",
+            link=enable_url,
+            link_text="Turn on two-factor authentication",
         )
 
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 from flask import jsonify
 from flask_login import current_user
 
-from app.core.api import bp
-from app.core.inputs import Field, accepts, documented
-from app.core.auth import api_login_required
+from app.accounts import services as accounts
+from app.accounts import two_factor
 from app.accounts.two_factor import counting_wrong_codes
+from app.core.api import bp
+from app.core.auth import api_login_required
+from app.core.inputs import Field, accepts, documented
 from app.core.ratelimit import configured, limiter
-from app.accounts import services as accounts, two_factor
 
 _CODE = Field("code", str, description="the 6-digit code from the authenticator app, or a recovery code")
 

@@ -8,14 +8,13 @@ import time
 from flask import flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
-from app.accounts.two_factor import counting_wrong_codes
-from app.core.ratelimit import configured, limiter
 from app.accounts import two_factor
+from app.accounts.login import HALF_LOGIN, VERIFIED_AT, finish_login, safe_next
+from app.accounts.two_factor import counting_wrong_codes
 from app.core.error_pages import refuse
 from app.core.errors import ServiceError
+from app.core.ratelimit import configured, limiter
 from app.core.web import bp
-from app.accounts.login import HALF_LOGIN, VERIFIED_AT, finish_login, safe_next
-
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
@@ -82,22 +81,26 @@ def _codes_action(action, success: str):
         return redirect(url_for("web.two_factor_page"))
     session[VERIFIED_AT] = time.time()
     flash(success, "success")
-    return _no_store(render_template("accounts/two_factor.html", state=two_factor.status(current_user), enrolment=None,
-                                     codes=codes))
+    return _no_store(
+        render_template("accounts/two_factor.html", state=two_factor.status(current_user), enrolment=None, codes=codes)
+    )
 
 
 @bp.post("/account/two-factor/confirm")
 @login_required
 def two_factor_confirm():
-    return _codes_action(lambda code: two_factor.confirm_enrolment(current_user, code),
-                         "Two-factor authentication is on.")
+    return _codes_action(
+        lambda code: two_factor.confirm_enrolment(current_user, code), "Two-factor authentication is on."
+    )
 
 
 @bp.post("/account/two-factor/recovery-codes")
 @login_required
 def two_factor_recovery_codes():
-    return _codes_action(lambda code: two_factor.regenerate_recovery_codes(current_user, code),
-                         "New recovery codes made; the old ones no longer work.")
+    return _codes_action(
+        lambda code: two_factor.regenerate_recovery_codes(current_user, code),
+        "New recovery codes made; the old ones no longer work.",
+    )
 
 
 @bp.post("/account/two-factor/disable")
@@ -110,4 +113,3 @@ def two_factor_disable():
     except ServiceError as exc:
         refuse(exc)
     return redirect(url_for("web.two_factor_page"))
-

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import secrets
 
-from app.core.extensions import db
-from app.accounts.models import AccountTokenPurpose, User
-from app.core.types import utcnow
 from app.accounts import account_tokens, starter_grants
+from app.accounts.models import AccountTokenPurpose, User
 from app.core.errors import Forbidden
+from app.core.extensions import db
 from app.core.mail import queue_mail
-
+from app.core.types import utcnow
 
 # What registering answers, for a new address and a taken one alike.
 CHECK_MAIL = "Check your mail: we sent a link to {email} to confirm the address."

@@ -3,22 +3,21 @@ your profile, password, sessions (devices) and API tokens."""
 
 from __future__ import annotations
 
-
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
-from app.accounts.login import current_session_id, end_login
+from app.accounts import passwords, sessions, two_factor, verification
+from app.accounts import services as accounts
+from app.accounts.lockout import counting_failed_logins
+from app.accounts.login import VERIFIED_AT, ask_for_code, current_session_id, end_login, finish_login, safe_next
+from app.accounts.passwords import RESET_SENT
+from app.accounts.tasks import deliver_mail_soon
+from app.accounts.verification import CHECK_MAIL
 from app.core.converters import id_from_form
-from app.core.extensions import db
-from app.accounts import services as accounts, passwords, sessions, two_factor, verification
 from app.core.error_pages import refuse
 from app.core.errors import AccountLocked, ServiceError
+from app.core.extensions import db
 from app.core.ratelimit import account_key, address_key, configured, limiter
-from app.accounts.lockout import counting_failed_logins
-from app.accounts.login import VERIFIED_AT, ask_for_code, finish_login, safe_next
-from app.accounts.passwords import RESET_SENT
-from app.accounts.verification import CHECK_MAIL
-from app.accounts.tasks import deliver_mail_soon
 from app.core.transactions import commit_now
 from app.core.web import bp
 
@@ -43,8 +42,9 @@ def register():
         commit_now("the mail task reads the outbox rows this request wrote")
         deliver_mail_soon()
         # The same page whether the address was new or taken (its owner got a mail instead).
-        return render_template("accounts/check_mail.html", message=CHECK_MAIL.format(email=accounts.normalize_email(
-            form.get("email", ""))))
+        return render_template(
+            "accounts/check_mail.html", message=CHECK_MAIL.format(email=accounts.normalize_email(form.get("email", "")))
+        )
     return render_template("accounts/register.html", form=form)
 
 
@@ -89,17 +89,21 @@ def logout():
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
-@limiter.shared_limit(configured("PASSWORD_RESET_ADDRESS_LIMIT"), "reset-address", key_func=address_key,
-                      methods=["POST"])
-@limiter.shared_limit(configured("PASSWORD_RESET_ACCOUNT_LIMIT"), "reset-account", key_func=account_key,
-                      methods=["POST"])
+@limiter.shared_limit(
+    configured("PASSWORD_RESET_ADDRESS_LIMIT"), "reset-address", key_func=address_key, methods=["POST"]
+)
+@limiter.shared_limit(
+    configured("PASSWORD_RESET_ACCOUNT_LIMIT"), "reset-account", key_func=account_key, methods=["POST"]
+)
 def forgot_password():
     if request.method == "POST":
         email = request.form.get("email", "")
         passwords.request_reset(email)
         commit_now("the mail task reads the outbox rows this request wrote")
         deliver_mail_soon()
-        return render_template("accounts/check_mail.html", message=RESET_SENT.format(email=accounts.normalize_email(email)))
+        return render_template(
+            "accounts/check_mail.html", message=RESET_SENT.format(email=accounts.normalize_email(email))
+        )
     return render_template("accounts/forgot_password.html")
 
 
@@ -107,8 +111,9 @@ def forgot_password():
 def reset_password(token: str):
     try:
         if request.method == "POST":
-            user = passwords.reset_password(token, request.form.get("new_password", ""),
-                                            end_api_tokens=request.form.get("end_api_tokens") == "on")
+            user = passwords.reset_password(
+                token, request.form.get("new_password", ""), end_api_tokens=request.form.get("end_api_tokens") == "on"
+            )
             commit_now("the mail task reads the outbox rows this request wrote")
             deliver_mail_soon()
             if current_user.is_authenticated and current_user.id == user.id:
@@ -125,15 +130,22 @@ def reset_password(token: str):
 
 def _account_page(new_token=None, status=200):
     return render_template(
-        "accounts/account.html", new_token=new_token, devices=sessions.active_for(current_user),
-        this_device=current_session_id(), two_factor_state=two_factor.status(current_user),
+        "accounts/account.html",
+        new_token=new_token,
+        devices=sessions.active_for(current_user),
+        this_device=current_session_id(),
+        two_factor_state=two_factor.status(current_user),
     ), status
 
 
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
-@limiter.shared_limit(configured("TOKEN_CREATE_LIMIT"), "token-create", methods=["POST"],
-                      exempt_when=lambda: request.form.get("action") != "create_token")
+@limiter.shared_limit(
+    configured("TOKEN_CREATE_LIMIT"),
+    "token-create",
+    methods=["POST"],
+    exempt_when=lambda: request.form.get("action") != "create_token",
+)
 def account():
     new_token = None
     if request.method == "POST":
@@ -154,8 +166,10 @@ def account():
                 flash("Token revoked.", "info")
             elif action == "change_password":
                 ended = passwords.change_password(
-                    current_user, current_password=request.form.get("current_password", ""),
-                    new_password=request.form.get("new_password", ""), keep_session_id=current_session_id(),
+                    current_user,
+                    current_password=request.form.get("current_password", ""),
+                    new_password=request.form.get("new_password", ""),
+                    keep_session_id=current_session_id(),
                     end_api_tokens=request.form.get("end_api_tokens") == "on",
                 )
                 flash(f"Password changed. {ended} other session(s) logged out.", "success")
@@ -195,34 +209,41 @@ def account_export():
     from app.accounts import export as data_export
 
     body = json.dumps(data_export.export(current_user), indent=2, ensure_ascii=False)
-    return Response(body, mimetype="application/json", headers={
-        "Content-Disposition": 'attachment; filename="encore-export.json"', "Cache-Control": "no-store",
-    })
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": 'attachment; filename="encore-export.json"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @bp.route("/account/delete", methods=["GET", "POST"])
 @login_required
 def account_delete():
     """Leave the co-op: what happens, then the password (and a code) to confirm."""
-    from app.accounts.two_factor import counting_wrong_codes
     from app.accounts import deletion as account_deletion
+    from app.accounts.two_factor import counting_wrong_codes
 
     if request.method == "POST":
         try:
             with counting_wrong_codes():
                 account_deletion.delete_account(
-                    current_user, password=request.form.get("password", ""), code=request.form.get("code") or None,
+                    current_user,
+                    password=request.form.get("password", ""),
+                    code=request.form.get("code") or None,
                 )
         except ServiceError as exc:
             refuse(exc)
-            return render_template("accounts/account_delete.html", plan=account_deletion.preview(current_user)), exc.status
+            return render_template(
+                "accounts/account_delete.html", plan=account_deletion.preview(current_user)
+            ), exc.status
         session.pop(VERIFIED_AT, None)
         end_login()
         flash("Your account is deleted. Thank you for having been part of Encore.", "info")
         return redirect(url_for("web.index"))
     return render_template("accounts/account_delete.html", plan=account_deletion.preview(current_user))
-
-
 
 
 @bp.get("/dev/mail")

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from flask import Response, jsonify
 
-from app.core.api import bp
-from app.core.inputs import Query, documented, query_str
 from app.analytics.representations import books_json, dashboard_csv_rows, dashboard_json
-from app.core.auth import api_login_required, require_manager
-from app.catalog import services as catalog
 from app.analytics.services import dashboard, transparency
-
+from app.catalog import services as catalog
+from app.core.api import bp
+from app.core.auth import api_login_required, require_manager
+from app.core.inputs import Query, documented, query_str
 
 _DASHBOARD_QUERY = (
     Query("from", str, "first day (YYYY-MM-DD)", format="date"),
@@ -54,9 +53,12 @@ def artist_analytics_csv(artist_id: int):
 @bp.get("/transparency")
 def transparency_months():
     """The months of the co-op's public books, newest first."""
-    return jsonify(months=[
-        {"period": p.label, "url": f"{bp.url_prefix}/transparency/{p.label}"} for p in transparency.months_available()
-    ])
+    return jsonify(
+        months=[
+            {"period": p.label, "url": f"{bp.url_prefix}/transparency/{p.label}"}
+            for p in transparency.months_available()
+        ]
+    )
 
 
 @bp.get("/transparency/<period>")

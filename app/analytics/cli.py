@@ -8,8 +8,8 @@ import time
 import click
 from flask import current_app
 
-from app.core.extensions import db
 from app.analytics.services import rollups, transparency
+from app.core.extensions import db
 
 analytics_cli = click.Group("analytics", help="The analytics rollups behind artist dashboards.")
 transparency_cli = click.Group("transparency", help="The co-op's public books.")
@@ -17,8 +17,12 @@ transparency_cli = click.Group("transparency", help="The co-op's public books.")
 
 def _progress(started: float):
     def show(total: rollups.Summary) -> None:
-        click.echo(f"\r  {total.plays:,} plays, {total.transfers:,} transfers read "
-                   f"({time.monotonic() - started:.0f} s)", nl=False, err=True)
+        click.echo(
+            f"\r  {total.plays:,} plays, {total.transfers:,} transfers read ({time.monotonic() - started:.0f} s)",
+            nl=False,
+            err=True,
+        )
+
     return show
 
 
@@ -30,8 +34,10 @@ def update_command():
     click.echo("", err=True)
     if total.skipped:
         click.echo("Another rollup run is in progress; it will read everything.")
-    click.echo(f"Read {total.plays} plays and {total.transfers} transfers in {time.monotonic() - started:.1f} s; "
-               f"{total.gaps_open} gap(s) open.")
+    click.echo(
+        f"Read {total.plays} plays and {total.transfers} transfers in {time.monotonic() - started:.1f} s; "
+        f"{total.gaps_open} gap(s) open."
+    )
 
 
 @analytics_cli.command("rebuild")
@@ -42,14 +48,20 @@ def rebuild_command():
         total = rollups.rebuild(progress=lambda line: click.echo(f"  {line}", err=True), checkpoint=db.session.commit)
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"Rebuilt up to play #{total.plays} and transfer #{total.transfers} in "
-               f"{time.monotonic() - started:.1f} s.")
+    click.echo(
+        f"Rebuilt up to play #{total.plays} and transfer #{total.transfers} in {time.monotonic() - started:.1f} s."
+    )
 
 
 @transparency_cli.command("export")
 @click.option("--period", required=True, help="The month, YYYY-MM.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="Write to this file (default: standard output).")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Write to this file (default: standard output).",
+)
 def export_command(period: str, output: str | None):
     """Write one month's public books as CSV (the figures of /transparency/YYYY-MM)."""
     from app.analytics.representations import books_json

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from flask import url_for
 
-from app.catalog.representations import artist_ref
-from app.core.representations import money
 from app.analytics.services.dashboard import Dashboard, eur
 from app.analytics.services.transparency import MONEY_FIGURES, MonthBooks
+from app.catalog.representations import artist_ref
+from app.core.representations import money
 from ledger.units import format_credits
 
 
@@ -32,25 +32,40 @@ def dashboard_json(d: Dashboard) -> dict:
             "charged_plays": t.charged_plays,
             "first_plays": t.first_plays,
             "unique_listeners": t.unique_listeners,
-            "earnings": {"artist": money_eur(t.artist_micro, t.artist_value),
-                         "coop": money_eur(t.coop_micro, t.coop_value)},
+            "earnings": {
+                "artist": money_eur(t.artist_micro, t.artist_value),
+                "coop": money_eur(t.coop_micro, t.coop_value),
+            },
             "buy_nows": t.buy_nows,
             "buy_now_spent": money(t.buy_now_micro),
             "previews": t.previews,
         },
         "daily": [
-            {"date": r.day.isoformat(), "plays": r.plays, "charged_plays": r.charged_plays,
-             "listeners": r.listeners, "artist_earnings": money(r.artist_micro), "buy_nows": r.buy_nows,
-             "previews": r.previews}
+            {
+                "date": r.day.isoformat(),
+                "plays": r.plays,
+                "charged_plays": r.charged_plays,
+                "listeners": r.listeners,
+                "artist_earnings": money(r.artist_micro),
+                "buy_nows": r.buy_nows,
+                "previews": r.previews,
+            }
             for r in d.daily
         ],
         "funnel": {"stages": [{"play": n, "listeners": c} for n, c in d.funnel], "owners": d.owners},
         "countries": [{"country": c, "listeners": n} for c, n in d.countries],
         "visible_listeners": d.visible_listeners,
         "tracks": [
-            {"id": r.track_id, "title": r.title, "plays": r.plays, "charged_plays": r.charged_plays,
-             "artist_earnings": money_eur(r.artist_micro, r.artist_value), "buy_nows": r.buy_nows,
-             "previews": r.previews, "owners": r.owners}
+            {
+                "id": r.track_id,
+                "title": r.title,
+                "plays": r.plays,
+                "charged_plays": r.charged_plays,
+                "artist_earnings": money_eur(r.artist_micro, r.artist_value),
+                "buy_nows": r.buy_nows,
+                "previews": r.previews,
+                "owners": r.owners,
+            }
             for r in d.tracks
         ],
     }
@@ -78,14 +93,18 @@ def dashboard_csv_rows(view: dict) -> list[list]:
     for country in view["countries"]:
         rows.append(["countries", country["country"], "listeners", country["listeners"]])
     for listener in view["visible_listeners"]:
-        rows += [["visible_listeners", listener["display_name"], "plays", listener["plays"]],
-                 ["visible_listeners", listener["display_name"], "owned", listener["owned"]]]
+        rows += [
+            ["visible_listeners", listener["display_name"], "plays", listener["plays"]],
+            ["visible_listeners", listener["display_name"], "owned", listener["owned"]],
+        ]
     for track in view["tracks"]:
         key = f"{track['id']} {track['title']}"
         for metric in ("plays", "charged_plays", "buy_nows", "previews", "owners"):
             rows.append(["tracks", key, metric, track[metric]])
-        rows += [["tracks", key, "artist_earnings_credits", track["artist_earnings"]["credits"]],
-                 ["tracks", key, "artist_earnings_eur", track["artist_earnings"]["eur"]]]
+        rows += [
+            ["tracks", key, "artist_earnings_credits", track["artist_earnings"]["credits"]],
+            ["tracks", key, "artist_earnings_eur", track["artist_earnings"]["eur"]],
+        ]
     return rows
 
 
@@ -115,17 +134,25 @@ def books_json(b: MonthBooks) -> dict:
             "credit_price_eur": f"{b.pricing.credit_price_cents // 100}.{b.pricing.credit_price_cents % 100:02d}",
         },
         "pricing_changes": [
-            {"version_id": c["version"].id, "effective_from": c["version"].effective_from.isoformat(),
-             "proposal_id": c["proposal"].id if c["proposal"] else None,
-             "proposal_title": c["proposal"].title if c["proposal"] else None,
-             "proposal_url": url_for("api.get_proposal", proposal_id=c["proposal"].id) if c["proposal"] else None}
+            {
+                "version_id": c["version"].id,
+                "effective_from": c["version"].effective_from.isoformat(),
+                "proposal_id": c["proposal"].id if c["proposal"] else None,
+                "proposal_title": c["proposal"].title if c["proposal"] else None,
+                "proposal_url": url_for("api.get_proposal", proposal_id=c["proposal"].id) if c["proposal"] else None,
+            }
             for c in b.pricing_changes
         ],
         "pricing_decided": [
-            {"version_id": c["version"].id, "decided_at": c["proposal"].closed_at.isoformat(),
-             "effective_from": c["version"].effective_from.isoformat(), "in_force": c["in_force"],
-             "proposal_id": c["proposal"].id, "proposal_title": c["proposal"].title,
-             "proposal_url": url_for("api.get_proposal", proposal_id=c["proposal"].id)}
+            {
+                "version_id": c["version"].id,
+                "decided_at": c["proposal"].closed_at.isoformat(),
+                "effective_from": c["version"].effective_from.isoformat(),
+                "in_force": c["in_force"],
+                "proposal_id": c["proposal"].id,
+                "proposal_title": c["proposal"].title,
+                "proposal_url": url_for("api.get_proposal", proposal_id=c["proposal"].id),
+            }
             for c in b.pricing_decided
         ],
         "payouts": b.payouts,

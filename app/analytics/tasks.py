@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from huey import crontab
 
-from app.core.queue import periodic, task
 from app.analytics.services import rollups
+from app.core.queue import periodic, task
 
 
 def _run() -> dict:
     summary = rollups.update(max_batches=50)
-    return {"plays": summary.plays, "transfers": summary.transfers, "previews": summary.previews,
-            "gaps_open": summary.gaps_open,
-            "skipped": summary.skipped}
+    return {
+        "plays": summary.plays,
+        "transfers": summary.transfers,
+        "previews": summary.previews,
+        "gaps_open": summary.gaps_open,
+        "skipped": summary.skipped,
+    }
 
 
 @periodic("analytics.rollups", crontab(minute="*"))

@@ -11,9 +11,9 @@ from flask import Response, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from app.analytics.representations import books_json, dashboard_json
-from app.core.auth import require_manager
-from app.catalog import services as catalog
 from app.analytics.services import dashboard, transparency
+from app.catalog import services as catalog
+from app.core.auth import require_manager
 from app.core.web import bp
 
 CHART_WIDTH, CHART_HEIGHT = 720, 180
@@ -27,10 +27,23 @@ def bar_chart(daily: list[dict], metric: str = "plays") -> dict:
     bars = []
     for i, d in enumerate(daily):
         height = d[metric] * (CHART_HEIGHT - 20) // top
-        bars.append({"x": i * step, "y": CHART_HEIGHT - height, "width": max(step - 1, 1), "height": height,
-                     "label": f"{d['date']}: {d[metric]} {metric.replace('_', ' ')}"})
-    return {"width": step * len(daily), "height": CHART_HEIGHT, "bars": bars, "top": top,
-            "first": daily[0]["date"] if daily else "", "last": daily[-1]["date"] if daily else ""}
+        bars.append(
+            {
+                "x": i * step,
+                "y": CHART_HEIGHT - height,
+                "width": max(step - 1, 1),
+                "height": height,
+                "label": f"{d['date']}: {d[metric]} {metric.replace('_', ' ')}",
+            }
+        )
+    return {
+        "width": step * len(daily),
+        "height": CHART_HEIGHT,
+        "bars": bars,
+        "top": top,
+        "first": daily[0]["date"] if daily else "",
+        "last": daily[-1]["date"] if daily else "",
+    }
 
 
 @bp.get("/artists/<int:artist_id>/dashboard")
@@ -44,8 +57,9 @@ def artist_dashboard(artist_id: int):
     query = {"from": view["range"]["from"], "to": view["range"]["to"]}
     if track is not None:
         query["track"] = track.id
-    return render_template("analytics/dashboard.html", artist=artist, track=track, view=view,
-                           chart=bar_chart(view["daily"]), query=query)
+    return render_template(
+        "analytics/dashboard.html", artist=artist, track=track, view=view, chart=bar_chart(view["daily"]), query=query
+    )
 
 
 @bp.get("/transparency")
@@ -62,7 +76,9 @@ def transparency_page(period: str):
     view = books_json(transparency.month_books(parsed))
     first, current = transparency.first_period(), transparency.current_period()
     return render_template(
-        "analytics/transparency.html", view=view, meanings=transparency.MONEY_FIGURES,
+        "analytics/transparency.html",
+        view=view,
+        meanings=transparency.MONEY_FIGURES,
         previous=parsed.previous().label if parsed.previous().start >= first.start else None,
         next=parsed.next().label if parsed.next().start <= current.start else None,
         months=[p.label for p in transparency.months_available()],
@@ -74,5 +90,8 @@ def transparency_csv(period: str):
     parsed = transparency.parse_period(period)
     books = transparency.month_books(parsed)
     body = transparency.to_csv(transparency.csv_rows(books, books_json(books)))
-    return Response(body, mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="encore-books-{parsed.label}.csv"'})
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="encore-books-{parsed.label}.csv"'},
+    )

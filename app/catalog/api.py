@@ -7,21 +7,24 @@ from datetime import date
 from flask import jsonify
 from flask_login import current_user
 
-from app.core.api import bp
-from app.core.inputs import Field, Query, accepts, documented, query_int, query_str
-from app.catalog.representations import artist_json, release_json, release_ref, track_json
-from app.core.auth import api_login_required, require_manager
 from app.catalog import services as catalog
+from app.catalog.representations import artist_json, release_json, release_ref, track_json
+from app.core.api import bp
+from app.core.auth import api_login_required, require_manager
 from app.core.errors import ValidationFailed
+from app.core.inputs import Field, Query, accepts, documented, query_int, query_str
 
 
 @bp.get("/artists")
-@documented(query=(Query("limit", int, "how many (at most 200)", minimum=1, maximum=200), Query("offset", int, "how many to skip", minimum=0)))
+@documented(
+    query=(
+        Query("limit", int, "how many (at most 200)", minimum=1, maximum=200),
+        Query("offset", int, "how many to skip", minimum=0),
+    )
+)
 def list_artists():
     """Artists, by name (``limit``, ``offset``)."""
-    artists = catalog.list_artists(
-        limit=query_int("limit", 50, minimum=1, maximum=200), offset=query_int("offset", 0)
-    )
+    artists = catalog.list_artists(limit=query_int("limit", 50, minimum=1, maximum=200), offset=query_int("offset", 0))
     return jsonify(artists=[artist_json(a) for a in artists])
 
 
@@ -64,10 +67,17 @@ def get_track(track_id: int):
 
 
 @bp.get("/search")
-@documented(query=(Query("q", str, "words to find in titles and artist names"), Query("limit", int, "how many (at most 100)", minimum=1, maximum=100)))
+@documented(
+    query=(
+        Query("q", str, "words to find in titles and artist names"),
+        Query("limit", int, "how many (at most 100)", minimum=1, maximum=100),
+    )
+)
 def search():
     """Search artists, releases and tracks by title or artist (``q``)."""
-    results = catalog.search(query_str("q", "") or "", current_user, limit=query_int("limit", 20, minimum=1, maximum=100))
+    results = catalog.search(
+        query_str("q", "") or "", current_user, limit=query_int("limit", 20, minimum=1, maximum=100)
+    )
     return jsonify(
         query=results.query,
         artists=[artist_json(a) for a in results.artists],

@@ -51,9 +51,7 @@ class Release(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     artist_id: Mapped[int] = mapped_column(ForeignKey("artists.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(String(200), index=True)
-    kind: Mapped[ReleaseKind] = mapped_column(
-        str_enum(ReleaseKind, "release_kind"), default=ReleaseKind.ALBUM
-    )
+    kind: Mapped[ReleaseKind] = mapped_column(str_enum(ReleaseKind, "release_kind"), default=ReleaseKind.ALBUM)
     release_date: Mapped[date | None] = mapped_column(Date)
     cover_key: Mapped[str | None] = mapped_column(String(500))  # object-store key of the cover art
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -76,9 +74,7 @@ class Track(db.Model):
     title: Mapped[str] = mapped_column(String(200), index=True)
     position: Mapped[int] = mapped_column(Integer)
     duration_ms: Mapped[int | None] = mapped_column(Integer)  # known once the audio is probed
-    status: Mapped[TrackStatus] = mapped_column(
-        str_enum(TrackStatus, "track_status"), default=TrackStatus.PROCESSING
-    )
+    status: Mapped[TrackStatus] = mapped_column(str_enum(TrackStatus, "track_status"), default=TrackStatus.PROCESSING)
     status_reason: Mapped[str | None] = mapped_column(Text)  # why processing failed, for the artist
     free: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -35,7 +35,9 @@ def cover_urls(release: Release) -> dict | None:
     """URLs of the cover in each size, or None when the release has no cover."""
     if not release.cover_key:
         return None
-    return {size: url_for("api.release_cover", release_id=release.id, size=size) for size in ("small", "medium", "large")}
+    return {
+        size: url_for("api.release_cover", release_id=release.id, size=size) for size in ("small", "medium", "large")
+    }
 
 
 def audio_json(track: Track) -> dict | None:
@@ -80,5 +82,9 @@ def track_json(track: Track, *, with_release: bool = True) -> dict:
 def track_ref(track: Track | None, track_id: int) -> dict:
     if track is None:
         return {"id": track_id, "title": None, "url": None}
-    return {"id": track.id, "title": track.title, "artist": artist_ref(track.release.artist),
-            "url": url_for("api.get_track", track_id=track.id)}
+    return {
+        "id": track.id,
+        "title": track.title,
+        "artist": artist_ref(track.release.artist),
+        "url": url_for("api.get_track", track_id=track.id),
+    }

@@ -10,10 +10,10 @@ from datetime import date
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import aliased, selectinload
 
-from app.core.extensions import db
 from app.catalog.models import Artist, Release, ReleaseKind, Track, TrackStatus
-from app.core.replica import replica_session
 from app.core.errors import NotFound, ValidationFailed
+from app.core.extensions import db
+from app.core.replica import replica_session
 from app.core.types import utcnow
 
 PUBLIC_TRACK = Track.status == TrackStatus.READY
@@ -101,15 +101,15 @@ def create_artist(*, name: str, bio: str = "") -> Artist:
     return artist
 
 
-def create_release(
-    artist: Artist, *, title: str, kind: str = "album", release_date: date | None = None
-) -> Release:
+def create_release(artist: Artist, *, title: str, kind: str = "album", release_date: date | None = None) -> Release:
     try:
         release_kind = ReleaseKind(kind)
     except ValueError:
         raise ValidationFailed("A release is an album, an ep or a single.", field="kind") from None
     release = Release(
-        artist=artist, title=validate_title(title, "title", "release title"), kind=release_kind,
+        artist=artist,
+        title=validate_title(title, "title", "release title"),
+        kind=release_kind,
         release_date=release_date,
     )
     db.session.add(release)
@@ -218,9 +218,7 @@ def search(text: str, viewer, *, limit: int = 20) -> SearchResults:
     if not text:
         return SearchResults(text, [], [], [])
     session = replica_session()  # a moment stale is fine for search
-    artists = session.scalars(
-        select(Artist).where(_contains(Artist.name, text)).order_by(Artist.name).limit(limit)
-    )
+    artists = session.scalars(select(Artist).where(_contains(Artist.name, text)).order_by(Artist.name).limit(limit))
     releases = session.scalars(
         select(Release)
         .join(Release.artist)
@@ -234,9 +232,7 @@ def search(text: str, viewer, *, limit: int = 20) -> SearchResults:
         .join(Track.release)
         .join(Release.artist)
         .where(PUBLIC_TRACK, visible_releases_clause(viewer))
-        .where(
-            or_(_contains(Track.title, text), _contains(Release.title, text), _contains(Artist.name, text))
-        )
+        .where(or_(_contains(Track.title, text), _contains(Release.title, text), _contains(Artist.name, text)))
         .options(selectinload(Track.release).selectinload(Release.artist))
         .order_by(Track.title)
         .limit(limit)

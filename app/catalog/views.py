@@ -5,16 +5,16 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.core.auth import require_manager
-from app.core.extensions import db
-from app.catalog.models import Track
-from app.core.queue import enqueue
 from app.catalog import services as catalog
-from app.uploads.services import processing
+from app.catalog.models import Track
+from app.core.auth import require_manager
 from app.core.error_pages import refused_redirect
 from app.core.errors import NotFound, ServiceError
+from app.core.extensions import db
+from app.core.queue import enqueue
 from app.core.transactions import commit_now
 from app.core.web import bp
+from app.uploads.services import processing
 
 
 @bp.get("/")
@@ -30,7 +30,9 @@ def artists():
 @bp.get("/artists/<int:artist_id>")
 def artist(artist_id: int):
     artist = catalog.get_artist(artist_id)
-    return render_template("catalog/artist.html", artist=artist, releases=catalog.visible_releases(artist, current_user))
+    return render_template(
+        "catalog/artist.html", artist=artist, releases=catalog.visible_releases(artist, current_user)
+    )
 
 
 @bp.get("/releases/<int:release_id>")
@@ -38,7 +40,10 @@ def release(release_id: int):
     release = catalog.get_release(release_id, current_user)
     manages = current_user.is_authenticated and current_user.can_manage(release.artist)
     return render_template(
-        "catalog/release.html", release=release, tracks=catalog.public_tracks(release), manages=manages,
+        "catalog/release.html",
+        release=release,
+        tracks=catalog.public_tracks(release),
+        manages=manages,
         upload_limit_mb=current_app.config["MAX_UPLOAD_MB"],
     )
 

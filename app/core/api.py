@@ -12,8 +12,8 @@ from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
 from app.core.auth import authenticated_by_token
-from app.core.extensions import csrf
 from app.core.errors import CsrfFailed
+from app.core.extensions import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # checked below, only where a browser session cookie is the credential

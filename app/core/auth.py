@@ -10,8 +10,8 @@ from functools import wraps
 from flask import Flask, flash, g, redirect, request, url_for
 from flask_login import current_user
 
-from app.core.extensions import login_manager
 from app.core.errors import Forbidden, Unauthorized
+from app.core.extensions import login_manager
 
 
 def init_app(app: Flask) -> None:
@@ -65,7 +65,6 @@ def api_login_required(view):
 def require_admin() -> None:
     if not (current_user.is_authenticated and current_user.is_admin):
         raise Forbidden("Only admins can do that.")
-
 
 
 def require_manager(artist) -> None:

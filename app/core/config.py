@@ -55,6 +55,7 @@ class ConfigurationError(RuntimeError):
 
 # --- kinds: how a value (a Python value, or an environment string) becomes a setting's ------
 
+
 @dataclass(frozen=True)
 class Kind:
     """A setting's type: ``convert`` turns a Python value or an environment string into it
@@ -160,8 +161,10 @@ def _postgresql_url(value: Any) -> str:
         scheme, sep, rest = value.partition("://")
         if sep and scheme in ("postgresql", "postgres", "postgresql+psycopg"):
             return f"postgresql+psycopg://{rest}"
-    raise ValueError("a PostgreSQL URL (postgresql://user@host/db): Encore runs on PostgreSQL only; leave "
-                     "ENCORE_DATABASE_URL unset to use the embedded PostgreSQL in the instance folder")
+    raise ValueError(
+        "a PostgreSQL URL (postgresql://user@host/db): Encore runs on PostgreSQL only; leave "
+        "ENCORE_DATABASE_URL unset to use the embedded PostgreSQL in the instance folder"
+    )
 
 
 def _currency(value: Any) -> str:
@@ -354,7 +357,9 @@ BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}
 
 
-def load_config(app: Flask, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> None:
+def load_config(
+    app: Flask, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> None:
     """Fill ``app.core.config`` from the defaults, then ``ENCORE_*`` variables, then ``overrides``;
     convert and check every setting; raise one ``ConfigurationError`` listing every problem."""
     instance = Path(app.instance_path)
@@ -413,7 +418,7 @@ def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     for variable in sorted(environ):
         if not variable.startswith(PREFIX):
             continue
-        name, raw = variable[len(PREFIX):], environ[variable]
+        name, raw = variable[len(PREFIX) :], environ[variable]
         if name in BY_NAME:
             values[name] = raw
             continue
@@ -429,6 +434,7 @@ def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
 
 
 # --- rules between settings (each returns its problems) ---------------------------------------
+
 
 def _two_factor_keys(cfg: Mapping[str, Any]) -> Iterable[str]:
     """Malformed TOTP sealing keys stop the start, not the first login that needs them."""
@@ -457,28 +463,36 @@ def _production_problems(app: Flask, instance: Path) -> list[str]:
     cfg, problems = app.config, []
     key = cfg["SECRET_KEY"]
     if not key:
-        problems.append("ENCORE_SECRET_KEY is not set: production needs a key of its own (at least "
-                        f"{MIN_SECRET_KEY_BYTES} random bytes, the same on every machine).")
+        problems.append(
+            "ENCORE_SECRET_KEY is not set: production needs a key of its own (at least "
+            f"{MIN_SECRET_KEY_BYTES} random bytes, the same on every machine)."
+        )
     else:
         key_bytes = key if isinstance(key, bytes) else str(key).encode("utf-8")
         stored = instance / "secret_key"
         if stored.exists() and stored.read_text().strip() == str(key).strip():
-            problems.append(f"ENCORE_SECRET_KEY is the development key generated into {stored}; "
-                            "set a key of your own.")
+            problems.append(f"ENCORE_SECRET_KEY is the development key generated into {stored}; set a key of your own.")
         elif len(key_bytes) < MIN_SECRET_KEY_BYTES:
-            problems.append(f"ENCORE_SECRET_KEY is {len(key_bytes)} bytes long; it needs at least "
-                            f"{MIN_SECRET_KEY_BYTES} (e.g. python -c 'import secrets; print(secrets.token_hex(32))').")
+            problems.append(
+                f"ENCORE_SECRET_KEY is {len(key_bytes)} bytes long; it needs at least "
+                f"{MIN_SECRET_KEY_BYTES} (e.g. python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
     if cfg["SESSION_COOKIE_SECURE"] is not True:
         problems.append("ENCORE_SESSION_COOKIE_SECURE is not true: session cookies would travel over plain HTTP.")
     if not (cfg["STRIPE_SECRET_KEY"] and cfg["STRIPE_WEBHOOK_SECRET"]):
-        problems.append("ENCORE_STRIPE_SECRET_KEY and ENCORE_STRIPE_WEBHOOK_SECRET are not both set: the test "
-                        "payment provider would hand out credits for free.")
+        problems.append(
+            "ENCORE_STRIPE_SECRET_KEY and ENCORE_STRIPE_WEBHOOK_SECRET are not both set: the test "
+            "payment provider would hand out credits for free."
+        )
     if cfg["DEV_MAIL_PAGE"]:
-        problems.append("ENCORE_DEV_MAIL_PAGE shows every mail (password reset links included) to anyone: it "
-                        "cannot be on in production.")
+        problems.append(
+            "ENCORE_DEV_MAIL_PAGE shows every mail (password reset links included) to anyone: it "
+            "cannot be on in production."
+        )
     if app.debug or cfg.get("DEBUG"):
-        problems.append("Debug mode is on (FLASK_DEBUG / ENCORE_DEBUG): it shows tracebacks and runs the "
-                        "interactive debugger.")
+        problems.append(
+            "Debug mode is on (FLASK_DEBUG / ENCORE_DEBUG): it shows tracebacks and runs the interactive debugger."
+        )
     return problems
 
 
@@ -496,6 +510,7 @@ def _check_ffmpeg(cfg) -> None:
 
 # --- the README's table ------------------------------------------------------------------------
 
+
 def markdown_table() -> str:
     """The operator's table of every setting, as the README shows it."""
     rows = ["| variable | type | default | meaning |", "|---|---|---|---|"]
@@ -506,8 +521,18 @@ def markdown_table() -> str:
             high = _num(s.maximum) if s.maximum is not None else ""
             kind += f" {low}..{high}"
         if s.choices is not None:
-            kind += (" (" if s.kind is URL else ": ") + " / ".join(f"`{c}`" for c in s.choices) + (")" if s.kind is URL else "")
-        default = s.shown_default or ("unset" if s.default is None else f"`{json.dumps(s.default)}`" if not isinstance(s.default, str) else f"`{s.default}`")
+            kind += (
+                (" (" if s.kind is URL else ": ")
+                + " / ".join(f"`{c}`" for c in s.choices)
+                + (")" if s.kind is URL else "")
+            )
+        default = s.shown_default or (
+            "unset"
+            if s.default is None
+            else f"`{json.dumps(s.default)}`"
+            if not isinstance(s.default, str)
+            else f"`{s.default}`"
+        )
         rows.append(f"| `{PREFIX}{s.name}` | {kind} | {default} | {s.doc} |")
     return "\n".join(rows) + "\n"
 
@@ -528,4 +553,3 @@ def _instance_secret_key(instance: Path) -> str:
         finally:
             tmp.unlink()
     return path.read_text().strip()
-

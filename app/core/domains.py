@@ -22,7 +22,10 @@ DOMAINS = ("accounts", "catalog", "uploads", "streaming", "payments", "governanc
 
 _MODELS = (
     "app.core.models",
-    *(f"app.{d}.models" for d in ("accounts", "catalog", "uploads", "governance", "payments", "streaming", "analytics")),
+    *(
+        f"app.{d}.models"
+        for d in ("accounts", "catalog", "uploads", "governance", "payments", "streaming", "analytics")
+    ),
 )
 _API_ROUTES = (
     "app.accounts.api",
@@ -46,12 +49,24 @@ _PAGE_ROUTES = (
     "app.payments.views.payouts",
     "app.payments.views.wallet",
 )
-_TASKS = ("app.accounts.tasks", "app.analytics.tasks", "app.uploads.tasks", "app.governance.tasks", "app.payments.tasks")
+_TASKS = (
+    "app.accounts.tasks",
+    "app.analytics.tasks",
+    "app.uploads.tasks",
+    "app.governance.tasks",
+    "app.payments.tasks",
+)
 # Modules with an ``init_app(app)`` that binds a domain's part of a shared extension.
 # (the payment provider is chosen once here, like the object store)
 _INIT = ("app.accounts.login", "app.accounts.session_interface", "app.payments.services.payment_gateway")
-_CLI = ("app.core.cli", "app.accounts.cli", "app.demo.cli", "app.governance.cli", "app.payments.cli",
-        "app.analytics.cli")
+_CLI = (
+    "app.core.cli",
+    "app.accounts.cli",
+    "app.demo.cli",
+    "app.governance.cli",
+    "app.payments.cli",
+    "app.analytics.cli",
+)
 
 
 def _import(names: tuple[str, ...]) -> list:

@@ -186,8 +186,21 @@ def _start(pgdata: Path, settings: dict[str, str]) -> tuple[str, int]:
     for key, value in settings.items():
         options += ["-c", f"{key}={value}"]
     log = pgdata / "server.log"
-    result = _run([_bin("pg_ctl"), "-D", str(pgdata), "-w", "-t", "60", "-l", str(log),
-                   "-o", " ".join(_quote(o) for o in options), "start"])
+    result = _run(
+        [
+            _bin("pg_ctl"),
+            "-D",
+            str(pgdata),
+            "-w",
+            "-t",
+            "60",
+            "-l",
+            str(log),
+            "-o",
+            " ".join(_quote(o) for o in options),
+            "start",
+        ]
+    )
     if result.returncode != 0:
         tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
         raise RuntimeError(f"the embedded PostgreSQL did not start:\n{result.stdout}{result.stderr}\n{tail}")
@@ -217,9 +230,20 @@ def ensure_cluster(pgdata: Path | str, settings: dict[str, str] | None = None, d
         if _as_root():
             _prepare_root(pgdata)
         if not (pgdata / "PG_VERSION").exists():
-            result = _run([_bin("initdb"), "-D", str(pgdata), "-U", "postgres", "--auth=trust",
-                           "--encoding=UTF8", "--locale=C", "--no-instructions"]
-                          + ([] if durable else ["--no-sync"]))
+            result = _run(
+                [
+                    _bin("initdb"),
+                    "-D",
+                    str(pgdata),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--locale=C",
+                    "--no-instructions",
+                ]
+                + ([] if durable else ["--no-sync"])
+            )
             if result.returncode != 0:
                 raise RuntimeError(f"initdb failed:\n{result.stdout}{result.stderr}")
         running = _postmaster(pgdata)

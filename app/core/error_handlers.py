@@ -52,8 +52,10 @@ def outage_response(outage: Outage):
         response = error_response(outage.status, outage.code, outage.message)
     else:
         response = current_app.make_response(
-            (render_template("outage.html", status=outage.status, message=outage.message,
-                             retry_after=retry_after), outage.status)
+            (
+                render_template("outage.html", status=outage.status, message=outage.message, retry_after=retry_after),
+                outage.status,
+            )
         )
     response.headers["Retry-After"] = str(retry_after)
     return response
@@ -77,8 +79,11 @@ def register_error_handlers(app: Flask) -> None:
             from app.core import metrics
 
             metrics.record_outage(outage.dependency if outage else "service")
-            response = error_response(exc.status, exc.code, exc.message, field=exc.field, **exc.details) \
-                if _wants_json() else current_app.make_response(service_error_page(exc))
+            response = (
+                error_response(exc.status, exc.code, exc.message, field=exc.field, **exc.details)
+                if _wants_json()
+                else current_app.make_response(service_error_page(exc))
+            )
             response.headers["Retry-After"] = str(current_app.config["RETRY_AFTER_SECONDS"])
             return response
         if _wants_json():
@@ -124,8 +129,14 @@ def register_error_handlers(app: Flask) -> None:
         outage = classify(exc)
         if outage is not None:
             # Logged without the traceback: the dependency is down, the code is not wrong.
-            log.warning("%s outage on %s %s: %s: %s", outage.dependency, request.method, request.path,
-                        type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
+            log.warning(
+                "%s outage on %s %s: %s: %s",
+                outage.dependency,
+                request.method,
+                request.path,
+                type(exc).__name__,
+                str(exc).splitlines()[0] if str(exc) else "",
+            )
             return outage_response(outage)
         log.exception("unhandled error on %s %s", request.method, request.path)
         if _wants_json():

@@ -25,7 +25,9 @@ def http_error_page(status: int, message: str, *, link: str | None = None, link_
 
 def service_error_page(exc: ServiceError):
     """The refusal's message, and the way out when the error names one (``link``)."""
-    return http_error_page(exc.status, exc.message, link=exc.details.get("link"), link_text=exc.details.get("link_text"))
+    return http_error_page(
+        exc.status, exc.message, link=exc.details.get("link"), link_text=exc.details.get("link_text")
+    )
 
 
 def refuse(exc: ServiceError) -> None:

@@ -21,8 +21,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from flask import Blueprint, Flask, current_app, jsonify
 from sqlalchemy import text
@@ -171,8 +171,9 @@ def ready():
     started = time.perf_counter()
     results = current_app.extensions["encore.health"].run()
     healthy = all(check["ok"] for check in results.values())
-    response = jsonify(status="ok" if healthy else "unavailable", checks=results,
-                       seconds=round(time.perf_counter() - started, 3))
+    response = jsonify(
+        status="ok" if healthy else "unavailable", checks=results, seconds=round(time.perf_counter() - started, 3)
+    )
     response.status_code = 200 if healthy else 503
     if not healthy:
         response.headers["Retry-After"] = str(current_app.config["RETRY_AFTER_SECONDS"])

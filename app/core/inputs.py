@@ -116,8 +116,15 @@ class Query:
         return out
 
 
-def documented(*, status: int = 200, errors: tuple[int, ...] = (), query: tuple[Query, ...] = (),
-               redirects: bool = False, headers: tuple[dict, ...] = (), more_responses: dict | None = None):
+def documented(
+    *,
+    status: int = 200,
+    errors: tuple[int, ...] = (),
+    query: tuple[Query, ...] = (),
+    redirects: bool = False,
+    headers: tuple[dict, ...] = (),
+    more_responses: dict | None = None,
+):
     """What the OpenAPI document cannot read from the route itself: the success ``status``
     (201, 202, 204...), the ``errors`` the view's services answer besides those every route of
     its kind may give (see ``app.core.openapi``), its ``query`` parameters, whether it may

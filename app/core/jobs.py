@@ -65,12 +65,12 @@ def lease_seconds() -> float:
 
 
 def _upsert(name: str, args):
-    stmt = insert(DurableJob).values(job_key=job_key(name, args), task=name, args=list(args),
-                                     requested_at=utcnow(), attempts=0)
+    stmt = insert(DurableJob).values(
+        job_key=job_key(name, args), task=name, args=list(args), requested_at=utcnow(), attempts=0
+    )
     return stmt.on_conflict_do_update(
         index_elements=[DurableJob.job_key],
-        set_={"requested_at": stmt.excluded.requested_at, "attempts": 0, "lease_owner": None,
-              "lease_expires_at": None},
+        set_={"requested_at": stmt.excluded.requested_at, "attempts": 0, "lease_owner": None, "lease_expires_at": None},
     )
 
 
@@ -84,8 +84,9 @@ def record(name: str, *args) -> None:
 
 def ensure_recorded(name: str, args) -> None:
     """Make sure the job has a row, in a transaction of its own (``enqueue`` without ``record``)."""
-    stmt = insert(DurableJob).values(job_key=job_key(name, args), task=name, args=list(args),
-                                     requested_at=utcnow(), attempts=0)
+    stmt = insert(DurableJob).values(
+        job_key=job_key(name, args), task=name, args=list(args), requested_at=utcnow(), attempts=0
+    )
     with db.engine.begin() as conn:
         conn.execute(stmt.on_conflict_do_nothing(index_elements=[DurableJob.job_key]))
 
@@ -109,10 +110,15 @@ def claim(name: str, args) -> bool:
     with db.engine.begin() as conn:
         taken = conn.execute(
             update(DurableJob)
-            .where(DurableJob.job_key == job_key(name, args),
-                   (DurableJob.lease_owner.is_(None)) | (DurableJob.lease_expires_at < now))
-            .values(lease_owner=worker_id(), lease_expires_at=now + timedelta(seconds=lease_seconds()),
-                    attempts=DurableJob.attempts + 1)
+            .where(
+                DurableJob.job_key == job_key(name, args),
+                (DurableJob.lease_owner.is_(None)) | (DurableJob.lease_expires_at < now),
+            )
+            .values(
+                lease_owner=worker_id(),
+                lease_expires_at=now + timedelta(seconds=lease_seconds()),
+                attempts=DurableJob.attempts + 1,
+            )
             .returning(DurableJob.id)
         ).first()
     return taken is not None
@@ -120,8 +126,9 @@ def claim(name: str, args) -> bool:
 
 def finish(name: str, args) -> None:
     """Delete the job's row in the current session (the task's final commit), if still ours."""
-    db.session.execute(delete(DurableJob).where(DurableJob.job_key == job_key(name, args),
-                                                DurableJob.lease_owner == worker_id()))
+    db.session.execute(
+        delete(DurableJob).where(DurableJob.job_key == job_key(name, args), DurableJob.lease_owner == worker_id())
+    )
 
 
 def release(name: str, args, *, give_up: bool) -> None:
@@ -132,8 +139,9 @@ def release(name: str, args, *, give_up: bool) -> None:
         if give_up:
             conn.execute(delete(DurableJob).where(*where))
         else:
-            conn.execute(update(DurableJob).where(*where).values(lease_owner=None, lease_expires_at=None,
-                                                                 requested_at=utcnow()))
+            conn.execute(
+                update(DurableJob).where(*where).values(lease_owner=None, lease_expires_at=None, requested_at=utcnow())
+            )
 
 
 def heartbeat() -> None:
@@ -141,11 +149,15 @@ def heartbeat() -> None:
     now = utcnow()
     me = worker_id()
     with db.engine.begin() as conn:
-        stmt = insert(QueueWorker).values(id=me, host=socket.gethostname(), pid=os.getpid(), started_at=now,
-                                          seen_at=now)
+        stmt = insert(QueueWorker).values(
+            id=me, host=socket.gethostname(), pid=os.getpid(), started_at=now, seen_at=now
+        )
         conn.execute(stmt.on_conflict_do_update(index_elements=[QueueWorker.id], set_={"seen_at": now}))
-        conn.execute(update(DurableJob).where(DurableJob.lease_owner == me)
-                     .values(lease_expires_at=now + timedelta(seconds=lease_seconds())))
+        conn.execute(
+            update(DurableJob)
+            .where(DurableJob.lease_owner == me)
+            .values(lease_expires_at=now + timedelta(seconds=lease_seconds()))
+        )
 
 
 def forget_worker() -> None:
@@ -161,27 +173,44 @@ def sweep(send) -> list[tuple[str, list]]:
     requeue_after = timedelta(seconds=_seconds("QUEUE_REQUEUE_AFTER"))
     max_attempts = current_app.config["QUEUE_MAX_ATTEMPTS"]
     with db.engine.begin() as conn:
-        rows = conn.execute(text(
-            "SELECT id, task, args, attempts, lease_owner FROM durable_jobs"
-            " WHERE (lease_owner IS NOT NULL AND lease_expires_at < :now)"
-            "    OR (lease_owner IS NULL AND requested_at < :stale)"
-            " ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED"), {"now": now, "stale": now - requeue_after}).all()
+        rows = conn.execute(
+            text(
+                "SELECT id, task, args, attempts, lease_owner FROM durable_jobs"
+                " WHERE (lease_owner IS NOT NULL AND lease_expires_at < :now)"
+                "    OR (lease_owner IS NULL AND requested_at < :stale)"
+                " ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED"
+            ),
+            {"now": now, "stale": now - requeue_after},
+        ).all()
         dropped = [row for row in rows if row.attempts >= max_attempts]
         again = [row for row in rows if row.attempts < max_attempts]
         for row in dropped:
-            log.error("job %s%s dropped after %s attempts (its workers died)", row.task, row.args, row.attempts,
-                      extra={"job": row.task})
+            log.error(
+                "job %s%s dropped after %s attempts (its workers died)",
+                row.task,
+                row.args,
+                row.attempts,
+                extra={"job": row.task},
+            )
         if dropped:
             conn.execute(delete(DurableJob).where(DurableJob.id.in_([r.id for r in dropped])))
         if again:
-            conn.execute(update(DurableJob).where(DurableJob.id.in_([r.id for r in again]))
-                         .values(lease_owner=None, lease_expires_at=None, requested_at=now))
+            conn.execute(
+                update(DurableJob)
+                .where(DurableJob.id.in_([r.id for r in again]))
+                .values(lease_owner=None, lease_expires_at=None, requested_at=now)
+            )
         # Heartbeat rows of workers gone for a day are of no use to anyone.
         conn.execute(delete(QueueWorker).where(QueueWorker.seen_at < now - timedelta(days=1)))
     sent = []
     for row in again:
-        log.warning("job %s%s sent again (%s)", row.task, row.args,
-                    "its worker stopped" if row.lease_owner else "no worker took it", extra={"job": row.task})
+        log.warning(
+            "job %s%s sent again (%s)",
+            row.task,
+            row.args,
+            "its worker stopped" if row.lease_owner else "no worker took it",
+            extra={"job": row.task},
+        )
         try:
             send(row.task, row.args)
         except Exception as exc:  # the queue is unreachable: the row waits for the next sweep
@@ -200,5 +229,4 @@ def last_worker_seen_seconds(engine) -> float | None:
 def expire_my_leases() -> None:
     """This worker stops with jobs unfinished: let the next sweep take them at once."""
     with db.engine.begin() as conn:
-        conn.execute(update(DurableJob).where(DurableJob.lease_owner == worker_id())
-                     .values(lease_expires_at=utcnow()))
+        conn.execute(update(DurableJob).where(DurableJob.lease_owner == worker_id()).values(lease_expires_at=utcnow()))

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from email.message import EmailMessage
 from collections.abc import Callable
+from email.message import EmailMessage
 
 from flask import current_app
 from sqlalchemy import select

@@ -26,21 +26,27 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.core import GaugeMetricFamily
 
 REQUEST_LATENCY = Histogram(
-    "encore_http_request_duration_seconds", "Time to answer a request, by endpoint.",
+    "encore_http_request_duration_seconds",
+    "Time to answer a request, by endpoint.",
     ["method", "endpoint"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
-REQUESTS = Counter("encore_http_requests", "Requests answered, by endpoint and status.", ["method", "endpoint", "status"])
+REQUESTS = Counter(
+    "encore_http_requests", "Requests answered, by endpoint and status.", ["method", "endpoint", "status"]
+)
 PLAYS_STARTED = Counter("encore_plays_started", "Plays started.")
 PLAYS_COUNTED = Counter("encore_plays_counted", "Plays counted (listened to past the count point).")
 CHARGES = Counter("encore_charges", "Play charges written to the ledger, by kind.", ["kind"])
 CHARGED_MICROCREDITS = Counter("encore_charged_microcredits", "Micro-credits charged for plays.")
 JOB_DURATION = Histogram(
-    "encore_job_duration_seconds", "Time a queue job ran, by task and outcome.", ["task", "outcome"],
+    "encore_job_duration_seconds",
+    "Time a queue job ran, by task and outcome.",
+    ["task", "outcome"],
     buckets=(0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1800),
 )
-OUTAGES = Counter("encore_outages", "Requests answered 503/507 because a dependency was down, by dependency.",
-                  ["dependency"])
+OUTAGES = Counter(
+    "encore_outages", "Requests answered 503/507 because a dependency was down, by dependency.", ["dependency"]
+)
 
 bp = Blueprint("metrics", __name__)
 

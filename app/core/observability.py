@@ -87,8 +87,11 @@ def configure_logging(fmt: str = "json", level: str = "INFO") -> None:
         handler.encore = True
         handler.addFilter(RequestIdFilter())
         root.addHandler(handler)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else
-                         logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
+    handler.setFormatter(
+        JsonFormatter()
+        if fmt == "json"
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+    )
     root.setLevel(level)
 
 
@@ -125,10 +128,17 @@ def init_app(app: Flask) -> None:
         if request_id:
             response.headers["X-Request-ID"] = request_id
             access_log.info(
-                "%s %s %s", request.method, request.path, response.status_code,
-                extra={"method": request.method, "path": request.path, "status": response.status_code,
-                       "duration_ms": round((time.perf_counter() - g.request_started) * 1000, 1),
-                       "remote_addr": request.remote_addr},
+                "%s %s %s",
+                request.method,
+                request.path,
+                response.status_code,
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - g.request_started) * 1000, 1),
+                    "remote_addr": request.remote_addr,
+                },
             )
         return response
 

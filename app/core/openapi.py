@@ -44,14 +44,27 @@ ERROR_SCHEMA = {
 }
 
 _STATUS_TEXT = {
-    200: "OK", 201: "Created", 202: "Accepted", 204: "No content", 206: "Partial content (a Range)",
-    302: "A redirect (to the file store)", 304: "Not modified",
-    400: "Bad request (malformed JSON, ...)", 401: "Not logged in, or a bad API token",
-    402: "Not enough credits", 403: "Forbidden (not yours, not an admin, no second factor, CSRF)",
-    404: "Not found", 409: "Conflict with the current state", 410: "Gone (expired)",
-    413: "Request body too large", 415: "Unsupported media type", 416: "Range not satisfiable",
-    422: "Invalid input", 429: "Too many requests (see Retry-After)",
-    503: "A dependency is unavailable (see Retry-After)", 507: "Storage full (see Retry-After)",
+    200: "OK",
+    201: "Created",
+    202: "Accepted",
+    204: "No content",
+    206: "Partial content (a Range)",
+    302: "A redirect (to the file store)",
+    304: "Not modified",
+    400: "Bad request (malformed JSON, ...)",
+    401: "Not logged in, or a bad API token",
+    402: "Not enough credits",
+    403: "Forbidden (not yours, not an admin, no second factor, CSRF)",
+    404: "Not found",
+    409: "Conflict with the current state",
+    410: "Gone (expired)",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    416: "Range not satisfiable",
+    422: "Invalid input",
+    429: "Too many requests (see Retry-After)",
+    503: "A dependency is unavailable (see Retry-After)",
+    507: "Storage full (see Retry-After)",
 }
 _SAFE = {"GET", "HEAD", "OPTIONS"}
 
@@ -69,7 +82,8 @@ def build_openapi() -> dict:
                 "in": "path",
                 "required": True,
                 # ``<int:...>`` is an id: the converter matches 0..MAX_ID only (app.core.converters)
-                "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID} if conv == "int"
+                "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID}
+                if conv == "int"
                 else {"type": _PARAM_TYPES.get(conv or "", "string")},
             }
             for conv, name in _CONVERTER.findall(rule.rule)
@@ -87,7 +101,8 @@ def build_openapi() -> dict:
                     "description": _STATUS_TEXT[status],
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
                 }
-                for status in sorted(_STATUS_TEXT) if status >= 400
+                for status in sorted(_STATUS_TEXT)
+                if status >= 400
             },
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
@@ -127,7 +142,9 @@ def _operation(endpoint: str, method: str, view, params: list[dict]) -> dict:
         "summary": doc,
         "responses": dict(sorted(responses.items())),
     }
-    params = params + [q.parameter() for q in getattr(view, "query_params", ())] + list(getattr(view, "header_params", ()))
+    params = (
+        params + [q.parameter() for q in getattr(view, "query_params", ())] + list(getattr(view, "header_params", ()))
+    )
     operation["responses"].update(getattr(view, "more_responses", {}))
     if params:
         operation["parameters"] = params
@@ -138,7 +155,8 @@ def _operation(endpoint: str, method: str, view, params: list[dict]) -> dict:
             binary = {"type": "string", "format": "binary"}
             properties[name] = (
                 {"type": "array", "items": binary, "description": description}
-                if kind == "files" else binary | {"description": description}
+                if kind == "files"
+                else binary | {"description": description}
             )
         operation["requestBody"] = {
             "required": True,

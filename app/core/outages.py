@@ -43,20 +43,44 @@ def classify(exc: BaseException) -> Outage | None:
     chain = list(_chain(exc))
     for link in chain:
         if isinstance(link, OSError) and link.errno in _NO_SPACE:
-            return Outage(507, "insufficient_storage", "disk",
-                          "The server has no room to store this right now; please try again later.")
+            return Outage(
+                507,
+                "insufficient_storage",
+                "disk",
+                "The server has no room to store this right now; please try again later.",
+            )
     for link in chain:
-        if isinstance(link, (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError,
-                             sqlalchemy.exc.TimeoutError, sqlalchemy.exc.DisconnectionError)):
-            return Outage(503, "unavailable", "database",
-                          "The database is unreachable or overloaded right now; please try again shortly.")
+        if isinstance(
+            link,
+            (
+                sqlalchemy.exc.OperationalError,
+                sqlalchemy.exc.InterfaceError,
+                sqlalchemy.exc.TimeoutError,
+                sqlalchemy.exc.DisconnectionError,
+            ),
+        ):
+            return Outage(
+                503,
+                "unavailable",
+                "database",
+                "The database is unreachable or overloaded right now; please try again shortly.",
+            )
         if isinstance(link, sqlalchemy.exc.DBAPIError) and link.connection_invalidated:
-            return Outage(503, "unavailable", "database",
-                          "The database is unreachable or overloaded right now; please try again shortly.")
+            return Outage(
+                503,
+                "unavailable",
+                "database",
+                "The database is unreachable or overloaded right now; please try again shortly.",
+            )
         if isinstance(link, StorageError) and not isinstance(link, ObjectNotFound):
-            return Outage(503, "unavailable", "storage",
-                          "The file store is unreachable right now; please try again shortly.")
+            return Outage(
+                503, "unavailable", "storage", "The file store is unreachable right now; please try again shortly."
+            )
         if isinstance(link, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)):
-            return Outage(503, "unavailable", "redis",
-                          "A service Encore depends on is unreachable right now; please try again shortly.")
+            return Outage(
+                503,
+                "unavailable",
+                "redis",
+                "A service Encore depends on is unreachable right now; please try again shortly.",
+            )
     return None

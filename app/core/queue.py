@@ -24,9 +24,9 @@ import contextlib
 import inspect
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
-from collections.abc import Callable
 
 import click
 from flask import Flask, current_app, has_app_context
@@ -90,8 +90,9 @@ def init_app(app: Flask) -> None:
     if cfg["REDIS_URL"]:
         huey = RedisHuey("encore", url=cfg["REDIS_URL"], immediate=immediate)
     else:
-        huey = SqlHuey("encore", storage_class=PostgresStorage, database=_peewee_database(cfg["DATABASE_URL"]),
-                       immediate=immediate)
+        huey = SqlHuey(
+            "encore", storage_class=PostgresStorage, database=_peewee_database(cfg["DATABASE_URL"]), immediate=immediate
+        )
     huey.encore_tasks = {spec.name: _bind(huey, app, spec) for spec in _SPECS.values()}
     app.extensions["encore.queue"] = huey
     app.cli.add_command(queue_cli)
@@ -102,10 +103,16 @@ def _peewee_database(url: str):
     from peewee import PostgresqlDatabase
 
     parsed = make_url(url)
-    params = {key: value for key, value in {
-        "user": parsed.username, "password": parsed.password, "host": parsed.host or parsed.query.get("host"),
-        "port": parsed.port or parsed.query.get("port"),
-    }.items() if value}
+    params = {
+        key: value
+        for key, value in {
+            "user": parsed.username,
+            "password": parsed.password,
+            "host": parsed.host or parsed.query.get("host"),
+            "port": parsed.port or parsed.query.get("port"),
+        }.items()
+        if value
+    }
     return PostgresqlDatabase(parsed.database, **params)
 
 
@@ -114,7 +121,12 @@ class PostgresStorage(SqlStorage):
     creating an app must not need the database), once per process, under an advisory lock so
     workers starting together do not race on ``CREATE TABLE``."""
 
-    TABLES: ClassVar[dict[str, str]] = {"KV": "huey_kv", "Schedule": "huey_schedule", "Task": "huey_task", "Counter": "huey_counter"}
+    TABLES: ClassVar[dict[str, str]] = {
+        "KV": "huey_kv",
+        "Schedule": "huey_schedule",
+        "Task": "huey_task",
+        "Counter": "huey_counter",
+    }
     _LOCK_KEY = 0x6875657900  # "huey"
 
     def __init__(self, name="huey", database=None, **kwargs):
@@ -127,8 +139,9 @@ class PostgresStorage(SqlStorage):
             model._meta.set_table_name(self.TABLES[model.__name__])
         # Indexes made before the rename name the old tables: make them again, with our prefix.
         _, schedule, task, _ = models
-        schedule._meta.indexes = [ModelIndex(schedule, (schedule.queue, schedule.timestamp),
-                                             name="huey_schedule_queue_timestamp")]
+        schedule._meta.indexes = [
+            ModelIndex(schedule, (schedule.queue, schedule.timestamp), name="huey_schedule_queue_timestamp")
+        ]
         task._meta.indexes = [ModelIndex(task, (task.priority.desc(), task.id), name="huey_task_priority_id")]
         return models
 
@@ -186,15 +199,27 @@ def _bind(huey, app: Flask, spec: TaskSpec):
                             log.exception("job %s: its lease could not be released (it expires)", spec.name)
                     seconds = time.perf_counter() - started
                     metrics.record_job(spec.name, "failed", seconds)
-                    log.warning("job %s failed after %.3f s: %s", spec.name, seconds, type(exc).__name__,
-                                extra={**fields, "duration_ms": round(seconds * 1000, 1),
-                                       "retries_left": getattr(task, "retries", None)},
-                                exc_info=True)
+                    log.warning(
+                        "job %s failed after %.3f s: %s",
+                        spec.name,
+                        seconds,
+                        type(exc).__name__,
+                        extra={
+                            **fields,
+                            "duration_ms": round(seconds * 1000, 1),
+                            "retries_left": getattr(task, "retries", None),
+                        },
+                        exc_info=True,
+                    )
                     raise
             seconds = time.perf_counter() - started
             metrics.record_job(spec.name, "done", seconds)
-            log.info("job %s finished in %.3f s", spec.name, seconds,
-                     extra={**fields, "duration_ms": round(seconds * 1000, 1)})
+            log.info(
+                "job %s finished in %.3f s",
+                spec.name,
+                seconds,
+                extra={**fields, "duration_ms": round(seconds * 1000, 1)},
+            )
             return result
 
     run.__name__ = spec.name
@@ -222,8 +247,14 @@ def enqueue(name: str, *args) -> None:
     try:
         send(name, args)
     except Exception as exc:
-        log.warning("job %s%s not queued now (%s: %s); the sweeper will queue it", name, list(args),
-                    type(exc).__name__, exc, extra={"job": name})
+        log.warning(
+            "job %s%s not queued now (%s: %s); the sweeper will queue it",
+            name,
+            list(args),
+            type(exc).__name__,
+            exc,
+            extra={"job": name},
+        )
 
 
 def send(name: str, args) -> None:

@@ -56,8 +56,11 @@ class FallbackStorage(Storage):
             except Exception as exc:
                 with self.lock:
                     if not self.falling_back:
-                        log.warning("rate limit storage unreachable (%s); counting in memory for %g s",
-                                    type(exc).__name__, self.retry_seconds)
+                        log.warning(
+                            "rate limit storage unreachable (%s); counting in memory for %g s",
+                            type(exc).__name__,
+                            self.retry_seconds,
+                        )
                         from app.core import metrics
 
                         metrics.record_outage("redis")

@@ -22,10 +22,22 @@ log = logging.getLogger(__name__)
 # Features the site never uses are switched off for it and anything it embeds; the player
 # may autoplay the next track of a queue.
 PERMISSIONS_POLICY = ", ".join(
-    [f"{feature}=()" for feature in (
-        "accelerometer", "camera", "display-capture", "geolocation", "gyroscope", "magnetometer",
-        "microphone", "midi", "payment", "usb",
-    )] + ["autoplay=(self)"]
+    [
+        f"{feature}=()"
+        for feature in (
+            "accelerometer",
+            "camera",
+            "display-capture",
+            "geolocation",
+            "gyroscope",
+            "magnetometer",
+            "microphone",
+            "midi",
+            "payment",
+            "usb",
+        )
+    ]
+    + ["autoplay=(self)"]
 )
 
 

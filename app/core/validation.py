@@ -63,7 +63,7 @@ def check_form(form, files=None) -> None:
         check_text("a form field name", key)
         for value in values:
             check_text(f"the form field '{_printable(key)}'", value)
-    for key, storages in (files.lists() if files is not None else ()):
+    for key, storages in files.lists() if files is not None else ():
         check_text("a form field name", key)
         for storage in storages:
             check_text(f"the name of the file in '{_printable(key)}'", storage.filename)
@@ -90,10 +90,14 @@ def _parses_own_body() -> bool:
 def _check_json_body() -> None:
     limit = current_app.config["MAX_JSON_KB"] * 1024
     if request.content_length is not None and request.content_length > limit:
-        raise PayloadTooLarge(f"The request body is too large: a JSON body may be at most {limit // 1024} kB.", code="json_too_large")
+        raise PayloadTooLarge(
+            f"The request body is too large: a JSON body may be at most {limit // 1024} kB.", code="json_too_large"
+        )
     data = request.get_data(cache=True)  # kept: the view (or the webhook's signature) reads it again
     if len(data) > limit:
-        raise PayloadTooLarge(f"The request body is too large: a JSON body may be at most {limit // 1024} kB.", code="json_too_large")
+        raise PayloadTooLarge(
+            f"The request body is too large: a JSON body may be at most {limit // 1024} kB.", code="json_too_large"
+        )
     if not data.strip():
         return
     try:

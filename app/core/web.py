@@ -32,4 +32,3 @@ def register_template_helpers(app: Flask) -> None:
     def credits(micro: int) -> str:
         """Integer micro-credits as decimal credits, e.g. 2000 -> "0.002" (never via float)."""
         return format_credits(micro)
-

@@ -105,13 +105,16 @@ def run(app: Flask, huey, workers: int, send) -> None:
         maintenance.beat()
     except Exception as exc:
         log.warning("worker heartbeat failed: %s: %s", type(exc).__name__, exc)
-    consumer = huey.create_consumer(workers=workers, worker_type="thread", shutdown_timeout=grace,
-                                    graceful_signal="TERM")
+    consumer = huey.create_consumer(
+        workers=workers, worker_type="thread", shutdown_timeout=grace, graceful_signal="TERM"
+    )
     # SIGINT (Ctrl-C) stops gracefully too; a second one interrupts (huey's default handler).
     consumer._signal_actions[signal.SIGINT] = (False, True)
     maintenance.start()
-    click.echo(f"Encore queue worker {jobs.worker_id()}: {workers} thread(s) on {type(huey.storage).__name__}, "
-               f"grace {grace:g} s")
+    click.echo(
+        f"Encore queue worker {jobs.worker_id()}: {workers} thread(s) on {type(huey.storage).__name__}, "
+        f"grace {grace:g} s"
+    )
     started = time.monotonic()
     try:
         consumer.run()

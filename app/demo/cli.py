@@ -32,17 +32,23 @@ def seed_command():
 @click.option("--tracks", type=click.IntRange(1), default=5_000, show_default=True)
 @click.option("--plays", type=click.IntRange(0), default=100_000, show_default=True)
 @click.option("--artists", type=click.IntRange(1), default=None, help="default: one per 10 tracks")
-@click.option("--days", type=click.IntRange(1, 3650), default=180, show_default=True,
-              help="spread the plays over this many days up to now")
+@click.option(
+    "--days",
+    type=click.IntRange(1, 3650),
+    default=180,
+    show_default=True,
+    help="spread the plays over this many days up to now",
+)
 @click.option("--seed", type=int, default=1, show_default=True)
-@click.option("--rollups/--no-rollups", "build_rollups", default=True, show_default=True, help="build the rollups afterwards")
+@click.option(
+    "--rollups/--no-rollups", "build_rollups", default=True, show_default=True, help="build the rollups afterwards"
+)
 def synthesize_command(listeners, tracks, plays, artists, days, seed, build_rollups):
     """Fill an empty database with a synthetic co-op (Zipf-popular artists, months of plays)."""
     from app.analytics.services import rollups as rollups_service
     from app.demo import synthesize
 
-    options = synthesize.Options(listeners=listeners, tracks=tracks, plays=plays, artists=artists, days=days,
-                                 seed=seed)
+    options = synthesize.Options(listeners=listeners, tracks=tracks, plays=plays, artists=artists, days=days, seed=seed)
     try:
         report = synthesize.synthesize(options, progress=lambda line: click.echo(f"  {line}", err=True))
     except ValueError as exc:
@@ -50,14 +56,19 @@ def synthesize_command(listeners, tracks, plays, artists, days, seed, build_roll
     for table, count in sorted(report.counts.items()):
         click.echo(f"{table}: {count:,} rows")
     seconds = report.seconds
-    click.echo(f"generated in {seconds['total']:.1f} s (rows {seconds.get('rows', 0):.1f} s, "
-               f"indexes {seconds.get('indexes', 0):.1f} s)")
+    click.echo(
+        f"generated in {seconds['total']:.1f} s (rows {seconds.get('rows', 0):.1f} s, "
+        f"indexes {seconds.get('indexes', 0):.1f} s)"
+    )
     if build_rollups:
         started = time.monotonic()
-        total = rollups_service.rebuild(progress=lambda line: click.echo(f"  rollups: {line}", err=True),
-                                        checkpoint=db.session.commit)
-        click.echo(f"rollups built up to play #{total.plays:,} and transfer #{total.transfers:,} in "
-                   f"{time.monotonic() - started:.1f} s")
+        total = rollups_service.rebuild(
+            progress=lambda line: click.echo(f"  rollups: {line}", err=True), checkpoint=db.session.commit
+        )
+        click.echo(
+            f"rollups built up to play #{total.plays:,} and transfer #{total.transfers:,} in "
+            f"{time.monotonic() - started:.1f} s"
+        )
     size = synthesize.database_size()
     if size is not None:
         click.echo(f"database size: {size / 2**20:,.0f} MiB")

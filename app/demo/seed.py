@@ -6,13 +6,13 @@ from datetime import date, timedelta
 
 from sqlalchemy import select, update
 
-from app.core.extensions import db
-from app.streaming.models import Play
-from app.accounts.models import Role, User
 from app.accounts import services as accounts
+from app.accounts.models import Role, User
 from app.catalog import services as catalog
-from app.streaming import services as streaming
+from app.core.extensions import db
 from app.payments.services import wallet
+from app.streaming import services as streaming
+from app.streaming.models import Play
 
 DEMO_PASSWORD = "encore-demo"
 ADMIN_EMAIL = "admin@encore.test"
@@ -24,10 +24,17 @@ DEMO_ARTISTS = [
         "Harbour Lights",
         "harbour@encore.test",
         [
-            ("Low Tide", "album", date(2026, 3, 14), [
-                ("Morning Ferry", 62, False), ("Salt on the Window", 58, False),
-                ("Lighthouse Keeper", 71, False), ("Slack Water", 49, True),
-            ]),
+            (
+                "Low Tide",
+                "album",
+                date(2026, 3, 14),
+                [
+                    ("Morning Ferry", 62, False),
+                    ("Salt on the Window", 58, False),
+                    ("Lighthouse Keeper", 71, False),
+                    ("Slack Water", 49, True),
+                ],
+            ),
             ("Gulls", "single", date(2026, 9, 2), [("Gulls", 55, False)]),
         ],
     ),
@@ -35,9 +42,16 @@ DEMO_ARTISTS = [
         "The Copper Wires",
         "copper@encore.test",
         [
-            ("Static Bloom", "ep", date(2025, 11, 20), [
-                ("Ohm Sweet Ohm", 64, False), ("Short Circuit", 40, False), ("Patina", 57, False),
-            ]),
+            (
+                "Static Bloom",
+                "ep",
+                date(2025, 11, 20),
+                [
+                    ("Ohm Sweet Ohm", 64, False),
+                    ("Short Circuit", 40, False),
+                    ("Patina", 57, False),
+                ],
+            ),
         ],
     ),
 ]
@@ -60,14 +74,25 @@ def seed_demo(*, audio_seconds: float | None = None) -> list:
     Each track gets music synthesized with ffmpeg and put through the real upload and
     processing pipeline. ``audio_seconds`` shortens every song (tests).
     """
-    admin = accounts.register(email=ADMIN_EMAIL, password=DEMO_PASSWORD, display_name="Co-op Admin", country="FR",
-                              verified=True, published_password=True)
+    admin = accounts.register(
+        email=ADMIN_EMAIL,
+        password=DEMO_PASSWORD,
+        display_name="Co-op Admin",
+        country="FR",
+        verified=True,
+        published_password=True,
+    )
     admin.role = Role.ADMIN
     pending = []  # (release, uploader, title, seconds, free) of the songs to synthesize
     for artist_name, email, releases in DEMO_ARTISTS:
         user = accounts.register(
-            email=email, password=DEMO_PASSWORD, display_name=artist_name, country="GB", artist_name=artist_name,
-            verified=True, published_password=True,
+            email=email,
+            password=DEMO_PASSWORD,
+            display_name=artist_name,
+            country="GB",
+            artist_name=artist_name,
+            verified=True,
+            published_password=True,
         )
         artist = user.artists[0]
         for title, kind, released, songs in releases:
@@ -75,7 +100,11 @@ def seed_demo(*, audio_seconds: float | None = None) -> list:
             for song, seconds, free in songs:
                 pending.append((release, user, song, audio_seconds or seconds, free))
     listener = accounts.register(
-        email=LISTENER_EMAIL, password=DEMO_PASSWORD, display_name="Demo Listener", country="DE", verified=True,
+        email=LISTENER_EMAIL,
+        password=DEMO_PASSWORD,
+        display_name="Demo Listener",
+        country="DE",
+        verified=True,
         published_password=True,
     )
     tracks = _tracks_with_audio(pending)
@@ -102,8 +131,12 @@ def _tracks_with_audio(pending: list) -> list:
     with tempfile.TemporaryDirectory(prefix="encore-demo-", dir=current_app.config["UPLOAD_TMP_DIR"]) as tmp:
         paths = [Path(tmp) / f"{title}.wav" for _, _, title, _, _ in pending]
         with ThreadPoolExecutor(max_workers=2) as pool:
-            list(pool.map(lambda item: synthesize_song(item[1], item[0][3], seed=item[2]),
-                          zip(pending, paths, range(len(pending)), strict=True)))
+            list(
+                pool.map(
+                    lambda item: synthesize_song(item[1], item[0][3], seed=item[2]),
+                    zip(pending, paths, range(len(pending)), strict=True),
+                )
+            )
         for (release, user, _, _, free), path in zip(pending, paths, strict=True):
             digest = hashlib.sha256()
             with open(path, "rb") as handle:
@@ -149,7 +182,8 @@ def _demo_listening(listener: User, tracks) -> None:
             # Nobody listens for 45 seconds during a seed: start the play in the past, so the
             # server-time condition holds when the player reports the threshold position.
             db.session.execute(
-                update(Play).where(Play.id == started.play_id)
+                update(Play)
+                .where(Play.id == started.play_id)
                 .values(started_at=started.started_at - timedelta(minutes=10))
             )
             streaming.record_progress(listener, started.play_id, started.count_after_ms)

@@ -27,10 +27,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, text
 
-from app.core.extensions import db
-from app.catalog.models import Artist, Release, Track
-from app.governance.models import Membership
 from app.accounts.models import User
+from app.catalog.models import Artist, Release, Track
+from app.core.extensions import db
+from app.governance.models import Membership
 from ledger.accounts import account_ids
 from ledger.allocation import split_charge
 from ledger.pricing import play_price, remaining_cost
@@ -39,8 +39,38 @@ from ledger.transfers import fingerprint
 from ledger.types import utcnow
 
 DEMO_PASSWORD = "encore-demo"
-COUNTRIES = ["FR", "DE", "GB", "ES", "IT", "NL", "BE", "PT", "SE", "PL", "US", "CA", "BR", "JP", "AU", "IE", "AT",
-             "CH", "DK", "NO", "FI", "CZ", "GR", "MX", "AR", "IS", "EE", "LU", "MT", "NZ"]
+COUNTRIES = [
+    "FR",
+    "DE",
+    "GB",
+    "ES",
+    "IT",
+    "NL",
+    "BE",
+    "PT",
+    "SE",
+    "PL",
+    "US",
+    "CA",
+    "BR",
+    "JP",
+    "AU",
+    "IE",
+    "AT",
+    "CH",
+    "DK",
+    "NO",
+    "FI",
+    "CZ",
+    "GR",
+    "MX",
+    "AR",
+    "IS",
+    "EE",
+    "LU",
+    "MT",
+    "NZ",
+]
 BIG_TABLES = ("ledger_plays", "ledger_transfers", "ledger_postings", "ledger_ownerships", "ledger_accounts")
 
 
@@ -153,7 +183,7 @@ def _drop_secondary_indexes(conn) -> list[str]:
 
 
 def _zipf_weights(n: int, s: float) -> list[float]:
-    return [1.0 / (rank ** s) for rank in range(1, n + 1)]
+    return [1.0 / (rank**s) for rank in range(1, n + 1)]
 
 
 def _next_id(model) -> int:
@@ -174,8 +204,16 @@ def synthesize(options: Options, progress=print) -> Report:
     n_artists = options.artists or max(1, options.tracks // 10)
 
     versions = [
-        _Version(v.id, v.effective_from, v.plays_to_own, v.artist_share_bp, v.starter_grant,
-                 [play_price(v, n) for n in range(1, v.plays_to_own + 1)], v.first_play_price, v.growth_permille)
+        _Version(
+            v.id,
+            v.effective_from,
+            v.plays_to_own,
+            v.artist_share_bp,
+            v.starter_grant,
+            [play_price(v, n) for n in range(1, v.plays_to_own + 1)],
+            v.first_play_price,
+            v.growth_permille,
+        )
         for v in db.session.scalars(select(PricingVersion).order_by(PricingVersion.effective_from))
     ]
     version_starts = [v.effective_from for v in versions]
@@ -185,16 +223,32 @@ def synthesize(options: Options, progress=print) -> Report:
         return versions[bisect.bisect_right(version_starts, at) - 1]
 
     # Ensure the co-op's own accounts exist (through the ledger, as in real life).
-    system = account_ids(db.session, [(k, SYSTEM_OWNER) for k in (
-        AccountKind.COOP_REVENUE, AccountKind.COOP_PROMOTIONS, AccountKind.PAYMENTS_CLEARING)])
+    system = account_ids(
+        db.session,
+        [
+            (k, SYSTEM_OWNER)
+            for k in (AccountKind.COOP_REVENUE, AccountKind.COOP_PROMOTIONS, AccountKind.PAYMENTS_CLEARING)
+        ],
+    )
     db.session.commit()
     coop_revenue = system[(AccountKind.COOP_REVENUE, SYSTEM_OWNER)]
     promotions = system[(AccountKind.COOP_PROMOTIONS, SYSTEM_OWNER)]
     clearing = system[(AccountKind.PAYMENTS_CLEARING, SYSTEM_OWNER)]
 
-    ids = {name: _next_id(model) for name, model in (
-        ("user", User), ("artist", Artist), ("release", Release), ("track", Track), ("membership", Membership),
-        ("account", Account), ("transfer", Transfer), ("posting", Posting), ("play", Play))}
+    ids = {
+        name: _next_id(model)
+        for name, model in (
+            ("user", User),
+            ("artist", Artist),
+            ("release", Release),
+            ("track", Track),
+            ("membership", Membership),
+            ("account", Account),
+            ("transfer", Transfer),
+            ("posting", Posting),
+            ("play", Play),
+        )
+    }
     db.session.commit()  # hold no lock on the tables the load alters
 
     sink = _Sink()
@@ -205,14 +259,29 @@ def synthesize(options: Options, progress=print) -> Report:
         from app.accounts.services import _hasher
 
         password_hash = _hasher.hash(DEMO_PASSWORD)
-        users = sink.writer("users", ("id", "email", "password_hash", "display_name", "country", "role", "created_at",
-                                      "visible_to_artists", "email_verified_at"))
+        users = sink.writer(
+            "users",
+            (
+                "id",
+                "email",
+                "password_hash",
+                "display_name",
+                "country",
+                "role",
+                "created_at",
+                "visible_to_artists",
+                "email_verified_at",
+            ),
+        )
         artists_w = sink.writer("artists", ("id", "name", "slug", "bio", "created_at"))
         members_w = sink.writer("artist_members", ("user_id", "artist_id", "created_at"))
-        releases_w = sink.writer("releases", ("id", "artist_id", "title", "kind", "release_date", "cover_key",
-                                              "created_at"))
-        tracks_w = sink.writer("tracks", ("id", "release_id", "title", "position", "duration_ms", "status",
-                                          "status_reason", "free", "created_at"))
+        releases_w = sink.writer(
+            "releases", ("id", "artist_id", "title", "kind", "release_date", "cover_key", "created_at")
+        )
+        tracks_w = sink.writer(
+            "tracks",
+            ("id", "release_id", "title", "position", "duration_ms", "status", "status_reason", "free", "created_at"),
+        )
         accounts_w = sink.writer("ledger_accounts", ("id", "kind", "owner_id", "balance", "created_at"))
         joined = window_start - timedelta(days=30)
 
@@ -239,8 +308,19 @@ def synthesize(options: Options, progress=print) -> Report:
             artist_id = ids["artist"] + rank - 1
             name = artist_name(rank)
             artists_w.row((artist_id, name, f"synth-artist-{rank:06d}", "", joined))
-            users.row((user_id, f"synth-artist-{rank}@encore.test", password_hash, name, rng.choice(COUNTRIES),
-                       "artist", joined, False, joined))
+            users.row(
+                (
+                    user_id,
+                    f"synth-artist-{rank}@encore.test",
+                    password_hash,
+                    name,
+                    rng.choice(COUNTRIES),
+                    "artist",
+                    joined,
+                    False,
+                    joined,
+                )
+            )
             members_w.row((user_id, artist_id, joined))
             user_id += 1
             accounts_w.row((account_id, "artist_earnings", artist_id, None, joined))
@@ -252,11 +332,31 @@ def synthesize(options: Options, progress=print) -> Report:
             within_total = sum(within)
             for position in range(count):
                 if position % 10 == 0:
-                    releases_w.row((release_id, artist_id, f"Album {position // 10 + 1}", "album",
-                                    (joined - timedelta(days=rng.randrange(900))).date(), None, joined))
+                    releases_w.row(
+                        (
+                            release_id,
+                            artist_id,
+                            f"Album {position // 10 + 1}",
+                            "album",
+                            (joined - timedelta(days=rng.randrange(900))).date(),
+                            None,
+                            joined,
+                        )
+                    )
                     release_id += 1
-                tracks_w.row((track_id, release_id - 1, f"Song {position + 1}", position % 10 + 1,
-                              rng.randrange(120_000, 360_000), "ready", None, False, joined))
+                tracks_w.row(
+                    (
+                        track_id,
+                        release_id - 1,
+                        f"Song {position + 1}",
+                        position % 10 + 1,
+                        rng.randrange(120_000, 360_000),
+                        "ready",
+                        None,
+                        False,
+                        joined,
+                    )
+                )
                 track_ids.append(track_id)
                 track_artist.append(artist_id)
                 track_weights.append(artist_popularity[rank - 1] * within[position] / within_total)
@@ -266,24 +366,72 @@ def synthesize(options: Options, progress=print) -> Report:
         progress(f"catalog: {n_artists} artists, {len(track_ids)} tracks")
 
         # --- listeners and their listening ---
-        transfers_w = sink.writer("ledger_transfers", ("id", "idempotency_key", "fingerprint", "kind", "listener_id",
-                                                       "track_id", "pricing_version_id", "corrects_transfer_id",
-                                                       "memo", "created_at", "effective_at"))
+        transfers_w = sink.writer(
+            "ledger_transfers",
+            (
+                "id",
+                "idempotency_key",
+                "fingerprint",
+                "kind",
+                "listener_id",
+                "track_id",
+                "pricing_version_id",
+                "corrects_transfer_id",
+                "memo",
+                "created_at",
+                "effective_at",
+            ),
+        )
         postings_w = sink.writer("ledger_postings", ("id", "transfer_id", "account_id", "amount"))
-        plays_w = sink.writer("ledger_plays", ("id", "idempotency_key", "fingerprint", "listener_id", "track_id",
-                                               "artist_id", "kind", "play_number", "price", "artist_part",
-                                               "coop_part", "transfer_id", "pricing_version_id", "created_at"))
-        owners_w = sink.writer("ledger_ownerships", ("listener_id", "track_id", "artist_id", "via", "transfer_id",
-                                                     "pricing_version_id", "paid", "acquired_at"))
-        memberships_w = sink.writer("memberships", ("id", "user_id", "member_class", "source", "reference",
-                                                    "started_at", "ended_at", "end_reason", "recorded_by_id",
-                                                    "created_at"))
+        plays_w = sink.writer(
+            "ledger_plays",
+            (
+                "id",
+                "idempotency_key",
+                "fingerprint",
+                "listener_id",
+                "track_id",
+                "artist_id",
+                "kind",
+                "play_number",
+                "price",
+                "artist_part",
+                "coop_part",
+                "transfer_id",
+                "pricing_version_id",
+                "created_at",
+            ),
+        )
+        owners_w = sink.writer(
+            "ledger_ownerships",
+            ("listener_id", "track_id", "artist_id", "via", "transfer_id", "pricing_version_id", "paid", "acquired_at"),
+        )
+        memberships_w = sink.writer(
+            "memberships",
+            (
+                "id",
+                "user_id",
+                "member_class",
+                "source",
+                "reference",
+                "started_at",
+                "ended_at",
+                "end_reason",
+                "recorded_by_id",
+                "created_at",
+            ),
+        )
         activity = [rng.lognormvariate(0, 1) for _ in range(options.listeners)]
         scale = options.plays / sum(activity)
         quotas = [int(a * scale) for a in activity]
         for i in rng.sample(range(options.listeners), options.plays - sum(quotas)):
             quotas[i] += 1
-        transfer_id, posting_id, play_id, membership_id = ids["transfer"], ids["posting"], ids["play"], ids["membership"]
+        transfer_id, posting_id, play_id, membership_id = (
+            ids["transfer"],
+            ids["posting"],
+            ids["play"],
+            ids["membership"],
+        )
         window = (now - window_start).total_seconds() - 120
         grant_version = version_at(joined)
         t0 = time.monotonic()
@@ -291,12 +439,35 @@ def synthesize(options: Options, progress=print) -> Report:
             listener = user_id
             user_id += 1
             country = rng.choice(COUNTRIES) if rng.random() < 0.95 else None
-            users.row((listener, f"synth-listener-{index + 1}@encore.test", password_hash, f"Listener {index + 1}",
-                       country, "listener", joined, rng.random() < options.visible_rate, joined))
+            users.row(
+                (
+                    listener,
+                    f"synth-listener-{index + 1}@encore.test",
+                    password_hash,
+                    f"Listener {index + 1}",
+                    country,
+                    "listener",
+                    joined,
+                    rng.random() < options.visible_rate,
+                    joined,
+                )
+            )
             if rng.random() < options.member_rate:
                 started_at = window_start + timedelta(seconds=rng.random() * window)
-                memberships_w.row((membership_id, listener, "listener", "admin_record", f"synth-share-{listener}",
-                                   started_at, None, None, None, started_at))
+                memberships_w.row(
+                    (
+                        membership_id,
+                        listener,
+                        "listener",
+                        "admin_record",
+                        f"synth-share-{listener}",
+                        started_at,
+                        None,
+                        None,
+                        None,
+                        started_at,
+                    )
+                )
                 membership_id += 1
             wallet = account_id
             account_id += 1
@@ -314,19 +485,37 @@ def synthesize(options: Options, progress=print) -> Report:
                 for number, at in enumerate(times, 1):
                     key = f"synth-play-{play_id}"
                     if owned:
-                        plays.append((play_id, key, play_fp, listener, track, artist, "owned", None, 0, 0, 0, None,
-                                      None, at))
+                        plays.append(
+                            (play_id, key, play_fp, listener, track, artist, "owned", None, 0, 0, 0, None, None, at)
+                        )
                         play_id += 1
                         continue
                     version = version_at(at)
                     prices, splits = schedules[version.id]
                     price = prices[number - 1]
                     artist_part, coop_part = splits[number - 1]
-                    charges.append((transfer_id, "play:" + key, play_fp, "play_charge", listener, track, version.id,
-                                    None, "", at))
+                    charges.append(
+                        (transfer_id, "play:" + key, play_fp, "play_charge", listener, track, version.id, None, "", at)
+                    )
                     legs += [(wallet, -price), (artist_account[artist], artist_part), (coop_revenue, coop_part)]
-                    plays.append((play_id, key, play_fp, listener, track, artist, "charged", number, price,
-                                  artist_part, coop_part, transfer_id, version.id, at))
+                    plays.append(
+                        (
+                            play_id,
+                            key,
+                            play_fp,
+                            listener,
+                            track,
+                            artist,
+                            "charged",
+                            number,
+                            price,
+                            artist_part,
+                            coop_part,
+                            transfer_id,
+                            version.id,
+                            at,
+                        )
+                    )
                     spent += price
                     if number == version.plays_to_own:
                         owned_rows.append((listener, track, artist, "plays", transfer_id, version.id, 0, at))
@@ -339,11 +528,24 @@ def synthesize(options: Options, progress=print) -> Report:
                         price = remaining_cost(version, number)
                         artist_part, coop_part = split_charge(price, version.artist_share_bp)
                         buy_fp = fingerprint("buy_now", listener, track, artist, False, False)
-                        charges.append((transfer_id, f"synth-buy:{listener}:{track}", buy_fp, "buy_now", listener,
-                                        track, version.id, None, "", bought_at))
+                        charges.append(
+                            (
+                                transfer_id,
+                                f"synth-buy:{listener}:{track}",
+                                buy_fp,
+                                "buy_now",
+                                listener,
+                                track,
+                                version.id,
+                                None,
+                                "",
+                                bought_at,
+                            )
+                        )
                         legs += [(wallet, -price), (artist_account[artist], artist_part), (coop_revenue, coop_part)]
-                        owned_rows.append((listener, track, artist, "buy_now", transfer_id, version.id, price,
-                                           bought_at))
+                        owned_rows.append(
+                            (listener, track, artist, "buy_now", transfer_id, version.id, price, bought_at)
+                        )
                         spent += price
                         transfer_id += 1
                         owned = True
@@ -354,17 +556,41 @@ def synthesize(options: Options, progress=print) -> Report:
             top_up = max(5_000_000, -(-(spent - grant + 1_000_000) // 5_000_000) * 5_000_000)
             money_at = first_at - timedelta(hours=1)
             grant_legs = ((promotions, -grant), (wallet, grant))
-            transfers_w.row((transfer_id, f"starter-grant:{listener}", fingerprint("starter_grant", listener),
-                             "starter_grant", listener, None, grant_version.id, None, "", money_at, money_at))
+            transfers_w.row(
+                (
+                    transfer_id,
+                    f"starter-grant:{listener}",
+                    fingerprint("starter_grant", listener),
+                    "starter_grant",
+                    listener,
+                    None,
+                    grant_version.id,
+                    None,
+                    "",
+                    money_at,
+                    money_at,
+                )
+            )
             for account, amount in grant_legs:
                 postings_w.row((posting_id, transfer_id, account, amount))
                 posting_id += 1
             transfer_id += 1
             top_legs = tuple(sorted(((clearing, -top_up), (wallet, top_up))))
-            transfers_w.row((transfer_id, f"synth-top-up:{listener}",
-                             fingerprint("transfer", "top_up", top_legs, "synthetic top-up", listener, None, None, None),
-                             "top_up", listener, None, None, None, "synthetic top-up", money_at + timedelta(minutes=1),
-                             money_at + timedelta(minutes=1)))
+            transfers_w.row(
+                (
+                    transfer_id,
+                    f"synth-top-up:{listener}",
+                    fingerprint("transfer", "top_up", top_legs, "synthetic top-up", listener, None, None, None),
+                    "top_up",
+                    listener,
+                    None,
+                    None,
+                    None,
+                    "synthetic top-up",
+                    money_at + timedelta(minutes=1),
+                    money_at + timedelta(minutes=1),
+                )
+            )
             for account, amount in top_legs:
                 postings_w.row((posting_id, transfer_id, account, amount))
                 posting_id += 1
@@ -372,7 +598,7 @@ def synthesize(options: Options, progress=print) -> Report:
             leg_index = 0
             for charge in charges:
                 transfers_w.row(charge + (charge[-1],))  # effective when made (a play's start)
-                for account, amount in legs[leg_index:leg_index + 3]:
+                for account, amount in legs[leg_index : leg_index + 3]:
                     if amount:
                         postings_w.row((posting_id, charge[0], account, amount))
                         posting_id += 1
@@ -385,8 +611,7 @@ def synthesize(options: Options, progress=print) -> Report:
             if index % 500 == 499:
                 done = play_id - ids["play"]
                 rate = done / max(time.monotonic() - t0, 1e-9)
-                progress(f"listeners {index + 1}/{options.listeners}, plays {done:,}/{options.plays:,} "
-                         f"({rate:,.0f}/s)")
+                progress(f"listeners {index + 1}/{options.listeners}, plays {done:,}/{options.plays:,} ({rate:,.0f}/s)")
         sink.close()
         report.seconds["rows"] = time.monotonic() - started
     except BaseException:
@@ -402,8 +627,17 @@ def synthesize(options: Options, progress=print) -> Report:
                     conn.exec_driver_sql(statement)
             report.seconds["indexes"] = time.monotonic() - t1
     with db.engine.begin() as conn:
-        for table in ("users", "artists", "releases", "tracks", "memberships", "ledger_accounts",
-                      "ledger_transfers", "ledger_postings", "ledger_plays"):
+        for table in (
+            "users",
+            "artists",
+            "releases",
+            "tracks",
+            "memberships",
+            "ledger_accounts",
+            "ledger_transfers",
+            "ledger_postings",
+            "ledger_plays",
+        ):
             conn.exec_driver_sql(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
             )

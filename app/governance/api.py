@@ -11,7 +11,14 @@ from flask import jsonify
 from flask_login import current_user
 from sqlalchemy import select
 
+from app.accounts import services as accounts
+from app.accounts.models import User
 from app.core.api import bp
+from app.core.auth import api_login_required, require_admin
+from app.core.errors import ValidationFailed
+from app.core.extensions import db
+from app.core.inputs import Field, Query, accepts, documented, query_int
+from app.governance.models import MembershipSource
 from app.governance.representations import (
     ballot_json,
     membership_json,
@@ -20,14 +27,7 @@ from app.governance.representations import (
     tally_json,
     version_json,
 )
-from app.core.inputs import Field, Query, accepts, documented, query_int
-from app.core.auth import api_login_required, require_admin
-from app.core.extensions import db
-from app.governance.models import MembershipSource
-from app.accounts.models import User
-from app.accounts import services as accounts
 from app.governance.services import membership, pricing, proposals, voting
-from app.core.errors import ValidationFailed
 from app.governance.services.pricing_parameters import PARAMETERS
 
 
@@ -166,7 +166,12 @@ def my_membership():
 
 
 @bp.get("/governance/memberships")
-@documented(query=(Query("limit", int, "how many (at most 1000)", minimum=1, maximum=1000), Query("offset", int, "how many to skip", minimum=0)))
+@documented(
+    query=(
+        Query("limit", int, "how many (at most 1000)", minimum=1, maximum=1000),
+        Query("offset", int, "how many to skip", minimum=0),
+    )
+)
 @api_login_required
 def list_memberships():
     """Every membership, newest first (admins)."""

@@ -7,12 +7,12 @@ from datetime import datetime, timezone
 import click
 from sqlalchemy import select
 
+from app.accounts import services as accounts
+from app.accounts.models import User
+from app.core.errors import ServiceError
 from app.core.extensions import db
 from app.governance.models import MembershipSource
-from app.accounts.models import User
-from app.accounts import services as accounts
 from app.governance.services import membership
-from app.core.errors import ServiceError
 
 governance_cli = click.Group("governance", help="Co-op governance: votes and memberships.")
 
@@ -50,8 +50,13 @@ def _user(email: str) -> User:
 
 @governance_cli.command("grant-membership")
 @click.argument("email")
-@click.option("--class", "member_class", default="listener", show_default=True,
-              type=click.Choice(["listener", "artist", "worker"]))
+@click.option(
+    "--class",
+    "member_class",
+    default="listener",
+    show_default=True,
+    type=click.Choice(["listener", "artist", "worker"]),
+)
 @click.option("--reference", default=None, help="e.g. the share certificate number")
 def grant(email: str, member_class: str, reference: str | None):
     """Record a share bought outside the service."""

@@ -195,11 +195,27 @@ class Ballot(db.Model):
 
 # Columns a proposal may no longer change once it has opened.
 FROZEN_COLUMNS = (
-    "author_id", "title", "rationale", "voting_days", "hide_results",
-    "new_first_play_price", "new_growth_permille", "new_plays_to_own", "new_count_after_seconds",
-    "new_artist_share_bp", "new_credit_price_cents", "new_starter_grant", "new_payout_minimum_cents",
-    "quorum_percent", "threshold_num", "threshold_den", "opened_at", "closes_at", "created_at",
-    "opened_against", "enacts",
+    "author_id",
+    "title",
+    "rationale",
+    "voting_days",
+    "hide_results",
+    "new_first_play_price",
+    "new_growth_permille",
+    "new_plays_to_own",
+    "new_count_after_seconds",
+    "new_artist_share_bp",
+    "new_credit_price_cents",
+    "new_starter_grant",
+    "new_payout_minimum_cents",
+    "quorum_percent",
+    "threshold_num",
+    "threshold_den",
+    "opened_at",
+    "closes_at",
+    "created_at",
+    "opened_against",
+    "enacts",
 )
 
 
@@ -241,4 +257,3 @@ def guard_statements() -> list[str]:
         "CREATE TRIGGER proposals_guard BEFORE UPDATE OR DELETE ON proposals"
         " FOR EACH ROW EXECUTE FUNCTION governance_guard_proposal()",
     ]
-

@@ -11,7 +11,6 @@ from app.governance.services import pricing, voting
 from app.governance.services.pricing_parameters import PARAMETERS
 from app.governance.services.tally import Rule, Tally, passes, quorum_needed
 
-
 SUPERSEDED_REASON = (
     "The vote passed, but other prices were decided after this proposal opened, so the complete "
     "set of prices its voters were shown can no longer be enacted without undoing that decision. "
@@ -39,8 +38,11 @@ def membership_json(m: Membership) -> dict:
 def params_json(params) -> dict:
     """Every parameter of a pricing version: the ledger's integer and the human text."""
     return {
-        p.key: {"value": p.text(getattr(params, p.ledger_field)), "display": p.show(getattr(params, p.ledger_field)),
-                "ledger_value": getattr(params, p.ledger_field)}
+        p.key: {
+            "value": p.text(getattr(params, p.ledger_field)),
+            "display": p.show(getattr(params, p.ledger_field)),
+            "ledger_value": getattr(params, p.ledger_field),
+        }
         for p in PARAMETERS
     }
 

@@ -11,10 +11,10 @@ from datetime import datetime
 
 from huey import crontab
 
+from app.core import mail
 from app.core.extensions import db
 from app.core.queue import periodic
 from app.governance.services import closing
-from app.core import mail
 
 log = logging.getLogger(__name__)
 

@@ -8,19 +8,19 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from app.core.converters import id_from_form
-from app.core.extensions import db
-from app.governance.models import MembershipSource, Proposal
-from app.accounts.models import User
-from app.core.types import utcnow
 from app.accounts import services as accounts
-from app.governance.services import membership, pricing, proposals, voting
-from app.governance.representations import SUPERSEDED_REASON
+from app.accounts.models import User
+from app.core.converters import id_from_form
 from app.core.error_pages import refuse, refused_redirect
 from app.core.errors import Forbidden, ServiceError, ValidationFailed
+from app.core.extensions import db
+from app.core.types import utcnow
+from app.core.web import bp
+from app.governance.models import MembershipSource, Proposal
+from app.governance.representations import SUPERSEDED_REASON
+from app.governance.services import membership, pricing, proposals, voting
 from app.governance.services.pricing_parameters import PARAMETERS
 from app.governance.services.tally import passes, quorum_needed
-from app.core.web import bp
 
 
 @bp.app_template_filter("utc")
@@ -87,8 +87,11 @@ def new_proposal():
         flash("Draft saved. Check it, then open it for the vote.", "success")
         return redirect(url_for("web.proposal", proposal_id=proposal.id))
     return render_template(
-        "governance/form.html", form={"voting_days": "7", "hide_results": "on"}, current=current,
-        parameters=PARAMETERS, proposal=None,
+        "governance/form.html",
+        form={"voting_days": "7", "hide_results": "on"},
+        current=current,
+        parameters=PARAMETERS,
+        proposal=None,
     )
 
 
@@ -113,7 +116,10 @@ def edit_proposal(proposal_id: int):
         except ServiceError as exc:
             refuse(exc)
             return render_template(
-                "governance/form.html", form=request.form, current=current, parameters=PARAMETERS,
+                "governance/form.html",
+                form=request.form,
+                current=current,
+                parameters=PARAMETERS,
                 proposal=proposal,
             ), exc.status
         flash("Draft saved.", "success")
@@ -122,7 +128,10 @@ def edit_proposal(proposal_id: int):
         flash("This proposal is open or closed and can no longer change.", "error")
         return redirect(url_for("web.proposal", proposal_id=proposal.id))
     return render_template(
-        "governance/form.html", form=_draft_form(proposal), current=current, parameters=PARAMETERS,
+        "governance/form.html",
+        form=_draft_form(proposal),
+        current=current,
+        parameters=PARAMETERS,
         proposal=proposal,
     )
 
@@ -164,7 +173,8 @@ def _render_proposal(proposal: Proposal, *, receipt: str | None = None, status: 
         receipt=receipt,
         version=pricing.version_of_proposal(proposal) if proposal.status.closed else None,
         superseded_reason=SUPERSEDED_REASON,
-        can_edit=current_user.is_authenticated and proposal.status.value == "draft"
+        can_edit=current_user.is_authenticated
+        and proposal.status.value == "draft"
         and proposal.author_id == current_user.id,
     )
     return render_template("governance/proposal.html", **context), status
@@ -197,8 +207,12 @@ def pricing_history():
     if ids:
         by_id = {p.id: p for p in db.session.scalars(select(Proposal).where(Proposal.id.in_(ids)))}
     return render_template(
-        "governance/pricing.html", versions=versions, current=current, proposals_by_id=by_id,
-        parameters=PARAMETERS, now=utcnow(),
+        "governance/pricing.html",
+        versions=versions,
+        current=current,
+        proposals_by_id=by_id,
+        parameters=PARAMETERS,
+        now=utcnow(),
     )
 
 
@@ -220,18 +234,25 @@ def members():
                 if user is None:
                     raise ValidationFailed(f"There is no account with the email {email or '(blank)'}.", field="email")
                 membership.grant_membership(
-                    user, form.get("member_class", ""), MembershipSource.ADMIN_RECORD,
-                    form.get("reference"), recorded_by=current_user,
+                    user,
+                    form.get("member_class", ""),
+                    MembershipSource.ADMIN_RECORD,
+                    form.get("reference"),
+                    recorded_by=current_user,
                 )
                 flash(f"{user.display_name} is now a member.", "success")
         except ServiceError as exc:
             refuse(exc)
             return render_template(
-                "governance/members.html", memberships=membership.list_memberships(),
-                members_now=membership.count_members(), form=form,
+                "governance/members.html",
+                memberships=membership.list_memberships(),
+                members_now=membership.count_members(),
+                form=form,
             ), exc.status
         return redirect(url_for("web.members"))
     return render_template(
-        "governance/members.html", memberships=membership.list_memberships(),
-        members_now=membership.count_members(), form={},
+        "governance/members.html",
+        memberships=membership.list_memberships(),
+        members_now=membership.count_members(),
+        form={},
     )

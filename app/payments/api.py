@@ -8,12 +8,12 @@ from __future__ import annotations
 from flask import jsonify
 from flask_login import current_user
 
-from app.core.api import bp
-from app.core.inputs import Field, Query, accepts, documented, query_int
 from app.catalog.representations import track_ref
+from app.core.api import bp
+from app.core.auth import api_login_required, require_admin
+from app.core.inputs import Field, Query, accepts, documented, query_int
 from app.core.representations import money
 from app.payments.representations import play_json, progress_json, statement_json
-from app.core.auth import api_login_required, require_admin
 from app.payments.services import wallet
 
 
@@ -42,31 +42,50 @@ def list_owned():
     """The tracks you own."""
     return jsonify(
         owned=[
-            {"track": track_ref(track, record.track_id), "via": record.via.value,
-             "acquired_at": record.acquired_at.isoformat()}
+            {
+                "track": track_ref(track, record.track_id),
+                "via": record.via.value,
+                "acquired_at": record.acquired_at.isoformat(),
+            }
             for record, track in wallet.owned(current_user)
         ]
     )
 
 
 @bp.get("/me/plays")
-@documented(query=(Query("limit", int, "how many (at most 200)", minimum=1, maximum=200), Query("before", int, "only rows with a smaller id (the next page)", minimum=0)))
+@documented(
+    query=(
+        Query("limit", int, "how many (at most 200)", minimum=1, maximum=200),
+        Query("before", int, "only rows with a smaller id (the next page)", minimum=0),
+    )
+)
 @api_login_required
 def list_plays():
     """Your plays, newest first, with what each cost. Page with ?before=<last id>&limit=."""
-    rows = wallet.play_history(current_user, limit=query_int("limit", 50, minimum=1, maximum=200),
-                               before_id=query_int("before", 0, minimum=0) or None)
+    rows = wallet.play_history(
+        current_user,
+        limit=query_int("limit", 50, minimum=1, maximum=200),
+        before_id=query_int("before", 0, minimum=0) or None,
+    )
     plays, last = _page(rows, play_json)
     return jsonify(plays=plays, next_before=last)
 
 
 @bp.get("/me/statement")
-@documented(query=(Query("limit", int, "how many (at most 200)", minimum=1, maximum=200), Query("before", int, "only rows with a smaller id (the next page)", minimum=0)))
+@documented(
+    query=(
+        Query("limit", int, "how many (at most 200)", minimum=1, maximum=200),
+        Query("before", int, "only rows with a smaller id (the next page)", minimum=0),
+    )
+)
 @api_login_required
 def list_statement():
     """Every movement of your wallet, newest first. Page with ?before=<last id>&limit=."""
-    rows = wallet.statement(current_user, limit=query_int("limit", 50, minimum=1, maximum=200),
-                            before_id=query_int("before", 0, minimum=0) or None)
+    rows = wallet.statement(
+        current_user,
+        limit=query_int("limit", 50, minimum=1, maximum=200),
+        before_id=query_int("before", 0, minimum=0) or None,
+    )
     lines, last = _page(rows, statement_json)
     return jsonify(statement=lines, next_before=last)
 
@@ -74,7 +93,9 @@ def list_statement():
 @bp.post("/me/tracks/<int:track_id>/buy")
 @documented(errors=(402, 409))
 @api_login_required
-@accepts(Field("idempotency_key", str, description="a unique string per purchase; a retry with it returns the first result"))
+@accepts(
+    Field("idempotency_key", str, description="a unique string per purchase; a retry with it returns the first result")
+)
 def buy_track(track_id: int, body):
     """Buy a track now: pay the rest of its play schedule and own it."""
     result = wallet.buy_now(current_user, track_id, f"buy:{current_user.id}:{body['idempotency_key']}")

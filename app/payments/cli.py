@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
+from app.core.errors import ServiceError
 from app.core.extensions import db
 from app.payments.services import payouts
-from app.core.errors import ServiceError
 
 payouts_cli = click.Group("payouts", help="Artist payouts.")
 

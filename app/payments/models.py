@@ -15,8 +15,8 @@ from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Int
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from app.core.extensions import db
-from app.governance.models import MemberClass
 from app.core.types import UTCDateTime, str_enum, utcnow
+from app.governance.models import MemberClass
 
 
 class OrderKind(str, enum.Enum):
@@ -149,7 +149,7 @@ class PayoutDestination(db.Model):
         if not self.iban:
             return ""
         masked = self.iban[:4] + "*" * (len(self.iban) - 8) + self.iban[-4:]
-        return " ".join(masked[i:i + 4] for i in range(0, len(masked), 4))
+        return " ".join(masked[i : i + 4] for i in range(0, len(masked), 4))
 
 
 class PayoutRunStatus(str, enum.Enum):

@@ -12,12 +12,12 @@ import logging
 
 from huey import crontab
 
-from app.core.extensions import db
-from app.payments.models import Payout, PayoutRunStatus
-from app.core.types import utcnow
-from app.core.queue import periodic, task
-from app.payments.services import payouts
 from app.core.errors import ServiceError
+from app.core.extensions import db
+from app.core.queue import periodic, task
+from app.core.types import utcnow
+from app.payments.models import Payout, PayoutRunStatus
+from app.payments.services import payouts
 from ledger import LedgerError
 
 log = logging.getLogger(__name__)

@@ -12,10 +12,10 @@ import logging
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
-from app.core.extensions import csrf, db
-from app.payments.services import payment_events
 from app.core.errors import Unavailable
+from app.core.extensions import csrf, db
 from app.core.transactions import commit_now
+from app.payments.services import payment_events
 
 log = logging.getLogger(__name__)
 

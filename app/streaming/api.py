@@ -22,13 +22,13 @@ from flask_login import current_user
 
 from app.core import metrics
 from app.core.api import bp
-from app.uploads.api import _serve
-from app.core.inputs import Field, accepts, documented
-from app.core.representations import money
 from app.core.auth import api_login_required, bearer_token
-from app.core.ratelimit import configured, limiter
-from app.streaming import services as streaming
 from app.core.errors import Unauthorized
+from app.core.inputs import Field, accepts, documented
+from app.core.ratelimit import configured, limiter
+from app.core.representations import money
+from app.streaming import services as streaming
+from app.uploads.api import _serve
 from audio.transcode import PREVIEW_SECONDS
 
 
@@ -42,7 +42,9 @@ def _progress_json(plays_counted, plays_to_own, credits_to_own, owned) -> dict:
 
 
 _IDEMPOTENCY_KEY = {
-    "name": "Idempotency-Key", "in": "header", "required": False,
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
     "description": "a new unique string (a UUID) per start, the same on its retries: a retry answers the same play",
     "schema": {"type": "string", "minLength": 1, "maxLength": 255},
 }
@@ -50,24 +52,33 @@ _IDEMPOTENCY_KEY = {
 
 def _play_json(play_id: str, track_id: int, started_at, expires_at, count_after_ms: int, counted: bool) -> dict:
     return {
-        "id": play_id, "track_id": track_id, "started_at": started_at.isoformat(),
-        "expires_at": expires_at.isoformat(), "count_after_ms": count_after_ms, "counted": counted,
+        "id": play_id,
+        "track_id": track_id,
+        "started_at": started_at.isoformat(),
+        "expires_at": expires_at.isoformat(),
+        "count_after_ms": count_after_ms,
+        "counted": counted,
         "progress_url": url_for("api.report_progress", play_id=play_id),
         "end_url": url_for("api.end_play", play_id=play_id),
     }
 
 
 @bp.post("/tracks/<int:track_id>/plays")
-@documented(status=201, errors=(401, 402, 409), headers=(_IDEMPOTENCY_KEY,),
-            more_responses={"200": {"description": "A retry with the same Idempotency-Key: the play it started"}})
+@documented(
+    status=201,
+    errors=(401, 402, 409),
+    headers=(_IDEMPOTENCY_KEY,),
+    more_responses={"200": {"description": "A retry with the same Idempotency-Key: the play it started"}},
+)
 @limiter.limit(configured("STREAM_START_LIMIT"))
 def start_play(track_id: int):
     """Start a play: stream URLs, this play's number and price, your balance. Charged only once counted."""
     if not current_user.is_authenticated:
         if bearer_token() is not None:
             raise Unauthorized("This API token is not valid (it may have been revoked).", code="bad_token")
-        raise Unauthorized("Log in to play whole tracks; the 30-second preview is free.",
-                           preview_url=streaming.preview_url(track_id))
+        raise Unauthorized(
+            "Log in to play whole tracks; the 30-second preview is free.", preview_url=streaming.preview_url(track_id)
+        )
     started = streaming.start_play(current_user, track_id, request.headers.get("Idempotency-Key"))
     quote, play_id = started.quote, started.play_id
     out = dict(
@@ -88,8 +99,9 @@ def start_play(track_id: int):
             "costs_nothing": started.costs_nothing,
         },
         owned=quote.owned,
-        progress=_progress_json(quote.plays_counted, quote.plays_to_own,
-                                0 if started.costs_nothing else quote.credits_to_own, quote.owned),
+        progress=_progress_json(
+            quote.plays_counted, quote.plays_to_own, 0 if started.costs_nothing else quote.credits_to_own, quote.owned
+        ),
         balance=money(quote.balance),
     )
     if started.replayed:
@@ -107,8 +119,13 @@ def report_progress(play_id: str, body):
     """Report the player's position; the play is counted and charged once it passes the threshold."""
     report = streaming.record_progress(current_user, play_id, body["position_ms"])
     out = {
-        "play": {"id": report.play_id, "position_ms": report.position_ms, "count_after_ms": report.count_after_ms,
-                 "wait_ms": report.wait_ms, "counted": report.counted},
+        "play": {
+            "id": report.play_id,
+            "position_ms": report.position_ms,
+            "count_after_ms": report.count_after_ms,
+            "wait_ms": report.wait_ms,
+            "counted": report.counted,
+        },
         "counted": report.counted,
         "charge": None,
         "balance": None,
@@ -116,11 +133,14 @@ def report_progress(play_id: str, body):
     }
     if report.counted:
         r = report.result
-        out["charge"] = {"kind": r.kind.value, "play_number": r.play_number, "price": money(r.price),
-                         "replayed": r.replayed}
+        out["charge"] = {
+            "kind": r.kind.value,
+            "play_number": r.play_number,
+            "price": money(r.price),
+            "replayed": r.replayed,
+        }
         out["balance"] = money(report.balance)
-        out["progress"] = _progress_json(report.plays_counted, report.plays_to_own, report.credits_to_own,
-                                         report.owned)
+        out["progress"] = _progress_json(report.plays_counted, report.plays_to_own, report.credits_to_own, report.owned)
     if report.counted and not report.result.replayed:
         metrics.record_play_counted(report.result.kind.value, report.result.price)
     return jsonify(out)
@@ -142,8 +162,11 @@ def open_plays():
     """Your open plays (they count against the open-plays limit), oldest first, each with its end URL."""
     plays = streaming.open_plays(current_user)
     return jsonify(
-        plays=[_play_json(p.id, p.track_id, p.started_at, p.expires_at, p.count_after_ms, p.counted_at is not None)
-               | {"position_ms": p.position_ms, "reported_at": p.reported_at.isoformat()} for p in plays],
+        plays=[
+            _play_json(p.id, p.track_id, p.started_at, p.expires_at, p.count_after_ms, p.counted_at is not None)
+            | {"position_ms": p.position_ms, "reported_at": p.reported_at.isoformat()}
+            for p in plays
+        ],
         limit=current_app.config["STREAM_MAX_OPEN_PLAYS"],
     )
 

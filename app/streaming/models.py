@@ -14,8 +14,8 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.extensions import db
 from app.catalog.models import Track
+from app.core.extensions import db
 from app.core.types import UTCDateTime, utcnow
 
 PLAY_ID_LENGTH = 32  # secrets.token_urlsafe(24): 192 random bits in 32 characters

@@ -20,16 +20,23 @@ from sqlalchemy import select, text
 
 import ledger
 import ledger.operations
-from app.core.extensions import db
-from app.streaming.models import START_KEY_LENGTH, Play, PreviewPlay
+from app.accounts.models import User
 from app.catalog.models import Track
 from app.catalog.services import RELEASED_SQL, get_public_track
-from app.uploads.models import TrackAudio
-from app.accounts.models import User
+from app.core.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    PaymentRequired,
+    PlayExpired,
+    ValidationFailed,
+    service_error_for,
+)
+from app.core.extensions import db
 from app.core.types import utcnow
-from app.core.errors import (Conflict, Forbidden, NotFound, PaymentRequired, PlayExpired, ValidationFailed,
-                             service_error_for)
 from app.payments.services.wallet import tracks_by_id
+from app.streaming.models import START_KEY_LENGTH, Play, PreviewPlay
+from app.uploads.models import TrackAudio
 from ledger import reads
 from ledger.schema import Play as LedgerPlay
 from ledger.units import format_credits
@@ -76,14 +83,17 @@ class StartedPlay:
 # and price, the balance), the first refusal that applies, the idle play closed when it makes
 # room, and the play row inserted only when nothing refuses. The guard's lock serialises one
 # listener's starts (until commit), so concurrent starts cannot slip past the limit.
-_START = text("""
+_START = text(
+    """
 WITH g AS (SELECT * FROM streaming_start_guard(:listener_id, :start_key, :now, :idle_before)),
 s AS (
   SELECT t.id, t.status, t.free, t.duration_ms, r.artist_id, ta.stream_mp3_key, ta.stream_opus_key, ta.gain_db,
          ta.source_duration_ms, ta.peaks IS NOT NULL AS has_waveform, g.*,
          EXISTS (SELECT 1 FROM artist_members m WHERE m.user_id = u.id AND m.artist_id = r.artist_id) AS is_artist,
          -- unreleased: only its managers and admins may play it (the catalog's visibility rule)
-         (""" + RELEASED_SQL + """ OR u.role = 'admin') AS may_see
+         ("""
+    + RELEASED_SQL
+    + """ OR u.role = 'admin') AS may_see
   FROM users u
   CROSS JOIN g
   JOIN tracks t ON t.id = :track_id
@@ -124,7 +134,8 @@ ins AS (
   RETURNING expires_at, count_after_ms
 )
 SELECT d.*, ins.expires_at, ins.count_after_ms, (SELECT ev.id FROM ev) AS evicted FROM d LEFT JOIN ins ON true
-""")
+"""
+)
 
 
 def _checked_start_key(key: str | None) -> str | None:
@@ -132,8 +143,9 @@ def _checked_start_key(key: str | None) -> str | None:
     if key is None:
         return None
     if not 0 < len(key) <= START_KEY_LENGTH or not all("!" <= c <= "~" for c in key):
-        raise ValidationFailed("The Idempotency-Key header must be 1 to 255 visible ASCII characters.",
-                               field="Idempotency-Key")
+        raise ValidationFailed(
+            "The Idempotency-Key header must be 1 to 255 visible ASCII characters.", field="Idempotency-Key"
+        )
     return key
 
 
@@ -156,17 +168,32 @@ def start_play(user: User, track_id: int, start_key: str | None = None) -> Start
     limit = int(cfg["STREAM_MAX_OPEN_PLAYS"])
     play_id = new_play_id()
     # On the session's connection: one text statement needs none of the ORM's execute machinery.
-    row = db.session.connection().execute(_START, {
-        "listener_id": user.id, "track_id": track_id, "now": now, "today": now.date(), "play_id": play_id,
-        "max_open": limit,
-        "grace": int(cfg["STREAM_GRACE_SECONDS"]), "end_tolerance": END_TOLERANCE_MS,
-        "start_key": _checked_start_key(start_key),
-        "idle_before": now - timedelta(seconds=int(cfg["STREAM_IDLE_SECONDS"])),
-    }).first()
+    row = (
+        db.session.connection()
+        .execute(
+            _START,
+            {
+                "listener_id": user.id,
+                "track_id": track_id,
+                "now": now,
+                "today": now.date(),
+                "play_id": play_id,
+                "max_open": limit,
+                "grace": int(cfg["STREAM_GRACE_SECONDS"]),
+                "end_tolerance": END_TOLERANCE_MS,
+                "start_key": _checked_start_key(start_key),
+                "idle_before": now - timedelta(seconds=int(cfg["STREAM_IDLE_SECONDS"])),
+            },
+        )
+        .first()
+    )
     refusal = row.refusal if row is not None else "not_found"
     if refusal == "key_reused":
-        raise ValidationFailed("This Idempotency-Key started a play of another track; use a new key for each start.",
-                               code="idempotency_key_reused", field="Idempotency-Key")
+        raise ValidationFailed(
+            "This Idempotency-Key started a play of another track; use a new key for each start.",
+            code="idempotency_key_reused",
+            field="Idempotency-Key",
+        )
     if refusal == "not_found":
         raise NotFound(f"There is no track {track_id}.")
     if refusal == "no_stream":
@@ -174,7 +201,9 @@ def start_play(user: User, track_id: int, start_key: str | None = None) -> Start
     if refusal == "too_many_open_plays":
         raise Conflict(
             f"You already have {row.open_plays} plays open; stop one first (at most {limit}).",
-            code="too_many_open_plays", open_plays=row.open_plays, limit=limit,
+            code="too_many_open_plays",
+            open_plays=row.open_plays,
+            limit=limit,
             open_plays_url=url_for("api.open_plays"),
         )
     if refusal == "no_pricing":
@@ -184,19 +213,28 @@ def start_play(user: User, track_id: int, start_key: str | None = None) -> Start
         raise PaymentRequired(
             f"Not enough credits: this play costs {format_credits(quote.next_price)} and your balance is "
             f"{format_credits(quote.balance)}. The 30-second preview is free.",
-            balance=quote.balance, price=quote.next_price, preview_url=preview_url(track_id),
+            balance=quote.balance,
+            price=quote.next_price,
+            preview_url=preview_url(track_id),
         )
     replayed = refusal == "replay"
     costs_nothing = row.costs_nothing
     return StartedPlay(
-        play_id=row.replay_id if replayed else play_id, track_id=row.id,
+        play_id=row.replay_id if replayed else play_id,
+        track_id=row.id,
         started_at=row.replay_started_at if replayed else now,
         expires_at=row.replay_expires_at if replayed else row.expires_at,
-        count_after_ms=row.replay_count_after_ms if replayed else row.count_after_ms, duration_ms=row.length_ms,
+        count_after_ms=row.replay_count_after_ms if replayed else row.count_after_ms,
+        duration_ms=row.length_ms,
         formats=tuple(f for f, key in (("mp3", row.stream_mp3_key), ("opus", row.stream_opus_key)) if key),
-        gain_db=row.gain_db, has_waveform=bool(row.has_waveform), costs_nothing=costs_nothing,
+        gain_db=row.gain_db,
+        has_waveform=bool(row.has_waveform),
+        costs_nothing=costs_nothing,
         play_number=None if costs_nothing else quote.plays_counted + 1,
-        price=0 if costs_nothing else quote.next_price, quote=quote, replayed=replayed, evicted=row.evicted,
+        price=0 if costs_nothing else quote.next_price,
+        quote=quote,
+        replayed=replayed,
+        evicted=row.evicted,
     )
 
 
@@ -278,48 +316,82 @@ def record_progress(user: User, play_id: str, position_ms: int) -> Progress:
     if isinstance(position_ms, bool) or not isinstance(position_ms, int) or position_ms < 0:
         raise ValidationFailed("'position_ms' must be a whole number of milliseconds, 0 or more.", field="position_ms")
     now = utcnow()
-    row = db.session.connection().execute(_REPORT, {
-        "play_id": _checked_id(play_id), "listener_id": user.id, "now": now,
-        "position": min(position_ms, 24 * 3600 * 1000), "tolerance": SERVER_TIME_TOLERANCE_MS,
-    }).first()
+    row = (
+        db.session.connection()
+        .execute(
+            _REPORT,
+            {
+                "play_id": _checked_id(play_id),
+                "listener_id": user.id,
+                "now": now,
+                "position": min(position_ms, 24 * 3600 * 1000),
+                "tolerance": SERVER_TIME_TOLERANCE_MS,
+            },
+        )
+        .first()
+    )
     if row is None:  # someone else's play is "not found" too: play ids are secrets
         raise NotFound("There is no such play.")
     if row.step == "counted_before":
-        return _counted_already(user, row.the_play, row.track_id, row.count_after_ms, row.new_position,
-                                row.counted_play_id)
+        return _counted_already(
+            user, row.the_play, row.track_id, row.count_after_ms, row.new_position, row.counted_play_id
+        )
     if row.step == "expired":
         raise PlayExpired("This play has ended; start a new one.")
     if row.step == "waiting":
-        return Progress(play_id=row.the_play, position_ms=row.new_position, count_after_ms=row.count_after_ms,
-                        counted=False, wait_ms=row.wait_ms)
+        return Progress(
+            play_id=row.the_play,
+            position_ms=row.new_position,
+            count_after_ms=row.count_after_ms,
+            counted=False,
+            wait_ms=row.wait_ms,
+        )
     try:
         result = ledger.operations.play_result(row, row.the_play)
     except ledger.LedgerError as exc:
         raise service_error_for(exc) from None
     if result.replayed:  # the ledger saw this key before (cannot happen under the row lock)
-        return _counted_already(user, row.the_play, row.track_id, row.count_after_ms, row.new_position,
-                                result.play_id)
+        return _counted_already(user, row.the_play, row.track_id, row.count_after_ms, row.new_position, result.play_id)
     return Progress(
-        play_id=row.the_play, position_ms=row.new_position, count_after_ms=row.count_after_ms, counted=True,
-        result=result, balance=result.balance_after, plays_counted=result.play_number,
-        plays_to_own=result.plays_to_own, credits_to_own=result.credits_to_own,
+        play_id=row.the_play,
+        position_ms=row.new_position,
+        count_after_ms=row.count_after_ms,
+        counted=True,
+        result=result,
+        balance=result.balance_after,
+        plays_counted=result.play_number,
+        plays_to_own=result.plays_to_own,
+        credits_to_own=result.credits_to_own,
         owned=result.owned_after or result.kind is ledger.PlayKind.OWNED,
     )
 
 
-def _counted_already(user: User, play_id: str, track_id: int, count_after_ms: int, position: int,
-                     ledger_play_id: int) -> Progress:
+def _counted_already(
+    user: User, play_id: str, track_id: int, count_after_ms: int, position: int, ledger_play_id: int
+) -> Progress:
     """The answer to a report about a play that was counted before: its first result."""
     record = db.session.get(LedgerPlay, ledger_play_id)
     result = ledger.PlayResult(
-        play_id=record.id, kind=record.kind, play_number=record.play_number, price=record.price,
-        artist_part=record.artist_part, coop_part=record.coop_part, pricing_version_id=record.pricing_version_id,
-        transfer_id=record.transfer_id, owned_after=False, replayed=True,
+        play_id=record.id,
+        kind=record.kind,
+        play_number=record.play_number,
+        price=record.price,
+        artist_part=record.artist_part,
+        coop_part=record.coop_part,
+        pricing_version_id=record.pricing_version_id,
+        transfer_id=record.transfer_id,
+        owned_after=False,
+        replayed=True,
     )
     progress = reads.track_progress(db.session, user.id, track_id)
     return Progress(
-        play_id=play_id, position_ms=position, count_after_ms=count_after_ms, counted=True, result=result,
-        balance=reads.wallet_balance(db.session, user.id), plays_counted=progress.plays_counted,
+        play_id=play_id,
+        position_ms=position,
+        count_after_ms=count_after_ms,
+        counted=True,
+        result=result,
+        balance=reads.wallet_balance(db.session, user.id),
+        plays_counted=progress.plays_counted,
         plays_to_own=progress.plays_to_own,
         credits_to_own=0 if record.kind is not ledger.PlayKind.CHARGED else progress.credits_to_own,
         owned=progress.owned,
@@ -330,10 +402,13 @@ def open_plays(user: User) -> list[Play]:
     """The listener's open plays (not ended, not expired), oldest first: what counts against
     the open-plays limit, so a client that lost a start's answer can see and end them."""
     now = utcnow()
-    return list(db.session.scalars(
-        select(Play).where(Play.listener_id == user.id, Play.ended_at.is_(None), Play.expires_at > now)
-        .order_by(Play.started_at, Play.id)
-    ))
+    return list(
+        db.session.scalars(
+            select(Play)
+            .where(Play.listener_id == user.id, Play.ended_at.is_(None), Play.expires_at > now)
+            .order_by(Play.started_at, Play.id)
+        )
+    )
 
 
 def end_play(user: User, play_id: str) -> Play:
@@ -443,7 +518,9 @@ def standings(user, tracks) -> dict[int, TrackStanding]:
         owned = s.owned or s.plays_counted >= version.plays_to_own
         costs_nothing = "own_artist" if track.release.artist_id in managed else "free" if track.free else None
         out[track.id] = TrackStanding(
-            plays_counted=s.plays_counted, plays_to_own=version.plays_to_own, owned=owned,
+            plays_counted=s.plays_counted,
+            plays_to_own=version.plays_to_own,
+            owned=owned,
             costs_nothing=costs_nothing,
             next_price=None if owned or costs_nothing else ledger.play_price(version, s.plays_counted + 1),
             credits_to_own=0 if owned or costs_nothing else ledger.remaining_cost(version, s.plays_counted),
@@ -473,6 +550,5 @@ def listening_history(user: User, *, limit: int = 50, offset: int = 0) -> list[H
     ).all()
     tracks = tracks_by_id(row.Play.track_id for row in rows)
     return [
-        HistoryItem(row.Play, tracks.get(row.Play.track_id), row.kind, row.play_number, row.price or 0)
-        for row in rows
+        HistoryItem(row.Play, tracks.get(row.Play.track_id), row.kind, row.play_number, row.price or 0) for row in rows
     ]

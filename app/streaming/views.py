@@ -7,9 +7,9 @@ from flask import render_template, request
 from flask_login import current_user, login_required
 
 from app.core.converters import MAX_ID
-from app.streaming import services as streaming
-from app.payments.services import wallet
 from app.core.web import bp
+from app.payments.services import wallet
+from app.streaming import services as streaming
 
 PAGE = 50
 
@@ -25,7 +25,9 @@ def track_standings(tracks) -> dict:
 def collection():
     owned = wallet.owned(current_user)
     return render_template(
-        "streaming/collection.html", owned=owned, tracks=[track for _, track in owned if track is not None],
+        "streaming/collection.html",
+        owned=owned,
+        tracks=[track for _, track in owned if track is not None],
         balance=wallet.balance(current_user),
     )
 
@@ -37,5 +39,8 @@ def history():
     page = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_ID // PAGE)
     items = streaming.listening_history(current_user, limit=PAGE + 1, offset=(page - 1) * PAGE)
     return render_template(
-        "streaming/history.html", items=items[:PAGE], page=page, more=len(items) > PAGE,
+        "streaming/history.html",
+        items=items[:PAGE],
+        page=page,
+        more=len(items) > PAGE,
     )

@@ -7,21 +7,21 @@ from urllib.parse import quote
 from flask import abort, current_app, jsonify, redirect, send_file
 from flask_login import current_user
 
-from app.core.api import bp
-from app.core.inputs import documented
-from app.uploads.multipart import received_files
-from app.catalog.representations import release_ref
-from app.uploads.representations import upload_json
-from app.core.auth import api_login_required, require_manager
-from app.core.extensions import db
-from app.catalog.models import Track
-from app.core.queue import enqueue
 from app.catalog import services as catalog
-from app.uploads.services import processing, uploads
-from app.streaming import services as streaming
+from app.catalog.models import Track
+from app.catalog.representations import release_ref
+from app.core.api import bp
+from app.core.auth import api_login_required, require_manager
 from app.core.errors import NotFound, UnsupportedMediaType, ValidationFailed
+from app.core.extensions import db
+from app.core.inputs import documented
+from app.core.queue import enqueue
 from app.core.storage import get_store
 from app.core.transactions import commit_now
+from app.streaming import services as streaming
+from app.uploads.multipart import received_files
+from app.uploads.representations import upload_json
+from app.uploads.services import processing, uploads
 from audio.errors import ImageRejected
 from audio.storage import ObjectNotFound, content_disposition
 
@@ -114,8 +114,9 @@ def track_original(track_id: int):
     streaming.require_original_access(current_user, track)
     if track.audio is None:
         raise NotFound("This track has no uploaded audio.")
-    return _serve(track.audio.original_key, track.audio.original_mime, download_name=track.audio.original_name,
-                  private=True)
+    return _serve(
+        track.audio.original_key, track.audio.original_mime, download_name=track.audio.original_name, private=True
+    )
 
 
 @bp.put("/releases/<int:release_id>/cover")
@@ -163,8 +164,15 @@ def _managed_track(track_id: int) -> Track:
     return track
 
 
-def _serve(key: str, mimetype: str, *, download_name: str | None = None, max_age: int = 0,
-           expires: int = PRESIGN_SECONDS, private: bool = False):
+def _serve(
+    key: str,
+    mimetype: str,
+    *,
+    download_name: str | None = None,
+    max_age: int = 0,
+    expires: int = PRESIGN_SECONDS,
+    private: bool = False,
+):
     """Send an object: a short-lived presigned redirect when the store has URLs (S3), else the
     local file: handed to nginx (X-Accel-Redirect) when ``X_ACCEL_PREFIX`` is configured, or
     served by the app itself with HTTP Range support (206, 416, If-Range)."""
@@ -190,8 +198,12 @@ def _serve(key: str, mimetype: str, *, download_name: str | None = None, max_age
             response.headers["Content-Disposition"] = content_disposition(download_name)
     else:
         response = send_file(
-            path, mimetype=mimetype, conditional=True, as_attachment=download_name is not None,
-            download_name=download_name, max_age=max_age,
+            path,
+            mimetype=mimetype,
+            conditional=True,
+            as_attachment=download_name is not None,
+            download_name=download_name,
+            max_age=max_age,
         )
     if private:
         response.headers["Cache-Control"] = "private, no-store"

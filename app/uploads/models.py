@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
-from app.core.extensions import db
 from app.catalog.models import Track
+from app.core.extensions import db
 from app.core.types import UTCDateTime, utcnow
 
 

@@ -19,8 +19,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
 from app.core.errors import PayloadTooLarge, ValidationFailed
-from app.uploads.services.uploads import ReceivedFile, upload_limit_bytes
 from app.core.validation import check_form
+from app.uploads.services.uploads import ReceivedFile, upload_limit_bytes
 
 # Caps text fields, and also the parser's look-ahead buffer (it reads 64 kB at a time), so it
 # must stay well above 64 kB; 500 kB is Werkzeug's own default.
@@ -55,8 +55,6 @@ class HashingTempFile:
         self.path.unlink(missing_ok=True)
 
 
-
-
 @contextmanager
 def received_files(field: str = "file"):
     """Parse the multipart body; yield ``(form, [ReceivedFile])``; delete the temp files after.
@@ -75,22 +73,28 @@ def received_files(field: str = "file"):
 
     try:
         if request.mimetype != "multipart/form-data":
-            raise ValidationFailed("Send the files as multipart/form-data, in a field named 'file'.",
-                                   code="not_multipart", field=field)
+            raise ValidationFailed(
+                "Send the files as multipart/form-data, in a field named 'file'.", code="not_multipart", field=field
+            )
         parser = FormDataParser(
-            stream_factory=stream_factory, max_form_memory_size=MAX_FORM_FIELD_BYTES,
-            max_content_length=limit, max_form_parts=MAX_FORM_PARTS, silent=False,
+            stream_factory=stream_factory,
+            max_form_memory_size=MAX_FORM_FIELD_BYTES,
+            max_content_length=limit,
+            max_form_parts=MAX_FORM_PARTS,
+            silent=False,
         )
         try:
-            _, form, files = parser.parse(request.stream, request.mimetype, request.content_length,
-                                          request.mimetype_params)
+            _, form, files = parser.parse(
+                request.stream, request.mimetype, request.content_length, request.mimetype_params
+            )
         except RequestEntityTooLarge:
             raise PayloadTooLarge(
                 f"The upload is larger than the limit of {current_app.config['MAX_UPLOAD_MB']} MB.", field=field
             ) from None
         except ValueError:
-            raise ValidationFailed("The upload was cut off or is not valid multipart/form-data.",
-                                   code="bad_multipart", field=field) from None
+            raise ValidationFailed(
+                "The upload was cut off or is not valid multipart/form-data.", code="bad_multipart", field=field
+            ) from None
         check_form(form, files)  # the one input check (app/core/validation.py), on the fields read here
         received = []
         for storage in files.getlist(field):

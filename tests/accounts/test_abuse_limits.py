@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.accounts import deletion as account_deletion, starter_grants, verification
+from app.accounts import deletion as account_deletion
+from app.accounts import starter_grants, verification
 from app.accounts.models import StarterGrantClaim, User
 from app.core.extensions import db
 from app.core.models import OutboxMessage
@@ -38,11 +39,17 @@ def limits(app):
 
 
 def lock_mails(user) -> list[OutboxMessage]:
-    return list(db.session.scalars(select(OutboxMessage).where(
-        OutboxMessage.to_address == user.email, OutboxMessage.subject.contains("locked"))))
+    return list(
+        db.session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.to_address == user.email, OutboxMessage.subject.contains("locked")
+            )
+        )
+    )
 
 
 # --- the lockout ---------------------------------------------------------------------------
+
 
 def test_forty_wrong_passwords_in_a_row_do_not_all_answer_401(client, app_ctx, clock):
     user = make_user()
@@ -104,24 +111,32 @@ def test_unknown_emails_never_lock_and_answer_401(client, app_ctx):
 
 # --- the throttles ---------------------------------------------------------------------------
 
+
 def test_logins_are_throttled_per_address(client, app_ctx, limits):
     limits(LOGIN_ADDRESS_LIMIT="3 per minute")
-    answers = [client.post("/api/v1/auth/login", json={"email": f"n{i}@example.test", "password": "x"})
-               for i in range(4)]
+    answers = [
+        client.post("/api/v1/auth/login", json={"email": f"n{i}@example.test", "password": "x"}) for i in range(4)
+    ]
     assert [r.status_code for r in answers] == [401, 401, 401, 429]
     refused = answers[-1]
     assert refused.json["error"]["code"] == "too_many_requests" and int(refused.headers["Retry-After"]) > 0
     # another address is not this one's neighbour
-    r = client.post("/api/v1/auth/login", json={"email": "n9@example.test", "password": "x"},
-                    environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    r = client.post(
+        "/api/v1/auth/login",
+        json={"email": "n9@example.test", "password": "x"},
+        environ_base={"REMOTE_ADDR": "198.51.100.7"},
+    )
     assert r.status_code == 401
 
 
 def test_logins_are_throttled_per_account_across_addresses(client, app_ctx, limits):
     limits(LOGIN_ACCOUNT_LIMIT="3 per minute")
     codes = [
-        client.post("/login", data={"email": "Target@Example.test", "password": "x"},
-                    environ_base={"REMOTE_ADDR": f"203.0.113.{i}"}).status_code
+        client.post(
+            "/login",
+            data={"email": "Target@Example.test", "password": "x"},
+            environ_base={"REMOTE_ADDR": f"203.0.113.{i}"},
+        ).status_code
         for i in range(4)
     ]
     assert codes == [401, 401, 401, 429]
@@ -129,9 +144,13 @@ def test_logins_are_throttled_per_account_across_addresses(client, app_ctx, limi
 
 def test_registrations_are_throttled_per_address(client, app_ctx, limits):
     limits(REGISTER_ADDRESS_LIMIT="3 per hour")
-    codes = [client.post("/api/v1/auth/register", json={
-        "email": f"farm{i}@example.test", "password": STRONG, "display_name": f"Farm {i}"}).status_code
-        for i in range(4)]
+    codes = [
+        client.post(
+            "/api/v1/auth/register",
+            json={"email": f"farm{i}@example.test", "password": STRONG, "display_name": f"Farm {i}"},
+        ).status_code
+        for i in range(4)
+    ]
     assert codes == [202, 202, 202, 429]
     r = client.post("/register", data={"email": "farm9@example.test", "password": STRONG, "display_name": "F"})
     assert r.status_code == 429 and "Retry-After" in r.headers
@@ -139,8 +158,14 @@ def test_registrations_are_throttled_per_address(client, app_ctx, limits):
 
 def test_password_resets_are_throttled_per_account_and_per_address(client, app_ctx, limits):
     limits(PASSWORD_RESET_ACCOUNT_LIMIT="2 per hour", PASSWORD_RESET_ADDRESS_LIMIT="4 per hour")
-    codes = [client.post("/api/v1/auth/password-reset", json={"email": "one@example.test"},
-                         environ_base={"REMOTE_ADDR": f"192.0.2.{i}"}).status_code for i in range(3)]
+    codes = [
+        client.post(
+            "/api/v1/auth/password-reset",
+            json={"email": "one@example.test"},
+            environ_base={"REMOTE_ADDR": f"192.0.2.{i}"},
+        ).status_code
+        for i in range(3)
+    ]
     assert codes == [202, 202, 429]
     codes = [client.post("/forgot-password", data={"email": f"p{i}@example.test"}).status_code for i in range(5)]
     assert codes == [200, 200, 200, 200, 429]
@@ -149,8 +174,12 @@ def test_password_resets_are_throttled_per_account_and_per_address(client, app_c
 def test_token_creation_is_throttled(client, app_ctx, limits):
     limits(TOKEN_CREATE_LIMIT="2 per hour")
     user = make_user()
-    codes = [client.post("/api/v1/auth/tokens", json={"email": user.email, "password": PASSWORD, "name": f"t{i}"})
-             .status_code for i in range(3)]
+    codes = [
+        client.post(
+            "/api/v1/auth/tokens", json={"email": user.email, "password": PASSWORD, "name": f"t{i}"}
+        ).status_code
+        for i in range(3)
+    ]
     assert codes == [201, 201, 429]
     limiter.reset()
     client.post("/login", data={"email": user.email, "password": PASSWORD})
@@ -162,11 +191,15 @@ def test_token_creation_is_throttled(client, app_ctx, limits):
 
 # --- starter credits: verified, distinct people ------------------------------------------------
 
-@pytest.mark.parametrize("a, b", [
-    ("Ann.Lee@gmail.com", "annlee@gmail.com"),
-    ("ann.lee+encore@gmail.com", "ANNLEE@googlemail.com"),
-    ("bob+1@example.test", "Bob+2@Example.test"),
-])
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("Ann.Lee@gmail.com", "annlee@gmail.com"),
+        ("ann.lee+encore@gmail.com", "ANNLEE@googlemail.com"),
+        ("bob+1@example.test", "Bob+2@Example.test"),
+    ],
+)
 def test_spellings_of_one_mailbox_share_an_identity(a, b):
     assert starter_grants.identity(a) == starter_grants.identity(b)
 
@@ -182,8 +215,14 @@ def test_one_starter_grant_per_normalised_email(app_ctx):
     verification.mark_verified(second)
     assert wallet.balance(first) > 0
     assert wallet.balance(second) == 0
-    assert db.session.scalar(select(func.count()).select_from(StarterGrantClaim)
-                             .where(StarterGrantClaim.user_id.in_([first.id, second.id]))) == 1
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(StarterGrantClaim)
+            .where(StarterGrantClaim.user_id.in_([first.id, second.id]))
+        )
+        == 1
+    )
 
 
 def test_a_deleted_and_re_registered_email_gets_no_second_grant(app_ctx):
@@ -200,8 +239,9 @@ def test_a_deleted_and_re_registered_email_gets_no_second_grant(app_ctx):
 
 
 def test_unverified_accounts_get_no_starter_credits(client, app_ctx):
-    r = client.post("/api/v1/auth/register", json={"email": "fresh@example.test", "password": STRONG,
-                                                   "display_name": "Fresh"})
+    r = client.post(
+        "/api/v1/auth/register", json={"email": "fresh@example.test", "password": STRONG, "display_name": "Fresh"}
+    )
     assert r.status_code == 202
     user = db.session.scalar(select(User).where(User.email == "fresh@example.test"))
     assert wallet.balance(user) == 0

@@ -6,23 +6,23 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.core.extensions import db
-from app.accounts.models import AccountSession, AccountToken, AccountTokenPurpose, ApiToken, User
-from app.core.models import OutboxMessage
 from app.accounts import services as accounts
-from app.payments.services import wallet
-from app.core.errors import ValidationFailed
+from app.accounts.models import AccountSession, AccountToken, AccountTokenPurpose, ApiToken, User
 from app.accounts.password_strength import require_strong_password
 from app.accounts.sessions import digest
+from app.core.errors import ValidationFailed
+from app.core.extensions import db
+from app.core.models import OutboxMessage
+from app.payments.services import wallet
 from tests.factories import PASSWORD, make_member, make_proposal, make_user, token_for
 
 NEW_PASSWORD = "velvet lantern orchard 42"
 
 
 def mails_to(address: str) -> list[OutboxMessage]:
-    return list(db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.to_address == address).order_by(OutboxMessage.id)
-    ))
+    return list(
+        db.session.scalars(select(OutboxMessage).where(OutboxMessage.to_address == address).order_by(OutboxMessage.id))
+    )
 
 
 def link_in(message: OutboxMessage, path: str) -> str:
@@ -45,6 +45,7 @@ def api_headers(client, email, password=PASSWORD) -> dict:
 
 
 # --- strength -------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("weak", ["password1", "qwertyuiop", "12345678910", "iloveyou2", "aaaaaaaaaaaa"])
 def test_common_and_weak_passwords_are_refused_with_zxcvbns_reasons(weak):
@@ -70,8 +71,9 @@ def test_strong_and_very_long_passwords_are_accepted():
 def test_the_form_and_the_api_explain_a_weak_password(client, app_ctx):
     r = client.post("/register", data={"email": "w@example.test", "password": "password123", "display_name": "W"})
     assert r.status_code == 422 and b"too easy to guess" in r.data and b"very common password" in r.data
-    r = client.post("/api/v1/auth/register", json={"email": "w@example.test", "password": "password123",
-                                                   "display_name": "W"})
+    r = client.post(
+        "/api/v1/auth/register", json={"email": "w@example.test", "password": "password123", "display_name": "W"}
+    )
     assert r.status_code == 422
     error = r.json["error"]
     assert error["code"] == "weak_password" and error["field"] == "password"
@@ -81,9 +83,11 @@ def test_the_form_and_the_api_explain_a_weak_password(client, app_ctx):
 
 # --- verification ---------------------------------------------------------------------------
 
+
 def test_registration_mails_a_link_and_verification_grants_the_starter_credits_once(client, app_ctx):
-    r = client.post("/api/v1/auth/register", json={"email": "v@example.test", "password": PASSWORD,
-                                                   "display_name": "Vera"})
+    r = client.post(
+        "/api/v1/auth/register", json={"email": "v@example.test", "password": PASSWORD, "display_name": "Vera"}
+    )
     assert r.status_code == 202
     user = db.session.scalar(select(User).where(User.email == "v@example.test"))
     assert not user.email_verified and wallet.balance(user) == 0
@@ -149,16 +153,16 @@ def test_unverified_accounts_cannot_buy_vote_or_be_paid(client, app_ctx):
     assert r.status_code == 403 and r.json["error"]["code"] == "email_unverified"
     assert "Verify your email to vote" in r.json["error"]["message"]
 
-    from tests.factories import make_artist
-
-    from tests.factories import enable_two_factor, login as login_with_code
+    from tests.factories import enable_two_factor, make_artist
+    from tests.factories import login as login_with_code
 
     manager = db.session.get(User, user.id)
     artist = make_artist(manager=manager)
     enable_two_factor(manager)  # payout details need a second factor first; then the email
     login_with_code(client, manager)
-    r = client.post(f"/artists/{artist.id}/money/bank",
-                    data={"iban": "DE89370400440532013000", "account_holder": "Vera"})
+    r = client.post(
+        f"/artists/{artist.id}/money/bank", data={"iban": "DE89370400440532013000", "account_holder": "Vera"}
+    )
     assert r.status_code == 403 and b"Verify your email to receive payouts" in r.data
 
 
@@ -174,20 +178,24 @@ def test_unverified_accounts_can_play_free_tracks(client, app_ctx):
 
 # --- change ---------------------------------------------------------------------------------
 
+
 def test_changing_the_password_ends_the_other_sessions_and_optionally_the_api_tokens(client, app, app_ctx):
     user = make_user()
     token = token_for(user)
     other = app.test_client()
     login(other, user.email)
     login(client, user.email)
-    r = client.post("/account", data={"action": "change_password", "current_password": "wrong one!",
-                                      "new_password": NEW_PASSWORD})
+    r = client.post(
+        "/account", data={"action": "change_password", "current_password": "wrong one!", "new_password": NEW_PASSWORD}
+    )
     assert r.status_code == 422 and b"current password is not right" in r.data
-    r = client.post("/account", data={"action": "change_password", "current_password": PASSWORD,
-                                      "new_password": "password123"})
+    r = client.post(
+        "/account", data={"action": "change_password", "current_password": PASSWORD, "new_password": "password123"}
+    )
     assert r.status_code == 422 and b"too easy to guess" in r.data
-    r = client.post("/account", data={"action": "change_password", "current_password": PASSWORD,
-                                      "new_password": NEW_PASSWORD})
+    r = client.post(
+        "/account", data={"action": "change_password", "current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    )
     assert r.status_code == 200 and b"1 other session(s) logged out" in r.data
     assert client.get("/api/v1/me").status_code == 200
     assert other.get("/api/v1/me").status_code == 401
@@ -200,17 +208,24 @@ def test_changing_the_password_over_the_api_can_revoke_the_tokens(client, app, a
     user = make_user()
     token = token_for(user)
     headers = api_headers(client, user.email)
-    r = client.put("/api/v1/me/password", headers=headers, json={
-        "current_password": PASSWORD, "new_password": NEW_PASSWORD, "end_api_tokens": True})
+    r = client.put(
+        "/api/v1/me/password",
+        headers=headers,
+        json={"current_password": PASSWORD, "new_password": NEW_PASSWORD, "end_api_tokens": True},
+    )
     assert r.status_code == 200 and r.json == {"sessions_ended": 0}
     assert db.session.scalar(select(func.count(ApiToken.id)).where(ApiToken.user_id == user.id)) == 0
     assert app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
-    r = client.put("/api/v1/me/password", headers=headers, json={
-        "current_password": "nope", "new_password": "another fine password 7"})
+    r = client.put(
+        "/api/v1/me/password",
+        headers=headers,
+        json={"current_password": "nope", "new_password": "another fine password 7"},
+    )
     assert r.status_code == 422 and r.json["error"]["code"] == "wrong_password"
 
 
 # --- reset ----------------------------------------------------------------------------------
+
 
 def test_a_reset_request_answers_the_same_for_unknown_addresses(client, app_ctx):
     user = make_user()
@@ -222,7 +237,8 @@ def test_a_reset_request_answers_the_same_for_unknown_addresses(client, app_ctx)
     assert "/reset-password/" in mails_to(user.email)[-1].body
     page_known = client.post("/forgot-password", data={"email": user.email}).data.replace(user.email.encode(), b"X")
     page_unknown = client.post("/forgot-password", data={"email": "nobody@example.test"}).data.replace(
-        b"nobody@example.test", b"X")
+        b"nobody@example.test", b"X"
+    )
     csrf = rb'(value|content)="[^"]+"'  # CSRF tokens carry a timestamp: the one expected difference
     assert re.sub(csrf, b"", page_known) == re.sub(csrf, b"", page_unknown)
 
@@ -264,8 +280,10 @@ def test_reset_over_the_api_can_revoke_tokens_and_verifies_the_address(client, a
     token = token_for(user)
     client.post("/api/v1/auth/password-reset", json={"email": user.email})
     link = link_in(mails_to(user.email)[-1], "/reset-password")
-    r = client.post("/api/v1/auth/password-reset/confirm",
-                    json={"token": token_of(link), "new_password": NEW_PASSWORD, "end_api_tokens": True})
+    r = client.post(
+        "/api/v1/auth/password-reset/confirm",
+        json={"token": token_of(link), "new_password": NEW_PASSWORD, "end_api_tokens": True},
+    )
     assert r.status_code == 200
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
     assert db.session.get(User, user.id).email_verified  # the link proved the address

@@ -9,17 +9,27 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select, text
 
 import ledger
+from app.accounts import deletion as account_deletion
+from app.accounts import services as accounts
+from app.accounts.models import TwoFactor, User
 from app.core.extensions import db
 from app.governance.models import Ballot, Membership
-from app.payments.models import PayoutDestination
-from app.accounts.models import TwoFactor
-from app.accounts.models import User
-from app.accounts import deletion as account_deletion, services as accounts
-from app.payments.services import payout_destinations, payouts, wallet
 from app.governance.services import voting
+from app.payments.models import PayoutDestination
+from app.payments.services import payout_destinations, payouts, wallet
 from tests.factories import (
-    PASSWORD, bearer, current_code, enable_two_factor, login, make_artist, make_member, make_proposal,
-    make_release, make_track, make_user, token_for,
+    PASSWORD,
+    bearer,
+    current_code,
+    enable_two_factor,
+    login,
+    make_artist,
+    make_member,
+    make_proposal,
+    make_release,
+    make_track,
+    make_user,
+    token_for,
 )
 
 NAME = "Zebulon Quayle"
@@ -60,10 +70,12 @@ def rich_person():
 
 def personal_hits(*needles: str) -> list[str]:
     """Every (table.column) of text type, in the whole database, holding one of ``needles``."""
-    columns = db.session.execute(text(
-        "SELECT table_name, column_name FROM information_schema.columns"
-        " WHERE table_schema = 'public' AND data_type IN ('text', 'character varying', 'character', 'json', 'jsonb')"
-    )).all()
+    columns = db.session.execute(
+        text(
+            "SELECT table_name, column_name FROM information_schema.columns"
+            " WHERE table_schema = 'public' AND data_type IN ('text', 'character varying', 'character', 'json', 'jsonb')"
+        )
+    ).all()
     hits = []
     for table, column in columns:
         for needle in needles:
@@ -95,7 +107,10 @@ def test_export_holds_everything_about_the_person_and_no_secret(client, app_ctx)
     # the page offers the same archive as a download
     login(client, person)
     page = client.get("/account/export")
-    assert page.headers["Content-Disposition"].startswith("attachment") and json.loads(page.text)["profile"]["id"] == person.id
+    assert (
+        page.headers["Content-Disposition"].startswith("attachment")
+        and json.loads(page.text)["profile"]["id"] == person.id
+    )
 
 
 def test_deletion_erases_every_personal_field_and_the_books_still_verify(client, app_ctx):
@@ -129,7 +144,9 @@ def test_deletion_erases_every_personal_field_and_the_books_still_verify(client,
     gone = db.session.get(User, person_id)
     assert gone.deleted_at is not None and gone.email == account_deletion.deleted_email(person_id)
     assert db.session.scalar(select(db.func.count(Ballot.id))) == ballots_before  # ballots intact
-    assert all(m.ended_at is not None for m in db.session.scalars(select(Membership).where(Membership.user_id == person_id)))
+    assert all(
+        m.ended_at is not None for m in db.session.scalars(select(Membership).where(Membership.user_id == person_id))
+    )
     # the band keeps its details and its co-manager; the solo artist keeps its earnings, not the details
     assert db.session.get(PayoutDestination, band_id).iban == IBAN
     assert db.session.get(PayoutDestination, solo_id) is None
@@ -148,8 +165,10 @@ def test_nobody_can_register_a_deleted_accounts_placeholder_address(client, app_
     """Taking ``deleted-<id>@deleted.invalid`` before user <id> leaves would make that
     deletion fail on the unique email (a 500 before the domain was refused)."""
     victim = make_user()
-    r = client.post("/api/v1/auth/register", json={
-        "email": account_deletion.deleted_email(victim.id), "password": PASSWORD, "display_name": "Squatter"})
+    r = client.post(
+        "/api/v1/auth/register",
+        json={"email": account_deletion.deleted_email(victim.id), "password": PASSWORD, "display_name": "Squatter"},
+    )
     assert r.status_code == 422 and r.json["error"]["field"] == "email"
     account_deletion.delete_account(db.session.get(User, victim.id), password=PASSWORD)
     db.session.commit()
@@ -189,9 +208,18 @@ def test_the_last_manager_cannot_leave_while_a_bank_payout_is_in_transit(app_ctx
     person = make_user()
     artist = make_artist(manager=person)
     payout_destinations.set_bank_details(artist, iban=IBAN, account_holder="Someone", by=person)
-    db.session.add(Payout(artist_id=artist.id, period="2026-01", method=PayoutMethod.BANK,
-                          status=PayoutStatus.IN_TRANSIT, credits=1, amount_cents=1000, currency="EUR",
-                          credit_price_cents=125))
+    db.session.add(
+        Payout(
+            artist_id=artist.id,
+            period="2026-01",
+            method=PayoutMethod.BANK,
+            status=PayoutStatus.IN_TRANSIT,
+            credits=1,
+            amount_cents=1000,
+            currency="EUR",
+            credit_price_cents=125,
+        )
+    )
     db.session.commit()
     plan = account_deletion.preview(person)
     assert plan.blocked_by and "on its way" in plan.blocked_by[0]
@@ -207,8 +235,11 @@ def test_export_lists_the_persons_devices_and_no_session_secret(app):
     person = make_user()
     phone, laptop = app.test_client(), app.test_client()
     login(phone, person)
-    r = laptop.post("/login", data={"email": person.email, "password": PASSWORD, "remember": "on"},
-                    headers={"User-Agent": "LaptopBrowser/1.0"})
+    r = laptop.post(
+        "/login",
+        data={"email": person.email, "password": PASSWORD, "remember": "on"},
+        headers={"User-Agent": "LaptopBrowser/1.0"},
+    )
     assert r.status_code == 302
     cookies = [c.value for c in laptop._cookies.values()]
     archive = laptop.get("/account/export").json

@@ -1,9 +1,9 @@
 import pytest
 from sqlalchemy import func, select
 
-from app.core.extensions import db
 from app.accounts.models import ApiToken, User
 from app.catalog.models import Artist
+from app.core.extensions import db
 from tests.factories import PASSWORD, bearer, make_user, token_for
 
 

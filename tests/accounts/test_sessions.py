@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, func, select
 
-from app.core.extensions import db
 from app.accounts.models import AccountSession
-from app.accounts.sessions import digest
 from app.accounts.session_interface import REMEMBER_COOKIE
+from app.accounts.sessions import digest
+from app.core.extensions import db
 from tests.factories import PASSWORD, make_user
 
 
@@ -211,8 +211,7 @@ def test_static_files_never_read_create_or_drop_sessions(client, app_ctx):
 def test_the_account_page_lists_devices_and_logs_one_out(client, app, app_ctx):
     user = make_user()
     phone = app.test_client()
-    phone.post("/login", data={"email": user.email, "password": PASSWORD},
-               headers={"User-Agent": "Phone Browser/1.0"})
+    phone.post("/login", data={"email": user.email, "password": PASSWORD}, headers={"User-Agent": "Phone Browser/1.0"})
     login(client, user)
     page = client.get("/account", headers={"User-Agent": "Desk Browser/2.0"}).data.decode()
     assert "Phone Browser/1.0" in page and "(this device)" in page

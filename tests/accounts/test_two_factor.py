@@ -10,17 +10,23 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
+from app.accounts import two_factor
+from app.accounts.models import RecoveryCode, Role, TwoFactor
+from app.core.errors import Conflict, Forbidden, Unauthorized
 from app.core.extensions import db
 from app.core.models import OutboxMessage
 from app.payments.models import PayoutDestination
-from app.accounts.models import RecoveryCode, TwoFactor
-from app.accounts.models import Role
-from app.accounts import two_factor
-from app.core.errors import Conflict, Forbidden, Unauthorized
-from tests.stripe_fake import fake_stripe, stripe_mode  # noqa: F401 (fixtures)
 from tests.factories import (
-    PASSWORD, bearer, current_code, enable_two_factor, login, make_artist, make_user, token_for,
+    PASSWORD,
+    bearer,
+    current_code,
+    enable_two_factor,
+    login,
+    make_artist,
+    make_user,
+    token_for,
 )
+from tests.stripe_fake import fake_stripe, stripe_mode  # noqa: F401 (fixtures)
 
 T0 = datetime(2026, 12, 2, 12, 0, 0, tzinfo=timezone.utc)
 
@@ -84,8 +90,12 @@ def test_a_code_cannot_be_replayed_within_its_window(app_ctx):
     # an earlier step's code, still inside the +-1 window, is refused too
     with pytest.raises(Unauthorized):
         two_factor.check(user, code_at(enrolment.secret, T0), at=later)
-    assert two_factor.check(user, code_at(enrolment.secret, later + timedelta(seconds=30)),
-                            at=later + timedelta(seconds=30)) == "totp"
+    assert (
+        two_factor.check(
+            user, code_at(enrolment.secret, later + timedelta(seconds=30)), at=later + timedelta(seconds=30)
+        )
+        == "totp"
+    )
     # a code from too far away is wrong
     with pytest.raises(Unauthorized):
         two_factor.check(user, code_at(enrolment.secret, T0 + timedelta(minutes=10)), at=T0 + timedelta(minutes=2))
@@ -171,7 +181,12 @@ def test_a_listener_enrols_on_the_page_sees_codes_once_and_disables_with_a_code(
     page = client.get("/account/two-factor").text
     row = db.session.get(TwoFactor, user.id)
     secret = two_factor.secret_of(row)
-    assert secret in page and secret not in row.sealed_secret and 'src="data:image/svg+xml' in page and "<script>" not in page  # no inline script (CSP)
+    assert (
+        secret in page
+        and secret not in row.sealed_secret
+        and 'src="data:image/svg+xml' in page
+        and "<script>" not in page
+    )  # no inline script (CSP)
     r = client.post("/account/two-factor/confirm", data={"code": pyotp.TOTP(secret).now()})
     assert r.status_code == 200 and r.text.count("<li><code>") == 10 and r.headers["Cache-Control"] == "no-store"
     assert "Recovery codes left: 10" in client.get("/account/two-factor").text
@@ -298,8 +313,11 @@ def test_connecting_stripe_mails_the_managers_twice_created_then_in_use(client, 
     assert client.post(f"/artists/{artist.id}/money/stripe").status_code == 302
     client.get(f"/artists/{artist.id}/money/stripe/return")
     client.get(f"/artists/{artist.id}/money/stripe/return")  # again: no change, no mail
-    bodies = db.session.scalars(select(OutboxMessage.body).where(OutboxMessage.to_address == manager.email,
-                                                                 OutboxMessage.subject.contains("payout details"))).all()
+    bodies = db.session.scalars(
+        select(OutboxMessage.body).where(
+            OutboxMessage.to_address == manager.email, OutboxMessage.subject.contains("payout details")
+        )
+    ).all()
     assert len(bodies) == 2 and "was created" in bodies[0] and "now go to the Stripe account" in bodies[1]
 
 
@@ -310,9 +328,12 @@ def test_code_guesses_are_also_limited_per_address(database_url, tmp_path):
 
     app = make_test_app(database_url, tmp_path / "media", TWO_FACTOR_CODE_LIMIT="3 per minute")
     client = app.test_client()
-    statuses = [client.post("/api/v1/auth/two-factor", json={"challenge": "x", "code": "123456"}).status_code
-                for _ in range(4)]
+    statuses = [
+        client.post("/api/v1/auth/two-factor", json={"challenge": "x", "code": "123456"}).status_code for _ in range(4)
+    ]
     assert statuses == [401, 401, 401, 429]
-    assert client.post("/api/v1/auth/two-factor", json={"challenge": "x", "code": "1"}).json["error"]["code"] \
+    assert (
+        client.post("/api/v1/auth/two-factor", json={"challenge": "x", "code": "1"}).json["error"]["code"]
         == "too_many_requests"
+    )
     assert [client.post("/login/code", data={"code": "1"}).status_code for _ in range(4)][-1] == 429

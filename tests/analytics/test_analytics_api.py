@@ -9,16 +9,16 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
+from app.accounts.models import Role
+from app.analytics.services import rollups
+from app.analytics.services.transparency import MONEY_FIGURES
 from app.core.extensions import db
 from app.core.types import utcnow
 from app.payments.models import Payout, PayoutMethod, PayoutStatus
-from app.streaming.models import PreviewPlay
-from app.accounts.models import Role
-from app.analytics.services import rollups
 from app.payments.services import wallet
-from app.analytics.services.transparency import MONEY_FIGURES
-from tests.analytics_support import month_recount, random_history
+from app.streaming.models import PreviewPlay
 from ledger.schema import PricingVersion
+from tests.analytics_support import month_recount, random_history
 from tests.factories import bearer, make_artist, make_release, make_track, make_user, token_for
 
 
@@ -79,31 +79,40 @@ def test_dashboard_figures(client, scene):
     assert d["visible_listeners"] == [{"display_name": "Fan 2", "plays": 3, "owned": 0}]
     assert [(r["title"], r["plays"], r["owners"]) for r in d["tracks"]] == [("Morning Ferry", 13, 0), ("Gulls", 1, 1)]
 
-    one = client.get(f"/api/v1/artists/{scene['artist'].id}/analytics?track={scene['tracks'][1].id}",
-                     headers=headers).json["dashboard"]
+    one = client.get(
+        f"/api/v1/artists/{scene['artist'].id}/analytics?track={scene['tracks'][1].id}", headers=headers
+    ).json["dashboard"]
     assert one["track"]["title"] == "Gulls" and one["totals"]["plays"] == 1 and one["totals"]["buy_nows"] == 1
     assert one["tracks"] == [] and one["funnel"]["owners"] == 1
 
     yesterday = (date.today() - timedelta(days=1)).isoformat()
-    empty = client.get(f"/api/v1/artists/{scene['artist'].id}/analytics?from={yesterday}&to={yesterday}",
-                       headers=headers).json["dashboard"]
+    empty = client.get(
+        f"/api/v1/artists/{scene['artist'].id}/analytics?from={yesterday}&to={yesterday}", headers=headers
+    ).json["dashboard"]
     assert empty["totals"]["plays"] == 0 and empty["totals"]["unique_listeners"] == 0 and len(empty["daily"]) == 1
 
 
-@pytest.mark.parametrize("query, field", [
-    ("from=2026-13-01", "from"), ("to=yesterday", "to"), ("from=2026-11-20&to=2026-11-01", "from"),
-    ("from=2024-01-01&to=2026-01-01", "from"),
-])
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("from=2026-13-01", "from"),
+        ("to=yesterday", "to"),
+        ("from=2026-11-20&to=2026-11-01", "from"),
+        ("from=2024-01-01&to=2026-01-01", "from"),
+    ],
+)
 def test_bad_ranges_are_422(client, scene, query, field):
-    r = client.get(f"/api/v1/artists/{scene['artist'].id}/analytics?{query}",
-                   headers=bearer(token_for(scene["manager"])))
+    r = client.get(
+        f"/api/v1/artists/{scene['artist'].id}/analytics?{query}", headers=bearer(token_for(scene["manager"]))
+    )
     assert r.status_code == 422 and r.json["error"]["field"] == field
 
 
 def test_a_track_of_another_artist_is_404(client, scene):
     other = make_track()
-    r = client.get(f"/api/v1/artists/{scene['artist'].id}/analytics?track={other.id}",
-                   headers=bearer(token_for(scene["manager"])))
+    r = client.get(
+        f"/api/v1/artists/{scene['artist'].id}/analytics?track={other.id}", headers=bearer(token_for(scene["manager"]))
+    )
     assert r.status_code == 404
 
 
@@ -195,16 +204,23 @@ def test_public_books_agree_with_the_ledger(client, app, app_ctx, clock, tmp_pat
         money_rows = {r[1]: r[2] for r in rows if r[0] == "money"}
         assert money_rows == {name: books["money"][name]["credits"] for name, _, _ in MONEY_FIGURES}
         activity = {r[1]: r[2] for r in rows if r[0] == "activity"}
-        assert activity == {"plays": str(books["plays"]), "active_listeners": str(books["active_listeners"]),
-                            "members": str(books["members"])}
+        assert activity == {
+            "plays": str(books["plays"]),
+            "active_listeners": str(books["active_listeners"]),
+            "members": str(books["members"]),
+        }
         web_csv = client.get(f"/transparency/{period}.csv").get_data(as_text=True)
         assert web_csv == out.read_text()
     # The price change of the history shows in the month it took effect, once in force (the
     # history's clock may run past today: a version not in force yet is not listed as enacted).
-    [change] = db.session.scalars(select(PricingVersion).where(PricingVersion.growth_permille == 2000,
-                                                               PricingVersion.credit_price_cents == 150)).all()
-    listed = [c["version_id"] for p in periods
-              for c in client.get(f"/api/v1/transparency/{p}").json["books"]["pricing_changes"]]
+    [change] = db.session.scalars(
+        select(PricingVersion).where(PricingVersion.growth_permille == 2000, PricingVersion.credit_price_cents == 150)
+    ).all()
+    listed = [
+        c["version_id"]
+        for p in periods
+        for c in client.get(f"/api/v1/transparency/{p}").json["books"]["pricing_changes"]
+    ]
     assert listed == ([change.id] if change.effective_from <= utcnow() else [])  # the books' clock: the one clock
 
 
@@ -254,11 +270,17 @@ def test_payouts_paid_in_the_month_are_published_by_artist(client, app, app_ctx,
     now = datetime.now(timezone.utc)
     period = now.strftime("%Y-%m")
     common = dict(artist_id=artist.id, period="2000-01", credits=8_000_000, currency="EUR", credit_price_cents=125)
-    db.session.add_all([
-        Payout(**common, method=PayoutMethod.BANK, status=PayoutStatus.PAID, amount_cents=1000, paid_at=now),
-        Payout(**{**common, "period": "2000-02"}, method=PayoutMethod.STRIPE, status=PayoutStatus.IN_TRANSIT,
-               amount_cents=1000),
-    ])
+    db.session.add_all(
+        [
+            Payout(**common, method=PayoutMethod.BANK, status=PayoutStatus.PAID, amount_cents=1000, paid_at=now),
+            Payout(
+                **{**common, "period": "2000-02"},
+                method=PayoutMethod.STRIPE,
+                status=PayoutStatus.IN_TRANSIT,
+                amount_cents=1000,
+            ),
+        ]
+    )
     db.session.commit()
     books = client.get(f"/api/v1/transparency/{period}").json["books"]
     assert [(p["artist"], p["amount"], p["amount_cents"], p["method"]) for p in books["payouts"]] == [

@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 import ledger
-from app.core.extensions import db
 from app.analytics.models import TrackListener
 from app.analytics.services import rollups
+from app.core.extensions import db
 from tests.conftest import make_test_app, migrate_to_head
 from tests.factories import make_track, make_user
 from tests.resources import fresh_database
@@ -18,8 +18,15 @@ pytestmark = [pytest.mark.committing, pytest.mark.postgres]
 
 
 def _charge(session, key, listener_id, track):
-    return ledger.charge_play(session, key=key, listener_id=listener_id, track_id=track[0], artist_id=track[1],
-                              track_is_free=False, listener_is_artist=False)
+    return ledger.charge_play(
+        session,
+        key=key,
+        listener_id=listener_id,
+        track_id=track[0],
+        artist_id=track[1],
+        track_is_free=False,
+        listener_is_artist=False,
+    )
 
 
 def test_a_late_commit_is_read_once_and_runs_do_not_overlap(tmp_path):

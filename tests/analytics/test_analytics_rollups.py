@@ -6,10 +6,10 @@ import random
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from app.core.extensions import db
 from app.analytics.models import (
     ArtistCountry,
     ArtistDay,
@@ -23,8 +23,8 @@ from app.analytics.models import (
 )
 from app.analytics.services import dashboard, listener_sets, rollups
 from app.analytics.services.dashboard import DateRange
+from app.core.extensions import db
 from tests.analytics_support import random_history, recount
-
 
 # --- listener sets ------------------------------------------------------------------------------
 
@@ -68,13 +68,21 @@ def test_big_sets_take_a_bitmap_small_ones_an_array():
 def _figures(d: dashboard.Dashboard) -> dict:
     t = d.totals
     return {
-        "plays": t.plays, "charged_plays": t.charged_plays, "first_plays": t.first_plays,
-        "unique_listeners": t.unique_listeners, "artist_micro": t.artist_micro, "coop_micro": t.coop_micro,
-        "artist_value": t.artist_value, "coop_value": t.coop_value, "buy_nows": t.buy_nows,
+        "plays": t.plays,
+        "charged_plays": t.charged_plays,
+        "first_plays": t.first_plays,
+        "unique_listeners": t.unique_listeners,
+        "artist_micro": t.artist_micro,
+        "coop_micro": t.coop_micro,
+        "artist_value": t.artist_value,
+        "coop_value": t.coop_value,
+        "buy_nows": t.buy_nows,
         "buy_now_micro": t.buy_now_micro,
         "daily": {r.day: r.plays for r in d.daily if r.plays},
-        "funnel": {n: c for n, c in d.funnel if c}, "owners": d.owners,
-        "countries": d.countries, "visible_listeners": d.visible_listeners,
+        "funnel": {n: c for n, c in d.funnel if c},
+        "owners": d.owners,
+        "countries": d.countries,
+        "visible_listeners": d.visible_listeners,
     }
 
 
@@ -135,8 +143,8 @@ def _snapshot():
 def test_gaps_are_read_when_they_appear(app_ctx, monkeypatch):
     """An id skipped by a run (its transaction not yet committed) is read by a later run."""
     from app.analytics.models import Cursor, Gap
-    from tests.factories import make_track, make_user
     from app.payments.services import wallet
+    from tests.factories import make_track, make_user
 
     listener, track = make_user(), make_track()
     for n in range(3):
@@ -149,8 +157,9 @@ def test_gaps_are_read_when_they_appear(app_ctx, monkeypatch):
     rollups.clear()
     db.session.add(Cursor(source="plays", position=position, updated_at=datetime.now(timezone.utc)))
     db.session.add(Cursor(source="transfers", position=10**9, updated_at=datetime.now(timezone.utc)))
-    db.session.add_all([Gap(source="plays", item_id=position - k, noticed_at=datetime.now(timezone.utc))
-                        for k in (1, 2)])
+    db.session.add_all(
+        [Gap(source="plays", item_id=position - k, noticed_at=datetime.now(timezone.utc)) for k in (1, 2)]
+    )
     db.session.commit()
     summary = rollups.update()
     assert summary.plays == 2 and summary.gaps_open == 0

@@ -34,6 +34,6 @@ def test_a_decided_version_not_yet_in_force_is_not_listed_as_enacted(client, app
     assert row[3].startswith("not in force until ")
 
     page = client.get(f"/transparency/{period}").get_data(as_text=True)
-    decided_list = page[page.index('id="pricing-decided"'):page.index('id="pricing-changes"')]
+    decided_list = page[page.index('id="pricing-decided"') : page.index('id="pricing-changes"')]
     assert "Cheaper first plays" in decided_list and "not in force yet" in decided_list
-    assert "Cheaper first plays" not in page[page.index('id="pricing-changes"'):]
+    assert "Cheaper first plays" not in page[page.index('id="pricing-changes"') :]

@@ -14,13 +14,13 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import InternalError
 
 from app import create_app
-from app.core.extensions import db
-from app.catalog.models import Release, Track
 from app.accounts.models import User
 from app.analytics.models import ArtistDay
-from app.core.config import ConfigurationError
-from app.core.replica import APPLICATION_NAME, dispose, replica_session
 from app.analytics.services import rollups, transparency
+from app.catalog.models import Release, Track
+from app.core.config import ConfigurationError
+from app.core.extensions import db
+from app.core.replica import APPLICATION_NAME, dispose, replica_session
 from app.payments.services import wallet
 from tests.conftest import make_test_app, migrate_to_head
 from tests.factories import bearer, make_artist, make_release, make_track, make_user, token_for
@@ -37,8 +37,13 @@ def test_without_a_replica_replica_reads_are_the_primary_session(app_ctx):
 
 def test_a_replica_url_must_be_postgresql(tmp_path):
     with pytest.raises(ConfigurationError, match="DATABASE_REPLICA_URL"):
-        create_app({"DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none", "SECRET_KEY": "x",
-                    "DATABASE_REPLICA_URL": f"sqlite:///{tmp_path}/r.db"})
+        create_app(
+            {
+                "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none",
+                "SECRET_KEY": "x",
+                "DATABASE_REPLICA_URL": f"sqlite:///{tmp_path}/r.db",
+            }
+        )
 
 
 def test_the_replica_engine_refuses_writes_even_pointed_at_the_primary(database_url, tmp_path):
@@ -62,8 +67,9 @@ def test_the_replica_engine_refuses_writes_even_pointed_at_the_primary(database_
 def test_dashboards_books_and_search_read_the_replica_and_money_stays_on_the_primary(tmp_path):
     with streaming_replica() as cluster:
         name = cluster.create_database()
-        app = make_test_app(cluster.primary_url(name), tmp_path / "media",
-                            DATABASE_REPLICA_URL=cluster.standby_url(name))
+        app = make_test_app(
+            cluster.primary_url(name), tmp_path / "media", DATABASE_REPLICA_URL=cluster.standby_url(name)
+        )
         try:
             _exercise(app, cluster, name)
         finally:
@@ -90,8 +96,13 @@ def _exercise(app, cluster, database: str) -> None:
         db.session.commit()
         rollups.update()
         db.session.commit()
-        ids = {"artist": artist.id, "release": release.id, "ferry": ferry.id, "gulls": gulls.id,
-               "fans": [f.id for f in fans]}
+        ids = {
+            "artist": artist.id,
+            "release": release.id,
+            "ferry": ferry.id,
+            "gulls": gulls.id,
+            "fans": [f.id for f in fans],
+        }
         manager_token = token_for(manager)
         fan_tokens = [token_for(f) for f in fans]
         db.session.remove()
@@ -121,8 +132,9 @@ def _exercise(app, cluster, database: str) -> None:
     try:
         wallet_url, fan_headers = "/api/v1/me/wallet", bearer(fan_tokens[1])
         wallet_before = client.get(wallet_url, headers=fan_headers).json["balance"]["micro"]
-        bought = client.post(f"/api/v1/me/tracks/{ids['gulls']}/buy", json={"idempotency_key": "gulls-1"},
-                             headers=fan_headers)
+        bought = client.post(
+            f"/api/v1/me/tracks/{ids['gulls']}/buy", json={"idempotency_key": "gulls-1"}, headers=fan_headers
+        )
         assert bought.status_code == 201, bought.json
         with app.app_context():
             wallet.charge_play(db.session.get(User, ids["fans"][1]), db.session.get(Track, ids["ferry"]), "play-2")

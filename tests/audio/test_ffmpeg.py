@@ -15,8 +15,9 @@ from audio.loudness import EBUR128_FILTER, parse_ebur128_summary
 from audio.pipeline import process_original
 from tests import media
 
-FILTERS = " ".join(["aformat", "asplit", "atrim", "asetpts", "afade", "aresample", "ebur128", "aevalsrc", "aecho",
-                    "volume"])
+FILTERS = " ".join(
+    ["aformat", "asplit", "atrim", "asetpts", "afade", "aresample", "ebur128", "aevalsrc", "aecho", "volume"]
+)
 
 
 @pytest.fixture(autouse=True)
@@ -32,9 +33,9 @@ def fake_ffmpeg(tmp_path, version: str, filters: str = FILTERS, summary: bool = 
     path.write_text(f"""#!/bin/sh
 case "$*" in
   *-version*) echo "ffmpeg version {version} Copyright (c) 2000-2022 the FFmpeg developers" ;;
-  *-filters*) echo "Filters:"; {lines or 'true'} ;;
+  *-filters*) echo "Filters:"; {lines or "true"} ;;
   *-encoders*) echo " A....D libmp3lame  MP3"; echo " A....D libopus  Opus"; echo " A....D pcm_s16le  PCM" ;;
-  *) {'echo "[Parsed_ebur128_0 @ 0x1] Summary:" >&2; echo "  I: -20.0 LUFS" >&2' if summary else 'true'} ;;
+  *) {'echo "[Parsed_ebur128_0 @ 0x1] Summary:" >&2; echo "  I: -20.0 LUFS" >&2' if summary else "true"} ;;
 esac
 """)
     path.chmod(0o755)
@@ -91,8 +92,24 @@ def _stream_info(path) -> tuple[int, str]:
 
 
 def _loudness(path) -> float:
-    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostats", "-v", "info", "-i", str(path), "-filter_complex",
-                           f"[0:a:0]{EBUR128_FILTER}", "-f", "null", "-"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-hide_banner",
+            "-nostats",
+            "-v",
+            "info",
+            "-i",
+            str(path),
+            "-filter_complex",
+            f"[0:a:0]{EBUR128_FILTER}",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+    )
     return parse_ebur128_summary(proc.stderr).integrated_lufs
 
 
@@ -100,9 +117,15 @@ def test_surround_source_is_measured_after_its_downmix(tmp_path):
     """A 5.1 source with sound only in its surround channels: the stereo rendition mixes them
     down well below what a 5.1 measurement (which weighs surrounds up) says."""
     source = tmp_path / "surround.flac"
-    media.ffmpeg("-f", "lavfi", "-i",
-                 "aevalsrc=0|0|0|0|0.3*sin(2*PI*220*t)|0.3*sin(2*PI*330*t):s=48000:d=8:c=5.1",
-                 "-c:a", "flac", str(source))
+    media.ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "aevalsrc=0|0|0|0|0.3*sin(2*PI*220*t)|0.3*sin(2*PI*330*t):s=48000:d=8:c=5.1",
+        "-c:a",
+        "flac",
+        str(source),
+    )
     assert _stream_info(source)[1].startswith("5.1")
     work = tmp_path / "work"
     work.mkdir()

@@ -31,8 +31,12 @@ def test_process_original_makes_renditions_loudness_and_peaks(tmp_path):
     assert abs(lengths["preview.mp3"] - 30) < 0.2
     assert result.preview_start_ms == 10_000
     # 192 kb/s constant bit rate: the file size is what the bit rate says.
-    assert abs(result.files[next(r for r in result.files if r.name == "stream.mp3")].stat().st_size - 40 * 24000) < 20_000
-    banner = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(work / "stream.opus")], capture_output=True, text=True)
+    assert (
+        abs(result.files[next(r for r in result.files if r.name == "stream.mp3")].stat().st_size - 40 * 24000) < 20_000
+    )
+    banner = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-i", str(work / "stream.opus")], capture_output=True, text=True
+    )
     assert "Audio: opus" in banner.stderr
 
 
@@ -85,8 +89,9 @@ def test_peak_meter_is_bucketed_and_bounded():
 
 def test_cover_renditions(tmp_path):
     out = cover_renditions(media.png_bytes((1600, 1000)))
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     for name, size in SIZES.items():
         image = Image.open(io.BytesIO(out[name]))

@@ -27,7 +27,11 @@ def test_tags_and_cover_of_each_format(kind, tmp_path):
     tagged = media.make_audio(tmp_path / "tagged", kind, seconds=1, tags=True, cover=True)
     tags = read_tags(str(tagged))
     assert (tags.title, tags.artist, tags.album, tags.track_number, tags.isrc) == (
-        "Tidal Song", "Test Artist", "Test Album", 3, "GBABC2612345"
+        "Tidal Song",
+        "Test Artist",
+        "Test Album",
+        3,
+        "GBABC2612345",
     )
     assert tags.cover == media.png_bytes()
     plain = media.make_audio(tmp_path / "plain", kind, seconds=1)

@@ -91,8 +91,9 @@ def test_unreachable_endpoint_is_transient(tmp_path):
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    store = open_store("s3://bucket", endpoint_url=f"http://127.0.0.1:{port}", connect_timeout=1, max_attempts=1,
-                       **S3_TEST_OPTIONS)
+    store = open_store(
+        "s3://bucket", endpoint_url=f"http://127.0.0.1:{port}", connect_timeout=1, max_attempts=1, **S3_TEST_OPTIONS
+    )
     with pytest.raises(StorageUnavailable):
         store.ping()
     with pytest.raises(StorageUnavailable):

@@ -17,8 +17,13 @@ from tests.resources import fresh_database, missing
 CHROMIUM = os.environ.get("ENCORE_TEST_CHROMIUM", "/usr/bin/chromium")
 # Flags that keep headless Chromium quiet on a machine with no network beyond loopback.
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--autoplay-policy=no-user-gesture-required",
 ]
 

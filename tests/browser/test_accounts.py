@@ -35,7 +35,7 @@ def test_register_verify_log_in_and_log_out_everywhere(page, browser, live_serve
     expect(page.locator("main h1")).to_have_text("Check your mail")
 
     # The development mail page shows the mail; its link confirms the address.
-    page.click("a[href=\"/dev/mail\"]")
+    page.click('a[href="/dev/mail"]')
     mail = page.locator("article.mail", has_text=f"To {EMAIL}").first
     expect(mail.locator("h2")).to_have_text("Confirm your email for Encore")
     mail.locator("a.mail-link").click()

@@ -6,8 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from app.core.extensions import db
 from app.analytics.services import rollups
+from app.core.extensions import db
 
 pytestmark = [pytest.mark.browser, pytest.mark.committing]
 
@@ -29,7 +29,7 @@ def test_dashboard_visibility_and_open_books(browser, live_app, live_server):
     artist = browser.new_context().new_page()
     log_in(artist, live_server.url, "harbour@encore.test")
     artist.goto(live_server.url + "/account")
-    artist.click("main a:text-is(\"dashboard\")")
+    artist.click('main a:text-is("dashboard")')
     expect(artist.locator("h1")).to_contain_text("Harbour Lights")
     # The demo listener: Gulls 9 times (owned), Morning Ferry 3 times, Slack Water (free) once.
     expect(artist.locator("#total-plays")).to_have_text("13")

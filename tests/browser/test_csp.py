@@ -19,11 +19,16 @@ def test_the_csp_checker_catches_an_inline_script(browser, live_server):
     context = browser._browser.new_context()
     watch_context(context, console)
     page = context.new_page()
-    page.route(live_server.url + "/csp-probe", lambda route: route.fulfill(
-        status=200, content_type="text/html", headers={"Content-Security-Policy": policy},
-        body='<!doctype html><p id="p" style="color:red">x</p>'
-             '<script>document.title = "ran"</script><button onclick="alert(1)">b</button>',
-    ))
+    page.route(
+        live_server.url + "/csp-probe",
+        lambda route: route.fulfill(
+            status=200,
+            content_type="text/html",
+            headers={"Content-Security-Policy": policy},
+            body='<!doctype html><p id="p" style="color:red">x</p>'
+            '<script>document.title = "ran"</script><button onclick="alert(1)">b</button>',
+        ),
+    )
     page.goto(live_server.url + "/csp-probe")
     page.click("button")
     assert page.title() != "ran"

@@ -4,10 +4,10 @@ import pytest
 from sqlalchemy import func, select
 
 import ledger
-from app.demo.seed import LISTENER_EMAIL
-from app.core.extensions import db
-from app.streaming.models import Play
 from app.accounts.models import User
+from app.core.extensions import db
+from app.demo.seed import LISTENER_EMAIL
+from app.streaming.models import Play
 from ledger.schema import Play as LedgerPlay
 
 pytestmark = pytest.mark.committing

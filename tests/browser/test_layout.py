@@ -51,13 +51,28 @@ def test_phone_width_pages_fit_and_the_player_bar_shows(browser, live_server):
         context.close()
 
 
-@pytest.mark.parametrize("email, paths", [
-    ("listener@encore.test", ["/", "/releases/1", "/search?q=tide", "/account", "/credits", "/membership",
-                              "/governance/proposals/1", "/governance/proposals/new", "/account/two-factor",
-                              "/account/delete"]),
-    ("harbour@encore.test", ["/releases/1", "/artists/1/money"]),
-    ("admin@encore.test", ["/admin/payouts", "/governance/members"]),
-])
+@pytest.mark.parametrize(
+    "email, paths",
+    [
+        (
+            "listener@encore.test",
+            [
+                "/",
+                "/releases/1",
+                "/search?q=tide",
+                "/account",
+                "/credits",
+                "/membership",
+                "/governance/proposals/1",
+                "/governance/proposals/new",
+                "/account/two-factor",
+                "/account/delete",
+            ],
+        ),
+        ("harbour@encore.test", ["/releases/1", "/artists/1/money"]),
+        ("admin@encore.test", ["/admin/payouts", "/governance/members"]),
+    ],
+)
 def test_every_control_has_a_name(page, live_server, email, paths):
     log_in(page, live_server, email)
     for path in paths:

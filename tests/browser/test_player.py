@@ -8,12 +8,12 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from app.demo import seed as demo
-from app.core.extensions import db
-from app.catalog.models import Release
-from app.accounts.models import User
-from app.core.types import utcnow
 from app.accounts import services as accounts
+from app.accounts.models import User
+from app.catalog.models import Release
+from app.core.extensions import db
+from app.core.types import utcnow
+from app.demo import seed as demo
 from app.uploads.services import processing, uploads
 from ledger.pricing import DEFAULT_PRICING, enact_pricing
 from tests import media
@@ -33,17 +33,25 @@ def player_setup(live_app, tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("player")
     with live_app.app_context():
-        enact_pricing(db.session, replace(DEFAULT_PRICING, count_after_seconds=COUNT_AFTER_SECONDS),
-                      effective_from=utcnow() - timedelta(seconds=1))
+        enact_pricing(
+            db.session,
+            replace(DEFAULT_PRICING, count_after_seconds=COUNT_AFTER_SECONDS),
+            effective_from=utcnow() - timedelta(seconds=1),
+        )
         release = db.session.scalar(select(Release).where(Release.title == "Low Tide"))
         uploader = release.artist.members[0]
         path = media.make_audio(tmp / LONG_TRACK, "wav", seconds=20)
-        received = uploads.ReceivedFile(path, path.name, path.stat().st_size, hashlib.sha256(path.read_bytes()).hexdigest())
+        received = uploads.ReceivedFile(
+            path, path.name, path.stat().st_size, hashlib.sha256(path.read_bytes()).hexdigest()
+        )
         (track,) = uploads.add_tracks(release, uploader, [received]).tracks
         db.session.commit()
         processing.process_track(track.id)
-        broke = User(email="broke@encore.test", password_hash=accounts._hasher.hash(demo.DEMO_PASSWORD),
-                     display_name="Empty Wallet")
+        broke = User(
+            email="broke@encore.test",
+            password_hash=accounts._hasher.hash(demo.DEMO_PASSWORD),
+            display_name="Empty Wallet",
+        )
         db.session.add(broke)
         db.session.commit()
         ids = {"release": release.id, "track": track.id}
@@ -71,8 +79,14 @@ def test_listener_plays_a_track_counted_seeks_and_navigates_while_playing(page, 
     expect(standing).to_have_text(re.compile(r"^0 of 9 plays · 1\.022 credits to own$"))
 
     starts = []  # each start carries an Idempotency-Key, so a lost answer can be retried
-    page.on("request", lambda r: starts.append(r.headers.get("idempotency-key"))
-            if r.method == "POST" and re.search(r"/api/v1/tracks/\d+/plays$", r.url) else None)
+    page.on(
+        "request",
+        lambda r: (
+            starts.append(r.headers.get("idempotency-key"))
+            if r.method == "POST" and re.search(r"/api/v1/tracks/\d+/plays$", r.url)
+            else None
+        ),
+    )
     row.locator(".play-track").click()
     player = page.locator("#player")
     expect(player).to_be_visible()
@@ -158,15 +172,21 @@ def test_queue_next_previous_and_buy_now(page, live_server, player_setup):
     page.locator("header.site >> text=Collection").click()
     expect(page.locator("main .track .title", has_text="Short Circuit")).to_be_visible()
     expect(page.locator("main .track", has_text="Short Circuit").locator("a.download")).to_have_attribute(
-        "href", re.compile(r"/api/v1/tracks/\d+/original$"))
+        "href", re.compile(r"/api/v1/tracks/\d+/original$")
+    )
 
 
 def test_a_session_ended_elsewhere_stops_the_play_and_says_so(page, live_app, live_server, player_setup):
     from app.accounts import sessions
 
     with live_app.app_context():
-        user = accounts.register(email="ended@encore.test", password=demo.DEMO_PASSWORD, display_name="Ended Session",
-                                 verified=True, published_password=True)
+        user = accounts.register(
+            email="ended@encore.test",
+            password=demo.DEMO_PASSWORD,
+            display_name="Ended Session",
+            verified=True,
+            published_password=True,
+        )
         db.session.commit()
         user_id = user.id
         db.session.remove()
@@ -184,6 +204,7 @@ def test_a_session_ended_elsewhere_stops_the_play_and_says_so(page, live_app, li
     status = page.locator(".player-status")
     expect(status).to_contain_text("You were logged out", timeout=15_000)
     expect(status.locator("a.login-again")).to_have_attribute(
-        "href", f"/login?next=%2Freleases%2F{player_setup['release']}")
+        "href", f"/login?next=%2Freleases%2F{player_setup['release']}"
+    )
     assert not page.evaluate("window.encorePlayer.playing")
     expect(page.locator("#player")).to_have_attribute("data-logged-out", "1")

@@ -60,7 +60,9 @@ def test_create_release_only_for_managers(client, app_ctx):
     assert r.status_code == 201, r.json
     assert r.json["release"]["release_date"] == "2026-12-01"
     bad = client.post(
-        f"/api/v1/artists/{artist.id}/releases", json={**body, "release_date": "soon"}, headers=bearer(token_for(manager))
+        f"/api/v1/artists/{artist.id}/releases",
+        json={**body, "release_date": "soon"},
+        headers=bearer(token_for(manager)),
     )
     assert bad.status_code == 422 and bad.json["error"]["field"] == "release_date"
     bad = client.post(

@@ -40,9 +40,14 @@ def cast(app_ctx):
     make_track(release=draft, title="Harbour Draft Song", status=TrackStatus.PROCESSING)
     admin = make_user(role=Role.ADMIN)
     return {
-        "artist": artist, "public": public, "unreleased": unreleased, "draft": draft,
-        "public_track": public_track, "soon_track": soon_track,
-        "listener": bearer(token_for(make_user())), "manager": bearer(token_for(manager)),
+        "artist": artist,
+        "public": public,
+        "unreleased": unreleased,
+        "draft": draft,
+        "public_track": public_track,
+        "soon_track": soon_track,
+        "listener": bearer(token_for(make_user())),
+        "manager": bearer(token_for(manager)),
         "admin": bearer(token_for(admin)),
     }
 
@@ -51,13 +56,19 @@ def test_api_artist_release_and_track_reads(client, cast):
     hidden = {cast["unreleased"].id, cast["draft"].id}
     for who, sees_hidden in ((None, False), ("listener", False), ("manager", True), ("admin", True)):
         headers = cast[who] if who else {}
-        ids = {r["id"] for r in client.get(f"/api/v1/artists/{cast['artist'].id}", headers=headers).json["artist"]["releases"]}
+        ids = {
+            r["id"]
+            for r in client.get(f"/api/v1/artists/{cast['artist'].id}", headers=headers).json["artist"]["releases"]
+        }
         assert (hidden <= ids) is sees_hidden and cast["public"].id in ids, who
         for release in ("unreleased", "draft"):
             status = client.get(f"/api/v1/releases/{cast[release].id}", headers=headers).status_code
             assert status == (200 if sees_hidden else 404), (who, release)
-        for path in (f"/api/v1/tracks/{cast['soon_track'].id}", f"/api/v1/tracks/{cast['soon_track'].id}/waveform",
-                     f"/api/v1/tracks/{cast['soon_track'].id}/preview"):
+        for path in (
+            f"/api/v1/tracks/{cast['soon_track'].id}",
+            f"/api/v1/tracks/{cast['soon_track'].id}/waveform",
+            f"/api/v1/tracks/{cast['soon_track'].id}/preview",
+        ):
             status = client.get(path, headers=headers).status_code
             assert status in ((200, 302) if sees_hidden else (404,)), (who, path)
         assert client.get(f"/api/v1/tracks/{cast['public_track'].id}", headers=headers).status_code == 200
@@ -103,9 +114,11 @@ def test_only_managers_and_admins_start_plays_of_unreleased_tracks(client, cast)
 def test_a_release_becomes_public_on_its_date(app_ctx):
     release = make_release(release_date=date(2030, 1, 2))
     make_track(release=release)
-    public = lambda day: db.session.scalar(  # noqa: E731
-        select(Release.id).where(Release.id == release.id, catalog.public_release_clause(day))
-    ) is not None
+
+    def public(day):
+        query = select(Release.id).where(Release.id == release.id, catalog.public_release_clause(day))
+        return db.session.scalar(query) is not None
+
     assert not public(date(2030, 1, 1)) and public(date(2030, 1, 2)) and public(date(2030, 1, 3))
 
 
@@ -113,7 +126,8 @@ def test_a_release_becomes_public_on_its_date(app_ctx):
 def test_the_sql_form_of_released_agrees(app_ctx, release_date):
     release = make_release(release_date=release_date)
     today = date(2030, 1, 2)
-    via_sql = db.session.scalar(text(f"SELECT {catalog.RELEASED_SQL} FROM releases r WHERE r.id = :id"),
-                                {"id": release.id, "today": today})
+    via_sql = db.session.scalar(
+        text(f"SELECT {catalog.RELEASED_SQL} FROM releases r WHERE r.id = :id"), {"id": release.id, "today": today}
+    )
     via_orm = db.session.scalar(select(catalog.released_clause(today)).where(Release.id == release.id))
     assert via_sql == via_orm

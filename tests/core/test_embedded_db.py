@@ -82,9 +82,11 @@ def _initialized(tmp_path):
 
 def test_the_command_that_started_it_stops_it(tmp_path):
     pgdata = _initialized(tmp_path)
-    script = ("import sys; from app.core import embedded_db; "
-              "c = embedded_db.ensure_cluster(sys.argv[1], durable=False); embedded_db.stop_at_exit(c); "
-              "print(c.url())")
+    script = (
+        "import sys; from app.core import embedded_db; "
+        "c = embedded_db.ensure_cluster(sys.argv[1], durable=False); embedded_db.stop_at_exit(c); "
+        "print(c.url())"
+    )
     done = subprocess.run([sys.executable, "-c", script, str(pgdata)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     url = done.stdout.strip()
@@ -94,11 +96,29 @@ def test_the_command_that_started_it_stops_it(tmp_path):
 
 def test_the_run_wrapper_shares_one_cluster_and_stops_it(tmp_path):
     pgdata = _initialized(tmp_path)
-    child = ("import os; print(os.environ['ENCORE_DATABASE_URL']); "
-             "print(open(os.path.join(os.environ['PGDATA_DIR'], 'postmaster.pid')).readline().strip())")
+    child = (
+        "import os; print(os.environ['ENCORE_DATABASE_URL']); "
+        "print(open(os.path.join(os.environ['PGDATA_DIR'], 'postmaster.pid')).readline().strip())"
+    )
     env = {k: v for k, v in os.environ.items() if k != "ENCORE_DATABASE_URL"} | {"PGDATA_DIR": str(pgdata)}
-    out = subprocess.run([sys.executable, "-m", "app.core.embedded_db", "--pgdata", str(pgdata), "run", "--",
-                          sys.executable, "-c", child], check=True, capture_output=True, text=True, env=env)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "app.core.embedded_db",
+            "--pgdata",
+            str(pgdata),
+            "run",
+            "--",
+            sys.executable,
+            "-c",
+            child,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     url, pid = out.stdout.split()
     assert url.startswith("postgresql+psycopg://") and int(pid) > 0
     assert not (pgdata / "postmaster.pid").exists()

@@ -45,12 +45,20 @@ _HUGE_IDS = [2**31, 2**63, 10**30]
 
 
 @pytest.mark.parametrize("huge", _HUGE_IDS)
-@pytest.mark.parametrize("method,path", [
-    ("get", "/api/v1/tracks/{}"), ("get", "/api/v1/artists/{}"), ("get", "/api/v1/releases/{}"),
-    ("get", "/api/v1/me/tracks/{}/progress"), ("get", "/api/v1/tracks/{}/original"),
-    ("get", "/api/v1/governance/proposals/{}"), ("post", "/api/v1/tracks/{}/plays"),
-    ("post", "/api/v1/tracks/{}/previews"), ("delete", "/api/v1/me/tokens/{}"),
-])
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("get", "/api/v1/tracks/{}"),
+        ("get", "/api/v1/artists/{}"),
+        ("get", "/api/v1/releases/{}"),
+        ("get", "/api/v1/me/tracks/{}/progress"),
+        ("get", "/api/v1/tracks/{}/original"),
+        ("get", "/api/v1/governance/proposals/{}"),
+        ("post", "/api/v1/tracks/{}/plays"),
+        ("post", "/api/v1/tracks/{}/previews"),
+        ("delete", "/api/v1/me/tokens/{}"),
+    ],
+)
 def test_ids_too_large_for_the_database_are_not_found(client, app_ctx, huge, method, path):
     headers = bearer(token_for(make_user()))
     r = getattr(client, method)(path.format(huge), headers=headers)
@@ -64,8 +72,9 @@ def test_html_pages_with_ids_too_large_are_not_found(client, app_ctx, huge):
 
 
 @pytest.mark.parametrize("huge", _HUGE_IDS)
-@pytest.mark.parametrize("query", ["/api/v1/me/plays?before={}", "/api/v1/me/statement?before={}",
-                                   "/api/v1/artists?offset={}"])
+@pytest.mark.parametrize(
+    "query", ["/api/v1/me/plays?before={}", "/api/v1/me/statement?before={}", "/api/v1/artists?offset={}"]
+)
 def test_query_numbers_too_large_are_refused(client, app_ctx, huge, query):
     r = client.get(query.format(huge), headers=bearer(token_for(make_user())))
     assert r.status_code == 422 and r.json["error"]["code"] == "invalid"

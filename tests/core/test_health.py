@@ -64,8 +64,9 @@ def test_live_answers_while_the_database_is_frozen(database_url, tmp_path):
 def test_ready_turns_503_within_a_second_when_the_database_freezes(database_url, tmp_path):
     server = make_url(database_url)
     with FreezableProxy(server.host or "127.0.0.1", server.port or 5432) as proxy:
-        app = make_test_app(_via(database_url, proxy.port), tmp_path / "media", DATABASE_CONNECT_TIMEOUT=2,
-                            DATABASE_READ_TIMEOUT=3)
+        app = make_test_app(
+            _via(database_url, proxy.port), tmp_path / "media", DATABASE_CONNECT_TIMEOUT=2, DATABASE_READ_TIMEOUT=3
+        )
         client = app.test_client()
         assert _ready(client)[0].status_code == 200
         proxy.freeze()
@@ -98,16 +99,16 @@ def test_ready_is_503_while_migrations_are_behind(tmp_path):
 
 
 def test_ready_names_the_bucket_and_turns_503_when_s3_goes_away(database_url, tmp_path):
-    from moto.server import ThreadedMotoServer
-
     import boto3
+    from moto.server import ThreadedMotoServer
 
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
-    boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="test", aws_secret_access_key="test",
-                 region_name="us-east-1").create_bucket(Bucket="health-bucket")
+    boto3.client(
+        "s3", endpoint_url=endpoint, aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
+    ).create_bucket(Bucket="health-bucket")
     app = make_s3_test_app(database_url, endpoint, "health-bucket", tmp_path / "media")
     client = app.test_client()
     try:

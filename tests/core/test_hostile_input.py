@@ -53,9 +53,11 @@ def test_a_json_body_over_the_limit_is_413(client):
 
 @pytest.mark.parametrize("bad", [NUL, SURROGATE])
 def test_bad_text_in_a_json_string_or_key_is_422(client, bad):
-    r = client.post("/api/v1/auth/register", data=json.dumps({"email": f"a{bad}@b.c", "password": "x" * 12,
-                                                              "display_name": "A"}),
-                    content_type="application/json")
+    r = client.post(
+        "/api/v1/auth/register",
+        data=json.dumps({"email": f"a{bad}@b.c", "password": "x" * 12, "display_name": "A"}),
+        content_type="application/json",
+    )
     assert_refused_api(r)
     assert r.json["error"]["field"]
     r = client.post("/api/v1/auth/register", data=json.dumps({f"k{bad}": 1}), content_type="application/json")
@@ -96,30 +98,46 @@ def test_nul_in_a_path_segment_is_422(client, app_ctx):
 
 @pytest.mark.parametrize("period", ["0000-01", "0001-01", "9999-12", "10000-01", "2026-13", "2026-00", "x" * 500])
 def test_transparency_periods_are_bounded(client, period):
-    for path in (f"/transparency/{period}", f"/transparency/{period}.csv", f"/api/v1/transparency/{period}",
-                 f"/transparency?period={period}"):
+    for path in (
+        f"/transparency/{period}",
+        f"/transparency/{period}.csv",
+        f"/api/v1/transparency/{period}",
+        f"/transparency?period={period}",
+    ):
         r = client.get(path)
         assert r.status_code in (404, 422), (path, r.status_code)
 
 
-@pytest.mark.parametrize("query", ["from=0000-01-01", "to=0001-01-01", "from=9999-12-31&to=9999-12-31",
-                                   "from=0001-01-01&to=9999-12-31", "from=2026-02-30", "to=-1"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "from=0000-01-01",
+        "to=0001-01-01",
+        "from=9999-12-31&to=9999-12-31",
+        "from=0001-01-01&to=9999-12-31",
+        "from=2026-02-30",
+        "to=-1",
+    ],
+)
 def test_analytics_date_ranges_are_bounded(client, app_ctx, query):
     manager = make_user()
     artist = make_artist(manager=manager)
     headers = bearer(token_for(manager))
-    for path in (f"/api/v1/artists/{artist.id}/analytics?{query}", f"/api/v1/artists/{artist.id}/analytics.csv?{query}"):
+    for path in (
+        f"/api/v1/artists/{artist.id}/analytics?{query}",
+        f"/api/v1/artists/{artist.id}/analytics.csv?{query}",
+    ):
         r = client.get(path, headers=headers)
         assert r.status_code in (200, 404, 422), (path, r.status_code)
 
 
 @pytest.mark.parametrize("period", ["0000-01", "1999-12", "9999-12", "2026-13", "a\r\nb", "x" * 300])
 def test_payout_periods_are_bounded(client, app_ctx, period):
-    from app.accounts.models import Role
-
     from urllib.parse import quote
 
-    from tests.factories import enable_two_factor, login as login_with_code
+    from app.accounts.models import Role
+    from tests.factories import enable_two_factor
+    from tests.factories import login as login_with_code
 
     admin = make_user(role=Role.ADMIN)
     enable_two_factor(admin)  # the payout pages need a second factor
@@ -150,8 +168,12 @@ def webhooks_on(app, monkeypatch):
 
 def _post_event(client, evt, timestamp=None):
     payload = json.dumps(evt)
-    return client.post("/webhooks/stripe", data=payload, content_type="application/json",
-                       headers={"Stripe-Signature": sign(payload, WEBHOOK_SECRET, timestamp)})
+    return client.post(
+        "/webhooks/stripe",
+        data=payload,
+        content_type="application/json",
+        headers={"Stripe-Signature": sign(payload, WEBHOOK_SECRET, timestamp)},
+    )
 
 
 def test_signed_webhook_with_an_event_id_over_255_characters_is_400(client, app_ctx, webhooks_on):
@@ -205,9 +227,37 @@ def _hostile_requests(method, path):
         # Encoded by hand: a lone surrogate percent-encodes (surrogatepass) as bytes that are not UTF-8.
         yield dict(query_string=urlencode(query, encoding="utf-8", errors="surrogatepass"))
         if method != "GET":
-            fields = dict.fromkeys(("email", "password", "display_name", "name", "title", "credits", "period", "pack", "choice", "reference", "iban", "account_holder", "country", "artist_name", "kind", "rationale", "voting_days", "first_play_price", "idempotency_key", "release_date", "bio", "action"), text)
-            yield dict(data=urlencode(fields, encoding="utf-8", errors="surrogatepass"),
-                       content_type="application/x-www-form-urlencoded")
+            fields = dict.fromkeys(
+                (
+                    "email",
+                    "password",
+                    "display_name",
+                    "name",
+                    "title",
+                    "credits",
+                    "period",
+                    "pack",
+                    "choice",
+                    "reference",
+                    "iban",
+                    "account_holder",
+                    "country",
+                    "artist_name",
+                    "kind",
+                    "rationale",
+                    "voting_days",
+                    "first_play_price",
+                    "idempotency_key",
+                    "release_date",
+                    "bio",
+                    "action",
+                ),
+                text,
+            )
+            yield dict(
+                data=urlencode(fields, encoding="utf-8", errors="surrogatepass"),
+                content_type="application/x-www-form-urlencoded",
+            )
             yield dict(data=json.dumps(fields), content_type="application/json")
     if len(segments) > 2 and segments[-1] not in ("", "x"):
         for bad in ("%00", "%ED%A0%80", "0000-01", "x" * 300):

@@ -6,8 +6,8 @@ import threading
 from sqlalchemy import func, select
 
 from app.core.extensions import db
-from app.core.models import OutboxMessage
 from app.core.mail import deliver_outbox, queue_mail
+from app.core.models import OutboxMessage
 
 
 class _SMTPHandler(socketserver.StreamRequestHandler):

@@ -12,9 +12,9 @@ import pytest
 from prometheus_client import REGISTRY
 
 from app.core.queue import enqueue
-from tests.streaming.streaming_helpers import backdate, make_streamable_track
 from tests.conftest import make_test_app
 from tests.factories import bearer, make_user, token_for
+from tests.streaming.streaming_helpers import backdate, make_streamable_track
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,8 +38,9 @@ def test_metrics_with_a_token_need_it_from_everywhere(database_url, tmp_path):
     assert client.get("/metrics").status_code == 404
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 404
     remote = {"REMOTE_ADDR": "203.0.113.5"}
-    assert client.get("/metrics", headers={"Authorization": "Bearer s3cret-token"},
-                      environ_base=remote).status_code == 200
+    assert (
+        client.get("/metrics", headers={"Authorization": "Bearer s3cret-token"}, environ_base=remote).status_code == 200
+    )
 
 
 def test_request_latency_by_endpoint(client):
@@ -71,13 +72,18 @@ def test_job_durations(database_url, tmp_path):
     import tests.core.test_observability  # noqa: F401  declares test.observed_job
 
     app = make_test_app(database_url, tmp_path / "media")  # binds the tasks declared so far
-    before = {outcome: sample("encore_job_duration_seconds_count", task="test.observed_job", outcome=outcome)
-              for outcome in ("done", "failed")}
+    before = {
+        outcome: sample("encore_job_duration_seconds_count", task="test.observed_job", outcome=outcome)
+        for outcome in ("done", "failed")
+    }
     with app.app_context():
         enqueue("test.observed_job")
         enqueue("test.observed_job", True)
     for outcome in ("done", "failed"):
-        assert sample("encore_job_duration_seconds_count", task="test.observed_job", outcome=outcome) == before[outcome] + 1
+        assert (
+            sample("encore_job_duration_seconds_count", task="test.observed_job", outcome=outcome)
+            == before[outcome] + 1
+        )
 
 
 def test_outages_are_counted(database_url, tmp_path):
@@ -113,8 +119,12 @@ def test_multiprocess_mode_sums_every_process(database_url, tmp_path):
     run = [sys.executable, "-c", _PROCESS, database_url, str(tmp_path / "media")]
     for _ in range(2):  # two gunicorn workers, each answering one request
         subprocess.run([*run, "hit"], env=env, check=True, cwd=ROOT, capture_output=True, timeout=120)
-    out = subprocess.run([*run, "serve"], env=env, check=True, cwd=ROOT, capture_output=True, text=True,
-                         timeout=120).stdout
-    line = next(row for row in out.splitlines()
-                if row.startswith("encore_http_request_duration_seconds_count") and 'endpoint="health.live"' in row)
+    out = subprocess.run(
+        [*run, "serve"], env=env, check=True, cwd=ROOT, capture_output=True, text=True, timeout=120
+    ).stdout
+    line = next(
+        row
+        for row in out.splitlines()
+        if row.startswith("encore_http_request_duration_seconds_count") and 'endpoint="health.live"' in row
+    )
     assert float(line.rsplit(" ", 1)[1]) == 2.0

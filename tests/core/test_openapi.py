@@ -27,7 +27,10 @@ def test_request_bodies_are_documented(client):
     assert set(schema["required"]) == {"email", "password", "display_name"}
     assert schema["properties"]["country"]["type"] == "string"
     assert spec["paths"]["/api/v1/artists/{artist_id}"]["get"]["parameters"][0]["schema"] == {
-        "type": "integer", "minimum": 0, "maximum": 2**31 - 1}
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 2**31 - 1,
+    }
 
 
 def test_every_status_an_operation_answers_is_documented(client):
@@ -110,7 +113,8 @@ def test_a_multipart_field_with_an_unparsable_name_is_not_a_500(client):
     """Found by the fuzzer: a part named ``"¤\\"`` (Werkzeug reads the name as None) crashed the
     form check with an AttributeError (500)."""
     boundary = "b0undary"
-    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="\u00a4\\"\r\n\r\n{{}}\r\n--{boundary}--\r\n'
-            ).encode()
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="\u00a4\\"\r\n\r\n{{}}\r\n--{boundary}--\r\n'
+    ).encode()
     r = client.put("/api/v1/releases/1/cover", data=body, content_type=f"multipart/form-data; boundary={boundary}")
     assert r.status_code < 500 and "error" in r.json

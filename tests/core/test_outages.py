@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import make_url, text
 
 from app.core.extensions import db
-from tests.streaming.streaming_helpers import backdate, make_streamable_track
 from tests.conftest import make_test_app
 from tests.factories import bearer, make_user, token_for
 from tests.faults import FreezableProxy, FrozenListener, closed_port
+from tests.streaming.streaming_helpers import backdate, make_streamable_track
+
 
 def _via(database_url: str, port: int) -> str:
     return make_url(database_url).set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
@@ -47,8 +48,13 @@ def test_frozen_database_answers_503_within_the_connect_timeout(database_url, tm
 def test_database_freezing_mid_session_answers_503_within_the_read_timeout(app, database_url, tmp_path):
     server = make_url(database_url)
     with FreezableProxy(server.host or "127.0.0.1", server.port or 5432) as proxy:
-        other = make_test_app(_via(database_url, proxy.port), tmp_path / "media", DATABASE_CONNECT_TIMEOUT=2,
-                              DATABASE_STATEMENT_TIMEOUT_MS=1000, DATABASE_READ_TIMEOUT=2)
+        other = make_test_app(
+            _via(database_url, proxy.port),
+            tmp_path / "media",
+            DATABASE_CONNECT_TIMEOUT=2,
+            DATABASE_STATEMENT_TIMEOUT_MS=1000,
+            DATABASE_READ_TIMEOUT=2,
+        )
         client = other.test_client()
         assert client.get("/api/v1/artists").status_code == 200  # a pooled connection now exists
         proxy.freeze()
@@ -83,9 +89,17 @@ def test_statement_timeout_answers_503(database_url, tmp_path):
 @pytest.mark.committing
 def test_unreachable_object_store_answers_503(database_url, tmp_path):
     port = closed_port()
-    app = make_test_app(database_url, tmp_path / "media", STORAGE_URL="s3://nowhere/encore",
-                        S3_ENDPOINT_URL=f"http://127.0.0.1:{port}", S3_ACCESS_KEY_ID="k", S3_SECRET_ACCESS_KEY="s",
-                        S3_ADDRESSING_STYLE="path", S3_CONNECT_TIMEOUT=1, S3_MAX_ATTEMPTS=1)
+    app = make_test_app(
+        database_url,
+        tmp_path / "media",
+        STORAGE_URL="s3://nowhere/encore",
+        S3_ENDPOINT_URL=f"http://127.0.0.1:{port}",
+        S3_ACCESS_KEY_ID="k",
+        S3_SECRET_ACCESS_KEY="s",
+        S3_ADDRESSING_STYLE="path",
+        S3_CONNECT_TIMEOUT=1,
+        S3_MAX_ATTEMPTS=1,
+    )
 
     @app.get("/api/v1/_store_for_test")
     def store():

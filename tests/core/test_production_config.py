@@ -39,15 +39,18 @@ def test_every_problem_is_listed_at_once(tmp_path):
     assert not (tmp_path / "instance" / "secret_key").exists()
 
 
-@pytest.mark.parametrize("change,needle", [
-    ({"SECRET_KEY": None}, "ENCORE_SECRET_KEY is not set"),
-    ({"SECRET_KEY": "x"}, "1 bytes long; it needs at least 32"),
-    ({"SECRET_KEY": "é" * 15}, "30 bytes long"),  # bytes, not characters
-    ({"SESSION_COOKIE_SECURE": False}, "SESSION_COOKIE_SECURE is not true"),
-    ({"STRIPE_WEBHOOK_SECRET": None}, "test payment provider"),
-    ({"STRIPE_SECRET_KEY": None}, "test payment provider"),
-    ({"DEBUG": True}, "Debug mode is on"),
-])
+@pytest.mark.parametrize(
+    "change,needle",
+    [
+        ({"SECRET_KEY": None}, "ENCORE_SECRET_KEY is not set"),
+        ({"SECRET_KEY": "x"}, "1 bytes long; it needs at least 32"),
+        ({"SECRET_KEY": "é" * 15}, "30 bytes long"),  # bytes, not characters
+        ({"SESSION_COOKIE_SECURE": False}, "SESSION_COOKIE_SECURE is not true"),
+        ({"STRIPE_WEBHOOK_SECRET": None}, "test payment provider"),
+        ({"STRIPE_SECRET_KEY": None}, "test payment provider"),
+        ({"DEBUG": True}, "Debug mode is on"),
+    ],
+)
 def test_each_problem_is_refused(change, needle):
     with pytest.raises(ConfigurationError) as refused:
         create_app(GOOD | change)

@@ -5,7 +5,6 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from huey import RedisHuey
-
 from sqlalchemy import text
 
 from app.core.domains import all_metadata
@@ -30,8 +29,12 @@ def test_upload_is_processed_by_a_worker(tmp_path):
             headers, release_id = bearer(token_for(user)), release.id
         path = media.make_audio(tmp_path / "queued", "wav", seconds=2)
         with open(path, "rb") as handle:
-            r = client.post(f"/api/v1/releases/{release_id}/tracks", data={"file": (handle, "queued.wav")},
-                            headers=headers, content_type="multipart/form-data")
+            r = client.post(
+                f"/api/v1/releases/{release_id}/tracks",
+                data={"file": (handle, "queued.wav")},
+                headers=headers,
+                content_type="multipart/form-data",
+            )
         track_url = r.json["tracks"][0]["url"]
         assert r.json["tracks"][0]["status"] == "processing"
         assert client.get(track_url).status_code == 404  # not public until processed
@@ -52,13 +55,18 @@ def test_upload_is_processed_by_a_worker(tmp_path):
                 plain = MigrationContext.configure(conn, opts={"compare_type": True})
                 assert compare_metadata(plain, all_metadata()) != []  # the tables are there...
                 filtered = MigrationContext.configure(
-                    conn, opts={"compare_type": True, "include_object": include_in_migrations})
+                    conn, opts={"compare_type": True, "include_object": include_in_migrations}
+                )
                 assert compare_metadata(filtered, all_metadata()) == []  # ...and ignored
             db.engine.dispose()
         huey.storage.close()
 
 
 def test_redis_url_selects_redis(tmp_path):
-    app = make_test_app("postgresql://encore@db.invalid/x", tmp_path / "media", REDIS_URL="redis://127.0.0.1:6379/15",
-                        QUEUE_IMMEDIATE=False)
+    app = make_test_app(
+        "postgresql://encore@db.invalid/x",
+        tmp_path / "media",
+        REDIS_URL="redis://127.0.0.1:6379/15",
+        QUEUE_IMMEDIATE=False,
+    )
     assert isinstance(app.extensions["encore.queue"], RedisHuey)

@@ -16,11 +16,20 @@ def _directives(response) -> dict[str, list[str]]:
     return {part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()}
 
 
-@pytest.mark.parametrize("method,path", [
-    ("get", "/"), ("get", "/login"), ("get", "/api/v1/search?q=x"), ("get", "/api/v1/nothing"),
-    ("get", "/no-such-page"), ("get", "/static/style.css"), ("get", "/transparency"),
-    ("post", "/api/v1/tracks/1/plays"), ("get", "/health/live"),
-])
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("get", "/"),
+        ("get", "/login"),
+        ("get", "/api/v1/search?q=x"),
+        ("get", "/api/v1/nothing"),
+        ("get", "/no-such-page"),
+        ("get", "/static/style.css"),
+        ("get", "/transparency"),
+        ("post", "/api/v1/tracks/1/plays"),
+        ("get", "/health/live"),
+    ],
+)
 def test_every_response_carries_the_security_headers(client, method, path):
     r = getattr(client, method)(path)
     assert r.headers["X-Frame-Options"] == "DENY"
@@ -47,8 +56,13 @@ def test_hsts_only_when_served_securely(client, database_url, tmp_path):
 def test_the_s3_store_origin_may_serve_media(database_url, tmp_path):
     # Presigned redirects send the browser to the store: audio, covers and peaks come from there.
     app = make_test_app(
-        database_url, tmp_path, STORAGE_URL="s3://tunes/media", S3_ENDPOINT_URL="http://127.0.0.1:9",
-        S3_ACCESS_KEY_ID="k", S3_SECRET_ACCESS_KEY="s", S3_ADDRESSING_STYLE="path",
+        database_url,
+        tmp_path,
+        STORAGE_URL="s3://tunes/media",
+        S3_ENDPOINT_URL="http://127.0.0.1:9",
+        S3_ACCESS_KEY_ID="k",
+        S3_SECRET_ACCESS_KEY="s",
+        S3_ADDRESSING_STYLE="path",
         CSP_MEDIA_ORIGINS=["https://cdn.example"],
     )
     csp = _directives(app.test_client().get("/"))

@@ -58,14 +58,20 @@ def views_client(database_url, tmp_path):
 
     def failing_commit():
         # Two rows with one dedupe key: the unique constraint refuses them at the commit.
-        db.session.add_all([OutboxMessage(dedupe_key="twice", to_address="t@example.test", subject="s", body="b")
-                            for _ in range(2)])
+        db.session.add_all(
+            [OutboxMessage(dedupe_key="twice", to_address="t@example.test", subject="s", body="b") for _ in range(2)]
+        )
         return {"ok": True}
 
-    for name, view, methods in [("ok", ok, ["POST"]), ("redirected", redirected, ["POST"]),
-                                ("raised", flushed_then_raised, ["POST"]), ("crashed", flushed_then_crashed, ["POST"]),
-                                ("error-page", error_page, ["POST"]), ("refused", refused, ["POST"]),
-                                ("failing-commit", failing_commit, ["POST"])]:
+    for name, view, methods in [
+        ("ok", ok, ["POST"]),
+        ("redirected", redirected, ["POST"]),
+        ("raised", flushed_then_raised, ["POST"]),
+        ("crashed", flushed_then_crashed, ["POST"]),
+        ("error-page", error_page, ["POST"]),
+        ("refused", refused, ["POST"]),
+        ("failing-commit", failing_commit, ["POST"]),
+    ]:
         app.add_url_rule(f"/t/{name}", name, view, methods=methods)
         app.add_url_rule(f"/api/t/{name}", f"api-{name}", view, methods=methods)
     return app.test_client()

@@ -3,8 +3,8 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from app.core.extensions import db
 from app.accounts.models import User
+from app.core.extensions import db
 from tests.factories import PASSWORD, make_artist, make_release, make_track, make_user
 
 
@@ -63,7 +63,6 @@ def test_pages_render(client, app_ctx):
         assert r.status_code == 200, path
     assert b"Crescent" in client.get("/search?q=cresc").data
     assert track.title.encode() in client.get(f"/releases/{release.id}").data
-
 
 
 def test_artist_page_leads_its_managers_to_their_money(client, app_ctx):

@@ -87,21 +87,37 @@ class Scene:
             headers, release_id = bearer(token_for(user)), release.id
         path = media.make_audio(self.tmp / "long", "wav", seconds=LONG_SECONDS)
         with open(path, "rb") as handle:
-            r = client.post(f"/api/v1/releases/{release_id}/tracks", data={"file": (handle, "long.wav")},
-                            headers=headers, content_type="multipart/form-data")
+            r = client.post(
+                f"/api/v1/releases/{release_id}/tracks",
+                data={"file": (handle, "long.wav")},
+                headers=headers,
+                content_type="multipart/form-data",
+            )
         assert r.status_code == 202, r.json
         return r.json["tracks"][0]["id"]
 
     def start_worker(self, **config) -> subprocess.Popen:
-        env = {**os.environ, "FLASK_APP": "wsgi", "ENCORE_DATABASE_URL": self.url,
-               "ENCORE_STORAGE_URL": f"file://{self.media_dir}", "ENCORE_UPLOAD_TMP_DIR": str(self.work_dir),
-               "ENCORE_SECRET_KEY": "test-secret-key", "ENCORE_QUEUE_LEASE_SECONDS": "2",
-               "ENCORE_QUEUE_HEARTBEAT_SECONDS": "0.5", "ENCORE_QUEUE_WORKERS": "1"}
+        env = {
+            **os.environ,
+            "FLASK_APP": "wsgi",
+            "ENCORE_DATABASE_URL": self.url,
+            "ENCORE_STORAGE_URL": f"file://{self.media_dir}",
+            "ENCORE_UPLOAD_TMP_DIR": str(self.work_dir),
+            "ENCORE_SECRET_KEY": "test-secret-key",
+            "ENCORE_QUEUE_LEASE_SECONDS": "2",
+            "ENCORE_QUEUE_HEARTBEAT_SECONDS": "0.5",
+            "ENCORE_QUEUE_WORKERS": "1",
+        }
         env.update({f"ENCORE_{key}": str(value) for key, value in config.items()})
         flask = str(Path(sys.executable).with_name("flask"))
-        proc = subprocess.Popen([flask, "queue", "worker"], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
-                                stdout=open(self.tmp / f"worker-{len(self.workers)}.log", "wb"),  # noqa: SIM115 (open for the worker's life)
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [flask, "queue", "worker"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=open(self.tmp / f"worker-{len(self.workers)}.log", "wb"),  # noqa: SIM115 (open for the worker's life)
+            stderr=subprocess.STDOUT,
+        )
         self.workers.append(proc)
         return proc
 
@@ -114,10 +130,12 @@ class Scene:
 
     def transcoding(self, proc: subprocess.Popen, track_id: int) -> list[int]:
         """Wait until ``proc`` runs the transcode (the pipeline's two ffmpeg at once)."""
+
         def running():
             assert proc.poll() is None, self.log(proc)
             pids = self.ffmpeg_children(proc)
             return pids if len(pids) >= 2 else None
+
         try:
             return _wait(running, 60, "the worker's transcode")
         except AssertionError as exc:

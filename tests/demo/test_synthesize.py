@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.core.extensions import db
-from app.catalog.models import Artist
 from app.analytics.services import dashboard, rollups
-from app.demo import synthesize
 from app.analytics.services.dashboard import DateRange
+from app.catalog.models import Artist
+from app.core.extensions import db
+from app.demo import synthesize
 from ledger.schema import Ownership, Play, PlayKind
 from tests.analytics_support import recount
 from tests.conftest import make_test_app, migrate_to_head
@@ -38,7 +38,9 @@ def test_synthetic_data_is_consistent_and_rolls_up(tmp_path):
             # Zipf: the top artist is played far more than the last one.
             def plays_of(rank):
                 artist = db.session.scalar(select(Artist).where(Artist.name == synthesize.artist_name(rank)))
-                return artist, db.session.scalar(select(func.count()).select_from(Play).where(Play.artist_id == artist.id))
+                return artist, db.session.scalar(
+                    select(func.count()).select_from(Play).where(Play.artist_id == artist.id)
+                )
 
             (top, top_plays), (tail, tail_plays) = plays_of(1), plays_of(12)
             assert top_plays > 5 * tail_plays
@@ -49,9 +51,13 @@ def test_synthetic_data_is_consistent_and_rolls_up(tmp_path):
             for artist in (top, tail):
                 d = dashboard.artist_dashboard(artist, whole)
                 want = recount(artist.id, whole.start, whole.end)
-                assert (d.totals.plays, d.totals.unique_listeners, d.totals.artist_micro, d.totals.buy_nows,
-                        d.owners) == (want["plays"], want["unique_listeners"], want["artist_micro"],
-                                      want["buy_nows"], want["owners"])
+                assert (
+                    d.totals.plays,
+                    d.totals.unique_listeners,
+                    d.totals.artist_micro,
+                    d.totals.buy_nows,
+                    d.owners,
+                ) == (want["plays"], want["unique_listeners"], want["artist_micro"], want["buy_nows"], want["owners"])
             # More synthetic data is refused: the generator wants an empty ledger.
             with pytest.raises(ValueError):
                 synthesize.synthesize(options)

@@ -11,9 +11,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
+from app.accounts.models import User
 from app.core.errors import Conflict
 from app.core.extensions import db
-from app.accounts.models import User
 from app.governance.models import Proposal, ProposalStatus
 from app.governance.services import closing, voting
 from app.governance.services.pricing_parameters import MAX_OWNERSHIP_COST_MICRO
@@ -58,8 +58,9 @@ def test_votes_racing_the_close_are_counted_or_refused(tmp_path):
                         time.sleep(i * 0.004)  # the others arrive spread over the close
                     # Each request read the clock just before the scheduled close.
                     try:
-                        _, receipt = voting.cast_vote(p, v, random.choice(["yes", "no", "abstain"]),
-                                                      now=closes_at - timedelta(milliseconds=1))
+                        _, receipt = voting.cast_vote(
+                            p, v, random.choice(["yes", "no", "abstain"]), now=closes_at - timedelta(milliseconds=1)
+                        )
                     except Conflict:
                         db.session.rollback()
                         with lock:
@@ -118,8 +119,10 @@ def test_two_workers_enacting_at_once_never_stack(tmp_path):
         migrate_to_head(app)
         now = datetime.now(timezone.utc)
         with app.app_context():
-            proposals = [make_proposal(open_at=now - timedelta(days=3), voting_days=2, changes=changes)
-                         for changes in ({"growth": "4"}, {"plays_to_own": "14"})]
+            proposals = [
+                make_proposal(open_at=now - timedelta(days=3), voting_days=2, changes=changes)
+                for changes in ({"growth": "4"}, {"plays_to_own": "14"})
+            ]
             for voter in [make_member(at=now - timedelta(days=4)) for _ in range(3)]:
                 for p in proposals:
                     voting.cast_vote(p, voter, "yes", now=now - timedelta(days=2))
@@ -155,7 +158,9 @@ def test_two_workers_enacting_at_once_never_stack(tmp_path):
             versions = db.session.scalars(select(PricingVersion)).all()
             assert len(versions) == 2  # the default and the one enacted
             assert all(sum(schedule(v)) <= MAX_OWNERSHIP_COST_MICRO for v in versions)
-            assert {db.session.get(Proposal, i).status for i in ids} == {ProposalStatus.PASSED,
-                                                                         ProposalStatus.SUPERSEDED}
+            assert {db.session.get(Proposal, i).status for i in ids} == {
+                ProposalStatus.PASSED,
+                ProposalStatus.SUPERSEDED,
+            }
             db.session.remove()
             db.engine.dispose()

@@ -23,7 +23,9 @@ def members(n):
 
 
 def vote_all(proposal, voters, choices):
-    for i, (voter, choice) in enumerate(zip(voters, choices, strict=False)):  # fewer choices: the rest abstain by not voting
+    for i, (voter, choice) in enumerate(
+        zip(voters, choices, strict=False)
+    ):  # fewer choices: the rest abstain by not voting
         voting.cast_vote(proposal, voter, choice, now=T + timedelta(minutes=i + 1))
     db.session.commit()
 
@@ -94,8 +96,16 @@ def test_plays_before_the_new_version_keep_the_old_price(app_ctx):
     top_up(db.session, key="t1", listener_id=listener.id, amount=10_000_000)
 
     def charge(track_id, at):
-        return charge_play(db.session, key=f"play-{track_id}-{at.isoformat()}", listener_id=listener.id,
-                           track_id=track_id, artist_id=1, track_is_free=False, listener_is_artist=False, at=at)
+        return charge_play(
+            db.session,
+            key=f"play-{track_id}-{at.isoformat()}",
+            listener_id=listener.id,
+            track_id=track_id,
+            artist_id=1,
+            track_is_free=False,
+            listener_is_artist=False,
+            at=at,
+        )
 
     before = charge(101, effective - timedelta(seconds=1))
     after = charge(102, effective)

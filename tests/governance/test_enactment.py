@@ -57,7 +57,9 @@ def test_two_proposals_fine_alone_never_stack_past_the_cap(client, app_ctx):
     db.session.commit()
 
     assert [(r.proposal_id, r.status) for r in results] == [
-        (growth.id, ProposalStatus.PASSED), (plays.id, ProposalStatus.SUPERSEDED)]
+        (growth.id, ProposalStatus.PASSED),
+        (plays.id, ProposalStatus.SUPERSEDED),
+    ]
     assert fresh(plays).status is ProposalStatus.SUPERSEDED and plays.effective_from is None
     assert pricing.version_of_proposal(plays) is None
     # The vote's tally is still kept and published.
@@ -137,12 +139,16 @@ def test_a_proposal_opened_before_the_sets_were_recorded_is_held_to_the_cap(app_
     # decided prices only when that complete set meets every rule, the cap included.
     plays = make_proposal(open_at=T, changes={"plays_to_own": "14"})
     db.session.execute(text("ALTER TABLE proposals DISABLE TRIGGER proposals_guard"))
-    db.session.execute(text("UPDATE proposals SET opened_against = NULL, enacts = NULL WHERE id = :id"),
-                       {"id": plays.id})
+    db.session.execute(
+        text("UPDATE proposals SET opened_against = NULL, enacts = NULL WHERE id = :id"), {"id": plays.id}
+    )
     db.session.execute(text("ALTER TABLE proposals ENABLE TRIGGER proposals_guard"))
     db.session.expire(plays)
-    enact_pricing(db.session, replace(params_of(pricing.latest_version()), growth_permille=4000),
-                  effective_from=T + timedelta(hours=1))
+    enact_pricing(
+        db.session,
+        replace(params_of(pricing.latest_version()), growth_permille=4000),
+        effective_from=T + timedelta(hours=1),
+    )
     pass_all([plays], members(3), T + timedelta(hours=2))
     closing.close_due_proposals(plays.closes_at + timedelta(minutes=1))
     db.session.commit()

@@ -4,9 +4,9 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
+from app.accounts.models import Role
 from app.core.extensions import db
 from app.governance.models import Membership, Proposal, ProposalStatus
-from app.accounts.models import Role
 from app.governance.services import closing, voting
 from tests.factories import PASSWORD, make_member, make_proposal, make_user
 
@@ -70,12 +70,16 @@ def test_non_member_reads_but_cannot_vote(client, app_ctx):
 def test_draft_form_validates_and_saves(client, app_ctx):
     member = make_member()
     login(client, member)
-    r = client.post("/governance/proposals/new", data={"title": "Bigger share", "artist_share": "99", "voting_days": "7"})
+    r = client.post(
+        "/governance/proposals/new", data={"title": "Bigger share", "artist_share": "99", "voting_days": "7"}
+    )
     assert r.status_code == 422
     assert "Artist share must be between 50 % and 95 %" in r.get_data(as_text=True)
     assert db.session.scalar(select(Proposal.id)) is None
-    r = client.post("/governance/proposals/new",
-                    data={"title": "Bigger share", "artist_share": "80", "voting_days": "3", "hide_results": "on"})
+    r = client.post(
+        "/governance/proposals/new",
+        data={"title": "Bigger share", "artist_share": "80", "voting_days": "3", "hide_results": "on"},
+    )
     assert r.status_code == 302
     proposal = db.session.scalar(select(Proposal))
     assert (proposal.new_artist_share_bp, proposal.voting_days, proposal.hide_results) == (8000, 3, True)
@@ -101,7 +105,9 @@ def test_admin_register_records_and_ends(client, app_ctx):
     admin = make_user(role=Role.ADMIN)
     ada = make_user(email="ada@example.test")
     login(client, admin)
-    r = client.post("/governance/members", data={"email": "ada@example.test", "member_class": "worker", "reference": "c-9"})
+    r = client.post(
+        "/governance/members", data={"email": "ada@example.test", "member_class": "worker", "reference": "c-9"}
+    )
     assert r.status_code == 302
     m = db.session.scalar(select(Membership).where(Membership.user_id == ada.id))
     assert m.member_class.value == "worker" and m.recorded_by_id == admin.id

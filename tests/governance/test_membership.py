@@ -5,11 +5,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
+from app.accounts.models import Role
+from app.core.errors import Conflict, ValidationFailed
 from app.core.extensions import db
 from app.governance.models import Membership, MembershipSource
-from app.accounts.models import Role
 from app.governance.services import membership
-from app.core.errors import Conflict, ValidationFailed
 from tests.factories import bearer, make_member, make_user, token_for
 
 T = datetime(2026, 5, 1, 12, tzinfo=timezone.utc)
@@ -62,8 +62,11 @@ def test_admin_records_and_ends_membership_over_the_api(client, app_ctx):
     admin = make_user(role=Role.ADMIN)
     ada = make_user(email="ada@example.test")
     headers = bearer(token_for(admin))
-    r = client.post("/api/v1/governance/memberships", headers=headers,
-                    json={"email": "ADA@example.test", "member_class": "artist", "reference": "cert-7"})
+    r = client.post(
+        "/api/v1/governance/memberships",
+        headers=headers,
+        json={"email": "ADA@example.test", "member_class": "artist", "reference": "cert-7"},
+    )
     assert r.status_code == 201, r.json
     assert r.json["membership"]["source"] == "admin_record"
     mid = r.json["membership"]["id"]
@@ -81,8 +84,11 @@ def test_admin_records_and_ends_membership_over_the_api(client, app_ctx):
 
 def test_only_admins_record_memberships(client, app_ctx):
     user = make_user()
-    r = client.post("/api/v1/governance/memberships", headers=bearer(token_for(user)),
-                    json={"email": user.email, "member_class": "listener"})
+    r = client.post(
+        "/api/v1/governance/memberships",
+        headers=bearer(token_for(user)),
+        json={"email": user.email, "member_class": "listener"},
+    )
     assert r.status_code == 403
     r = client.post("/api/v1/governance/memberships", json={"email": user.email, "member_class": "listener"})
     assert r.status_code == 401
@@ -92,10 +98,14 @@ def test_only_admins_record_memberships(client, app_ctx):
 def test_record_membership_bad_input_writes_nothing(client, app_ctx):
     admin = make_user(role=Role.ADMIN)
     headers = bearer(token_for(admin))
-    r = client.post("/api/v1/governance/memberships", headers=headers,
-                    json={"email": "nobody@example.test", "member_class": "listener"})
+    r = client.post(
+        "/api/v1/governance/memberships",
+        headers=headers,
+        json={"email": "nobody@example.test", "member_class": "listener"},
+    )
     assert r.status_code == 422 and r.json["error"]["field"] == "email"
-    r = client.post("/api/v1/governance/memberships", headers=headers,
-                    json={"email": admin.email, "member_class": "shareholder"})
+    r = client.post(
+        "/api/v1/governance/memberships", headers=headers, json={"email": admin.email, "member_class": "shareholder"}
+    )
     assert r.status_code == 422 and r.json["error"]["field"] == "member_class"
     assert db.session.scalar(select(func.count(Membership.id))) == 0

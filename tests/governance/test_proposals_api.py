@@ -32,8 +32,11 @@ def test_member_drafts_edits_and_opens(client, app_ctx):
     assert p["typical"]["proposed"]["ownership"] == "0.7665 credits"
     pid = p["id"]
 
-    r = client.patch(f"/api/v1/governance/proposals/{pid}", headers=headers,
-                     json={"first_play_price": None, "growth": "1.5", "title": "Gentler growth"})
+    r = client.patch(
+        f"/api/v1/governance/proposals/{pid}",
+        headers=headers,
+        json={"first_play_price": None, "growth": "1.5", "title": "Gentler growth"},
+    )
     assert r.status_code == 200, r.json
     assert set(r.json["proposal"]["changes"]) == {"growth", "artist_share"}
     assert r.json["proposal"]["title"] == "Gentler growth"
@@ -92,8 +95,11 @@ def test_validation_errors_are_clear_and_write_nothing(client, app_ctx):
 def test_a_bad_edit_changes_nothing(client, app_ctx):
     author = make_member()
     proposal = make_proposal(author=author, changes={"growth": "1.5"})
-    r = client.patch(f"/api/v1/governance/proposals/{proposal.id}", headers=bearer(token_for(author)),
-                     json={"title": "New title", "artist_share": "20"})
+    r = client.patch(
+        f"/api/v1/governance/proposals/{proposal.id}",
+        headers=bearer(token_for(author)),
+        json={"title": "New title", "artist_share": "20"},
+    )
     assert r.status_code == 422
     db.session.expire_all()
     assert proposal.title == "Cheaper first plays" and proposal.new_artist_share_bp is None

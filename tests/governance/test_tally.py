@@ -55,13 +55,9 @@ def test_more_ballots_than_members_is_a_bug():
 
 
 tallies = st.integers(0, 300).flatmap(
-    lambda members: st.tuples(
-        st.just(members), st.integers(0, members)
-    ).flatmap(
+    lambda members: st.tuples(st.just(members), st.integers(0, members)).flatmap(
         lambda mv: st.integers(0, mv[1]).flatmap(
-            lambda yes: st.integers(0, mv[1] - yes).map(
-                lambda no: Tally(mv[0], yes, no, mv[1] - yes - no)
-            )
+            lambda yes: st.integers(0, mv[1] - yes).map(lambda no: Tally(mv[0], yes, no, mv[1] - yes - no))
         )
     )
 )

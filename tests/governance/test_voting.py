@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
+from app.core.errors import Conflict, Forbidden, ValidationFailed
 from app.core.extensions import db
 from app.governance.models import Ballot, Choice, Proposal
 from app.governance.services import closing, membership, voting
-from app.core.errors import Conflict, Forbidden, ValidationFailed
 from tests.factories import bearer, make_member, make_proposal, make_user, token_for
 
 T = datetime(2026, 6, 1, 12, tzinfo=timezone.utc)
@@ -112,8 +112,11 @@ def test_vote_over_the_api_shows_the_receipt_once(client, app_ctx):
     r = client.get(f"/api/v1/governance/proposals/{proposal.id}", headers=headers)
     assert r.json["proposal"]["your_ballot"]["choice"] == "yes"
     assert "receipt" not in str(r.json["proposal"]["your_ballot"])
-    r = client.post(f"/api/v1/governance/proposals/{proposal.id}/votes", json={"choice": "yes"},
-                    headers=bearer(token_for(make_user())))
+    r = client.post(
+        f"/api/v1/governance/proposals/{proposal.id}/votes",
+        json={"choice": "yes"},
+        headers=bearer(token_for(make_user())),
+    )
     assert r.status_code == 403 and r.json["error"]["code"] == "not_a_member"
 
 
@@ -164,5 +167,13 @@ def test_the_database_allows_one_ballot_per_member_and_sequence(app_ctx):
     ballot, _ = voting.cast_vote(proposal, voter, "yes", now=T + timedelta(hours=1))
     db.session.commit()
     with pytest.raises(IntegrityError), db.session.begin_nested():
-        db.session.add(Ballot(proposal_id=proposal.id, voter_id=voter.id, sequence=ballot.sequence,
-                              choice=Choice.NO, receipt_hash="0" * 64, cast_at=T + timedelta(hours=2)))
+        db.session.add(
+            Ballot(
+                proposal_id=proposal.id,
+                voter_id=voter.id,
+                sequence=ballot.sequence,
+                choice=Choice.NO,
+                receipt_hash="0" * 64,
+                cast_at=T + timedelta(hours=2),
+            )
+        )

@@ -6,9 +6,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
+from app.accounts.models import User
 from app.core.extensions import db
 from app.governance.models import Ballot, Proposal
-from app.accounts.models import User
 from app.governance.services import closing, voting
 from tests.conftest import make_test_app, migrate_to_head
 from tests.factories import make_member, make_proposal

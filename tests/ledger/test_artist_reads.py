@@ -8,8 +8,15 @@ from ledger.types import utcnow
 
 
 def _play(ls, key, *, listener=9, track=3, artist=4):
-    return ledger.charge_play(ls, key=key, listener_id=listener, track_id=track, artist_id=artist, track_is_free=False,
-                              listener_is_artist=False)
+    return ledger.charge_play(
+        ls,
+        key=key,
+        listener_id=listener,
+        track_id=track,
+        artist_id=artist,
+        track_is_free=False,
+        listener_is_artist=False,
+    )
 
 
 def _setup(ls):

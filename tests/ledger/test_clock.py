@@ -43,8 +43,9 @@ def test_transfers_and_charges_are_stamped_by_the_installed_clock(ls, clock):
     clock.set(AT)
     top_up = ledger.top_up(ls, key="clock-pay", listener_id=11, amount=5_000_000)
     clock.advance(timedelta(minutes=1))
-    charge = ledger.charge_play(ls, key="clock-play", listener_id=11, track_id=21, artist_id=31,
-                                track_is_free=False, listener_is_artist=False)
+    charge = ledger.charge_play(
+        ls, key="clock-play", listener_id=11, track_id=21, artist_id=31, track_is_free=False, listener_is_artist=False
+    )
     assert top_up.created_at == AT
     assert ls.scalar(select(Transfer.created_at).where(Transfer.id == top_up.id)) == AT
     assert ls.scalar(select(Play.created_at).where(Play.id == charge.play_id)) == AT + timedelta(minutes=1)

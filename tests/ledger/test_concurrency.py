@@ -45,8 +45,15 @@ def pg_engine(tmp_path):
 
 def charge(engine, key, listener, track):
     with Session(engine) as session:
-        result = ledger.charge_play(session, key=key, listener_id=listener, track_id=track,
-                                    artist_id=ARTIST_OF[track], track_is_free=False, listener_is_artist=False)
+        result = ledger.charge_play(
+            session,
+            key=key,
+            listener_id=listener,
+            track_id=track,
+            artist_id=ARTIST_OF[track],
+            track_is_free=False,
+            listener_is_artist=False,
+        )
         session.commit()
         return result
 
@@ -141,8 +148,9 @@ def test_retried_keys_return_the_first_transfer_also_concurrently(pg_engine):
     # A transfer that locks no row, so the threads really race on the unique key.
     def same_transfer(index):
         with Session(pg_engine) as session:
-            result = ledger.transfer(session, "the-transfer", [(clearing, -5), (paid_out, 5)],
-                                     kind=TransferKind.PAYOUT_SETTLED)
+            result = ledger.transfer(
+                session, "the-transfer", [(clearing, -5), (paid_out, 5)], kind=TransferKind.PAYOUT_SETTLED
+            )
             session.commit()
             return result
 
@@ -191,7 +199,9 @@ def test_racing_reversals_of_one_transfer_reverse_it_once(pg_engine):
         outcomes = run_threads(lambda index, transfer_id=transfer_id: reverse(transfer_id, index))
         assert sorted(outcomes) == ["refused"] * (THREADS - 1) + ["reversed"]
     with Session(pg_engine) as session:
-        reversals = session.scalars(select(Transfer.reverses_transfer_id).where(Transfer.reverses_transfer_id.is_not(None)))
+        reversals = session.scalars(
+            select(Transfer.reverses_transfer_id).where(Transfer.reverses_transfer_id.is_not(None))
+        )
         assert sorted(reversals) == sorted(top_ups)
         assert reads.wallet_balance(session, 1) == 50_000_000
         assert ledger.verify(session).ok

@@ -14,9 +14,7 @@ MONTH_END = datetime(2026, 4, 1, tzinfo=timezone.utc)
 
 
 def times(session, transfer_id):
-    return session.execute(
-        select(Transfer.created_at, Transfer.effective_at).where(Transfer.id == transfer_id)
-    ).one()
+    return session.execute(select(Transfer.created_at, Transfer.effective_at).where(Transfer.id == transfer_id)).one()
 
 
 def test_a_play_charge_is_effective_at_the_plays_start(ls, clock):
@@ -25,12 +23,27 @@ def test_a_play_charge_is_effective_at_the_plays_start(ls, clock):
     assert tuple(times(ls, top_up.id)) == (MONTH_END - timedelta(days=1),) * 2
     started = MONTH_END - timedelta(seconds=20)
     clock.set(MONTH_END + timedelta(seconds=30))  # counted after midnight
-    charge = ledger.charge_play(ls, key="p1", listener_id=LISTENER, track_id=TRACK, artist_id=ARTIST,
-                                track_is_free=False, listener_is_artist=False, at=started)
+    charge = ledger.charge_play(
+        ls,
+        key="p1",
+        listener_id=LISTENER,
+        track_id=TRACK,
+        artist_id=ARTIST,
+        track_is_free=False,
+        listener_is_artist=False,
+        at=started,
+    )
     assert tuple(times(ls, charge.transfer_id)) == (MONTH_END + timedelta(seconds=30), started)
     # Without a start, the charge is effective when made.
-    plain = ledger.charge_play(ls, key="p2", listener_id=LISTENER, track_id=TRACK, artist_id=ARTIST,
-                               track_is_free=False, listener_is_artist=False)
+    plain = ledger.charge_play(
+        ls,
+        key="p2",
+        listener_id=LISTENER,
+        track_id=TRACK,
+        artist_id=ARTIST,
+        track_is_free=False,
+        listener_is_artist=False,
+    )
     assert tuple(times(ls, plain.transfer_id)) == (MONTH_END + timedelta(seconds=30),) * 2
     # The wallet statement dates each movement by its effective time.
     lines = {line.transfer_id: line for line in reads.wallet_statement(ls, LISTENER)}
@@ -42,8 +55,16 @@ def test_buy_now_and_corrections_are_effective_when_made(ls, clock):
     clock.set(MONTH_END)
     ledger.top_up(ls, key="pay", listener_id=LISTENER, amount=5_000_000)
     clock.advance(timedelta(hours=1))
-    bought = ledger.buy_now(ls, key="buy", listener_id=LISTENER, track_id=TRACK, artist_id=ARTIST,
-                            track_is_free=False, listener_is_artist=False, at=MONTH_END - timedelta(days=3))
+    bought = ledger.buy_now(
+        ls,
+        key="buy",
+        listener_id=LISTENER,
+        track_id=TRACK,
+        artist_id=ARTIST,
+        track_is_free=False,
+        listener_is_artist=False,
+        at=MONTH_END - timedelta(days=3),
+    )
     assert tuple(times(ls, bought.transfer_id)) == (MONTH_END + timedelta(hours=1),) * 2
     clock.advance(timedelta(hours=1))
     fix = ledger.correct(ls, key="fix", transfer_id=bought.transfer_id)

@@ -1,6 +1,5 @@
 """The ledger's operations, one behaviour per test, on a real database."""
 
-
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -18,8 +17,8 @@ from ledger import (
     PlayKind,
     PricingParams,
     TransferKind,
+    reads,
 )
-from ledger import reads
 from ledger.schema import Ownership, Play, Posting, Transfer
 from ledger.types import utcnow
 
@@ -27,13 +26,27 @@ LISTENER, TRACK, ARTIST = 11, 21, 31
 
 
 def play(session, key, *, listener=LISTENER, track=TRACK, artist=ARTIST, free=False, own=False):
-    return ledger.charge_play(session, key=key, listener_id=listener, track_id=track, artist_id=artist,
-                              track_is_free=free, listener_is_artist=own)
+    return ledger.charge_play(
+        session,
+        key=key,
+        listener_id=listener,
+        track_id=track,
+        artist_id=artist,
+        track_is_free=free,
+        listener_is_artist=own,
+    )
 
 
 def buy(session, key, *, listener=LISTENER, track=TRACK, artist=ARTIST, free=False, own=False):
-    return ledger.buy_now(session, key=key, listener_id=listener, track_id=track, artist_id=artist,
-                          track_is_free=free, listener_is_artist=own)
+    return ledger.buy_now(
+        session,
+        key=key,
+        listener_id=listener,
+        track_id=track,
+        artist_id=artist,
+        track_is_free=free,
+        listener_is_artist=own,
+    )
 
 
 def count(session, model):
@@ -87,7 +100,11 @@ def test_nine_plays_cost_the_schedule_and_make_the_track_owned(ls):
     assert reads.wallet_balance(ls, LISTENER) == 978_000
     progress = reads.track_progress(ls, LISTENER, TRACK)
     assert (progress.plays_counted, progress.credits_paid, progress.credits_to_own, progress.owned) == (
-        9, 1_022_000, 0, True)
+        9,
+        1_022_000,
+        0,
+        True,
+    )
     assert [t.track_id for t in reads.owned_tracks(ls, LISTENER)] == [TRACK]
     assert_verified(ls)
 
@@ -167,8 +184,10 @@ def test_a_new_pricing_version_prices_later_plays_only(ls):
     ledger.top_up(ls, key="pay", listener_id=LISTENER, amount=5_000_000)
     old = play(ls, "p1")
     new_version = ledger.enact_pricing(
-        ls, PricingParams(first_play_price=3_000, growth_permille=1_500, plays_to_own=4, artist_share_bp=8_000),
-        effective_from=utcnow(), proposal_id=42,
+        ls,
+        PricingParams(first_play_price=3_000, growth_permille=1_500, plays_to_own=4, artist_share_bp=8_000),
+        effective_from=utcnow(),
+        proposal_id=42,
     )
     second = play(ls, "p2")
     assert (second.pricing_version_id, second.play_number, second.price) == (new_version.id, 2, 4_500)
@@ -228,8 +247,15 @@ def test_a_second_reversal_is_refused_even_when_the_balances_would_allow_it(ls):
 def test_transfer_primitive_refuses_bad_postings(ls):
     wallet = ledger.wallet_account_id(ls, LISTENER)
     clearing = ledger.system_account_id(ls, AccountKind.PAYMENTS_CLEARING)
-    for postings in ([(clearing, -5), (wallet, 4)], [(clearing, -5.0), (wallet, 5.0)], [(clearing, 0), (wallet, 0)],
-                     [(wallet, 5)], [(clearing, -5), (clearing, 5)], [(clearing, True), (wallet, -1)], "junk"):
+    for postings in (
+        [(clearing, -5), (wallet, 4)],
+        [(clearing, -5.0), (wallet, 5.0)],
+        [(clearing, 0), (wallet, 0)],
+        [(wallet, 5)],
+        [(clearing, -5), (clearing, 5)],
+        [(clearing, True), (wallet, -1)],
+        "junk",
+    ):
         with pytest.raises(InvalidOperation):
             ledger.transfer(ls, "k", postings, kind=TransferKind.TOP_UP)
     with pytest.raises(InvalidOperation):
@@ -254,14 +280,17 @@ def test_payout_path_earnings_to_transit_to_paid_out(ls):
     assert_verified(ls)
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE ledger_postings SET amount = amount + 1",
-    "DELETE FROM ledger_postings",
-    "UPDATE ledger_transfers SET memo = 'x'",
-    "DELETE FROM ledger_plays",
-    "UPDATE ledger_ownerships SET paid = 0",
-    "UPDATE ledger_pricing_versions SET first_play_price = 1",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE ledger_postings SET amount = amount + 1",
+        "DELETE FROM ledger_postings",
+        "UPDATE ledger_transfers SET memo = 'x'",
+        "DELETE FROM ledger_plays",
+        "UPDATE ledger_ownerships SET paid = 0",
+        "UPDATE ledger_pricing_versions SET first_play_price = 1",
+    ],
+)
 def test_history_cannot_be_edited(ls, statement):
     ledger.top_up(ls, key="pay", listener_id=LISTENER, amount=2_000_000)
     buy(ls, "buy")

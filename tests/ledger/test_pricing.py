@@ -2,7 +2,15 @@ from datetime import timedelta
 
 import pytest
 
-from ledger import DEFAULT_PRICING, InvalidOperation, PricingParams, enact_pricing, play_price, pricing_in_force, schedule
+from ledger import (
+    DEFAULT_PRICING,
+    InvalidOperation,
+    PricingParams,
+    enact_pricing,
+    play_price,
+    pricing_in_force,
+    schedule,
+)
 from ledger.pricing import remaining_cost
 from ledger.types import utcnow
 from ledger.units import credits_for_cents, format_credits, parse_credits
@@ -25,9 +33,16 @@ def test_prices_are_exact_integers_for_any_growth():
 
 @pytest.mark.parametrize(
     "change",
-    [dict(first_play_price=0), dict(growth_permille=0), dict(plays_to_own=0), dict(artist_share_bp=10_001),
-     dict(credit_price_cents=0), dict(starter_grant=-1), dict(first_play_price=2.5),
-     dict(first_play_price=1, growth_permille=1, plays_to_own=3)],  # later plays would cost 0
+    [
+        dict(first_play_price=0),
+        dict(growth_permille=0),
+        dict(plays_to_own=0),
+        dict(artist_share_bp=10_001),
+        dict(credit_price_cents=0),
+        dict(starter_grant=-1),
+        dict(first_play_price=2.5),
+        dict(first_play_price=1, growth_permille=1, plays_to_own=3),
+    ],  # later plays would cost 0
 )
 def test_invalid_parameters_are_refused(change):
     with pytest.raises(InvalidOperation):
@@ -64,8 +79,9 @@ def test_pricing_reads_history_latest_proposal_and_period(ls):
     from ledger.pricing import latest_pricing, pricing_enacted_between, pricing_history, pricing_of_proposal
 
     first = pricing_in_force(ls)
-    later = enact_pricing(ls, PricingParams(first_play_price=3_000), effective_from=utcnow() + timedelta(days=2),
-                          proposal_id=77)
+    later = enact_pricing(
+        ls, PricingParams(first_play_price=3_000), effective_from=utcnow() + timedelta(days=2), proposal_id=77
+    )
     soon = enact_pricing(ls, PricingParams(first_play_price=2_500), effective_from=utcnow() + timedelta(days=1))
     assert [v.id for v in pricing_history(ls)] == [later.id, soon.id, first.id]  # newest first
     assert latest_pricing(ls).id == later.id  # not yet in force, but decided
@@ -78,8 +94,14 @@ def test_pricing_reads_history_latest_proposal_and_period(ls):
 
 @pytest.mark.parametrize(
     ("free", "artist", "owned", "why"),
-    [(False, False, False, None), (True, False, False, "free"), (False, False, True, "owned"),
-     (True, False, True, "owned"), (True, True, True, "own_artist"), (False, True, False, "own_artist")],
+    [
+        (False, False, False, None),
+        (True, False, False, "free"),
+        (False, False, True, "owned"),
+        (True, False, True, "owned"),
+        (True, True, True, "own_artist"),
+        (False, True, False, "own_artist"),
+    ],
 )
 def test_costs_nothing_names_why_once(free, artist, owned, why):
     from ledger.pricing import costs_nothing

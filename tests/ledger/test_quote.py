@@ -1,7 +1,8 @@
 """The reads the player uses: the next play's quote in one round trip, standings for lists,
 and what a fresh charge returns (balance after it, progress to owning the track)."""
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import ledger
 from ledger import reads
@@ -12,8 +13,15 @@ LISTENER, TRACK, ARTIST = 7, 11, 3
 
 
 def charge(session, n, track=TRACK, **flags):
-    return ledger.charge_play(session, key=f"q-{track}-{n}", listener_id=LISTENER, track_id=track, artist_id=ARTIST,
-                              track_is_free=flags.get("free", False), listener_is_artist=False)
+    return ledger.charge_play(
+        session,
+        key=f"q-{track}-{n}",
+        listener_id=LISTENER,
+        track_id=track,
+        artist_id=ARTIST,
+        track_is_free=flags.get("free", False),
+        listener_is_artist=False,
+    )
 
 
 def test_quote_before_any_wallet_and_after_each_charge(ls):
@@ -42,8 +50,15 @@ def test_progress_for_tracks_reads_many_tracks_at_once(ls):
     ledger.top_up(ls, key="q-top", listener_id=LISTENER, amount=5_000_000)
     for n in range(3):
         charge(ls, n, track=21)
-    ledger.buy_now(ls, key="q-buy", listener_id=LISTENER, track_id=22, artist_id=ARTIST, track_is_free=False,
-                   listener_is_artist=False)
+    ledger.buy_now(
+        ls,
+        key="q-buy",
+        listener_id=LISTENER,
+        track_id=22,
+        artist_id=ARTIST,
+        track_is_free=False,
+        listener_is_artist=False,
+    )
     got = reads.progress_for_tracks(ls, LISTENER, [21, 22, 23, 21])
     assert got == {21: reads.ProgressSummary(3, False), 22: reads.ProgressSummary(0, True)}
     assert reads.progress_for_tracks(ls, LISTENER, []) == {}

@@ -2,7 +2,8 @@
 properties."""
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import ledger
 from ledger import reads
@@ -12,8 +13,9 @@ from ledger.units import MICRO_PER_CREDIT
 
 def test_refund_takes_back_what_is_left_and_reports_the_rest(ls):
     ledger.top_up(ls, key="t1", listener_id=7, amount=5_000_000)
-    ledger.charge_play(ls, key="p1", listener_id=7, track_id=1, artist_id=1, track_is_free=False,
-                       listener_is_artist=False)
+    ledger.charge_play(
+        ls, key="p1", listener_id=7, track_id=1, artist_id=1, track_is_free=False, listener_is_artist=False
+    )
     balance = reads.wallet_balance(ls, 7)
     result = ledger.refund_top_up(ls, key="r1", listener_id=7, amount=5_000_000)
     assert (result.taken, result.short) == (balance, 5_000_000 - balance)
@@ -35,8 +37,7 @@ def test_refund_of_an_empty_wallet_writes_nothing(ls):
 
 def test_payout_moves_reserve_settle_and_return(ls):
     ledger.top_up(ls, key="t", listener_id=9, amount=10_000_000)
-    ledger.buy_now(ls, key="b", listener_id=9, track_id=3, artist_id=4, track_is_free=False,
-                   listener_is_artist=False)
+    ledger.buy_now(ls, key="b", listener_id=9, track_id=3, artist_id=4, track_is_free=False, listener_is_artist=False)
     earned = reads.artist_earnings(ls, 4)
     with pytest.raises(ledger.NegativeBalance):
         ledger.reserve_payout(ls, payout_id=1, artist_id=4, credits=earned + 1)

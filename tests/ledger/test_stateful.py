@@ -9,7 +9,8 @@ from __future__ import annotations
 import itertools
 from fractions import Fraction
 
-from hypothesis import HealthCheck, settings, strategies as st
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 import ledger
@@ -37,13 +38,15 @@ def model_split(price: int, share_bp: int) -> tuple[int, int]:
     return artist, price - artist
 
 
-pricing = st.fixed_dictionaries({
-    "first_play_price": st.integers(1, 5_000),
-    "growth_permille": st.integers(1_000, 3_000),
-    "plays_to_own": st.integers(1, 10),
-    "artist_share_bp": st.integers(0, 10_000),
-    "starter_grant": st.integers(0, 300_000),
-})
+pricing = st.fixed_dictionaries(
+    {
+        "first_play_price": st.integers(1, 5_000),
+        "growth_permille": st.integers(1_000, 3_000),
+        "plays_to_own": st.integers(1, 10),
+        "artist_share_bp": st.integers(0, 10_000),
+        "starter_grant": st.integers(0, 300_000),
+    }
+)
 
 
 class LedgerMachine(RuleBasedStateMachine):
@@ -107,8 +110,14 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(listener=st.sampled_from(LISTENERS), track=st.sampled_from(sorted(TRACK_ARTIST)))
     def play(self, listener, track):
         key = self.key()
-        call = dict(key=key, listener_id=listener, track_id=track, artist_id=TRACK_ARTIST[track],
-                    track_is_free=track in FREE_TRACKS, listener_is_artist=TRACK_ARTIST[track] in MANAGES.get(listener, set()))
+        call = dict(
+            key=key,
+            listener_id=listener,
+            track_id=track,
+            artist_id=TRACK_ARTIST[track],
+            track_is_free=track in FREE_TRACKS,
+            listener_is_artist=TRACK_ARTIST[track] in MANAGES.get(listener, set()),
+        )
         free_kind = self._costs_nothing(listener, track)
         counted = self.counted.get((listener, track), 0)
         if free_kind is None and counted >= self.params["plays_to_own"]:
@@ -142,16 +151,31 @@ class LedgerMachine(RuleBasedStateMachine):
         if not self.plays_done:
             return
         key, listener, track, first = data.draw(st.sampled_from(self.plays_done))
-        again = ledger.charge_play(self.s, key=key, listener_id=listener, track_id=track,
-                                   artist_id=TRACK_ARTIST[track], track_is_free=track in FREE_TRACKS,
-                                   listener_is_artist=TRACK_ARTIST[track] in MANAGES.get(listener, set()))
+        again = ledger.charge_play(
+            self.s,
+            key=key,
+            listener_id=listener,
+            track_id=track,
+            artist_id=TRACK_ARTIST[track],
+            track_is_free=track in FREE_TRACKS,
+            listener_is_artist=TRACK_ARTIST[track] in MANAGES.get(listener, set()),
+        )
         assert again.replayed and (again.play_id, again.price, again.play_number) == (
-            first.play_id, first.price, first.play_number)
+            first.play_id,
+            first.price,
+            first.play_number,
+        )
 
     @rule(listener=st.sampled_from(LISTENERS), track=st.sampled_from(sorted(TRACK_ARTIST)))
     def buy_now(self, listener, track):
-        call = dict(key=self.key(), listener_id=listener, track_id=track, artist_id=TRACK_ARTIST[track],
-                    track_is_free=track in FREE_TRACKS, listener_is_artist=TRACK_ARTIST[track] in MANAGES.get(listener, set()))
+        call = dict(
+            key=self.key(),
+            listener_id=listener,
+            track_id=track,
+            artist_id=TRACK_ARTIST[track],
+            track_is_free=track in FREE_TRACKS,
+            listener_is_artist=TRACK_ARTIST[track] in MANAGES.get(listener, set()),
+        )
         kind = self._costs_nothing(listener, track)
         if kind in (PlayKind.FREE_TRACK, PlayKind.OWN_ARTIST):
             try:
@@ -210,7 +234,9 @@ class LedgerMachine(RuleBasedStateMachine):
 def test_random_operation_sequences_keep_every_invariant(ledger_engine):
     LedgerMachine.engine = ledger_engine
     LedgerMachine.TestCase.settings = settings(
-        max_examples=25, stateful_step_count=30, deadline=None,
+        max_examples=25,
+        stateful_step_count=30,
+        deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     )
     LedgerMachine.TestCase().runTest()

@@ -14,8 +14,15 @@ LISTENER, TRACK, ARTIST = 5, 6, 7
 def setup_ledger(session):
     ledger.top_up(session, key="pay", listener_id=LISTENER, amount=2_000_000)
     for n in range(3):
-        ledger.charge_play(session, key=f"p{n}", listener_id=LISTENER, track_id=TRACK, artist_id=ARTIST,
-                           track_is_free=False, listener_is_artist=False)
+        ledger.charge_play(
+            session,
+            key=f"p{n}",
+            listener_id=LISTENER,
+            track_id=TRACK,
+            artist_id=ARTIST,
+            track_is_free=False,
+            listener_is_artist=False,
+        )
 
 
 def breaches(session):
@@ -39,8 +46,18 @@ def test_a_wallet_balance_that_differs_from_its_postings(ls):
 def test_an_unbalanced_transfer(ls):
     setup_ledger(ls)
     wallet = ledger.wallet_account_id(ls, LISTENER)
-    transfer_id = ls.scalar(insert(Transfer).values(idempotency_key="forged", fingerprint="x", kind=TransferKind.TOP_UP,
-                                                    memo="", created_at=utcnow(), effective_at=utcnow()).returning(Transfer.id))
+    transfer_id = ls.scalar(
+        insert(Transfer)
+        .values(
+            idempotency_key="forged",
+            fingerprint="x",
+            kind=TransferKind.TOP_UP,
+            memo="",
+            created_at=utcnow(),
+            effective_at=utcnow(),
+        )
+        .returning(Transfer.id)
+    )
     ls.execute(insert(Posting).values(transfer_id=transfer_id, account_id=wallet, amount=5))
     found = breaches(ls)
     assert any(f"transfer {transfer_id} has 1 posting(s) summing to 5" in b for b in found)
@@ -50,20 +67,40 @@ def test_an_unbalanced_transfer(ls):
 def test_an_ownership_without_its_plays_or_purchase(ls):
     setup_ledger(ls)
     version = ledger.pricing_in_force(ls)
-    ls.execute(insert(Ownership).values(listener_id=LISTENER, track_id=TRACK, artist_id=ARTIST,
-                                        via=OwnershipVia.PLAYS, pricing_version_id=version.id, paid=0,
-                                        acquired_at=utcnow()))
+    ls.execute(
+        insert(Ownership).values(
+            listener_id=LISTENER,
+            track_id=TRACK,
+            artist_id=ARTIST,
+            via=OwnershipVia.PLAYS,
+            pricing_version_id=version.id,
+            paid=0,
+            acquired_at=utcnow(),
+        )
+    )
     assert any("after 3 of 9 plays" in b for b in breaches(ls))
 
 
 def test_a_gap_in_play_numbers(ls):
     setup_ledger(ls)
     third = ls.execute(select(Play).where(Play.play_number == 3)).scalar_one()
-    ls.execute(insert(Play).values(
-        idempotency_key="forged", fingerprint="x", listener_id=LISTENER, track_id=TRACK, artist_id=ARTIST,
-        kind=PlayKind.CHARGED, play_number=5, price=third.price, artist_part=third.artist_part,
-        coop_part=third.coop_part, transfer_id=third.transfer_id, pricing_version_id=third.pricing_version_id,
-        created_at=utcnow()))
+    ls.execute(
+        insert(Play).values(
+            idempotency_key="forged",
+            fingerprint="x",
+            listener_id=LISTENER,
+            track_id=TRACK,
+            artist_id=ARTIST,
+            kind=PlayKind.CHARGED,
+            play_number=5,
+            price=third.price,
+            artist_part=third.artist_part,
+            coop_part=third.coop_part,
+            transfer_id=third.transfer_id,
+            pricing_version_id=third.pricing_version_id,
+            created_at=utcnow(),
+        )
+    )
     found = breaches(ls)
     assert any(f"listener {LISTENER} track {TRACK}: 4 plays numbered 1..5" in b for b in found)
 
@@ -72,8 +109,17 @@ def test_postgres_refuses_to_commit_an_unbalanced_transfer(ls):
     setup_ledger(ls)
     wallet = ledger.wallet_account_id(ls, LISTENER)
     with pytest.raises(IntegrityError, match="sum to 5, not 0"), ls.begin_nested():
-        transfer_id = ls.scalar(insert(Transfer).values(
-            idempotency_key="forged", fingerprint="x", kind=TransferKind.TOP_UP, memo="",
-            created_at=utcnow(), effective_at=utcnow()).returning(Transfer.id))
+        transfer_id = ls.scalar(
+            insert(Transfer)
+            .values(
+                idempotency_key="forged",
+                fingerprint="x",
+                kind=TransferKind.TOP_UP,
+                memo="",
+                created_at=utcnow(),
+                effective_at=utcnow(),
+            )
+            .returning(Transfer.id)
+        )
         ls.execute(insert(Posting).values(transfer_id=transfer_id, account_id=wallet, amount=5))
         ls.execute(text("SET CONSTRAINTS ledger_postings_balanced IMMEDIATE"))

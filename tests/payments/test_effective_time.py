@@ -45,14 +45,18 @@ def test_a_play_started_before_the_month_ended_earns_in_that_month(app_ctx, cloc
     assert payouts.statement(artist, "2026-04").total_credits == 0
 
     def money_days():
-        return {(m.day, m.transfer_kind, m.account_kind): m.amount
-                for m in db.session.scalars(select(MoneyDay).where(MoneyDay.transfer_kind == "play_charge"))}
+        return {
+            (m.day, m.transfer_kind, m.account_kind): m.amount
+            for m in db.session.scalars(select(MoneyDay).where(MoneyDay.transfer_kind == "play_charge"))
+        }
 
     rollups.update()
     db.session.flush()
-    assert money_days() == {(date(2026, 3, 31), "play_charge", "artist_earnings"): earned,
-                            (date(2026, 3, 31), "play_charge", "coop_revenue"): progress.result.coop_part,
-                            (date(2026, 3, 31), "play_charge", "wallet"): -progress.result.price}
+    assert money_days() == {
+        (date(2026, 3, 31), "play_charge", "artist_earnings"): earned,
+        (date(2026, 3, 31), "play_charge", "coop_revenue"): progress.result.coop_part,
+        (date(2026, 3, 31), "play_charge", "wallet"): -progress.result.price,
+    }
     rollups.rebuild()
     assert money_days()[(date(2026, 3, 31), "play_charge", "artist_earnings")] == earned
 

@@ -27,10 +27,16 @@ def test_the_provider_is_chosen_once_at_start(tmp_path):
 
 
 def test_both_providers_implement_the_whole_interface():
-    wanted = {name: inspect.signature(f) for name, f in vars(PaymentGateway).items()
-              if inspect.isfunction(f) and not name.startswith("_")}
+    wanted = {
+        name: inspect.signature(f)
+        for name, f in vars(PaymentGateway).items()
+        if inspect.isfunction(f) and not name.startswith("_")
+    }
     assert {"create_checkout", "create_transfer", "create_connected_account", "account_ready"} <= set(wanted)
     for provider in (StripeGateway, TestGateway):
         for name, signature in wanted.items():
-            assert inspect.signature(getattr(provider, name)).parameters.keys() == signature.parameters.keys(), (provider, name)
+            assert inspect.signature(getattr(provider, name)).parameters.keys() == signature.parameters.keys(), (
+                provider,
+                name,
+            )
         assert isinstance(provider.kind, PaymentProvider) and isinstance(provider.test_mode, bool)

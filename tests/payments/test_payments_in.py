@@ -15,14 +15,19 @@ from app import create_app
 from app.core.config import ConfigurationError
 from app.core.extensions import db
 from app.governance.models import Membership
-from app.payments.models import Order, OrderKind, OrderStatus, PaymentEvent, Receivable
 from app.governance.services import membership
+from app.payments.models import Order, OrderKind, OrderStatus, PaymentEvent, Receivable
 from app.payments.services import wallet
 from ledger import reads
 from ledger.schema import AccountKind, Transfer, TransferKind
 from tests.factories import make_track, make_user
 from tests.stripe_fake import (  # noqa: F401 (fixtures)
-    WEBHOOK_SECRET, event, fake_stripe, sign, stripe_mode, use_provider_of_config,
+    WEBHOOK_SECRET,
+    event,
+    fake_stripe,
+    sign,
+    stripe_mode,
+    use_provider_of_config,
 )
 
 STARTER = 200_000
@@ -38,8 +43,9 @@ def login(client, user):
 def post_event(client, evt: dict, *, secret=WEBHOOK_SECRET, timestamp=None, header=None):
     payload = json.dumps(evt)
     signature = header if header is not None else sign(payload, secret, timestamp)
-    return client.post("/webhooks/stripe", data=payload, content_type="application/json",
-                       headers={"Stripe-Signature": signature})
+    return client.post(
+        "/webhooks/stripe", data=payload, content_type="application/json", headers={"Stripe-Signature": signature}
+    )
 
 
 def buy_pack(client, user, credits=10) -> Order:
@@ -50,9 +56,15 @@ def buy_pack(client, user, credits=10) -> Order:
 
 
 def session_object(order: Order, **overrides) -> dict:
-    obj = {"id": order.session_id, "object": "checkout.session", "payment_status": "paid",
-           "amount_total": order.amount_cents, "currency": order.currency.lower(), "payment_intent": f"pi_{order.id}",
-           "metadata": {"order_id": str(order.id), "user_id": str(order.user_id)}}
+    obj = {
+        "id": order.session_id,
+        "object": "checkout.session",
+        "payment_status": "paid",
+        "amount_total": order.amount_cents,
+        "currency": order.currency.lower(),
+        "payment_intent": f"pi_{order.id}",
+        "metadata": {"order_id": str(order.id), "user_id": str(order.user_id)},
+    }
     obj.update(overrides)
     return obj
 
@@ -149,8 +161,12 @@ def test_unverified_webhooks_get_400_and_change_nothing(client, app_ctx, stripe_
     elif problem == "missing":
         r = client.post("/webhooks/stripe", data=payload, content_type="application/json")
     else:  # signed, then the body changed in transit
-        r = client.post("/webhooks/stripe", data=payload.replace('"paid"', '"paid" '),
-                        content_type="application/json", headers={"Stripe-Signature": sign(payload)})
+        r = client.post(
+            "/webhooks/stripe",
+            data=payload.replace('"paid"', '"paid" '),
+            content_type="application/json",
+            headers={"Stripe-Signature": sign(payload)},
+        )
     assert r.status_code == 400
     assert r.json["error"]["code"] == "bad_signature"
     assert refresh(order).status is OrderStatus.PENDING
@@ -179,7 +195,9 @@ def test_async_payments_wait_for_success_and_failures_mark_the_order(client, app
     assert r.json["outcome"] == "fulfilled" and wallet.balance(user) == STARTER + 5_000_000
 
     second = buy_pack(client, user, 20)
-    r = post_event(client, event("checkout.session.async_payment_failed", session_object(second, payment_status="unpaid")))
+    r = post_event(
+        client, event("checkout.session.async_payment_failed", session_object(second, payment_status="unpaid"))
+    )
     assert r.json["outcome"] == "failed"
     assert refresh(second).status is OrderStatus.FAILED
     assert wallet.balance(user) == STARTER + 5_000_000
@@ -226,8 +244,14 @@ def test_a_failing_fulfilment_rolls_back_the_event_so_stripe_can_retry(client, a
 
 
 def charge_object(order: Order, refunded: int) -> dict:
-    return {"id": f"ch_{order.id}", "object": "charge", "payment_intent": order.payment_intent_id,
-            "amount": order.amount_cents, "amount_refunded": refunded, "refunded": refunded == order.amount_cents}
+    return {
+        "id": f"ch_{order.id}",
+        "object": "charge",
+        "payment_intent": order.payment_intent_id,
+        "amount": order.amount_cents,
+        "amount_refunded": refunded,
+        "refunded": refunded == order.amount_cents,
+    }
 
 
 def test_refund_takes_back_the_unspent_credits_and_records_the_rest_as_owed(client, app_ctx, stripe_mode):
@@ -268,15 +292,24 @@ def test_refund_takes_back_the_unspent_credits_and_records_the_rest_as_owed(clie
     assert post_event(client, event("charge.refunded", charge_object(order, 312))).json["outcome"] == "already_refunded"
     assert post_event(client, event("charge.refunded", charge_object(order, 625))).json["outcome"] == "already_refunded"
     assert wallet.balance(user) == 0
-    taken = -sum(a for a in [line.amount for line in reads.wallet_statement(db.session, user.id)
-                             if line.kind is TransferKind.REFUND])
+    taken = -sum(
+        a
+        for a in [
+            line.amount for line in reads.wallet_statement(db.session, user.id) if line.kind is TransferKind.REFUND
+        ]
+    )
     assert taken + owed == 5_000_000  # every refunded credit is taken back or owed
     assert ledger.verify(db.session).ok
 
 
 def test_refund_of_an_unknown_charge_is_recorded_unmatched(client, app_ctx, stripe_mode):
-    r = post_event(client, event("charge.refunded", {"id": "ch_x", "object": "charge", "payment_intent": "pi_nobody",
-                                                     "amount": 100, "amount_refunded": 100}))
+    r = post_event(
+        client,
+        event(
+            "charge.refunded",
+            {"id": "ch_x", "object": "charge", "payment_intent": "pi_nobody", "amount": 100, "amount_refunded": 100},
+        ),
+    )
     assert r.status_code == 200 and r.json["outcome"] == "unmatched"
 
 
@@ -291,7 +324,10 @@ def test_a_share_makes_a_member_and_its_refund_ends_the_membership(client, app_c
     order = db.session.scalar(select(Order).where(Order.user_id == user.id))
     assert order.kind is OrderKind.MEMBER_SHARE and order.amount_cents == 1000
     (call,) = stripe_mode.calls("POST", "/v1/checkout/sessions")
-    assert call.form["metadata[member_class]"] == "worker" and call.form["line_items[0][price_data][unit_amount]"] == "1000"
+    assert (
+        call.form["metadata[member_class]"] == "worker"
+        and call.form["line_items[0][price_data][unit_amount]"] == "1000"
+    )
 
     r = post_event(client, event("checkout.session.completed", session_object(order)))
     assert r.json["outcome"] == "fulfilled"
@@ -377,8 +413,12 @@ def test_banner_shows_in_test_mode_only(client, app_ctx, monkeypatch):
 
 
 def test_production_refuses_to_start_without_stripe_keys(tmp_path):
-    base = {"DATABASE_URL": "postgresql://encore@db.invalid/p", "SECRET_KEY": "x" * 32, "ENV_NAME": "production",
-            "SESSION_COOKIE_SECURE": True}
+    base = {
+        "DATABASE_URL": "postgresql://encore@db.invalid/p",
+        "SECRET_KEY": "x" * 32,
+        "ENV_NAME": "production",
+        "SESSION_COOKIE_SECURE": True,
+    }
     with pytest.raises(ConfigurationError, match="STRIPE_SECRET_KEY"):
         create_app(base)
     with pytest.raises(ConfigurationError):
@@ -394,8 +434,11 @@ def test_starter_grant_is_given_exactly_once(app_ctx):
     wallet.grant_starter(user)
     wallet.grant_starter(user)
     db.session.commit()
-    grants = db.session.scalar(select(func.count(Transfer.id)).where(
-        Transfer.kind == TransferKind.STARTER_GRANT, Transfer.listener_id == user.id))
+    grants = db.session.scalar(
+        select(func.count(Transfer.id)).where(
+            Transfer.kind == TransferKind.STARTER_GRANT, Transfer.listener_id == user.id
+        )
+    )
     assert grants == 1 and wallet.balance(user) == STARTER
 
 
@@ -405,8 +448,15 @@ def test_the_test_provider_builds_no_route_url_itself():
     from app.payments.services.payment_gateway import CheckoutRequest, TestGateway
 
     request_ = CheckoutRequest(
-        order_id=1, user_id=2, email="a@example.test", description="5 credits", amount_cents=625, currency="EUR",
-        metadata={}, success_url="https://x/done", cancel_url="https://x/cancel",
+        order_id=1,
+        user_id=2,
+        email="a@example.test",
+        description="5 credits",
+        amount_cents=625,
+        currency="EUR",
+        metadata={},
+        success_url="https://x/done",
+        cancel_url="https://x/cancel",
         local_checkout_url=lambda session_id: f"/checkout/test/{session_id}",
     )
     session = TestGateway().create_checkout(request_)

@@ -39,8 +39,13 @@ def farm(artist: Artist, accounts_count: int = FARM_SIZE, address: str = "203.0.
     tracks = [make_track(release=release) for _ in range(4)]
     ids = []
     for n in range(accounts_count):
-        user = accounts.register(email=f"farm{artist.id}-{n}@example.test", password=PASSWORD,
-                                 display_name=f"Farm {n}", address=address, verified=True)
+        user = accounts.register(
+            email=f"farm{artist.id}-{n}@example.test",
+            password=PASSWORD,
+            display_name=f"Farm {n}",
+            address=address,
+            verified=True,
+        )
         for track in tracks:
             play = 0
             while True:
@@ -58,8 +63,13 @@ def farm(artist: Artist, accounts_count: int = FARM_SIZE, address: str = "203.0.
 
 def paying_listener(pack: int = 20, address: str | None = None) -> User:
     """A listener who bought credits (a paid order), registered from ``address``."""
-    user = accounts.register(email=f"payer{next(_payers)}@example.test", password=PASSWORD,
-                             display_name="Payer", address=address, verified=True)
+    user = accounts.register(
+        email=f"payer{next(_payers)}@example.test",
+        password=PASSWORD,
+        display_name="Payer",
+        address=address,
+        verified=True,
+    )
     order = checkout.create_pack_order(user, pack)
     fulfil(order)
     db.session.commit()
@@ -216,8 +226,9 @@ def test_void_takes_back_exactly_the_farmed_earnings_and_pays_the_rest(app, app_
     assert payout.status is PayoutStatus.IN_TRANSIT
     assert payout.amount_cents == honest * 125 // 1_000_000 and payout.credits + earnings(artist.id) == honest
     corrections = db.session.scalars(
-        select(Transfer).where(Transfer.kind == TransferKind.CORRECTION,
-                               Transfer.idempotency_key.like(f"payout-void:{payout.id}:%"))
+        select(Transfer).where(
+            Transfer.kind == TransferKind.CORRECTION, Transfer.idempotency_key.like(f"payout-void:{payout.id}:%")
+        )
     ).all()
     assert len(corrections) == FARM_SIZE * PLAYS_PER_ACCOUNT  # one per farmed charge
     assert ledger.verify(db.session).ok
@@ -249,17 +260,25 @@ def test_void_below_the_minimum_leaves_the_rest_as_earnings(app_ctx, period):
 
 
 def test_registration_records_the_address(app, client, app_ctx):
-    r = client.post("/register", data={"email": "addr@example.test", "password": PASSWORD,
-                                       "display_name": "Addr"}, environ_base={"REMOTE_ADDR": "192.0.2.44"})
+    r = client.post(
+        "/register",
+        data={"email": "addr@example.test", "password": PASSWORD, "display_name": "Addr"},
+        environ_base={"REMOTE_ADDR": "192.0.2.44"},
+    )
     assert r.status_code == 200  # "check your mail"
     # A second client: the first holds a session now, and its API writes would need the CSRF token.
-    r = app.test_client().post("/api/v1/auth/register", json={"email": "addr2@example.test", "password": PASSWORD,
-                                                              "display_name": "Addr"},
-                               environ_base={"REMOTE_ADDR": "2001:db8::7"})
+    r = app.test_client().post(
+        "/api/v1/auth/register",
+        json={"email": "addr2@example.test", "password": PASSWORD, "display_name": "Addr"},
+        environ_base={"REMOTE_ADDR": "2001:db8::7"},
+    )
     assert r.status_code == 202, r.text
     db.session.expire_all()
-    found = dict(db.session.execute(select(User.email, User.registered_from)
-                                    .where(User.email.in_(["addr@example.test", "addr2@example.test"]))).all())
+    found = dict(
+        db.session.execute(
+            select(User.email, User.registered_from).where(User.email.in_(["addr@example.test", "addr2@example.test"]))
+        ).all()
+    )
     assert found == {"addr@example.test": "192.0.2.44", "addr2@example.test": "2001:db8::7"}
 
 

@@ -13,8 +13,10 @@ from sqlalchemy import func, select
 
 import ledger
 import ledger.clock
-from app.core.extensions import db
+from app.accounts.models import Role
 from app.catalog.models import Artist
+from app.core.errors import ValidationFailed
+from app.core.extensions import db
 from app.payments.models import (
     Payout,
     PayoutDestination,
@@ -23,9 +25,7 @@ from app.payments.models import (
     PayoutRunStatus,
     PayoutStatus,
 )
-from app.accounts.models import Role
 from app.payments.services import payout_destinations, payouts, wallet
-from app.core.errors import ValidationFailed
 from app.payments.tasks import execute_run
 from ledger import reads
 from ledger.schema import AccountKind
@@ -78,8 +78,14 @@ def _earn(artist: Artist, buys: int) -> int:
 
 def stripe_artist(ready=True) -> Artist:
     artist = make_artist()
-    db.session.add(PayoutDestination(artist_id=artist.id, method=PayoutMethod.STRIPE,
-                                     stripe_account_id=f"acct_artist{artist.id}", stripe_ready=ready))
+    db.session.add(
+        PayoutDestination(
+            artist_id=artist.id,
+            method=PayoutMethod.STRIPE,
+            stripe_account_id=f"acct_artist{artist.id}",
+            stripe_ready=ready,
+        )
+    )
     db.session.commit()
     return artist
 
@@ -87,8 +93,9 @@ def stripe_artist(ready=True) -> Artist:
 def bank_artist(name=None) -> Artist:
     manager = make_user()
     artist = make_artist(name=name, manager=manager)
-    payout_destinations.set_bank_details(artist, iban="DE89 3704 0044 0532 0130 00", account_holder="Ada Lovelace",
-                                         by=manager)
+    payout_destinations.set_bank_details(
+        artist, iban="DE89 3704 0044 0532 0130 00", account_holder="Ada Lovelace", by=manager
+    )
     db.session.commit()
     return artist
 
@@ -111,17 +118,22 @@ def earnings(artist_id: int) -> int:
 # --- destinations ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("iban", ["DE89370400440532013000", "GB82 WEST 1234 5698 7654 32", "fr14 2004 1010 0505 0001 3m02 606"])
+@pytest.mark.parametrize(
+    "iban", ["DE89370400440532013000", "GB82 WEST 1234 5698 7654 32", "fr14 2004 1010 0505 0001 3m02 606"]
+)
 def test_valid_ibans_are_normalized(iban):
     assert payout_destinations.normalize_iban(iban) == iban.replace(" ", "").upper()
 
 
-@pytest.mark.parametrize("iban,why", [
-    ("DE89370400440532013001", "check digits"),  # one digit off
-    ("DE8937040044053201300", "22 characters"),  # too short for Germany
-    ("XX89370400440532013000", "country XX"),
-    ("not an iban", "two letters"),
-])
+@pytest.mark.parametrize(
+    "iban,why",
+    [
+        ("DE89370400440532013001", "check digits"),  # one digit off
+        ("DE8937040044053201300", "22 characters"),  # too short for Germany
+        ("XX89370400440532013000", "country XX"),
+        ("not an iban", "two letters"),
+    ],
+)
 def test_invalid_ibans_are_refused(iban, why):
     with pytest.raises(ValidationFailed, match=why):
         payout_destinations.normalize_iban(iban)
@@ -132,21 +144,31 @@ def test_bank_details_are_stored_and_shown_masked_to_managers_only(client, app_c
     artist = make_artist(manager=manager)
     enable_two_factor(manager)
     login(client, manager)
-    r = client.post(f"/artists/{artist.id}/money/bank", data={"iban": "DE89370400440532013001", "account_holder": "A"},
-                    follow_redirects=True)
+    r = client.post(
+        f"/artists/{artist.id}/money/bank",
+        data={"iban": "DE89370400440532013001", "account_holder": "A"},
+        follow_redirects=True,
+    )
     assert "check digits do not match" in r.text
     assert r.status_code == 422 and 'value="DE89370400440532013001"' in r.text  # kept to fix, not retype
     assert db.session.get(PayoutDestination, artist.id) is None
-    r = client.post(f"/artists/{artist.id}/money/bank",
-                    data={"iban": "de89 3704 0044 0532 0130 00", "account_holder": "Ada Lovelace"}, follow_redirects=True)
+    r = client.post(
+        f"/artists/{artist.id}/money/bank",
+        data={"iban": "de89 3704 0044 0532 0130 00", "account_holder": "Ada Lovelace"},
+        follow_redirects=True,
+    )
     assert "DE89 **** **** **** **30 00" in r.text and "DE89370400440532013000" not in r.text
     destination = db.session.get(PayoutDestination, artist.id)
     assert (destination.method, destination.iban) == (PayoutMethod.BANK, "DE89370400440532013000")
     client.post("/logout")
     login(client, stranger)
     assert client.get(f"/artists/{artist.id}/money").status_code == 403
-    assert client.post(f"/artists/{artist.id}/money/bank", data={"iban": "GB82WEST12345698765432",
-                                                                  "account_holder": "Eve"}).status_code == 403
+    assert (
+        client.post(
+            f"/artists/{artist.id}/money/bank", data={"iban": "GB82WEST12345698765432", "account_holder": "Eve"}
+        ).status_code
+        == 403
+    )
 
 
 def test_stripe_connect_onboarding_creates_the_account_once(client, app_ctx, stripe_mode):
@@ -186,11 +208,14 @@ def test_account_updated_webhook_records_readiness(client, app_ctx, stripe_mode)
     import json
 
     artist = stripe_artist(ready=False)
-    evt = event("account.updated", {"id": f"acct_artist{artist.id}", "object": "account",
-                                    "capabilities": {"transfers": "active"}})
+    evt = event(
+        "account.updated",
+        {"id": f"acct_artist{artist.id}", "object": "account", "capabilities": {"transfers": "active"}},
+    )
     payload = json.dumps(evt)
-    r = client.post("/webhooks/stripe", data=payload, content_type="application/json",
-                    headers={"Stripe-Signature": sign(payload)})
+    r = client.post(
+        "/webhooks/stripe", data=payload, content_type="application/json", headers={"Stripe-Signature": sign(payload)}
+    )
     assert r.json["outcome"] == "account_updated"
     db.session.expire_all()
     assert db.session.get(PayoutDestination, artist.id).stripe_ready
@@ -199,7 +224,9 @@ def test_account_updated_webhook_records_readiness(client, app_ctx, stripe_mode)
 # --- runs -----------------------------------------------------------------------------------
 
 
-def test_a_run_pays_stripe_lists_bank_skips_the_rest_and_repeating_it_pays_nobody_twice(app, app_ctx, stripe_mode, period):
+def test_a_run_pays_stripe_lists_bank_skips_the_rest_and_repeating_it_pays_nobody_twice(
+    app, app_ctx, stripe_mode, period
+):
     paid_by_stripe, paid_by_bank = stripe_artist(), bank_artist()
     below_minimum, no_method = stripe_artist(), make_artist()
     earned = earn(paid_by_stripe, 14)  # 10.0156 credits = 12.5195 EUR
@@ -238,7 +265,7 @@ def test_a_run_pays_stripe_lists_bank_skips_the_rest_and_repeating_it_pays_nobod
 
 
 def test_bank_payouts_are_listed_in_csv_and_recorded_paid_by_an_admin(client, app_ctx, period):
-    artist = bank_artist(name="=HYPERLINK(\"x\")")
+    artist = bank_artist(name='=HYPERLINK("x")')
     earn(artist, 12)
     run(period)
     admin = make_user(role=Role.ADMIN)
@@ -296,8 +323,9 @@ def test_a_transfer_with_an_unknown_outcome_is_retried_with_the_same_key(app, ap
     assert ledger.verify(db.session).ok
 
 
-def test_after_the_last_attempt_stripe_is_asked_before_the_credits_go_back(app, app_ctx, stripe_mode, period,
-                                                                          monkeypatch):
+def test_after_the_last_attempt_stripe_is_asked_before_the_credits_go_back(
+    app, app_ctx, stripe_mode, period, monkeypatch
+):
     monkeypatch.setitem(app.config, "PAYOUT_MAX_ATTEMPTS", 2)
     lost, never = stripe_artist(), stripe_artist()
     earn(lost, 14)
@@ -310,9 +338,17 @@ def test_after_the_last_attempt_stripe_is_asked_before_the_credits_go_back(app, 
     execute_run(run_first.id)
     from app.payments.tasks import retry_in_transit
 
-    stripe_mode._transfers.append({"id": "tr_made", "object": "transfer", "amount": 1251, "currency": "eur",
-                                   "destination": f"acct_artist{lost.id}",
-                                   "transfer_group": f"payout-{payout_of(lost.id, period).id}", "reversed": False})
+    stripe_mode._transfers.append(
+        {
+            "id": "tr_made",
+            "object": "transfer",
+            "amount": 1251,
+            "currency": "eur",
+            "destination": f"acct_artist{lost.id}",
+            "transfer_group": f"payout-{payout_of(lost.id, period).id}",
+            "reversed": False,
+        }
+    )
     retry_in_transit()
     lost_payout, never_payout = payout_of(lost.id, period), payout_of(never.id, period)
     assert lost_payout.status is PayoutStatus.PAID and lost_payout.stripe_transfer_id == "tr_made"
@@ -364,8 +400,9 @@ def test_a_reversed_transfer_puts_the_credits_back(client, app_ctx, stripe_mode,
     payout = payout_of(artist_id, period)
     evt = event("transfer.reversed", {"id": payout.stripe_transfer_id, "object": "transfer", "reversed": True})
     payload = json.dumps(evt)
-    r = client.post("/webhooks/stripe", data=payload, content_type="application/json",
-                    headers={"Stripe-Signature": sign(payload)})
+    r = client.post(
+        "/webhooks/stripe", data=payload, content_type="application/json", headers={"Stripe-Signature": sign(payload)}
+    )
     assert r.json["outcome"] == "payout_reversed"
     assert payout_of(artist_id, period).status is PayoutStatus.RETURNED
     assert earnings(artist_id) == earned and reads.account_balance(db.session, AccountKind.PAID_OUT) == 0
@@ -386,11 +423,23 @@ def test_a_partial_reversal_puts_back_only_its_share_of_the_credits(client, app_
     assert after_payout == earned - credits
 
     def reverse(amount_reversed: int) -> dict:
-        evt = event("transfer.reversed", {"id": transfer_id, "object": "transfer", "amount": cents,
-                                          "amount_reversed": amount_reversed, "reversed": amount_reversed == cents})
+        evt = event(
+            "transfer.reversed",
+            {
+                "id": transfer_id,
+                "object": "transfer",
+                "amount": cents,
+                "amount_reversed": amount_reversed,
+                "reversed": amount_reversed == cents,
+            },
+        )
         payload = json.dumps(evt)
-        r = client.post("/webhooks/stripe", data=payload, content_type="application/json",
-                        headers={"Stripe-Signature": sign(payload)})
+        r = client.post(
+            "/webhooks/stripe",
+            data=payload,
+            content_type="application/json",
+            headers={"Stripe-Signature": sign(payload)},
+        )
         assert r.status_code == 200
         return r.json
 

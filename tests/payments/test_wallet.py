@@ -2,8 +2,8 @@
 
 from sqlalchemy import text
 
-from app.core.extensions import db
 from app.accounts.models import Role
+from app.core.extensions import db
 from app.payments.services import wallet
 from tests.factories import PASSWORD, bearer, make_artist, make_release, make_track, make_user, token_for
 
@@ -22,8 +22,13 @@ def test_new_members_get_the_starter_grant(client, app_ctx):
 
 
 def test_wallet_needs_login(client):
-    for path in ("/api/v1/me/wallet", "/api/v1/me/plays", "/api/v1/me/owned", "/api/v1/me/statement",
-                 "/api/v1/me/tracks/1/progress"):
+    for path in (
+        "/api/v1/me/wallet",
+        "/api/v1/me/plays",
+        "/api/v1/me/owned",
+        "/api/v1/me/statement",
+        "/api/v1/me/tracks/1/progress",
+    ):
         assert client.get(path).status_code == 401
 
 
@@ -69,8 +74,11 @@ def test_buy_now_needs_credits_then_owns_the_track(client, app_ctx):
         "price": 1_022_000,
     }
 
-    r = client.post(f"/api/v1/admin/users/{user.id}/top-ups", json={"credits": "1", "idempotency_key": "t1"},
-                    headers=bearer(token_for(admin)))
+    r = client.post(
+        f"/api/v1/admin/users/{user.id}/top-ups",
+        json={"credits": "1", "idempotency_key": "t1"},
+        headers=bearer(token_for(admin)),
+    )
     assert r.status_code == 201 and r.json["top_up"]["amount"]["credits"] == "1"
     r = client.post(f"/api/v1/me/tracks/{track.id}/buy", json={"idempotency_key": "b1"}, headers=headers)
     assert r.status_code == 201, r.json
@@ -103,20 +111,29 @@ def test_free_and_own_tracks_cannot_be_bought_and_cost_nothing(client, app_ctx):
 def test_admin_top_up_is_admins_only_and_checks_the_amount(client, app_ctx):
     user = make_user()
     admin_headers = bearer(token_for(make_user(role=Role.ADMIN)))
-    r = client.post(f"/api/v1/admin/users/{user.id}/top-ups", json={"credits": "1", "idempotency_key": "x"},
-                    headers=bearer(token_for(user)))
+    r = client.post(
+        f"/api/v1/admin/users/{user.id}/top-ups",
+        json={"credits": "1", "idempotency_key": "x"},
+        headers=bearer(token_for(user)),
+    )
     assert r.status_code == 403
     for bad in ("1.2.3", "-1", "0", "0.0000001", "9" * 30, "10000000000"):
-        r = client.post(f"/api/v1/admin/users/{user.id}/top-ups", json={"credits": bad, "idempotency_key": "x"},
-                        headers=admin_headers)
+        r = client.post(
+            f"/api/v1/admin/users/{user.id}/top-ups",
+            json={"credits": bad, "idempotency_key": "x"},
+            headers=admin_headers,
+        )
         assert r.status_code == 422 and r.json["error"]["field"] == "credits", bad
-    r = client.post("/api/v1/admin/users/999999/top-ups", json={"credits": "1", "idempotency_key": "x"},
-                    headers=admin_headers)
+    r = client.post(
+        "/api/v1/admin/users/999999/top-ups", json={"credits": "1", "idempotency_key": "x"}, headers=admin_headers
+    )
     assert r.status_code == 404
-    client.post(f"/api/v1/admin/users/{user.id}/top-ups", json={"credits": "1", "idempotency_key": "y"},
-                headers=admin_headers)
-    r = client.post(f"/api/v1/admin/users/{user.id}/top-ups", json={"credits": "2", "idempotency_key": "y"},
-                    headers=admin_headers)
+    client.post(
+        f"/api/v1/admin/users/{user.id}/top-ups", json={"credits": "1", "idempotency_key": "y"}, headers=admin_headers
+    )
+    r = client.post(
+        f"/api/v1/admin/users/{user.id}/top-ups", json={"credits": "2", "idempotency_key": "y"}, headers=admin_headers
+    )
     assert r.status_code == 409 and r.json["error"]["code"] == "idempotency_conflict"
 
 

@@ -10,9 +10,9 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from app.core.extensions import db
+from app.core.storage import get_store
 from app.streaming.models import Play
 from app.uploads.models import TrackAudio
-from app.core.storage import get_store
 from tests.factories import make_track
 
 
@@ -28,13 +28,25 @@ def make_streamable_track(*, data: bytes | None = None, duration_ms: int = 180_0
     keys = {name: f"tracks/{track.id}/{name}" for name in ("original", "stream.mp3", "stream.opus", "preview.mp3")}
     for key in keys.values():
         store.put_bytes(key, data)
-    db.session.add(TrackAudio(
-        track_id=track.id, artist_id=track.release.artist_id, sha256=f"{track.id:064x}",
-        original_key=keys["original"], original_name="master.wav", original_size=len(data),
-        original_format="wav", original_mime="audio/wav", source_duration_ms=duration_ms,
-        stream_mp3_key=keys["stream.mp3"], stream_opus_key=keys["stream.opus"], preview_key=keys["preview.mp3"],
-        preview_start_ms=0, gain_db=-3.5, peaks=[0.5, 1.0, 0.25] if peaks else None,
-    ))
+    db.session.add(
+        TrackAudio(
+            track_id=track.id,
+            artist_id=track.release.artist_id,
+            sha256=f"{track.id:064x}",
+            original_key=keys["original"],
+            original_name="master.wav",
+            original_size=len(data),
+            original_format="wav",
+            original_mime="audio/wav",
+            source_duration_ms=duration_ms,
+            stream_mp3_key=keys["stream.mp3"],
+            stream_opus_key=keys["stream.opus"],
+            preview_key=keys["preview.mp3"],
+            preview_start_ms=0,
+            gain_db=-3.5,
+            peaks=[0.5, 1.0, 0.25] if peaks else None,
+        )
+    )
     db.session.commit()
     return track
 
@@ -43,7 +55,9 @@ def backdate(play_id: str, seconds: float) -> None:
     """Pretend the play started ``seconds`` earlier (server time), so tests need not sleep."""
     play = db.session.get(Play, play_id)
     db.session.execute(
-        update(Play).where(Play.id == play_id).values(
+        update(Play)
+        .where(Play.id == play_id)
+        .values(
             started_at=play.started_at - timedelta(seconds=seconds),
             expires_at=play.expires_at - timedelta(seconds=seconds),
             reported_at=play.reported_at - timedelta(seconds=seconds),

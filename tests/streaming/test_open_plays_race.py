@@ -21,8 +21,12 @@ STARTS = 16
 
 def test_sixteen_concurrent_starts_open_exactly_the_limit(tmp_path):
     with fresh_database(tmp_path, "start_race") as url:
-        app = make_test_app(url, tmp_path / "media", SQLALCHEMY_ENGINE_OPTIONS={"pool_size": STARTS + 2},
-                            STREAM_START_LIMIT="1000 per minute")
+        app = make_test_app(
+            url,
+            tmp_path / "media",
+            SQLALCHEMY_ENGINE_OPTIONS={"pool_size": STARTS + 2},
+            STREAM_START_LIMIT="1000 per minute",
+        )
         migrate_to_head(app)
         client = app.test_client()
         with app.app_context():

@@ -3,14 +3,14 @@
 import pytest
 from sqlalchemy import func, select
 
-from app.core.extensions import db
-from app.streaming.models import Play, PreviewPlay
 from app.accounts.models import User
+from app.core.extensions import db
 from app.core.ratelimit import limiter
 from app.payments.services import wallet
+from app.streaming.models import Play, PreviewPlay
 from ledger.schema import Play as LedgerPlay
-from tests.streaming.streaming_helpers import audio_bytes, backdate, make_streamable_track
 from tests.factories import bearer, make_artist, make_release, make_user, token_for
+from tests.streaming.streaming_helpers import audio_bytes, backdate, make_streamable_track
 
 
 @pytest.fixture(autouse=True)
@@ -67,8 +67,12 @@ def test_start_play_quotes_number_price_and_balance_without_charging(client, app
     assert play["gain_db"] == -3.5 and play["waveform_url"].endswith(f"/tracks/{track.id}/waveform")
     assert play["costs_nothing"] is None and body["owned"] is False
     assert body["balance"]["credits"] == "0.2"
-    assert body["progress"] == {"plays_counted": 0, "plays_to_own": 9, "owned": False,
-                                "credits_to_own": {"micro": 1_022_000, "credits": "1.022"}}
+    assert body["progress"] == {
+        "plays_counted": 0,
+        "plays_to_own": 9,
+        "owned": False,
+        "credits_to_own": {"micro": 1_022_000, "credits": "1.022"},
+    }
     assert ledger_plays(user.id) == 0 and wallet.balance(user) == 200_000  # nothing charged at start
 
 
@@ -169,11 +173,19 @@ def test_metering_counts_once_past_threshold_and_server_time(client, app_ctx):
     backdate(play["id"], 44)  # 44 s ago: within the 2-s tolerance of 45 s
     body = report(client, play, headers, 46_000)
     assert body["counted"] is True
-    assert body["charge"] == {"kind": "charged", "play_number": 1, "price": {"micro": 2_000, "credits": "0.002"},
-                              "replayed": False}
+    assert body["charge"] == {
+        "kind": "charged",
+        "play_number": 1,
+        "price": {"micro": 2_000, "credits": "0.002"},
+        "replayed": False,
+    }
     assert body["balance"]["credits"] == "0.198"
-    assert body["progress"] == {"plays_counted": 1, "plays_to_own": 9, "owned": False,
-                                "credits_to_own": {"micro": 1_020_000, "credits": "1.02"}}
+    assert body["progress"] == {
+        "plays_counted": 1,
+        "plays_to_own": 9,
+        "owned": False,
+        "credits_to_own": {"micro": 1_020_000, "credits": "1.02"},
+    }
 
     for position in (50_000, 10_000, 46_000):  # repeated and out-of-order reports
         again = report(client, play, headers, position)
@@ -262,8 +274,12 @@ def test_another_listeners_play_is_not_found(client, app_ctx):
 def test_bad_progress_bodies(client, app_ctx):
     _, headers = listener()
     play = start(client, make_streamable_track().id, headers)["play"]
-    for body, code in (({"position_ms": -1}, 422), ({"position_ms": "5"}, 422), ({}, 422),
-                       ({"position_ms": 1, "x": 2}, 422)):
+    for body, code in (
+        ({"position_ms": -1}, 422),
+        ({"position_ms": "5"}, 422),
+        ({}, 422),
+        ({"position_ms": 1, "x": 2}, 422),
+    ):
         r = client.post(play["progress_url"], json=body, headers=headers)
         assert r.status_code == code, body
         assert "error" in r.json
@@ -353,7 +369,10 @@ def test_owners_and_managers_download_the_original_others_cannot(client, app_ctx
     for headers in (fan_headers, manager_headers):
         r = client.get(url, headers=headers)
         assert r.status_code == 200 and r.data == data
-        assert r.headers["Content-Disposition"].startswith("attachment") and "master.wav" in r.headers["Content-Disposition"]
+        assert (
+            r.headers["Content-Disposition"].startswith("attachment")
+            and "master.wav" in r.headers["Content-Disposition"]
+        )
 
 
 # --- abuse limits -----------------------------------------------------------------------------
@@ -460,4 +479,6 @@ def test_at_the_limit_the_idlest_play_is_closed_to_make_room(client, app_ctx):
     error = start(client, track.id, headers, status=409)["error"]  # none idle now
     assert error["code"] == "too_many_open_plays"
     assert {p["id"] for p in client.get("/api/v1/me/plays/open", headers=headers).json["plays"]} >= {
-        plays[0]["id"], plays[2]["id"]}
+        plays[0]["id"],
+        plays[2]["id"],
+    }

@@ -9,11 +9,12 @@ from sqlalchemy import func, select
 
 from app.core.extensions import db
 from app.payments.services import wallet
-from ledger.schema import Play as LedgerPlay, Transfer
-from tests.streaming.streaming_helpers import backdate, make_streamable_track
+from ledger.schema import Play as LedgerPlay
+from ledger.schema import Transfer
 from tests.conftest import make_test_app, migrate_to_head
 from tests.factories import bearer, make_user, token_for
 from tests.resources import fresh_database
+from tests.streaming.streaming_helpers import backdate, make_streamable_track
 
 pytestmark = [pytest.mark.committing, pytest.mark.postgres]
 
@@ -49,10 +50,16 @@ def test_ten_concurrent_duplicate_reports_charge_once(tmp_path):
         assert sum(not a.json["charge"]["replayed"] for a in answers) == 1
         assert {a.json["balance"]["micro"] for a in answers} == {198_000}
         with app.app_context():
-            assert db.session.scalar(select(func.count()).select_from(LedgerPlay)
-                                     .where(LedgerPlay.listener_id == user_id)) == 1
-            assert db.session.scalar(select(func.count()).select_from(Transfer)
-                                     .where(Transfer.idempotency_key == f"play:{play_id}")) == 1
+            assert (
+                db.session.scalar(select(func.count()).select_from(LedgerPlay).where(LedgerPlay.listener_id == user_id))
+                == 1
+            )
+            assert (
+                db.session.scalar(
+                    select(func.count()).select_from(Transfer).where(Transfer.idempotency_key == f"play:{play_id}")
+                )
+                == 1
+            )
             assert wallet.balance(db.session.get(type(user), user_id)) == 198_000
             db.session.remove()
             db.engine.dispose()

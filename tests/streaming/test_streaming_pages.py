@@ -2,8 +2,8 @@
 
 from app.core.extensions import db
 from app.payments.services import wallet
-from tests.streaming.streaming_helpers import backdate, make_streamable_track
 from tests.factories import PASSWORD, bearer, make_artist, make_release, make_user, token_for
+from tests.streaming.streaming_helpers import backdate, make_streamable_track
 
 
 def log_in(client, user):

@@ -7,10 +7,10 @@ import urllib.request
 import pytest
 
 from app.core.extensions import db
-from tests.streaming.streaming_helpers import audio_bytes, make_streamable_track
 from tests.conftest import make_s3_test_app, migrate_to_head
 from tests.factories import bearer, make_user, token_for
 from tests.resources import fresh_database
+from tests.streaming.streaming_helpers import audio_bytes, make_streamable_track
 
 
 @pytest.mark.committing

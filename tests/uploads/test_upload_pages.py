@@ -1,8 +1,8 @@
 """The release page shows its managers every track, failures with their reason, the upload
 form, and a reprocess button; other people see none of it."""
 
-from app.core.extensions import db
 from app.catalog.models import TrackStatus
+from app.core.extensions import db
 from tests.factories import PASSWORD, make_artist, make_release, make_track, make_user
 
 

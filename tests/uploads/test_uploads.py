@@ -8,12 +8,12 @@ import os
 import pytest
 from sqlalchemy import func, select
 
-from app.core.extensions import db
-from app.catalog.models import Artist, Track, TrackStatus
-from app.uploads.models import TrackAudio
 from app.accounts.models import User
 from app.accounts.services import add_artist_member
+from app.catalog.models import Artist, Track, TrackStatus
+from app.core.extensions import db
 from app.core.storage import get_store
+from app.uploads.models import TrackAudio
 from audio.ffmpeg import decode_check
 from tests import media
 from tests.factories import bearer, make_artist, make_release, make_track, make_user, token_for
@@ -31,8 +31,12 @@ def upload(client, release_id, headers, *paths, names=None):
     names = names or [p.name for p in paths]
     files = [(open(p, "rb"), name) for p, name in zip(paths, names, strict=True)]  # noqa: SIM115 (closed below)
     try:
-        return client.post(f"/api/v1/releases/{release_id}/tracks", data={"file": files}, headers=headers,
-                           content_type="multipart/form-data")
+        return client.post(
+            f"/api/v1/releases/{release_id}/tracks",
+            data={"file": files},
+            headers=headers,
+            content_type="multipart/form-data",
+        )
     finally:
         for handle, _ in files:
             handle.close()
@@ -86,8 +90,9 @@ def test_full_processing_run(client, app, manager, tmp_path):
     assert ranged.status_code == 206 and len(ranged.data) == 100
 
     cover = public["release"]["cover"]
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     for size, side in (("small", 300), ("medium", 480), ("large", 480)):  # the 640x480 cover is not enlarged
         image = Image.open(io.BytesIO(client.get(cover[size]).data))
@@ -213,7 +218,10 @@ def test_reprocess_and_failure_reason(client, app, manager, tmp_path):
     assert row["status"] == "failed" and "could not transcode" in row["status_reason"]
     assert client.get(f"/api/v1/tracks/{track_id}").status_code == 404  # not public
     get_store().put_file(f"tracks/{track_id}/original", path)
-    assert client.post(f"/api/v1/tracks/{track_id}/reprocess", headers=manager["headers"]).json["track"]["status"] == "ready"
+    assert (
+        client.post(f"/api/v1/tracks/{track_id}/reprocess", headers=manager["headers"]).json["track"]["status"]
+        == "ready"
+    )
     stranger = bearer(token_for(make_user()))
     assert client.post(f"/api/v1/tracks/{track_id}/reprocess", headers=stranger).status_code == 403
 
@@ -225,8 +233,9 @@ def test_cover_upload(client, manager, tmp_path):
     image.write_bytes(media.jpeg_bytes((1500, 1500)))
     url = f"/api/v1/releases/{release.id}/cover"
     with open(image, "rb") as handle:
-        r = client.put(url, data={"file": (handle, "cover.jpg")}, headers=manager["headers"],
-                       content_type="multipart/form-data")
+        r = client.put(
+            url, data={"file": (handle, "cover.jpg")}, headers=manager["headers"], content_type="multipart/form-data"
+        )
     assert r.status_code == 200
     cover = r.json["release"]["cover"]
     assert client.get(cover["large"]).status_code == 200
@@ -234,8 +243,9 @@ def test_cover_upload(client, manager, tmp_path):
     text = tmp_path / "cover.png"
     text.write_text("not an image")
     with open(text, "rb") as handle:
-        r = client.put(url, data={"file": (handle, "cover.png")}, headers=manager["headers"],
-                       content_type="multipart/form-data")
+        r = client.put(
+            url, data={"file": (handle, "cover.png")}, headers=manager["headers"], content_type="multipart/form-data"
+        )
     assert r.status_code == 415 and r.json["error"]["code"] == "unsupported_image"
     db.session.expire_all()
     assert db.session.get(type(release), release.id).cover_key == old_prefix
@@ -262,9 +272,19 @@ def make_processing_track(manager, tmp_path):
     from app.catalog import services as catalog
 
     track = catalog.create_track(manager["release"], title="Pending")
-    db.session.add(TrackAudio(track=track, artist_id=manager["artist"].id, sha256="0" * 64,
-                              original_key=f"tracks/{track.id}/original", original_name="x.wav", original_size=1,
-                              original_format="wav", original_mime="audio/wav", source_duration_ms=1000))
+    db.session.add(
+        TrackAudio(
+            track=track,
+            artist_id=manager["artist"].id,
+            sha256="0" * 64,
+            original_key=f"tracks/{track.id}/original",
+            original_name="x.wav",
+            original_size=1,
+            original_format="wav",
+            original_mime="audio/wav",
+            source_duration_ms=1000,
+        )
+    )
     db.session.commit()
     return track
 
@@ -281,5 +301,6 @@ class _UnreachableStore:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        return open_store("s3://bucket", endpoint_url=f"http://127.0.0.1:{port}", connect_timeout=1,
-                          max_attempts=1, **S3_TEST_OPTIONS)
+        return open_store(
+            "s3://bucket", endpoint_url=f"http://127.0.0.1:{port}", connect_timeout=1, max_attempts=1, **S3_TEST_OPTIONS
+        )

@@ -28,8 +28,12 @@ def test_upload_and_process_on_s3(s3_server, s3_bucket, tmp_path):
             db.session.commit()
             path = media.make_audio(tmp_path / "cloud", "mp3", seconds=3, tags=True, cover=True)
             with open(path, "rb") as handle:
-                r = client.post(f"/api/v1/releases/{release_id}/tracks", data={"file": (handle, "cloud.mp3")},
-                                headers=headers, content_type="multipart/form-data")
+                r = client.post(
+                    f"/api/v1/releases/{release_id}/tracks",
+                    data={"file": (handle, "cloud.mp3")},
+                    headers=headers,
+                    content_type="multipart/form-data",
+                )
             assert r.status_code == 202, r.json
             track = r.json["tracks"][0]
             assert track["status"] == "ready", track

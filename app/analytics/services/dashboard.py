@@ -30,13 +30,13 @@ from decimal import ROUND_DOWN, Decimal
 
 from sqlalchemy import func, select, true
 
-from app.core.converters import id_from_form
-from app.core.extensions import db
-from app.catalog.models import Artist, Release, Track
 from app.accounts.models import User
 from app.analytics.models import ArtistCountry, ArtistDay, ArtistListener, Funnel, TrackDay, TrackListener
 from app.analytics.services import listener_sets, rollups
+from app.catalog.models import Artist, Release, Track
+from app.core.converters import id_from_form
 from app.core.errors import NotFound, ValidationFailed
+from app.core.extensions import db
 from app.core.replica import replica_session
 from ledger.types import int_sum
 
@@ -169,22 +169,54 @@ def artist_dashboard(artist: Artist, date_range: DateRange, track: Track | None 
         raise ValidationFailed("That track is not this artist's.", field="track")
     model = TrackDay if track is not None else ArtistDay
     owner = model.track_id == track.id if track is not None else model.artist_id == artist.id
-    rows = replica_session().execute(
-        select(model.day, model.plays, model.charged_plays, model.first_plays, model.artist_micro, model.coop_micro,
-               model.artist_value, model.coop_value, model.buy_nows, model.buy_now_micro, model.previews,
-               model.listeners)
-        .where(owner, model.day.between(date_range.start, date_range.end))
-    ).all()
+    rows = (
+        replica_session()
+        .execute(
+            select(
+                model.day,
+                model.plays,
+                model.charged_plays,
+                model.first_plays,
+                model.artist_micro,
+                model.coop_micro,
+                model.artist_value,
+                model.coop_value,
+                model.buy_nows,
+                model.buy_now_micro,
+                model.previews,
+                model.listeners,
+            ).where(owner, model.day.between(date_range.start, date_range.end))
+        )
+        .all()
+    )
     totals = Totals()
     union = listener_sets.Union()
     by_day = {}
     for row in rows:
-        for name in ("plays", "charged_plays", "first_plays", "artist_micro", "coop_micro", "artist_value",
-                     "coop_value", "buy_nows", "buy_now_micro", "previews"):
+        for name in (
+            "plays",
+            "charged_plays",
+            "first_plays",
+            "artist_micro",
+            "coop_micro",
+            "artist_value",
+            "coop_value",
+            "buy_nows",
+            "buy_now_micro",
+            "previews",
+        ):
             setattr(totals, name, getattr(totals, name) + getattr(row, name))
         union.update(row.listeners)
-        by_day[row.day] = DayRow(row.day, row.plays, row.charged_plays, listener_sets.union_size([row.listeners]),
-                                 row.artist_micro, row.coop_micro, row.buy_nows, row.previews)
+        by_day[row.day] = DayRow(
+            row.day,
+            row.plays,
+            row.charged_plays,
+            listener_sets.union_size([row.listeners]),
+            row.artist_micro,
+            row.coop_micro,
+            row.buy_nows,
+            row.previews,
+        )
     totals.unique_listeners = len(union)
     daily = [by_day.get(day) or DayRow(day) for day in date_range.days]
 
@@ -207,9 +239,11 @@ def artist_dashboard(artist: Artist, date_range: DateRange, track: Track | None 
 
 def _funnel(artist: Artist, track: Track | None) -> tuple[list[tuple[int, int]], int]:
     where = Funnel.track_id == track.id if track is not None else Funnel.artist_id == artist.id
-    counts = dict(replica_session().execute(
-        select(Funnel.stage, int_sum(Funnel.listeners)).where(where).group_by(Funnel.stage)
-    ).all())
+    counts = dict(
+        replica_session()
+        .execute(select(Funnel.stage, int_sum(Funnel.listeners)).where(where).group_by(Funnel.stage))
+        .all()
+    )
     owners = counts.pop(0, 0)
     top = max([9, *counts]) if counts else 9
     return [(n, counts.get(n, 0)) for n in range(1, top + 1)], owners
@@ -236,8 +270,11 @@ def _countries(artist: Artist, track: Track | None) -> list[tuple[str, int]]:
             select(ArtistCountry.country, ArtistCountry.listeners).where(ArtistCountry.artist_id == artist.id)
         )
         return fold_countries({country or None: n for country, n in rows})
-    query = (select(User.country, func.count()).join(TrackListener, TrackListener.listener_id == User.id)
-             .where(TrackListener.track_id == track.id, TrackListener.plays > 0))
+    query = (
+        select(User.country, func.count())
+        .join(TrackListener, TrackListener.listener_id == User.id)
+        .where(TrackListener.track_id == track.id, TrackListener.plays > 0)
+    )
     return fold_countries(dict(replica_session().execute(query.group_by(User.country)).all()))
 
 
@@ -254,24 +291,46 @@ def _visible_listeners(artist: Artist, track: Track | None) -> list[dict]:
     # keeps that plan when psycopg prepares the statement. (OFFSET 0 stops the planner
     # from flattening the lateral subquery into a hash join over the whole audience.)
     mine = select(source.plays, source.owned).where(scope, source.listener_id == User.id).offset(0).lateral()
-    query = (select(User.display_name, mine.c.plays, mine.c.owned).select_from(User).join(mine, true())
-             .where(User.visible_to_artists.is_(True), mine.c.plays > 0)
-             .order_by(mine.c.plays.desc(), User.display_name, User.id))
+    query = (
+        select(User.display_name, mine.c.plays, mine.c.owned)
+        .select_from(User)
+        .join(mine, true())
+        .where(User.visible_to_artists.is_(True), mine.c.plays > 0)
+        .order_by(mine.c.plays.desc(), User.display_name, User.id)
+    )
     rows = replica_session().execute(query.limit(VISIBLE_LISTENERS_SHOWN))
     # ``owned``: tracks owned (artist view) or whether this track is owned (track view).
-    return [{"display_name": r.display_name, "plays": r.plays,
-             "owned": bool(r.owned) if track is not None else int(r.owned)} for r in rows]
+    return [
+        {
+            "display_name": r.display_name,
+            "plays": r.plays,
+            "owned": bool(r.owned) if track is not None else int(r.owned),
+        }
+        for r in rows
+    ]
 
 
 def _track_rows(artist: Artist, date_range: DateRange) -> list[TrackRow]:
-    tracks = replica_session().execute(
-        select(Track.id, Track.title).join(Release, Release.id == Track.release_id).where(Release.artist_id == artist.id)
-    ).all()
+    tracks = (
+        replica_session()
+        .execute(
+            select(Track.id, Track.title)
+            .join(Release, Release.id == Track.release_id)
+            .where(Release.artist_id == artist.id)
+        )
+        .all()
+    )
     rows = {t.id: TrackRow(t.id, t.title) for t in tracks}
     sums = replica_session().execute(
-        select(TrackDay.track_id, int_sum(TrackDay.plays), int_sum(TrackDay.charged_plays),
-               int_sum(TrackDay.artist_micro), int_sum(TrackDay.artist_value), int_sum(TrackDay.buy_nows),
-               int_sum(TrackDay.previews))
+        select(
+            TrackDay.track_id,
+            int_sum(TrackDay.plays),
+            int_sum(TrackDay.charged_plays),
+            int_sum(TrackDay.artist_micro),
+            int_sum(TrackDay.artist_value),
+            int_sum(TrackDay.buy_nows),
+            int_sum(TrackDay.previews),
+        )
         .where(TrackDay.artist_id == artist.id, TrackDay.day.between(date_range.start, date_range.end))
         .group_by(TrackDay.track_id)
     )

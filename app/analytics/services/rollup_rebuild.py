@@ -18,7 +18,6 @@ from itertools import groupby, islice
 
 from sqlalchemy import func, select, text
 
-from app.core.extensions import db
 from app.analytics.models import (
     ArtistCountry,
     ArtistDay,
@@ -31,8 +30,9 @@ from app.analytics.models import (
     TrackDay,
     TrackListener,
 )
-from app.core.types import utcnow
 from app.analytics.services import listener_sets
+from app.core.extensions import db
+from app.core.types import utcnow
 from ledger.schema import Play, Transfer
 
 # Ids this close below the newest one are checked for gaps (rows of transactions still open
@@ -70,8 +70,18 @@ def _sets(query: str, key_width: int):
         yield (*key, listener_sets.encode(r[key_width] for r in rows))
 
 
-ROLLUP_MODELS = (TrackDay, ArtistDay, CoopDay, MoneyDay, TrackListener, ArtistListener, ArtistCountry, Funnel, Cursor,
-                 Gap)
+ROLLUP_MODELS = (
+    TrackDay,
+    ArtistDay,
+    CoopDay,
+    MoneyDay,
+    TrackListener,
+    ArtistListener,
+    ArtistCountry,
+    Funnel,
+    Cursor,
+    Gap,
+)
 
 
 def clear() -> None:
@@ -107,18 +117,23 @@ def rebuild_all(progress=None) -> dict:
         ("tmp_coop_sets", "{day}", 1),
     ):
         columns = ("owner_id", "day", "listeners") if width == 2 else ("day", "listeners")
-        definition = f"(owner_id INTEGER, day DATE, listeners {blob})" if width == 2 else f"(day DATE, listeners {blob})"
+        definition = (
+            f"(owner_id INTEGER, day DATE, listeners {blob})" if width == 2 else f"(day DATE, listeners {blob})"
+        )
         s.execute(text(f"DROP TABLE IF EXISTS {name}"))
         s.execute(text(f"CREATE TEMP TABLE {name} {definition}"))
-        query = (f"SELECT DISTINCT {key_sql.format(day=day_p)}, p.listener_id FROM ledger_plays p WHERE {counted} "
-                 f"ORDER BY {', '.join(str(i + 1) for i in range(width))}")
+        query = (
+            f"SELECT DISTINCT {key_sql.format(day=day_p)}, p.listener_id FROM ledger_plays p WHERE {counted} "
+            f"ORDER BY {', '.join(str(i + 1) for i in range(width))}"
+        )
         _bulk(name, columns, _sets(query, width))
         say(f"listener sets {name[4:]}")
 
     # 2. Figures per track-day: counted plays, plus buy-nows and corrections. Previews are left
     #    at 0 here: ``rollups.rebuild`` reads them right after with the incremental job, whose
     #    "previews" cursor the clear() above reset to the start.
-    s.execute(text(f"""
+    s.execute(
+        text(f"""
         INSERT INTO analytics_track_days (track_id, day, artist_id, plays, charged_plays, first_plays,
             artist_micro, coop_micro, artist_value, coop_value, buy_nows, buy_now_micro, previews, listeners)
         SELECT g.*, coalesce(ts.listeners, {empty}) FROM (
@@ -168,40 +183,50 @@ def rebuild_all(progress=None) -> dict:
         GROUP BY f.track_id, f.day
         ) g
         LEFT JOIN tmp_track_sets ts ON ts.owner_id = g.track_id AND ts.day = g.day
-    """))
+    """)
+    )
     say("track days")
-    figures = ("plays, charged_plays, first_plays, artist_micro, coop_micro, artist_value, coop_value, buy_nows, "
-               "buy_now_micro, previews")
+    figures = (
+        "plays, charged_plays, first_plays, artist_micro, coop_micro, artist_value, coop_value, buy_nows, "
+        "buy_now_micro, previews"
+    )
     sums = ", ".join(f"sum(d.{c.strip()})" for c in figures.split(","))
-    s.execute(text(f"""
+    s.execute(
+        text(f"""
         INSERT INTO analytics_artist_days (artist_id, day, {figures}, listeners)
         SELECT g.*, coalesce(x.listeners, {empty}) FROM (
             SELECT d.artist_id AS artist_id, d.day AS day, {sums} FROM analytics_track_days d
             GROUP BY d.artist_id, d.day
         ) g LEFT JOIN tmp_artist_sets x ON x.owner_id = g.artist_id AND x.day = g.day
-    """))
-    s.execute(text(f"""
+    """)
+    )
+    s.execute(
+        text(f"""
         INSERT INTO analytics_coop_days (day, {figures}, listeners)
         SELECT g.*, coalesce(x.listeners, {empty}) FROM (
             SELECT d.day AS day, {sums} FROM analytics_track_days d GROUP BY d.day
         ) g LEFT JOIN tmp_coop_sets x ON x.day = g.day
-    """))
+    """)
+    )
     say("artist and co-op days")
 
     # 3. Money per day by transfer kind and account kind.
-    s.execute(text(f"""
+    s.execute(
+        text(f"""
         INSERT INTO analytics_money_days (day, transfer_kind, account_kind, amount, postings)
         SELECT {day_t}, t.kind, a.kind, sum(g.amount), count(*)
         FROM ledger_transfers t JOIN ledger_postings g ON g.transfer_id = t.id
         JOIN ledger_accounts a ON a.id = g.account_id
         WHERE t.id <= {int(top_transfer)}
         GROUP BY {day_t}, t.kind, a.kind
-    """))
+    """)
+    )
     say("money days")
 
     # 4. Listener states, the funnel and listener totals per artist.
     owned_true = "true"
-    s.execute(text(f"""
+    s.execute(
+        text(f"""
         INSERT INTO analytics_track_listeners (track_id, listener_id, artist_id, plays, stage, owned)
         SELECT u.track_id, u.listener_id, max(u.artist_id), sum(u.plays), max(u.stage),
             CASE WHEN max(u.owned) > 0 THEN {owned_true} ELSE NOT {owned_true} END
@@ -214,26 +239,33 @@ def rebuild_all(progress=None) -> dict:
             SELECT o.track_id, o.listener_id, o.artist_id, 0, 0, 1 FROM ledger_ownerships o
         ) u
         GROUP BY u.track_id, u.listener_id
-    """))
-    s.execute(text("""
+    """)
+    )
+    s.execute(
+        text("""
         INSERT INTO analytics_funnel (track_id, stage, artist_id, listeners)
         SELECT track_id, CASE WHEN owned THEN 0 ELSE stage END, max(artist_id), count(*)
         FROM analytics_track_listeners WHERE owned OR stage >= 1
         GROUP BY track_id, CASE WHEN owned THEN 0 ELSE stage END
-    """))
+    """)
+    )
     owned_int = "CAST(owned AS INTEGER)"
-    s.execute(text(f"""
+    s.execute(
+        text(f"""
         INSERT INTO analytics_artist_listeners (artist_id, listener_id, plays, owned)
         SELECT artist_id, listener_id, sum(plays), sum({owned_int})
         FROM analytics_track_listeners GROUP BY artist_id, listener_id
-    """))
-    s.execute(text("""
+    """)
+    )
+    s.execute(
+        text("""
         INSERT INTO analytics_artist_countries (artist_id, country, listeners)
         SELECT al.artist_id, coalesce(u.country, ''), count(*)
         FROM analytics_artist_listeners al JOIN users u ON u.id = al.listener_id
         WHERE al.plays > 0
         GROUP BY al.artist_id, coalesce(u.country, '')
-    """))
+    """)
+    )
     say("listener states, funnel and countries")
 
     # 5. Cursors at what was read; recent ids not visible yet are gaps for the job.
@@ -243,8 +275,13 @@ def rebuild_all(progress=None) -> dict:
         s.add(Cursor(source=source, position=top, updated_at=now, last_event_at=last_at))
         if top:
             present = set(s.scalars(select(model.id).where(model.id > top - GAP_WINDOW, model.id <= top)))
-            s.add_all([Gap(source=source, item_id=i, noticed_at=now)
-                       for i in range(max(1, top - GAP_WINDOW + 1), top + 1) if i not in present])
+            s.add_all(
+                [
+                    Gap(source=source, item_id=i, noticed_at=now)
+                    for i in range(max(1, top - GAP_WINDOW + 1), top + 1)
+                    if i not in present
+                ]
+            )
     for name in ("tmp_track_sets", "tmp_artist_sets", "tmp_coop_sets"):
         s.execute(text(f"DROP TABLE {name}"))
     s.flush()

@@ -35,9 +35,6 @@ from sqlalchemy import delete, func, literal_column, select, text, tuple_
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, aliased
 
-from app.core.extensions import db
-from app.streaming.models import PreviewPlay
-from app.catalog.models import Release, Track
 from app.accounts.models import User
 from app.analytics.models import (
     ArtistCountry,
@@ -51,9 +48,12 @@ from app.analytics.models import (
     TrackDay,
     TrackListener,
 )
-from app.core.types import utcnow
 from app.analytics.services import listener_sets
 from app.analytics.services.rollup_rebuild import clear, rebuild_all  # noqa: F401 (clear: rollups.clear is its API)
+from app.catalog.models import Release, Track
+from app.core.extensions import db
+from app.core.types import utcnow
+from app.streaming.models import PreviewPlay
 from ledger.schema import Account, AccountKind, Play, PlayKind, Posting, PricingVersion, Transfer, TransferKind
 
 BATCH = 20_000
@@ -62,8 +62,18 @@ MAX_GAPS_PER_RUN = 10_000
 _LOCK_KEY = 0x456E636F7265  # "Encore": the advisory lock of the rollup job
 
 # Figures of a day row, in the order the accumulator keeps them.
-FIGURES = ("plays", "charged_plays", "first_plays", "artist_micro", "coop_micro", "artist_value", "coop_value",
-           "buy_nows", "buy_now_micro", "previews")
+FIGURES = (
+    "plays",
+    "charged_plays",
+    "first_plays",
+    "artist_micro",
+    "coop_micro",
+    "artist_value",
+    "coop_value",
+    "buy_nows",
+    "buy_now_micro",
+    "previews",
+)
 _I = {name: i for i, name in enumerate(FIGURES)}
 
 
@@ -109,8 +119,11 @@ class _Batch:
 
     def figures(self, track_id, artist_id, day, values: dict, listener_id=None) -> None:
         self.track_artist[track_id] = artist_id
-        for target, key in ((self.track_days, (track_id, day)), (self.artist_days, (artist_id, day)),
-                            (self.coop_days, day)):
+        for target, key in (
+            (self.track_days, (track_id, day)),
+            (self.artist_days, (artist_id, day)),
+            (self.coop_days, day),
+        ):
             row = target[key]
             for name, value in values.items():
                 row[_I[name]] += value
@@ -271,8 +284,18 @@ def _window(query, id_column, *, after, limit, only):
 
 
 def _read_plays(batch: _Batch, versions: _Versions, *, after=None, limit=None, only=None):
-    query = select(Play.id, Play.listener_id, Play.track_id, Play.artist_id, Play.kind, Play.play_number,
-                   Play.artist_part, Play.coop_part, Play.pricing_version_id, Play.created_at)
+    query = select(
+        Play.id,
+        Play.listener_id,
+        Play.track_id,
+        Play.artist_id,
+        Play.kind,
+        Play.play_number,
+        Play.artist_part,
+        Play.coop_part,
+        Play.pricing_version_id,
+        Play.created_at,
+    )
     ids, last_at = [], None
     for p in db.session.execute(_window(query, Play.id, after=after, limit=limit, only=only)):
         ids.append(p.id)
@@ -284,9 +307,14 @@ def _read_plays(batch: _Batch, versions: _Versions, *, after=None, limit=None, o
         stage, owned = 0, p.kind is PlayKind.OWNED
         if p.kind is PlayKind.CHARGED:
             cents = versions.cents[p.pricing_version_id]
-            values.update(charged_plays=1, first_plays=int(p.play_number == 1), artist_micro=p.artist_part,
-                          coop_micro=p.coop_part, artist_value=p.artist_part * cents,
-                          coop_value=p.coop_part * cents)
+            values.update(
+                charged_plays=1,
+                first_plays=int(p.play_number == 1),
+                artist_micro=p.artist_part,
+                coop_micro=p.coop_part,
+                artist_value=p.artist_part * cents,
+                coop_value=p.coop_part * cents,
+            )
             stage = p.play_number
             owned = p.play_number == versions.plays_to_own[p.pricing_version_id]
         batch.figures(p.track_id, p.artist_id, day, values, listener_id=p.listener_id)
@@ -311,10 +339,18 @@ def _read_transfers(batch: _Batch, versions: _Versions, *, after=None, limit=Non
         id_filter = Transfer.id.between(after + 1, upto)
     corrected = aliased(Transfer)
     rows = db.session.execute(
-        select(Transfer.id, Transfer.kind, Transfer.listener_id, Transfer.track_id, Transfer.created_at,
-               Transfer.effective_at,
-               func.coalesce(Transfer.pricing_version_id, corrected.pricing_version_id).label("version_id"),
-               Posting.amount, Account.kind.label("account_kind"), Account.owner_id)
+        select(
+            Transfer.id,
+            Transfer.kind,
+            Transfer.listener_id,
+            Transfer.track_id,
+            Transfer.created_at,
+            Transfer.effective_at,
+            func.coalesce(Transfer.pricing_version_id, corrected.pricing_version_id).label("version_id"),
+            Posting.amount,
+            Account.kind.label("account_kind"),
+            Account.owner_id,
+        )
         .join(Posting, Posting.transfer_id == Transfer.id)
         .join(Account, Account.id == Posting.account_id)
         .outerjoin(corrected, corrected.id == Transfer.corrects_transfer_id)
@@ -343,8 +379,12 @@ def _read_transfers(batch: _Batch, versions: _Versions, *, after=None, limit=Non
         cents = versions.cents.get(first.version_id) or 0
         artist_part = sum(leg.amount for leg in legs if leg.account_kind is AccountKind.ARTIST_EARNINGS)
         coop_part = sum(leg.amount for leg in legs if leg.account_kind is AccountKind.COOP_REVENUE)
-        values = {"artist_micro": artist_part, "coop_micro": coop_part, "artist_value": artist_part * cents,
-                  "coop_value": coop_part * cents}
+        values = {
+            "artist_micro": artist_part,
+            "coop_micro": coop_part,
+            "artist_value": artist_part * cents,
+            "coop_value": coop_part * cents,
+        }
         if first.kind is TransferKind.BUY_NOW:
             paid = -sum(leg.amount for leg in legs if leg.account_kind is AccountKind.WALLET)
             values.update(buy_nows=1, buy_now_micro=paid)
@@ -399,7 +439,7 @@ def _insert(model):
 
 def _chunks(items: list, size: int = 2_000):
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def _upsert_days(model, keys: tuple[str, ...], deltas: dict, listeners: dict, extra=None) -> None:
@@ -444,8 +484,13 @@ def _upsert(model, keys, rows: list[dict]) -> None:
 
 
 def _write(batch: _Batch) -> None:
-    _upsert_days(TrackDay, ("track_id", "day"), batch.track_days, batch.track_day_listeners,
-                 extra=lambda key: {"artist_id": batch.track_artist[key[0]]})
+    _upsert_days(
+        TrackDay,
+        ("track_id", "day"),
+        batch.track_days,
+        batch.track_day_listeners,
+        extra=lambda key: {"artist_id": batch.track_artist[key[0]]},
+    )
     _upsert_days(ArtistDay, ("artist_id", "day"), batch.artist_days, batch.artist_day_listeners)
     _upsert_days(CoopDay, ("day",), batch.coop_days, batch.coop_day_listeners)
     _write_money(batch.money)
@@ -458,11 +503,15 @@ def _write_money(money: dict) -> None:
     statement = _insert(MoneyDay)
     statement = statement.on_conflict_do_update(
         index_elements=["day", "transfer_kind", "account_kind"],
-        set_={"amount": MoneyDay.__table__.c.amount + statement.excluded.amount,
-              "postings": MoneyDay.__table__.c.postings + statement.excluded.postings},
+        set_={
+            "amount": MoneyDay.__table__.c.amount + statement.excluded.amount,
+            "postings": MoneyDay.__table__.c.postings + statement.excluded.postings,
+        },
     )
-    rows = [{"day": day, "transfer_kind": tk, "account_kind": ak, "amount": amount, "postings": count}
-            for (day, tk, ak), (amount, count) in money.items()]
+    rows = [
+        {"day": day, "transfer_kind": tk, "account_kind": ak, "amount": amount, "postings": count}
+        for (day, tk, ak), (amount, count) in money.items()
+    ]
     for chunk in _chunks(rows):
         db.session.execute(statement, chunk)
 
@@ -484,8 +533,10 @@ def _write_pairs(pairs: dict) -> None:
         old = existing.get((track_id, listener_id))
         old_plays, old_stage, old_owned = (old.plays, old.stage, old.owned) if old is not None else (0, 0, False)
         new_stage, new_owned = max(old_stage, stage), old_owned or owned
-        before, after = (funnel_stage(old_stage, old_owned) if old is not None else None,
-                         funnel_stage(new_stage, new_owned))
+        before, after = (
+            funnel_stage(old_stage, old_owned) if old is not None else None,
+            funnel_stage(new_stage, new_owned),
+        )
         if before != after:
             if before is not None:
                 funnel[(track_id, before)] -= 1
@@ -495,12 +546,21 @@ def _write_pairs(pairs: dict) -> None:
         totals = artist_pairs[(artist_id, listener_id)]
         totals[0] += plays
         totals[1] += int(new_owned and not old_owned)
-        out.append({"track_id": track_id, "listener_id": listener_id, "artist_id": artist_id,
-                    "plays": old_plays + plays, "stage": new_stage, "owned": new_owned})
+        out.append(
+            {
+                "track_id": track_id,
+                "listener_id": listener_id,
+                "artist_id": artist_id,
+                "plays": old_plays + plays,
+                "stage": new_stage,
+                "owned": new_owned,
+            }
+        )
     _upsert(TrackListener, ("track_id", "listener_id"), out)
 
-    funnel_rows = [{"track_id": t, "stage": s, "artist_id": funnel_artist[t], "listeners": n}
-                   for (t, s), n in funnel.items() if n]
+    funnel_rows = [
+        {"track_id": t, "stage": s, "artist_id": funnel_artist[t], "listeners": n} for (t, s), n in funnel.items() if n
+    ]
     if funnel_rows:
         statement = _insert(Funnel)
         statement = statement.on_conflict_do_update(
@@ -510,13 +570,16 @@ def _write_pairs(pairs: dict) -> None:
         for chunk in _chunks(funnel_rows):
             db.session.execute(statement, chunk)
 
-    listener_rows = [{"artist_id": a, "listener_id": who, "plays": p, "owned": o}
-                     for (a, who), (p, o) in artist_pairs.items()]
+    listener_rows = [
+        {"artist_id": a, "listener_id": who, "plays": p, "owned": o} for (a, who), (p, o) in artist_pairs.items()
+    ]
     statement = _insert(ArtistListener)
     statement = statement.on_conflict_do_update(
         index_elements=["artist_id", "listener_id"],
-        set_={"plays": ArtistListener.__table__.c.plays + statement.excluded.plays,
-              "owned": ArtistListener.__table__.c.owned + statement.excluded.owned},
+        set_={
+            "plays": ArtistListener.__table__.c.plays + statement.excluded.plays,
+            "owned": ArtistListener.__table__.c.owned + statement.excluded.owned,
+        },
     )
     for chunk in _chunks(listener_rows):
         db.session.execute(statement, chunk)
@@ -535,8 +598,9 @@ def _recount_countries(artist_ids: set[int]) -> None:
             .group_by(ArtistListener.artist_id, country)
         ).all()
         if rows:
-            db.session.execute(_insert(ArtistCountry),
-                               [{"artist_id": a, "country": c, "listeners": n} for a, c, n in rows])
+            db.session.execute(
+                _insert(ArtistCountry), [{"artist_id": a, "country": c, "listeners": n} for a, c, n in rows]
+            )
 
 
 def today() -> date:

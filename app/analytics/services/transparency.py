@@ -9,23 +9,23 @@ the day sets of listeners). Artists appear by name; no listener is ever named.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from app.core.csv_export import write_csv
-from app.catalog.models import Artist
-from app.payments.models import Payout, PayoutStatus
-from app.governance.models import Proposal
 from app.analytics.models import CoopDay, MoneyDay
 from app.analytics.services import listener_sets, rollups
-from app.governance.services import membership
+from app.catalog.models import Artist
+from app.core.csv_export import write_csv
 from app.core.errors import NotFound, ValidationFailed
 from app.core.replica import replica_session
-from ledger.pricing import DEFAULT_EFFECTIVE_FROM, pricing_enacted_between, pricing_in_force, pricing_of_proposal
+from app.governance.models import Proposal
+from app.governance.services import membership
+from app.payments.models import Payout, PayoutStatus
 from ledger import AccountKind, TransferKind
+from ledger.pricing import DEFAULT_EFFECTIVE_FROM, pricing_enacted_between, pricing_in_force, pricing_of_proposal
 from ledger.types import int_sum, utcnow
 from ledger.units import format_money
 
@@ -45,10 +45,12 @@ MONEY_FIGURES: list[tuple[str, str, list[tuple[str, str, int]]]] = [
     ("credits_refunded", "credits refunded to payers", [(T.REFUND.value, W, -1)]),
     ("credits_spent_on_plays", "credits spent on plays", [(T.PLAY_CHARGE.value, W, -1)]),
     ("credits_spent_on_buy_now", "credits spent on buying tracks outright", [(T.BUY_NOW.value, W, -1)]),
-    ("paid_to_artists", "the artists' part of plays and purchases",
-     [(T.PLAY_CHARGE.value, A, 1), (T.BUY_NOW.value, A, 1)]),
-    ("coop_share", "the co-op's part of plays and purchases",
-     [(T.PLAY_CHARGE.value, C, 1), (T.BUY_NOW.value, C, 1)]),
+    (
+        "paid_to_artists",
+        "the artists' part of plays and purchases",
+        [(T.PLAY_CHARGE.value, A, 1), (T.BUY_NOW.value, A, 1)],
+    ),
+    ("coop_share", "the co-op's part of plays and purchases", [(T.PLAY_CHARGE.value, C, 1), (T.BUY_NOW.value, C, 1)]),
     ("artist_corrections", "corrections to artists' earnings (negative: taken back)", [(T.CORRECTION.value, A, 1)]),
     ("coop_corrections", "corrections to the co-op's revenue", [(T.CORRECTION.value, C, 1)]),
     ("payouts_sent", "artists' earnings sent out as payouts", [(T.PAYOUT.value, A, -1)]),
@@ -102,8 +104,10 @@ def parse_period(text: str) -> Period:
     # Compared as (year, month) before any datetime is built: year 0 or 9999-12's end has none.
     first, current = first_period(), current_period()
     if not (first.year, first.month) <= (period.year, period.month) <= (current.year, current.month):
-        raise NotFound(f"There are no books for {period.label}: the co-op's books run from "
-                       f"{first_period().label} to {current_period().label}.")
+        raise NotFound(
+            f"There are no books for {period.label}: the co-op's books run from "
+            f"{first_period().label} to {current_period().label}."
+        )
     return period
 
 
@@ -133,9 +137,11 @@ def month_books(period: Period) -> MonthBooks:
         )
     }
     money = {name: sum(sign * sums.get((tk, ak), 0) for tk, ak, sign in parts) for name, _, parts in MONEY_FIGURES}
-    days = replica_session().execute(
-        select(CoopDay.plays, CoopDay.listeners).where(CoopDay.day >= period.start, CoopDay.day < period.end)
-    ).all()
+    days = (
+        replica_session()
+        .execute(select(CoopDay.plays, CoopDay.listeners).where(CoopDay.day >= period.start, CoopDay.day < period.end))
+        .all()
+    )
     now = utcnow()
     complete = period.end_instant <= now
     at = period.end_instant if complete else now
@@ -160,9 +166,13 @@ def _pricing_changes(period: Period, now: datetime) -> list[dict]:
     """Versions in force: those that took effect in the month, by ``now``. A version decided
     but not yet in force is not listed here (it is in ``_pricing_decided``)."""
     start = datetime(period.start.year, period.start.month, 1, tzinfo=timezone.utc)
-    versions = [v for v in pricing_enacted_between(replica_session(), start, period.end_instant) if v.effective_from <= now]
+    versions = [
+        v for v in pricing_enacted_between(replica_session(), start, period.end_instant) if v.effective_from <= now
+    ]
     ids = {v.proposal_id for v in versions if v.proposal_id is not None}
-    proposals = {p.id: p for p in replica_session().scalars(select(Proposal).where(Proposal.id.in_(ids)))} if ids else {}
+    proposals = (
+        {p.id: p for p in replica_session().scalars(select(Proposal).where(Proposal.id.in_(ids)))} if ids else {}
+    )
     return [{"version": v, "proposal": proposals.get(v.proposal_id)} for v in versions]
 
 
@@ -171,14 +181,20 @@ def _pricing_decided(period: Period, now: datetime) -> list[dict]:
     they take effect; ``in_force`` says whether they have by ``now``. A vote passed on the
     month's last day takes effect at 00:00 UTC, the next month's first instant."""
     start = datetime(period.start.year, period.start.month, 1, tzinfo=timezone.utc)
-    decided = replica_session().scalars(
-        select(Proposal).where(Proposal.closed_at >= start, Proposal.closed_at < period.end_instant)
-        .order_by(Proposal.closed_at, Proposal.id)
-    ).all()
+    decided = (
+        replica_session()
+        .scalars(
+            select(Proposal)
+            .where(Proposal.closed_at >= start, Proposal.closed_at < period.end_instant)
+            .order_by(Proposal.closed_at, Proposal.id)
+        )
+        .all()
+    )
     enacted = ((pricing_of_proposal(replica_session(), p.id), p) for p in decided)
     return [
         {"version": version, "proposal": proposal, "in_force": version.effective_from <= now}
-        for version, proposal in enacted if version is not None
+        for version, proposal in enacted
+        if version is not None
     ]
 
 
@@ -186,12 +202,16 @@ def _payouts(period: Period) -> list[dict]:
     """Every payout that reached an artist in the month, by artist name: the co-op publishes
     each one (payouts still in transit appear in the month they are paid)."""
     start = datetime(period.start.year, period.start.month, 1, tzinfo=timezone.utc)
-    rows = replica_session().execute(
-        select(Payout, Artist.name)
-        .join(Artist, Artist.id == Payout.artist_id)
-        .where(Payout.status == PayoutStatus.PAID, Payout.paid_at >= start, Payout.paid_at < period.end_instant)
-        .order_by(Payout.paid_at, Payout.id)
-    ).all()
+    rows = (
+        replica_session()
+        .execute(
+            select(Payout, Artist.name)
+            .join(Artist, Artist.id == Payout.artist_id)
+            .where(Payout.status == PayoutStatus.PAID, Payout.paid_at >= start, Payout.paid_at < period.end_instant)
+            .order_by(Payout.paid_at, Payout.id)
+        )
+        .all()
+    )
     return [
         {
             "artist": name,
@@ -225,12 +245,24 @@ def csv_rows(books: MonthBooks, json_view: dict) -> list[list[str]]:
     pricing = json_view["pricing_in_force"]
     rows.append(["pricing", "version_in_force", str(pricing["id"]), pricing["effective_from"]])
     for change in json_view["pricing_changes"]:
-        rows.append(["pricing", "enacted", str(change["version_id"]),
-                     f"{change['effective_from']} {change['proposal_title'] or ''}".strip()])
+        rows.append(
+            [
+                "pricing",
+                "enacted",
+                str(change["version_id"]),
+                f"{change['effective_from']} {change['proposal_title'] or ''}".strip(),
+            ]
+        )
     for decided in json_view["pricing_decided"]:
         state = "in force from" if decided["in_force"] else "not in force until"
-        rows.append(["pricing", "decided", str(decided["version_id"]),
-                     f"{state} {decided['effective_from']} {decided['proposal_title']}"])
+        rows.append(
+            [
+                "pricing",
+                "decided",
+                str(decided["version_id"]),
+                f"{state} {decided['effective_from']} {decided['proposal_title']}",
+            ]
+        )
     for payout in json_view["payouts"]:
         rows.append(["payout", payout["artist"], payout["amount"], f"{payout['date']} {payout['method']}"])
     return rows

@@ -38,13 +38,14 @@ from datetime import datetime, time, timedelta, timezone
 
 from sqlalchemy import func, select
 
+from app.core.errors import ValidationFailed
 from app.core.extensions import db
-from app.governance.models import Proposal, ProposalStatus
 from app.core.types import utcnow
-from app.governance.services import notices as governance_notices, pricing, voting
+from app.governance.models import Proposal, ProposalStatus
+from app.governance.services import notices as governance_notices
+from app.governance.services import pricing, voting
 from app.governance.services.pricing_parameters import proposed_values
 from app.governance.services.tally import passes
-from app.core.errors import ValidationFailed
 from ledger.pricing import PricingParams, enact_pricing
 
 REMINDER_BEFORE = timedelta(days=1)
@@ -67,10 +68,7 @@ class Closed:
 def _lock(proposal_id: int) -> Proposal:
     """Re-read the proposal under a row lock."""
     return db.session.scalar(
-        select(Proposal)
-        .where(Proposal.id == proposal_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+        select(Proposal).where(Proposal.id == proposal_id).with_for_update().execution_options(populate_existing=True)
     )
 
 

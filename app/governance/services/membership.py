@@ -12,11 +12,11 @@ from datetime import datetime
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from app.core.extensions import db
-from app.governance.models import MemberClass, Membership, MembershipSource
 from app.accounts.models import User
-from app.core.types import utcnow
 from app.core.errors import Conflict, NotFound, ValidationFailed
+from app.core.extensions import db
+from app.core.types import utcnow
+from app.governance.models import MemberClass, Membership, MembershipSource
 
 
 def _covering(at: datetime):
@@ -28,9 +28,7 @@ def parse_member_class(value: str | MemberClass) -> MemberClass:
     try:
         return MemberClass(value)
     except ValueError:
-        raise ValidationFailed(
-            "The member class is listener, artist or worker.", field="member_class"
-        ) from None
+        raise ValidationFailed("The member class is listener, artist or worker.", field="member_class") from None
 
 
 def grant_membership(
@@ -91,9 +89,7 @@ def end_membership(membership: Membership, *, at: datetime | None = None, reason
 
 def find_membership(source: MembershipSource, reference: str) -> Membership | None:
     """The membership a payment (or an admin's reference) created, if any."""
-    return db.session.scalar(
-        select(Membership).where(Membership.source == source, Membership.reference == reference)
-    )
+    return db.session.scalar(select(Membership).where(Membership.source == source, Membership.reference == reference))
 
 
 def get_membership(membership_id: int) -> Membership:
@@ -122,15 +118,15 @@ def member_ids_at(at: datetime):
 def count_members(at: datetime | None = None, *, session: Session | None = None) -> int:
     """Members at ``at``: people, not shares, read through ``session`` (default: the primary's)."""
     at = at or utcnow()
-    return (session or db.session).scalar(select(func.count(func.distinct(Membership.user_id))).where(_covering(at))) or 0
+    return (session or db.session).scalar(
+        select(func.count(func.distinct(Membership.user_id))).where(_covering(at))
+    ) or 0
 
 
 def member_emails(at: datetime | None = None) -> list[tuple[int, str]]:
     """(user id, email) of every member at ``at``, for notices."""
     at = at or utcnow()
-    rows = db.session.execute(
-        select(User.id, User.email).where(User.id.in_(member_ids_at(at))).order_by(User.id)
-    )
+    rows = db.session.execute(select(User.id, User.email).where(User.id.in_(member_ids_at(at))).order_by(User.id))
     return [(r.id, r.email) for r in rows]
 
 

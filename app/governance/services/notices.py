@@ -10,9 +10,9 @@ from datetime import datetime
 
 from flask import current_app
 
+from app.core.mail import queue_mail
 from app.governance.models import Proposal
 from app.governance.services import membership
-from app.core.mail import queue_mail
 
 
 def proposal_url(proposal: Proposal) -> str:
@@ -48,7 +48,7 @@ def proposal_closing_soon(proposal: Proposal, *, at: datetime) -> int:
     """Remind every member that the vote closes within a day."""
     subject = f"Vote closes soon: {proposal.title}"
     body = (
-        f"The vote on \"{proposal.title}\" closes at {_when(proposal.closes_at)}.\n\n"
+        f'The vote on "{proposal.title}" closes at {_when(proposal.closes_at)}.\n\n'
         f"If you have not voted yet, or want to change your vote: {proposal_url(proposal)}\n"
     )
     return _send_to_members(proposal, "closing-soon", subject, body, at)

@@ -11,10 +11,10 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from app.core.extensions import db
-from app.governance.models import Proposal
-from app.core.types import utcnow
 from app.core.errors import ValidationFailed
+from app.core.extensions import db
+from app.core.types import utcnow
+from app.governance.models import Proposal
 from app.governance.services.pricing_parameters import (
     MAX_OWNERSHIP_COST_MICRO,
     PARAMETERS,
@@ -74,8 +74,7 @@ def check_schedule(params: PricingParams, *, field: str = "changes") -> PricingP
         value = getattr(params, p.ledger_field)
         if not p.minimum <= p.to_human(value) <= p.maximum:
             raise ValidationFailed(
-                f"{p.label} would be {p.show(value)}, outside {p.show_human(p.minimum)} to "
-                f"{p.show_human(p.maximum)}.",
+                f"{p.label} would be {p.show(value)}, outside {p.show_human(p.minimum)} to {p.show_human(p.maximum)}.",
                 field=field,
             )
     total = sum(schedule(params))

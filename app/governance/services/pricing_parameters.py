@@ -11,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from ledger.units import format_money
 from app.core.errors import ValidationFailed
-from ledger.units import format_credits
+from ledger.units import format_credits, format_money
 
 
 @dataclass(frozen=True)
@@ -35,9 +34,7 @@ class Parameter:
     def parse(self, raw) -> int:
         """Human value (string or int) -> the ledger's integer, or ``ValidationFailed``."""
         if isinstance(raw, bool) or not isinstance(raw, (str, int)):
-            raise ValidationFailed(
-                f"{self.label}: give the value as text, like \"{self.example}\".", field=self.key
-            )
+            raise ValidationFailed(f'{self.label}: give the value as text, like "{self.example}".', field=self.key)
         text = str(raw).strip().replace(",", ".") if isinstance(raw, str) else str(raw)
         if len(text) > 40:
             raise ValidationFailed(f"{self.label}: '{text[:40]}…' is too long for a number.", field=self.key)
@@ -69,9 +66,7 @@ class Parameter:
         if scaled != scaled.to_integral_value():
             if self.decimals == 0:
                 raise ValidationFailed(f"{self.label} must be a whole number.", field=self.key)
-            raise ValidationFailed(
-                f"{self.label} can have at most {self.decimals} decimal places.", field=self.key
-            )
+            raise ValidationFailed(f"{self.label} can have at most {self.decimals} decimal places.", field=self.key)
         return int(scaled)
 
     def to_human(self, ledger_value: int) -> Decimal:
@@ -111,22 +106,70 @@ def _plain(value: Decimal) -> str:
 
 
 PARAMETERS: tuple[Parameter, ...] = (
-    Parameter("first_play_price", "First play price", "first_play_price", "new_first_play_price",
-              "credits", 1_000_000, Decimal("0.0001"), Decimal("0.1")),
-    Parameter("growth", "Growth per repeat play", "growth_permille", "new_growth_permille",
-              "x", 1000, Decimal("1.0"), Decimal("4.0")),
-    Parameter("plays_to_own", "Plays to own", "plays_to_own", "new_plays_to_own",
-              "plays", 1, Decimal(1), Decimal(20)),
-    Parameter("count_after_seconds", "Count a play after", "count_after_seconds", "new_count_after_seconds",
-              "seconds", 1, Decimal(5), Decimal(300)),
-    Parameter("artist_share", "Artist share", "artist_share_bp", "new_artist_share_bp",
-              "%", 100, Decimal(50), Decimal(95)),
-    Parameter("credit_price", "Credit price", "credit_price_cents", "new_credit_price_cents",
-              "EUR", 100, Decimal("0.10"), Decimal("10.00")),
-    Parameter("starter_grant", "Starter grant", "starter_grant", "new_starter_grant",
-              "credits", 1_000_000, Decimal(0), Decimal(10)),
-    Parameter("payout_minimum", "Payout minimum", "payout_minimum_cents", "new_payout_minimum_cents",
-              "EUR", 100, Decimal(1), Decimal(1000)),
+    Parameter(
+        "first_play_price",
+        "First play price",
+        "first_play_price",
+        "new_first_play_price",
+        "credits",
+        1_000_000,
+        Decimal("0.0001"),
+        Decimal("0.1"),
+    ),
+    Parameter(
+        "growth",
+        "Growth per repeat play",
+        "growth_permille",
+        "new_growth_permille",
+        "x",
+        1000,
+        Decimal("1.0"),
+        Decimal("4.0"),
+    ),
+    Parameter("plays_to_own", "Plays to own", "plays_to_own", "new_plays_to_own", "plays", 1, Decimal(1), Decimal(20)),
+    Parameter(
+        "count_after_seconds",
+        "Count a play after",
+        "count_after_seconds",
+        "new_count_after_seconds",
+        "seconds",
+        1,
+        Decimal(5),
+        Decimal(300),
+    ),
+    Parameter(
+        "artist_share", "Artist share", "artist_share_bp", "new_artist_share_bp", "%", 100, Decimal(50), Decimal(95)
+    ),
+    Parameter(
+        "credit_price",
+        "Credit price",
+        "credit_price_cents",
+        "new_credit_price_cents",
+        "EUR",
+        100,
+        Decimal("0.10"),
+        Decimal("10.00"),
+    ),
+    Parameter(
+        "starter_grant",
+        "Starter grant",
+        "starter_grant",
+        "new_starter_grant",
+        "credits",
+        1_000_000,
+        Decimal(0),
+        Decimal(10),
+    ),
+    Parameter(
+        "payout_minimum",
+        "Payout minimum",
+        "payout_minimum_cents",
+        "new_payout_minimum_cents",
+        "EUR",
+        100,
+        Decimal(1),
+        Decimal(1000),
+    ),
 )
 BY_KEY = {p.key: p for p in PARAMETERS}
 

@@ -13,12 +13,13 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from app.core.extensions import db
-from app.governance.models import CLOSED_STATUSES, Proposal, ProposalStatus
 from app.accounts.models import User
-from app.core.types import utcnow
-from app.governance.services import notices as governance_notices, membership
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.core.extensions import db
+from app.core.types import utcnow
+from app.governance.models import CLOSED_STATUSES, Proposal, ProposalStatus
+from app.governance.services import membership
+from app.governance.services import notices as governance_notices
 from app.governance.services.pricing_parameters import BY_KEY, proposed_values
 from app.governance.services.tally import SIMPLE_MAJORITY, TWO_THIRDS
 
@@ -223,4 +224,3 @@ def list_proposals(viewer=None, *, limit: int = 100) -> ProposalLists:
             )
         )
     return ProposalLists(list(open_), list(closed), drafts)
-

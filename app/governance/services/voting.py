@@ -20,14 +20,14 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from app.core.extensions import db
-from app.governance.models import Ballot, Choice, Proposal, ProposalStatus
 from app.accounts.models import User
-from app.core.types import utcnow
-from app.governance.services import membership
-from app.core.errors import Conflict, Forbidden, ValidationFailed
-from app.governance.services.tally import Rule, Tally
 from app.accounts.verification import require_verified
+from app.core.errors import Conflict, Forbidden, ValidationFailed
+from app.core.extensions import db
+from app.core.types import utcnow
+from app.governance.models import Ballot, Choice, Proposal, ProposalStatus
+from app.governance.services import membership
+from app.governance.services.tally import Rule, Tally
 
 RECEIPT_PREFIX = "rcpt-"
 _RETRIES = 5
@@ -90,8 +90,9 @@ def cast_vote(proposal: Proposal, voter: User, choice, *, now: datetime | None =
         except IntegrityError:
             continue  # another submission by the same member took this sequence: go on top of it
         return ballot, code
-    raise Conflict("Your vote could not be recorded because of simultaneous submissions; try again.",
-                   code="vote_conflict")
+    raise Conflict(
+        "Your vote could not be recorded because of simultaneous submissions; try again.", code="vote_conflict"
+    )
 
 
 def current_ballot(proposal: Proposal, voter) -> Ballot | None:

@@ -15,12 +15,13 @@ from flask import current_app
 from sqlalchemy import select
 
 import ledger
+from app.accounts.models import User
+from app.accounts.verification import require_verified
+from app.core.errors import Conflict, NotFound, Unavailable, ValidationFailed
 from app.core.extensions import db
 from app.governance.models import MemberClass
-from app.payments.models import Order, OrderKind, OrderStatus, PaymentProvider
-from app.accounts.models import User
 from app.governance.services import membership
-from app.core.errors import Conflict, NotFound, Unavailable, ValidationFailed
+from app.payments.models import Order, OrderKind, OrderStatus, PaymentProvider
 from app.payments.services.payment_gateway import (
     CheckoutRequest,
     CheckoutSession,
@@ -28,7 +29,6 @@ from app.payments.services.payment_gateway import (
     gateway,
 )
 from ledger.units import MICRO_PER_CREDIT, format_money  # noqa: F401 (checkout.format_money: its name for the views)
-from app.accounts.verification import require_verified
 
 
 @dataclass(frozen=True)
@@ -78,8 +78,13 @@ def create_pack_order(user: User, credits) -> Order:
         raise ValidationFailed(f"There is no pack of {credits} credits.", field="pack")
     price, version_id = credit_price()
     order = Order(
-        user_id=user.id, kind=OrderKind.CREDIT_PACK, provider=_provider(), credits=credits * MICRO_PER_CREDIT,
-        amount_cents=offered[credits].price_cents, currency=currency(), credit_price_cents=price,
+        user_id=user.id,
+        kind=OrderKind.CREDIT_PACK,
+        provider=_provider(),
+        credits=credits * MICRO_PER_CREDIT,
+        amount_cents=offered[credits].price_cents,
+        currency=currency(),
+        credit_price_cents=price,
         pricing_version_id=version_id,
     )
     db.session.add(order)
@@ -94,8 +99,13 @@ def create_share_order(user: User, member_class) -> Order:
     if membership.is_member(user):
         raise Conflict("You are already a member of the co-op.", code="already_member")
     order = Order(
-        user_id=user.id, kind=OrderKind.MEMBER_SHARE, provider=_provider(), credits=0, member_class=member_class,
-        amount_cents=share_price(), currency=currency(),
+        user_id=user.id,
+        kind=OrderKind.MEMBER_SHARE,
+        provider=_provider(),
+        credits=0,
+        member_class=member_class,
+        amount_cents=share_price(),
+        currency=currency(),
     )
     db.session.add(order)
     db.session.flush()
@@ -127,9 +137,16 @@ def checkout_request(
     if order.status is not OrderStatus.PENDING or order.session_id is not None:
         raise Conflict("This order already has a checkout.", code="checkout_exists")
     return CheckoutRequest(
-        order_id=order.id, user_id=order.user_id, email=order.user.email, description=describe(order),
-        amount_cents=order.amount_cents, currency=order.currency, metadata=metadata(order),
-        success_url=success_url, cancel_url=cancel_url, local_checkout_url=local_checkout_url,
+        order_id=order.id,
+        user_id=order.user_id,
+        email=order.user.email,
+        description=describe(order),
+        amount_cents=order.amount_cents,
+        currency=order.currency,
+        metadata=metadata(order),
+        success_url=success_url,
+        cancel_url=cancel_url,
+        local_checkout_url=local_checkout_url,
     )
 
 
@@ -169,9 +186,9 @@ def order_by_session(session_id: str) -> Order | None:
 
 def orders_of(user: User, *, limit: int = 100) -> list[Order]:
     """The user's orders, newest first."""
-    return list(db.session.scalars(
-        select(Order).where(Order.user_id == user.id).order_by(Order.id.desc()).limit(limit)
-    ))
+    return list(
+        db.session.scalars(select(Order).where(Order.user_id == user.id).order_by(Order.id.desc()).limit(limit))
+    )
 
 
 def member_classes() -> list[MemberClass]:

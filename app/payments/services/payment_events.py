@@ -30,14 +30,14 @@ import stripe
 from sqlalchemy import select
 
 import ledger
-from app.core.converters import id_from_form
-from app.core.extensions import db
-from app.governance.models import MembershipSource
-from app.payments.models import Order, OrderKind, OrderStatus, PaymentEvent, Receivable
 from app.accounts.models import User
-from app.core.types import utcnow
-from app.governance.services import membership
+from app.core.converters import id_from_form
 from app.core.errors import BadEvent, BadSignature, ValidationFailed
+from app.core.extensions import db
+from app.core.types import utcnow
+from app.governance.models import MembershipSource
+from app.governance.services import membership
+from app.payments.models import Order, OrderKind, OrderStatus, PaymentEvent, Receivable
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,9 @@ def _lock_order(session_obj: dict) -> Order | None:
     """The order of a checkout session, locked: by session id, else by the order id in its
     metadata (when the session id was never stored on our side)."""
     session_id = session_obj.get("id")
-    order = db.session.scalar(select(Order).where(Order.session_id == session_id).with_for_update()) if session_id else None
+    order = (
+        db.session.scalar(select(Order).where(Order.session_id == session_id).with_for_update()) if session_id else None
+    )
     if order is None:
         meta = session_obj.get("metadata") or {}
         order_id = id_from_form(str(meta.get("order_id", "")))  # 0 unless an id a column can hold
@@ -129,13 +131,15 @@ def fulfil(order: Order, payment_intent: str | None = None) -> None:
     """Deliver what a paid order bought, in the caller's transaction: credits from payments
     clearing into the wallet, or the membership. Idempotent (keys derived from the order)."""
     if order.kind is OrderKind.CREDIT_PACK:
-        result = ledger.top_up(db.session, key=order.ledger_key, listener_id=order.user_id, amount=order.credits,
-                               memo=f"order {order.id}")
+        result = ledger.top_up(
+            db.session, key=order.ledger_key, listener_id=order.user_id, amount=order.credits, memo=f"order {order.id}"
+        )
         order.ledger_transfer_id = result.id
     else:
         user = db.session.get(User, order.user_id)
-        granted = membership.grant_membership(user, order.member_class, MembershipSource.SHARE_PURCHASE,
-                                              reference=order.ledger_key)
+        granted = membership.grant_membership(
+            user, order.member_class, MembershipSource.SHARE_PURCHASE, reference=order.ledger_key
+        )
         order.membership_id = granted.id
     order.status = OrderStatus.PAID
     order.paid_at = utcnow()
@@ -156,8 +160,15 @@ def _session_paid(obj: dict, record: PaymentEvent) -> str:
     if order.status in (OrderStatus.PAID, OrderStatus.REFUNDED):
         return "already_fulfilled"
     if obj.get("amount_total") != order.amount_cents or str(obj.get("currency", "")).upper() != order.currency:
-        log.error("checkout session %s: paid %s %s, order %s costs %s %s", obj.get("id"), obj.get("amount_total"),
-                  obj.get("currency"), order.id, order.amount_cents, order.currency)
+        log.error(
+            "checkout session %s: paid %s %s, order %s costs %s %s",
+            obj.get("id"),
+            obj.get("amount_total"),
+            obj.get("currency"),
+            order.id,
+            order.amount_cents,
+            order.currency,
+        )
         order.failure_reason = "paid amount differs from the order; not fulfilled"
         return "amount_mismatch"
     payment_intent = obj.get("payment_intent")
@@ -194,7 +205,9 @@ def _charge_refunded(charge: dict, record: PaymentEvent) -> str:
     if isinstance(refunded, bool) or not isinstance(refunded, int) or refunded < 0:
         raise ValidationFailed("charge.amount_refunded is not an amount.")
     if refunded > order.amount_cents:
-        log.error("charge %s refunds %s, more than order %s (%s)", charge.get("id"), refunded, order.id, order.amount_cents)
+        log.error(
+            "charge %s refunds %s, more than order %s (%s)", charge.get("id"), refunded, order.id, order.amount_cents
+        )
         return "amount_mismatch"
     if refunded <= order.refunded_cents:
         return "already_refunded"  # an older or repeated refund state
@@ -221,8 +234,9 @@ def _take_back(order: Order, refunded_cents: int) -> None:
     if step <= 0:
         return
     key = f"refund:{order.id}:{refunded_cents}"
-    result = ledger.refund_top_up(db.session, key=key, listener_id=order.user_id, amount=step,
-                                  memo=f"refund of order {order.id}")
+    result = ledger.refund_top_up(
+        db.session, key=key, listener_id=order.user_id, amount=step, memo=f"refund of order {order.id}"
+    )
     if result.short > 0 and db.session.scalar(select(Receivable.id).where(Receivable.key == key)) is None:
         db.session.add(Receivable(key=key, user_id=order.user_id, order_id=order.id, credits=result.short))
     order.refunded_credits = target
@@ -265,15 +279,17 @@ def test_provider_event(order: Order, *, paid: bool) -> dict:
         "object": "event",
         "type": "checkout.session.completed" if paid else "checkout.session.async_payment_failed",
         "livemode": False,
-        "data": {"object": {
-            "id": order.session_id,
-            "object": "checkout.session",
-            "mode": "payment",
-            "payment_status": "paid" if paid else "unpaid",
-            "amount_total": order.amount_cents,
-            "currency": order.currency.lower(),
-            "payment_intent": f"pi_local_{order.id}",
-            "client_reference_id": str(order.id),
-            "metadata": {"order_id": str(order.id), "user_id": str(order.user_id), "kind": order.kind.value},
-        }},
+        "data": {
+            "object": {
+                "id": order.session_id,
+                "object": "checkout.session",
+                "mode": "payment",
+                "payment_status": "paid" if paid else "unpaid",
+                "amount_total": order.amount_cents,
+                "currency": order.currency.lower(),
+                "payment_intent": f"pi_local_{order.id}",
+                "client_reference_id": str(order.id),
+                "metadata": {"order_id": str(order.id), "user_id": str(order.user_id), "kind": order.kind.value},
+            }
+        },
     }

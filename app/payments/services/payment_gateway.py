@@ -154,14 +154,16 @@ class StripeGateway:
     def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
         params = {
             "mode": "payment",
-            "line_items": [{
-                "quantity": 1,
-                "price_data": {
-                    "currency": request.currency.lower(),
-                    "unit_amount": request.amount_cents,
-                    "product_data": {"name": request.description},
-                },
-            }],
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": request.currency.lower(),
+                        "unit_amount": request.amount_cents,
+                        "product_data": {"name": request.description},
+                    },
+                }
+            ],
             "client_reference_id": str(request.order_id),
             "customer_email": request.email,
             "metadata": request.metadata,
@@ -185,11 +187,16 @@ class StripeGateway:
             "destination": request.destination,
             # Unique per payout, so a lost answer can be looked up (find_transfer).
             "transfer_group": f"payout-{request.payout_id}",
-            "metadata": {"payout_id": str(request.payout_id), "artist_id": str(request.artist_id),
-                         "period": request.period},
+            "metadata": {
+                "payout_id": str(request.payout_id),
+                "artist_id": str(request.artist_id),
+                "period": request.period,
+            },
         }
         try:
-            transfer = self.client.v1.transfers.create(params=params, options={"idempotency_key": request.idempotency_key})
+            transfer = self.client.v1.transfers.create(
+                params=params, options={"idempotency_key": request.idempotency_key}
+            )
         except stripe.StripeError as exc:
             raise _error(exc) from None
         return transfer.id
@@ -211,17 +218,23 @@ class StripeGateway:
         if email:
             params["email"] = email
         try:
-            account = self.client.v1.accounts.create(params=params, options={"idempotency_key": f"artist-{artist_id}-account"})
+            account = self.client.v1.accounts.create(
+                params=params, options={"idempotency_key": f"artist-{artist_id}-account"}
+            )
         except stripe.StripeError as exc:
             raise _error(exc) from None
         return account.id
 
     def onboarding_link(self, account_id: str, *, refresh_url: str, return_url: str) -> str:
         try:
-            link = self.client.v1.account_links.create(params={
-                "account": account_id, "refresh_url": refresh_url, "return_url": return_url,
-                "type": "account_onboarding",
-            })
+            link = self.client.v1.account_links.create(
+                params={
+                    "account": account_id,
+                    "refresh_url": refresh_url,
+                    "return_url": return_url,
+                    "type": "account_onboarding",
+                }
+            )
         except stripe.StripeError as exc:
             raise _error(exc) from None
         return link.url

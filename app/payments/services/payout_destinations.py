@@ -10,21 +10,54 @@ from __future__ import annotations
 import re
 import uuid
 
-from app.core.extensions import db
-from app.catalog.models import Artist
-from app.payments.models import PayoutDestination, PayoutMethod
 from app.accounts.models import User
-from app.core.errors import Unavailable, ValidationFailed
-from app.core.mail import queue_mail
-from app.payments.services.payment_gateway import GatewayError, account_can_receive, gateway
 from app.accounts.verification import require_verified
+from app.catalog.models import Artist
+from app.core.errors import Unavailable, ValidationFailed
+from app.core.extensions import db
+from app.core.mail import queue_mail
+from app.payments.models import PayoutDestination, PayoutMethod
+from app.payments.services.payment_gateway import GatewayError, account_can_receive, gateway
 
 # Lengths of the IBANs of SEPA countries and a few others (ISO 13616 registry).
 IBAN_LENGTHS = {
-    "AD": 24, "AT": 20, "BE": 16, "BG": 22, "CH": 21, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "EE": 20,
-    "ES": 24, "FI": 18, "FR": 27, "GB": 22, "GI": 23, "GR": 27, "HR": 21, "HU": 28, "IE": 22, "IS": 26,
-    "IT": 27, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MT": 31, "NL": 18, "NO": 15, "PL": 28,
-    "PT": 25, "RO": 24, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "VA": 22,
+    "AD": 24,
+    "AT": 20,
+    "BE": 16,
+    "BG": 22,
+    "CH": 21,
+    "CY": 28,
+    "CZ": 24,
+    "DE": 22,
+    "DK": 18,
+    "EE": 20,
+    "ES": 24,
+    "FI": 18,
+    "FR": 27,
+    "GB": 22,
+    "GI": 23,
+    "GR": 27,
+    "HR": 21,
+    "HU": 28,
+    "IE": 22,
+    "IS": 26,
+    "IT": 27,
+    "LI": 21,
+    "LT": 20,
+    "LU": 20,
+    "LV": 21,
+    "MC": 27,
+    "MT": 31,
+    "NL": 18,
+    "NO": 15,
+    "PL": 28,
+    "PT": 25,
+    "RO": 24,
+    "SE": 24,
+    "SI": 19,
+    "SK": 24,
+    "SM": 27,
+    "VA": 22,
 }
 _IBAN = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
 
@@ -115,8 +148,11 @@ def start_stripe_onboarding(artist: Artist, *, by: User, refresh_url: str, retur
     destination.updated_by_id = by.id
     db.session.flush()
     if new_account:
-        notify_managers(artist, by, f"A Stripe account ({account_id}) was created for payouts; it is used once "
-                                    "its onboarding is complete.")
+        notify_managers(
+            artist,
+            by,
+            f"A Stripe account ({account_id}) was created for payouts; it is used once its onboarding is complete.",
+        )
     return url
 
 
@@ -129,7 +165,9 @@ def finish_stripe_onboarding(artist: Artist, *, by: User) -> PayoutDestination:
     try:
         ready = gateway().account_ready(destination.stripe_account_id)
     except GatewayError as exc:
-        raise Unavailable(f"Stripe could not be asked about the account: {exc.message}", code="provider_error") from None
+        raise Unavailable(
+            f"Stripe could not be asked about the account: {exc.message}", code="provider_error"
+        ) from None
     switched = ready and not (destination.method is PayoutMethod.STRIPE and destination.stripe_ready)
     destination.stripe_ready = ready
     if ready:

@@ -75,8 +75,13 @@ def _earnings_by_listener(account_id: int, start, end) -> dict[int, tuple[int, o
     rows = db.session.execute(
         select(Transfer.listener_id, int_sum(Posting.amount), func.min(Transfer.effective_at))
         .join(Transfer, Transfer.id == Posting.transfer_id)
-        .where(Posting.account_id == account_id, Transfer.kind.in_(EARNING_KINDS),
-               Transfer.effective_at >= start, Transfer.effective_at < end, Transfer.listener_id.is_not(None))
+        .where(
+            Posting.account_id == account_id,
+            Transfer.kind.in_(EARNING_KINDS),
+            Transfer.effective_at >= start,
+            Transfer.effective_at < end,
+            Transfer.listener_id.is_not(None),
+        )
         .group_by(Transfer.listener_id)
     )
     return {listener: (credits, first) for listener, credits, first in rows if credits > 0}
@@ -90,28 +95,54 @@ def assess(artist_id: int, period) -> Assessment:
     if not earned:
         return result
     ids = sorted(earned)
-    paid = set(db.session.scalars(
-        select(Order.user_id).where(Order.user_id.in_(ids), Order.status == OrderStatus.PAID).distinct()
-    ))
-    users = {row.id: row for row in db.session.execute(
-        select(User.id, User.created_at, User.registered_from).where(User.id.in_(ids))
-    )}
+    paid = set(
+        db.session.scalars(
+            select(Order.user_id).where(Order.user_id.in_(ids), Order.status == OrderStatus.PAID).distinct()
+        )
+    )
+    users = {
+        row.id: row
+        for row in db.session.execute(select(User.id, User.created_at, User.registered_from).where(User.id.in_(ids)))
+    }
     addresses = {u.registered_from for u in users.values() if u.registered_from}
     shared_at = _setting("SHARED_ADDRESS_ACCOUNTS")
-    crowded = set(db.session.scalars(
-        select(User.registered_from).where(User.registered_from.in_(addresses))
-        .group_by(User.registered_from).having(func.count() >= shared_at)
-    )) if addresses else set()
-    elsewhere = set(db.session.scalars(
-        select(Play.listener_id).where(Play.listener_id.in_(ids), Play.artist_id != artist_id,
-                                       Play.kind == PlayKind.CHARGED,
-                                       Play.created_at >= period.start, Play.created_at < period.end).distinct()
-    )) | set(db.session.scalars(
-        select(Ownership.listener_id).where(Ownership.listener_id.in_(ids), Ownership.artist_id != artist_id,
-                                            Ownership.via == OwnershipVia.BUY_NOW,
-                                            Ownership.acquired_at >= period.start,
-                                            Ownership.acquired_at < period.end).distinct()
-    ))
+    crowded = (
+        set(
+            db.session.scalars(
+                select(User.registered_from)
+                .where(User.registered_from.in_(addresses))
+                .group_by(User.registered_from)
+                .having(func.count() >= shared_at)
+            )
+        )
+        if addresses
+        else set()
+    )
+    elsewhere = set(
+        db.session.scalars(
+            select(Play.listener_id)
+            .where(
+                Play.listener_id.in_(ids),
+                Play.artist_id != artist_id,
+                Play.kind == PlayKind.CHARGED,
+                Play.created_at >= period.start,
+                Play.created_at < period.end,
+            )
+            .distinct()
+        )
+    ) | set(
+        db.session.scalars(
+            select(Ownership.listener_id)
+            .where(
+                Ownership.listener_id.in_(ids),
+                Ownership.artist_id != artist_id,
+                Ownership.via == OwnershipVia.BUY_NOW,
+                Ownership.acquired_at >= period.start,
+                Ownership.acquired_at < period.end,
+            )
+            .distinct()
+        )
+    )
     new_days = timedelta(days=_setting("NEW_ACCOUNT_DAYS"))
 
     flagged: dict[str, list[int]] = {name: [] for name in SIGNALS}
@@ -132,14 +163,16 @@ def assess(artist_id: int, period) -> Assessment:
             result.suspects.append(listener)
     result.suspect_credits = sum(earned[i][0] for i in result.suspects)
     total = result.period_credits
-    result.held = (len(result.suspects) >= _setting("MIN_LISTENERS")
-                   and result.suspect_credits * 100 >= total * _setting("SHARE_PERCENT"))
+    result.held = len(result.suspects) >= _setting(
+        "MIN_LISTENERS"
+    ) and result.suspect_credits * 100 >= total * _setting("SHARE_PERCENT")
     words = {"days": new_days.days, "accounts": shared_at}
     result.reasons = [
         _reason("suspects", f"{needed}+ signals, never paid", result.suspects, result.suspect_credits, total, len(ids))
     ] + [
         _reason(name, SIGNALS[name].format(**words), listeners, sum(earned[i][0] for i in listeners), total, len(ids))
-        for name, listeners in flagged.items() if listeners
+        for name, listeners in flagged.items()
+        if listeners
     ]
     return result
 
@@ -147,17 +180,24 @@ def assess(artist_id: int, period) -> Assessment:
 def _reason(signal: str, what: str, listeners: list[int], credits: int, total: int, everyone: int) -> dict:
     percent = _percent(credits, total)
     return {
-        "signal": signal, "listeners": len(listeners), "credits": credits, "percent": percent,
+        "signal": signal,
+        "listeners": len(listeners),
+        "credits": credits,
+        "percent": percent,
         "text": f"{len(listeners)} of {everyone} listeners {what}: {format_credits(credits)} credits, "
-                f"{percent}% of the period's earnings",
+        f"{percent}% of the period's earnings",
     }
 
 
 def hold(payout: Payout, assessment: Assessment) -> PayoutHold:
     """Record why ``payout`` (just written, status held) is held. Flushes."""
     record = PayoutHold(
-        payout_id=payout.id, reasons=assessment.reasons, suspects=assessment.suspects,
-        period_credits=assessment.period_credits, suspect_credits=assessment.suspect_credits, voided_credits=0,
+        payout_id=payout.id,
+        reasons=assessment.reasons,
+        suspects=assessment.suspects,
+        period_credits=assessment.period_credits,
+        suspect_credits=assessment.suspect_credits,
+        voided_credits=0,
     )
     db.session.add(record)
     db.session.flush()

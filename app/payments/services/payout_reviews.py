@@ -26,8 +26,9 @@ def _held(payout_id: int) -> tuple[Payout, PayoutHold]:
         raise NotFound(f"There is no payout {payout_id}.")
     record = db.session.get(PayoutHold, payout_id)
     if payout.status is not PayoutStatus.HELD or record is None:
-        raise Conflict(f"Payout {payout_id} is not held (it is {payout.status.value.replace('_', ' ')}).",
-                       code="not_held")
+        raise Conflict(
+            f"Payout {payout_id} is not held (it is {payout.status.value.replace('_', ' ')}).", code="not_held"
+        )
     return payout, record
 
 
@@ -51,11 +52,14 @@ def release(payout_id: int, *, by: User | None = None) -> Payout:
     the Stripe transfer is sent by the caller's task, a bank payout joins the CSV). Flushes."""
     payout, record = _held(payout_id)
     if _destination_gone(payout):
-        raise Conflict("The artist's payout method changed since the hold; void it or wait for the next run.",
-                       code="destination_changed")
+        raise Conflict(
+            "The artist's payout method changed since the hold; void it or wait for the next run.",
+            code="destination_changed",
+        )
     if not payouts.start_payout(payout):
-        raise Conflict("The artist's earnings for this period no longer reach the payout minimum.",
-                       code="below_minimum")
+        raise Conflict(
+            "The artist's earnings for this period no longer reach the payout minimum.", code="below_minimum"
+        )
     _decide(record, "released", by)
     db.session.flush()
     return payout
@@ -67,14 +71,22 @@ def suspect_charges(payout: Payout, record: PayoutHold) -> list[tuple[int, int]]
         return []
     period = payouts.parse_period(payout.period, ended=False)
     account = ledger.artist_account_id(db.session, payout.artist_id)
-    return [(transfer_id, amount) for transfer_id, amount in db.session.execute(
-        select(Transfer.id, Posting.amount)
-        .join(Posting, Posting.transfer_id == Transfer.id)
-        .where(Posting.account_id == account, Posting.amount > 0, Transfer.kind.in_(EARNING_KINDS),
-               Transfer.listener_id.in_(record.suspects),
-               Transfer.effective_at >= period.start, Transfer.effective_at < period.end)
-        .order_by(Transfer.id)
-    )]
+    return [
+        (transfer_id, amount)
+        for transfer_id, amount in db.session.execute(
+            select(Transfer.id, Posting.amount)
+            .join(Posting, Posting.transfer_id == Transfer.id)
+            .where(
+                Posting.account_id == account,
+                Posting.amount > 0,
+                Transfer.kind.in_(EARNING_KINDS),
+                Transfer.listener_id.in_(record.suspects),
+                Transfer.effective_at >= period.start,
+                Transfer.effective_at < period.end,
+            )
+            .order_by(Transfer.id)
+        )
+    ]
 
 
 def void(payout_id: int, *, by: User | None = None) -> Payout:
@@ -85,9 +97,13 @@ def void(payout_id: int, *, by: User | None = None) -> Payout:
     revenue = ledger.system_account_id(db.session, AccountKind.COOP_REVENUE)
     moved = 0
     for transfer_id, amount in suspect_charges(payout, record):
-        ledger.correct(db.session, key=f"payout-void:{payout.id}:{transfer_id}", transfer_id=transfer_id,
-                       postings=[(earnings, -amount), (revenue, amount)],
-                       memo=f"payout {payout.id} ({payout.period}) held: farmed earnings taken back")
+        ledger.correct(
+            db.session,
+            key=f"payout-void:{payout.id}:{transfer_id}",
+            transfer_id=transfer_id,
+            postings=[(earnings, -amount), (revenue, amount)],
+            memo=f"payout {payout.id} ({payout.period}) held: farmed earnings taken back",
+        )
         moved += amount
     record.voided_credits = moved
     _decide(record, "voided", by)
@@ -99,5 +115,3 @@ def void(payout_id: int, *, by: User | None = None) -> Payout:
         payout.last_error = "suspicious earnings voided; the rest is below the payout minimum"
     db.session.flush()
     return payout
-
-

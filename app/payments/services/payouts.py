@@ -39,9 +39,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 import ledger
-from app.core.csv_export import write_csv
-from app.core.extensions import db
+from app.accounts.models import User
 from app.catalog.models import Artist, Track
+from app.core.csv_export import write_csv
+from app.core.errors import Conflict, NotFound, ValidationFailed
+from app.core.extensions import db
+from app.core.types import utcnow
 from app.payments.models import (
     Payout,
     PayoutDestination,
@@ -50,9 +53,6 @@ from app.payments.models import (
     PayoutRunStatus,
     PayoutStatus,
 )
-from app.accounts.models import User
-from app.core.types import utcnow
-from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.payments.services import payout_holds
 from app.payments.services.payment_gateway import GatewayError, TransferRequest, gateway
 from ledger import AccountKind, artist_reads, reads
@@ -98,8 +98,11 @@ def payable_credits(artist_id: int, period_end: datetime, *, except_payout: int 
     less what held payouts keep back (a held payout's credits stay in earnings until an admin
     decides; a later period must not pay them)."""
     held = db.session.scalar(
-        select(int_sum(Payout.credits)).where(Payout.artist_id == artist_id, Payout.status == PayoutStatus.HELD,
-                                              *([Payout.id != except_payout] if except_payout else []))
+        select(int_sum(Payout.credits)).where(
+            Payout.artist_id == artist_id,
+            Payout.status == PayoutStatus.HELD,
+            *([Payout.id != except_payout] if except_payout else []),
+        )
     )
     return max(0, artist_reads.payable_earnings(db.session, artist_id, period_end) - held)
 
@@ -144,8 +147,14 @@ def reserve(artist_id: int, period: Period, run_id: int | None = None) -> Payout
         return Skipped(artist_id, "below the payout minimum")
     assessment = payout_holds.assess(artist_id, period)
     payout = Payout(
-        artist_id=artist_id, period=period.name, run_id=run_id, method=destination.method,
-        status=PayoutStatus.HELD if assessment.held else PayoutStatus.IN_TRANSIT, credits=amount.credits, amount_cents=amount.cents, currency=currency(),
+        artist_id=artist_id,
+        period=period.name,
+        run_id=run_id,
+        method=destination.method,
+        status=PayoutStatus.HELD if assessment.held else PayoutStatus.IN_TRANSIT,
+        credits=amount.credits,
+        amount_cents=amount.cents,
+        currency=currency(),
         credit_price_cents=version.credit_price_cents,
         stripe_account_id=destination.stripe_account_id if destination.method is PayoutMethod.STRIPE else None,
     )
@@ -156,8 +165,13 @@ def reserve(artist_id: int, period: Period, run_id: int | None = None) -> Payout
             if assessment.held:
                 payout_holds.hold(payout, assessment)
             else:
-                ledger.reserve_payout(db.session, payout_id=payout.id, artist_id=artist_id, credits=amount.credits,
-                                      memo=f"payout {period.name}")
+                ledger.reserve_payout(
+                    db.session,
+                    payout_id=payout.id,
+                    artist_id=artist_id,
+                    credits=amount.credits,
+                    memo=f"payout {period.name}",
+                )
     except IntegrityError:
         # Another run reserved this (artist, period) at the same moment: theirs stands.
         existing = db.session.scalar(select(Payout).where(Payout.artist_id == artist_id, Payout.period == period.name))
@@ -173,15 +187,21 @@ def start_payout(payout: Payout) -> bool:
     payouts in transit. False, moving nothing, when that is below the payout minimum. Flushes."""
     period = parse_period(payout.period, ended=False)
     version = ledger.pricing_in_force(db.session)
-    amount = ledger.payout_amount(payable_credits(payout.artist_id, period.end, except_payout=payout.id),
-                                  payout.credit_price_cents)
+    amount = ledger.payout_amount(
+        payable_credits(payout.artist_id, period.end, except_payout=payout.id), payout.credit_price_cents
+    )
     if amount.cents == 0 or amount.cents < version.payout_minimum_cents:
         return False
     payout.credits, payout.amount_cents = amount.credits, amount.cents
     payout.status = PayoutStatus.IN_TRANSIT
     db.session.flush()
-    ledger.reserve_payout(db.session, payout_id=payout.id, artist_id=payout.artist_id, credits=amount.credits,
-                          memo=f"payout {payout.period}")
+    ledger.reserve_payout(
+        db.session,
+        payout_id=payout.id,
+        artist_id=payout.artist_id,
+        credits=amount.credits,
+        memo=f"payout {payout.period}",
+    )
     return True
 
 
@@ -190,8 +210,13 @@ def transfer_request(payout: Payout) -> TransferRequest | None:
     if payout.method is not PayoutMethod.STRIPE or payout.status is not PayoutStatus.IN_TRANSIT:
         return None
     return TransferRequest(
-        payout_id=payout.id, artist_id=payout.artist_id, period=payout.period, amount_cents=payout.amount_cents,
-        currency=payout.currency, destination=payout.stripe_account_id, idempotency_key=payout.idempotency_key,
+        payout_id=payout.id,
+        artist_id=payout.artist_id,
+        period=payout.period,
+        amount_cents=payout.amount_cents,
+        currency=payout.currency,
+        destination=payout.stripe_account_id,
+        idempotency_key=payout.idempotency_key,
     )
 
 
@@ -212,8 +237,13 @@ def _lock_payout(payout_id: int) -> Payout:
 
 def settle(payout: Payout, *, transfer_id: str | None = None, bank_reference: str | None = None) -> None:
     """In transit -> paid out, and the payout is paid."""
-    ledger.settle_payout(db.session, payout_id=payout.id, artist_id=payout.artist_id, credits=payout.credits,
-                         memo=f"payout {payout.period}")
+    ledger.settle_payout(
+        db.session,
+        payout_id=payout.id,
+        artist_id=payout.artist_id,
+        credits=payout.credits,
+        memo=f"payout {payout.period}",
+    )
     payout.status = PayoutStatus.PAID
     payout.paid_at = utcnow()
     payout.stripe_transfer_id = transfer_id or payout.stripe_transfer_id
@@ -224,8 +254,13 @@ def settle(payout: Payout, *, transfer_id: str | None = None, bank_reference: st
 
 def return_to_earnings(payout: Payout, reason: str) -> None:
     """In transit -> the artist's earnings: the payout failed for good, nothing is lost."""
-    ledger.return_payout(db.session, payout_id=payout.id, artist_id=payout.artist_id, credits=payout.credits,
-                         memo=f"payout {payout.period} returned")
+    ledger.return_payout(
+        db.session,
+        payout_id=payout.id,
+        artist_id=payout.artist_id,
+        credits=payout.credits,
+        memo=f"payout {payout.period} returned",
+    )
     payout.status = PayoutStatus.RETURNED
     payout.last_error = reason[:2000]
     db.session.flush()
@@ -289,8 +324,11 @@ def transfer_reversed(transfer: dict) -> Payout | None:
     of its reversals): the credits worth the money that came back go back to earnings, rounded
     down, and the payout is returned once the whole transfer is reversed."""
     transfer_id = transfer.get("id")
-    payout = db.session.scalar(select(Payout).where(Payout.stripe_transfer_id == transfer_id).with_for_update()) \
-        if isinstance(transfer_id, str) else None
+    payout = (
+        db.session.scalar(select(Payout).where(Payout.stripe_transfer_id == transfer_id).with_for_update())
+        if isinstance(transfer_id, str)
+        else None
+    )
     if payout is None or payout.status is not PayoutStatus.PAID:
         return payout
     reversed_cents = transfer.get("amount_reversed")
@@ -299,17 +337,26 @@ def transfer_reversed(transfer: dict) -> Payout | None:
     if isinstance(reversed_cents, bool) or not isinstance(reversed_cents, int) or reversed_cents < 0:
         raise ValidationFailed("transfer.amount_reversed is not an amount.")
     if reversed_cents > payout.amount_cents:
-        log.error("transfer %s reverses %s, more than payout %s (%s)", transfer_id, reversed_cents, payout.id,
-                  payout.amount_cents)
+        log.error(
+            "transfer %s reverses %s, more than payout %s (%s)",
+            transfer_id,
+            reversed_cents,
+            payout.id,
+            payout.amount_cents,
+        )
         return payout
     paid_out = ledger.system_account_id(db.session, AccountKind.PAID_OUT)
     earnings = ledger.artist_account_id(db.session, payout.artist_id)
     settled, already = artist_reads.corrected_into(db.session, f"payout-settled:{payout.id}", earnings)
     back = payout.credits * reversed_cents // payout.amount_cents
     if back > already:
-        ledger.correct(db.session, key=f"payout-reversed:{payout.id}:{reversed_cents}", transfer_id=settled,
-                       postings=[(paid_out, -(back - already)), (earnings, back - already)],
-                       memo=f"transfer {transfer_id} reversed ({reversed_cents} of {payout.amount_cents})")
+        ledger.correct(
+            db.session,
+            key=f"payout-reversed:{payout.id}:{reversed_cents}",
+            transfer_id=settled,
+            postings=[(paid_out, -(back - already)), (earnings, back - already)],
+            memo=f"transfer {transfer_id} reversed ({reversed_cents} of {payout.amount_cents})",
+        )
     if reversed_cents == payout.amount_cents:
         payout.status = PayoutStatus.RETURNED
         payout.last_error = "Stripe reversed the transfer"
@@ -325,9 +372,11 @@ def transfer_reversed(transfer: dict) -> Payout | None:
 def create_run(period_text: str, by: User | None = None) -> PayoutRun:
     """A queued run for an ended period (the admin button and the CLI). Flushes."""
     period = parse_period(period_text)
-    active = db.session.scalar(select(PayoutRun.id).where(
-        PayoutRun.period == period.name, PayoutRun.status.in_([PayoutRunStatus.QUEUED, PayoutRunStatus.RUNNING])
-    ))
+    active = db.session.scalar(
+        select(PayoutRun.id).where(
+            PayoutRun.period == period.name, PayoutRun.status.in_([PayoutRunStatus.QUEUED, PayoutRunStatus.RUNNING])
+        )
+    )
     if active is not None:
         raise Conflict(f"A run for {period.name} is already under way (run {active}).", code="run_in_progress")
     run = PayoutRun(period=period.name, requested_by_id=by.id if by else None)
@@ -347,8 +396,14 @@ def list_runs(limit: int = 20) -> list[PayoutRun]:
     return list(db.session.scalars(select(PayoutRun).order_by(PayoutRun.id.desc()).limit(limit)))
 
 
-def list_payouts(*, period: str | None = None, status: PayoutStatus | None = None, method: PayoutMethod | None = None,
-                 artist_id: int | None = None, limit: int = 200) -> list[Payout]:
+def list_payouts(
+    *,
+    period: str | None = None,
+    status: PayoutStatus | None = None,
+    method: PayoutMethod | None = None,
+    artist_id: int | None = None,
+    limit: int = 200,
+) -> list[Payout]:
     query = select(Payout)
     if period:
         query = query.where(Payout.period == period)
@@ -370,15 +425,26 @@ def bank_csv(period: str | None = None) -> str:
         select(Payout, Artist.name, PayoutDestination.account_holder, PayoutDestination.iban)
         .join(Artist, Artist.id == Payout.artist_id)
         .outerjoin(PayoutDestination, PayoutDestination.artist_id == Payout.artist_id)
-        .where(Payout.method == PayoutMethod.BANK, Payout.status == PayoutStatus.IN_TRANSIT,
-               *([Payout.period == period] if period else []))
+        .where(
+            Payout.method == PayoutMethod.BANK,
+            Payout.status == PayoutStatus.IN_TRANSIT,
+            *([Payout.period == period] if period else []),
+        )
         .order_by(Payout.period, Payout.id)
     )
     for payout, name, holder, iban in rows:
-        lines.append([
-            payout.id, payout.period, name, holder or "", iban or "",
-            f"{Decimal(payout.amount_cents) / 100:.2f}", payout.currency, f"Encore payout {payout.period} #{payout.id}",
-        ])
+        lines.append(
+            [
+                payout.id,
+                payout.period,
+                name,
+                holder or "",
+                iban or "",
+                f"{Decimal(payout.amount_cents) / 100:.2f}",
+                payout.currency,
+                f"Encore payout {payout.period} #{payout.id}",
+            ]
+        )
     return write_csv(lines, lineterminator="\r\n")  # CRLF, as this file has always had (RFC 4180)
 
 
@@ -411,14 +477,19 @@ def statement(artist: Artist, period_text: str) -> Statement:
     plays = artist_reads.plays_by_track(db.session, artist.id, period.start, period.end)
     earned = artist_reads.earnings_by_track(db.session, artist.id, period.start, period.end)
     track_ids = sorted({*plays, *(t for t in earned if t is not None)})
-    titles = dict(db.session.execute(select(Track.id, Track.title).where(Track.id.in_(track_ids))).all()) if track_ids else {}
+    titles = (
+        dict(db.session.execute(select(Track.id, Track.title).where(Track.id.in_(track_ids))).all())
+        if track_ids
+        else {}
+    )
     payout = db.session.scalar(select(Payout).where(Payout.artist_id == artist.id, Payout.period == period.name))
     keys = track_ids + ([None] if earned.get(None) else [])
     weights = [max(0, earned.get(t, 0)) for t in keys]
     shares = ledger.allocate(payout.amount_cents, weights) if payout and sum(weights) > 0 else [None] * len(keys)
     lines = [
-        StatementLine(t, titles.get(t, f"track {t} (removed)") if t else "adjustments", plays.get(t, 0),
-                      earned.get(t, 0), share)
+        StatementLine(
+            t, titles.get(t, f"track {t} (removed)") if t else "adjustments", plays.get(t, 0), earned.get(t, 0), share
+        )
         for t, share in zip(keys, shares, strict=True)
     ]
     status = payout.status.value.replace("_", " ") if payout else "waiting"

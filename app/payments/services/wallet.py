@@ -14,11 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 import ledger
-from app.catalog.services import is_own_track, track_visible_to
-from app.core.extensions import db
-from app.catalog.models import Release, Track
 from app.accounts.models import User
+from app.catalog.models import Release, Track
+from app.catalog.services import is_own_track, track_visible_to
 from app.core.errors import NotFound, ValidationFailed, service_error_for
+from app.core.extensions import db
 from ledger import reads
 from ledger.pricing import costs_nothing
 
@@ -26,7 +26,10 @@ from ledger.pricing import costs_nothing
 def _play_terms(user: User, track: Track) -> dict:
     """Who plays what, as the ledger's charge and buy-now take it."""
     return dict(
-        listener_id=user.id, track_id=track.id, artist_id=track.release.artist_id, track_is_free=track.free,
+        listener_id=user.id,
+        track_id=track.id,
+        artist_id=track.release.artist_id,
+        track_is_free=track.free,
         listener_is_artist=is_own_track(user, track),
     )
 

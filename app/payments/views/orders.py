@@ -5,14 +5,14 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.payments.models import OrderStatus
-from app.payments.services import checkout, payment_events, wallet
-from app.governance.services import membership
 from app.core.error_pages import refused_redirect
 from app.core.errors import ServiceError
 from app.core.transactions import commit_now
-from app.payments.services.payment_gateway import gateway
 from app.core.web import bp
+from app.governance.services import membership
+from app.payments.models import OrderStatus
+from app.payments.services import checkout, payment_events, wallet
+from app.payments.services.payment_gateway import gateway
 
 
 @bp.app_template_filter("money")
@@ -55,15 +55,18 @@ def credits():
             return redirect(_start(order))
         except ServiceError as exc:
             return refused_redirect(exc, url_for("web.credits"))
-    return render_template("payments/credits.html", packs=checkout.packs(), balance=wallet.balance(current_user),
-                           credit_price=checkout.credit_price()[0])
+    return render_template(
+        "payments/credits.html",
+        packs=checkout.packs(),
+        balance=wallet.balance(current_user),
+        credit_price=checkout.credit_price()[0],
+    )
 
 
 @bp.get("/orders")
 @login_required
 def orders():
-    return render_template("payments/orders.html", orders=checkout.orders_of(current_user),
-                           describe=checkout.describe)
+    return render_template("payments/orders.html", orders=checkout.orders_of(current_user), describe=checkout.describe)
 
 
 @bp.route("/membership", methods=["GET", "POST"])
@@ -76,8 +79,10 @@ def membership_page():
         except ServiceError as exc:
             return refused_redirect(exc, url_for("web.membership_page"))
     return render_template(
-        "payments/membership.html", is_member=membership.is_member(current_user),
-        shares=membership.memberships_of(current_user), price=checkout.share_price(),
+        "payments/membership.html",
+        is_member=membership.is_member(current_user),
+        shares=membership.memberships_of(current_user),
+        price=checkout.share_price(),
         classes=checkout.member_classes(),
     )
 
@@ -86,8 +91,9 @@ def membership_page():
 @login_required
 def checkout_done(order_id: int):
     order = checkout.order_for(current_user, order_id)
-    return render_template("payments/done.html", order=order, describe=checkout.describe(order),
-                           balance=wallet.balance(current_user))
+    return render_template(
+        "payments/done.html", order=order, describe=checkout.describe(order), balance=wallet.balance(current_user)
+    )
 
 
 @bp.get("/checkout/cancelled/<int:order_id>")

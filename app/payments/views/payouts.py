@@ -7,19 +7,19 @@ import logging
 from flask import Response, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
-from app.core.auth import require_admin, require_manager
-from app.core.extensions import db
-from app.payments.models import PayoutMethod, PayoutStatus
-from app.core import jobs
-from app.core.queue import enqueue
-from app.payments.services import payout_destinations, payout_holds, payout_reviews, payouts
 from app.accounts import two_factor
-from app.core.error_pages import refuse, refused_redirect
-from app.core.transactions import commit_now
-from app.core.errors import ServiceError
-from app.core.web import bp
-from ledger.units import format_credits
 from app.accounts.login import VERIFIED_AT, require_fresh_code, require_payout_factor
+from app.core import jobs
+from app.core.auth import require_admin, require_manager
+from app.core.error_pages import refuse, refused_redirect
+from app.core.errors import ServiceError
+from app.core.extensions import db
+from app.core.queue import enqueue
+from app.core.transactions import commit_now
+from app.core.web import bp
+from app.payments.models import PayoutMethod, PayoutStatus
+from app.payments.services import payout_destinations, payout_holds, payout_reviews, payouts
+from ledger.units import format_credits
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +45,13 @@ def _money_page(artist, bank_form=None, status: int = 200):
         flash(exc.message, "error")
         statement = payouts.statement(artist, payouts.this_month())
     return render_template(
-        "payments/payouts/artist.html", artist=artist, destination=payout_destinations.destination_of(artist),
-        earnings=payouts.earnings(artist), payouts=payouts.list_payouts(artist_id=artist.id, limit=24),
-        statement=statement, bank_form=bank_form or {},
+        "payments/payouts/artist.html",
+        artist=artist,
+        destination=payout_destinations.destination_of(artist),
+        earnings=payouts.earnings(artist),
+        payouts=payouts.list_payouts(artist_id=artist.id, limit=24),
+        statement=statement,
+        bank_form=bank_form or {},
         two_factor_on=two_factor.is_enabled(current_user),
         needs_code=not two_factor.is_fresh(session.get(VERIFIED_AT)),
     ), status
@@ -61,7 +65,9 @@ def artist_bank(artist_id: int):
     try:
         require_fresh_code()
         payout_destinations.set_bank_details(
-            artist, iban=request.form.get("iban", ""), account_holder=request.form.get("account_holder", ""),
+            artist,
+            iban=request.form.get("iban", ""),
+            account_holder=request.form.get("account_holder", ""),
             by=current_user,
         )
         flash("Bank details saved: payouts will go to this account.", "success")
@@ -81,7 +87,8 @@ def artist_stripe(artist_id: int):
     try:
         require_fresh_code()
         url = payout_destinations.start_stripe_onboarding(
-            artist, by=current_user,
+            artist,
+            by=current_user,
             refresh_url=url_for("web.artist_stripe", artist_id=artist_id, _external=True),
             return_url=url_for("web.artist_stripe_return", artist_id=artist_id, _external=True),
         )
@@ -117,9 +124,12 @@ def admin_payouts():
     require_admin()
     require_payout_factor()
     return render_template(
-        "payments/payouts/admin.html", runs=payouts.list_runs(), default_period=payouts.last_month(),
+        "payments/payouts/admin.html",
+        runs=payouts.list_runs(),
+        default_period=payouts.last_month(),
         bank_due=payouts.list_payouts(status=PayoutStatus.IN_TRANSIT, method=PayoutMethod.BANK),
-        recent=payouts.list_payouts(limit=50), held=payout_holds.held_payouts(),
+        recent=payouts.list_payouts(limit=50),
+        held=payout_holds.held_payouts(),
     )
 
 
@@ -159,8 +169,15 @@ def admin_payout_run_progress(run_id: int):
     require_admin()
     require_payout_factor()
     run = payouts.get_run(run_id)
-    return jsonify(id=run.id, period=run.period, status=run.status.value, total=run.total, done=run.done,
-                   paid=run.paid, error=run.error)
+    return jsonify(
+        id=run.id,
+        period=run.period,
+        status=run.status.value,
+        total=run.total,
+        done=run.done,
+        paid=run.paid,
+        error=run.error,
+    )
 
 
 @bp.post("/admin/payouts/<int:payout_id>/paid")
@@ -231,6 +248,8 @@ def admin_void_payout(payout_id: int):
     if status is PayoutStatus.IN_TRANSIT and method is PayoutMethod.STRIPE:
         _send_after_decision(payout_id)
     rest = "the rest is on its way" if status is PayoutStatus.IN_TRANSIT else "the rest waits for a later run"
-    flash(f"Payout {payout_id}: {format_credits(voided)} credits of suspicious earnings went back to the co-op; "
-          f"{rest}.", "success")
+    flash(
+        f"Payout {payout_id}: {format_credits(voided)} credits of suspicious earnings went back to the co-op; {rest}.",
+        "success",
+    )
     return redirect(url_for("web.admin_payouts"))

@@ -6,8 +6,8 @@ from flask import render_template, request
 from flask_login import current_user, login_required
 
 from app.core.converters import MAX_ID
-from app.payments.services import wallet
 from app.core.web import bp
+from app.payments.services import wallet
 
 PAGE = 50
 

@@ -20,19 +20,18 @@ from pathlib import Path
 
 from flask import current_app
 
-from app.core import jobs
-from app.core.extensions import db
 from app.catalog.models import Release, Track, TrackStatus
-from app.core.types import utcnow
+from app.core import jobs
 from app.core.errors import Conflict
+from app.core.extensions import db
 from app.core.storage import get_store
+from app.core.types import utcnow
 from app.core.worker import work_folder_prefix
 from audio import pipeline
 from audio.artwork import SIZES, cover_renditions
 from audio.errors import AudioError, FFmpegError, ImageRejected
 from audio.storage import ObjectNotFound, StorageError, StorageUnavailable
 from audio.transcode import PREVIEW_MP3, STREAM_MP3, STREAM_OPUS
-
 
 PROCESS_TASK = "process_track"
 
@@ -70,8 +69,13 @@ def load_job(track_id: int) -> Job | None:
     track = db.session.get(Track, track_id)
     if track is None or track.audio is None:
         return None
-    return Job(track.id, track.release_id, track.audio.original_key, track.audio.source_duration_ms,
-               track.release.cover_key is not None)
+    return Job(
+        track.id,
+        track.release_id,
+        track.audio.original_key,
+        track.audio.source_duration_ms,
+        track.release.cover_key is not None,
+    )
 
 
 def run_job(job: Job, *, retries_left: int = 0) -> Outcome:
@@ -178,8 +182,9 @@ def request_reprocess(track: Track) -> Track:
     lost). Refused while its job waits or runs."""
     if track.audio is None:
         raise Conflict("This track has no uploaded audio to process.", code="no_audio")
-    if track.status is TrackStatus.PROCESSING and (current_app.config["QUEUE_IMMEDIATE"]
-                                                    or jobs.pending(PROCESS_TASK, track.id)):
+    if track.status is TrackStatus.PROCESSING and (
+        current_app.config["QUEUE_IMMEDIATE"] or jobs.pending(PROCESS_TASK, track.id)
+    ):
         raise Conflict("This track is being processed already.", code="already_processing")
     track.status = TrackStatus.PROCESSING
     track.status_reason = None

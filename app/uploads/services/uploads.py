@@ -14,14 +14,14 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.core import jobs
-from app.core.extensions import db
-from app.catalog.models import Release, Track, TrackStatus
-from app.uploads.models import TrackAudio
 from app.accounts.models import User
 from app.catalog import services as catalog
-from app.core.errors import Conflict, PayloadTooLarge, UnsupportedMediaType, Unavailable, ValidationFailed
+from app.catalog.models import Release, Track, TrackStatus
+from app.core import jobs
+from app.core.errors import Conflict, PayloadTooLarge, Unavailable, UnsupportedMediaType, ValidationFailed
+from app.core.extensions import db
 from app.core.storage import get_store
+from app.uploads.models import TrackAudio
 from app.uploads.services import processing
 from audio import probe
 from audio.errors import AudioTooLong, CorruptAudio, UnsupportedAudio
@@ -88,7 +88,8 @@ def _check_not_duplicate(release: Release, file: ReceivedFile, seen: dict[str, s
     if file.sha256 in seen:
         raise Conflict(
             f"{_describe(file)} is the same file as “{seen[file.sha256]}” in this upload.",
-            code="duplicate_upload", field="file",
+            code="duplicate_upload",
+            field="file",
         )
     existing = db.session.scalar(
         select(Track)
@@ -99,7 +100,9 @@ def _check_not_duplicate(release: Release, file: ReceivedFile, seen: dict[str, s
         raise Conflict(
             f"{_describe(file)} was already uploaded to {release.artist.name} as “{existing.title}” "
             f"on “{existing.release.title}”.",
-            code="duplicate_upload", field="file", track_id=existing.id,
+            code="duplicate_upload",
+            field="file",
+            track_id=existing.id,
         )
 
 
@@ -129,15 +132,24 @@ def add_tracks(release: Release, uploader: User, files: list[ReceivedFile]) -> A
         for file, fmt in checked:
             tags = probe.read_tags(str(file.path))
             track = catalog.create_track(
-                release, title=(tags.title or title_from_filename(file.filename))[:200],
-                duration_ms=fmt.duration_ms, status=TrackStatus.PROCESSING,
+                release,
+                title=(tags.title or title_from_filename(file.filename))[:200],
+                duration_ms=fmt.duration_ms,
+                status=TrackStatus.PROCESSING,
             )
             key = original_key(track.id)
             db.session.add(
                 TrackAudio(
-                    track=track, artist_id=release.artist_id, uploaded_by_id=uploader.id, sha256=file.sha256,
-                    original_key=key, original_name=(file.filename or "original")[:255], original_size=file.size,
-                    original_format=fmt.kind, original_mime=fmt.mime_type, source_duration_ms=fmt.duration_ms,
+                    track=track,
+                    artist_id=release.artist_id,
+                    uploaded_by_id=uploader.id,
+                    sha256=file.sha256,
+                    original_key=key,
+                    original_name=(file.filename or "original")[:255],
+                    original_size=file.size,
+                    original_format=fmt.kind,
+                    original_mime=fmt.mime_type,
+                    source_duration_ms=fmt.duration_ms,
                 )
             )
             db.session.flush()
