@@ -23,7 +23,15 @@ from app.payments.services.payment_events import fulfil
 from ledger import reads
 from ledger.schema import AccountKind, Transfer, TransferKind
 from tests.factories import PASSWORD, enable_two_factor, login, make_release, make_track, make_user
-from tests.payments.test_payouts import bank_artist, earnings, payout_of, period, run, stripe_artist  # noqa: F401
+from tests.payments.test_payouts import (  # noqa: F401
+    bank_artist,
+    during_period,
+    earnings,
+    payout_of,
+    period,
+    run,
+    stripe_artist,
+)
 from tests.stripe_fake import fake_stripe, stripe_mode  # noqa: F401 (fixtures)
 
 FARM_SIZE = 60
@@ -35,57 +43,60 @@ BUY_NOW_ARTIST_PART = 715_400  # 70 % of 1.022 credits
 def farm(artist: Artist, accounts_count: int = FARM_SIZE, address: str = "203.0.113.9") -> list[int]:
     """The attack: fresh accounts from one address, each playing the artist's tracks until its
     starter credits are gone. Returns the accounts' ids."""
-    release = make_release(artist=artist)
-    tracks = [make_track(release=release) for _ in range(4)]
-    ids = []
-    for n in range(accounts_count):
-        user = accounts.register(
-            email=f"farm{artist.id}-{n}@example.test",
-            password=PASSWORD,
-            display_name=f"Farm {n}",
-            address=address,
-            verified=True,
-        )
-        for track in tracks:
-            play = 0
-            while True:
-                play += 1
-                try:
-                    wallet.charge_play(user, track, f"farm-{user.id}-{track.id}-{play}")
-                except ServiceError as exc:
-                    assert exc.status == 402
-                    break
-        assert wallet.balance(user) == 0
-        ids.append(user.id)
-    db.session.commit()
-    return ids
+    with during_period():  # the earnings belong to the period
+        release = make_release(artist=artist)
+        tracks = [make_track(release=release) for _ in range(4)]
+        ids = []
+        for n in range(accounts_count):
+            user = accounts.register(
+                email=f"farm{artist.id}-{n}@example.test",
+                password=PASSWORD,
+                display_name=f"Farm {n}",
+                address=address,
+                verified=True,
+            )
+            for track in tracks:
+                play = 0
+                while True:
+                    play += 1
+                    try:
+                        wallet.charge_play(user, track, f"farm-{user.id}-{track.id}-{play}")
+                    except ServiceError as exc:
+                        assert exc.status == 402
+                        break
+            assert wallet.balance(user) == 0
+            ids.append(user.id)
+        db.session.commit()
+        return ids
 
 
 def paying_listener(pack: int = 20, address: str | None = None) -> User:
     """A listener who bought credits (a paid order), registered from ``address``."""
-    user = accounts.register(
-        email=f"payer{next(_payers)}@example.test",
-        password=PASSWORD,
-        display_name="Payer",
-        address=address,
-        verified=True,
-    )
-    order = checkout.create_pack_order(user, pack)
-    fulfil(order)
-    db.session.commit()
-    return user
+    with during_period():  # the earnings belong to the period
+        user = accounts.register(
+            email=f"payer{next(_payers)}@example.test",
+            password=PASSWORD,
+            display_name="Payer",
+            address=address,
+            verified=True,
+        )
+        order = checkout.create_pack_order(user, pack)
+        fulfil(order)
+        db.session.commit()
+        return user
 
 
 _payers = itertools.count(1)
 
 
 def buy(listener: User, artist: Artist, count: int) -> int:
-    release = make_release(artist=artist)
-    for _ in range(count):
-        track = make_track(release=release)
-        wallet.buy_now(listener, track.id, f"buy-{listener.id}-{track.id}")
-    db.session.commit()
-    return count * BUY_NOW_ARTIST_PART
+    with during_period():  # the earnings belong to the period
+        release = make_release(artist=artist)
+        for _ in range(count):
+            track = make_track(release=release)
+            wallet.buy_now(listener, track.id, f"buy-{listener.id}-{track.id}")
+        db.session.commit()
+        return count * BUY_NOW_ARTIST_PART
 
 
 def coop_revenue() -> int:
