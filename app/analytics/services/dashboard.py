@@ -193,18 +193,7 @@ def artist_dashboard(artist: Artist, date_range: DateRange, track: Track | None 
     union = listener_sets.Union()
     by_day = {}
     for row in rows:
-        for name in (
-            "plays",
-            "charged_plays",
-            "first_plays",
-            "artist_micro",
-            "coop_micro",
-            "artist_value",
-            "coop_value",
-            "buy_nows",
-            "buy_now_micro",
-            "previews",
-        ):
+        for name in rollups.FIGURES:
             setattr(totals, name, getattr(totals, name) + getattr(row, name))
         union.update(row.listeners)
         by_day[row.day] = DayRow(
