@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Copied from the shared recipe (../shared/tools/ceph_rgw.sh) for the suite's `s3_server` fixture
+# A single-node Ceph recipe for the suite's `s3_server` fixture
 # (tests/conftest.py), which starts and stops it; keys come from CEPH_RGW_ACCESS_KEY/SECRET_KEY.
 # A throwaway single-node Ceph cluster (1 mon, 1 memstore OSD, no mgr, auth off) with a RADOS
 # Gateway: a real S3 implementation for Encore's S3 store, from Debian's packages
