@@ -52,39 +52,42 @@ def list_owned():
     )
 
 
-@bp.get("/me/plays")
-@documented(
-    query=(
-        Query("limit", int, "how many (at most 200)", minimum=1, maximum=200),
-        Query("before", int, "only rows with a smaller id (the next page)", minimum=0),
-    )
+# A page of the newest rows first: ?limit= (at most MAX_PAGE) and ?before=<the last id seen>.
+# Declared once, read once, so the document and the bounds cannot drift apart.
+_KEYSET_PAGE = (
+    Query("limit", int, "how many (at most 200)", minimum=1, maximum=200),
+    Query("before", int, "only rows with a smaller id (the next page)", minimum=0),
 )
+
+
+def _keyset_page() -> dict:
+    return {
+        "limit": query_int("limit", 50, minimum=1, maximum=200),
+        "before_id": query_int("before", 0, minimum=0) or None,
+    }
+
+
+@bp.get("/me/plays")
+@documented(query=_KEYSET_PAGE)
 @api_login_required
 def list_plays():
     """Your plays, newest first, with what each cost. Page with ?before=<last id>&limit=."""
     rows = wallet.play_history(
         current_user,
-        limit=query_int("limit", 50, minimum=1, maximum=200),
-        before_id=query_int("before", 0, minimum=0) or None,
+        **_keyset_page(),
     )
     plays, last = _page(rows, play_json)
     return jsonify(plays=plays, next_before=last)
 
 
 @bp.get("/me/statement")
-@documented(
-    query=(
-        Query("limit", int, "how many (at most 200)", minimum=1, maximum=200),
-        Query("before", int, "only rows with a smaller id (the next page)", minimum=0),
-    )
-)
+@documented(query=_KEYSET_PAGE)
 @api_login_required
 def list_statement():
     """Every movement of your wallet, newest first. Page with ?before=<last id>&limit=."""
     rows = wallet.statement(
         current_user,
-        limit=query_int("limit", 50, minimum=1, maximum=200),
-        before_id=query_int("before", 0, minimum=0) or None,
+        **_keyset_page(),
     )
     lines, last = _page(rows, statement_json)
     return jsonify(statement=lines, next_before=last)
