@@ -6,7 +6,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 export FLASK_APP := wsgi
 
-.PHONY: run serve test lint seed migrate db-start db-stop bench clean
+.PHONY: run serve test lint seed migrate db-start db-stop bench clean demo-reset
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Encore needs Python 3.11 or newer")'
@@ -42,6 +42,10 @@ serve: $(VENV)/.installed-run
 	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 wsgi:app & web=$$!; \
 	trap 'kill $$web $$worker 2>/dev/null' INT TERM; \
 	wait $$web; kill $$worker 2>/dev/null; wait
+
+## demo-reset: erase the development co-op (database and media) and seed it again; stop `make run` first
+demo-reset: $(VENV)/.installed-run
+	$(BIN)/python -m app.core.embedded_db run -- $(BIN)/flask demo reset --yes
 
 ## bench: the benchmarks (figures go in BENCHMARKS.md)
 bench: $(VENV)/.installed-dev

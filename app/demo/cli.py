@@ -27,6 +27,34 @@ def seed_command():
         click.echo(f"  {who:<28} {email}")
 
 
+@demo_cli.command("reset")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--audio-seconds", type=click.FloatRange(1, 600), default=None, hidden=True)  # tests: short songs
+def reset_command(yes, audio_seconds):
+    """Start the demo over: empty the database and the object store, migrate, seed.
+
+    For a development co-op only (refused when ENCORE_ENV_NAME is production). Stop
+    `make run` first: its server and worker hold the tables this drops.
+    """
+    from flask import current_app
+
+    from app.demo import reset as demo_reset
+
+    if current_app.config["ENV_NAME"] == "production":
+        raise click.ClickException("`flask demo reset` erases everything; it refuses to run in production.")
+    if not yes:
+        click.confirm(
+            f"This erases every account, track and credit in {demo_reset.describe_database()} "
+            "and every file in the object store, then seeds the demo co-op again. Go on?",
+            abort=True,
+        )
+    click.echo("Emptying the database and the object store...")
+    demo_reset.erase_everything()
+    click.echo("Migrating and seeding (a minute: the demo's music is synthesized and processed)...")
+    demo_reset.migrate_and_seed(audio_seconds=audio_seconds)
+    click.echo("The demo co-op is as new.")
+
+
 @demo_cli.command("synthesize")
 @click.option("--listeners", type=click.IntRange(1), default=1_000, show_default=True)
 @click.option("--tracks", type=click.IntRange(1), default=5_000, show_default=True)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app.accounts import services as accounts
 from app.accounts.models import Role, User
 from app.catalog import services as catalog
 from app.core.extensions import db
+from app.demo import history
 from app.payments.services import wallet
-from app.streaming import services as streaming
-from app.streaming.models import Play
+from ledger import clock
 
 DEMO_PASSWORD = "encore-demo"
 ADMIN_EMAIL = "admin@encore.test"
@@ -72,8 +72,41 @@ def seed_demo(*, audio_seconds: float | None = None) -> list:
     """Create the demo co-op and return the tracks it made. Call once (see ``is_seeded``).
 
     Each track gets music synthesized with ffmpeg and put through the real upload and
-    processing pipeline. ``audio_seconds`` shortens every song (tests).
+    processing pipeline. ``audio_seconds`` shortens every song (tests). The co-op's past
+    (``app.demo.history``) is played forward first: everyone joins on its day 0, fans listen
+    for months, a vote closes; then today's listening, an open vote and last month's payout
+    run. Commits (the payout run does).
     """
+    now = clock.now()
+    start = history.history_start(now)
+    with history.at(start + timedelta(hours=8)):
+        admin, artist_users, listener, tracks = _accounts_and_catalogue(audio_seconds)
+        fans = history.register_fans(DEMO_PASSWORD, start)
+    history.fans_listen(fans, tracks, start, history.HISTORY_DAYS, released=_released)
+    db.session.flush()
+    seed_governance(admin, listener, fans, start)
+    _demo_listening(listener, tracks, now)
+    db.session.flush()
+    history.pay_last_month(admin, artist_users)
+    _build_rollups()
+    return tracks
+
+
+def _build_rollups() -> None:
+    """The dashboards read rollups, which the worker keeps up; build them now so the first
+    page shown has the history."""
+    from app.analytics.services import rollups
+
+    rollups.rebuild()
+    db.session.commit()
+
+
+def _released(track, moment: datetime) -> bool:
+    return track.release.release_date is None or track.release.release_date <= moment.date()
+
+
+def _accounts_and_catalogue(audio_seconds: float | None):
+    """The admin, the artists with their releases and processed tracks, the demo listener."""
     admin = accounts.register(
         email=ADMIN_EMAIL,
         password=DEMO_PASSWORD,
@@ -84,6 +117,7 @@ def seed_demo(*, audio_seconds: float | None = None) -> list:
     )
     admin.role = Role.ADMIN
     pending = []  # (release, uploader, title, seconds, free) of the songs to synthesize
+    artist_users = []
     for artist_name, email, releases in DEMO_ARTISTS:
         user = accounts.register(
             email=email,
@@ -94,6 +128,7 @@ def seed_demo(*, audio_seconds: float | None = None) -> list:
             verified=True,
             published_password=True,
         )
+        artist_users.append(user)
         artist = user.artists[0]
         for title, kind, released, songs in releases:
             release = catalog.create_release(artist, title=title, kind=kind, release_date=released)
@@ -108,10 +143,7 @@ def seed_demo(*, audio_seconds: float | None = None) -> list:
         published_password=True,
     )
     tracks = _tracks_with_audio(pending)
-    _demo_listening(listener, tracks)
-    db.session.flush()
-    seed_governance(admin, listener)
-    return tracks
+    return admin, artist_users, listener, tracks
 
 
 def _tracks_with_audio(pending: list) -> list:
@@ -153,13 +185,16 @@ def _tracks_with_audio(pending: list) -> list:
 DEMO_PROPOSAL_TITLE = "A gentler first play: 0.0015 credits"
 
 
-def seed_governance(admin: User, listener: User) -> None:
-    """The admin and the listener are members (shares recorded by hand), and a vote is open."""
+def seed_governance(admin: User, listener: User, fans: list[User], start: datetime) -> None:
+    """The admin, the listener and three fans are members (shares recorded by hand on day 0),
+    a vote closed in the past, and a vote is open now."""
     from app.governance.models import MembershipSource
     from app.governance.services import membership, proposals
 
-    membership.grant_membership(admin, "worker", MembershipSource.ADMIN_RECORD, "demo-share-1")
-    membership.grant_membership(listener, "listener", MembershipSource.ADMIN_RECORD, "demo-share-2")
+    with history.at(start + timedelta(hours=9)):
+        membership.grant_membership(admin, "worker", MembershipSource.ADMIN_RECORD, "demo-share-1")
+        membership.grant_membership(listener, "listener", MembershipSource.ADMIN_RECORD, "demo-share-2")
+    history.closed_vote(admin, fans, start)
     proposal = proposals.create_draft(
         admin,
         title=DEMO_PROPOSAL_TITLE,
@@ -170,21 +205,16 @@ def seed_governance(admin: User, listener: User) -> None:
     proposals.open_proposal(proposal, admin)
 
 
-def _demo_listening(listener: User, tracks) -> None:
-    """Some credits and plays, so the demo wallet and listening history have something in
-    them: five credits topped up, a track owned after its nine plays, another on its way, a
-    free track played. Each play goes through the player's own path (start, report, end)."""
-    wallet.admin_top_up(listener.id, "5", "demo-top-up")
+def _demo_listening(listener: User, tracks, now: datetime) -> None:
+    """The demo listener's last day, so their wallet and history have something in them (and
+    this month's books, unless the month is younger than a day): five credits topped up, a
+    track owned after its nine plays, another on its way, a free track played. Each play goes
+    through the player's own path (start, report, end)."""
+    listened = now - timedelta(hours=20)
+    with history.at(listened):
+        wallet.admin_top_up(listener.id, "5", "demo-top-up")
     by_title = {t.title: t for t in tracks}
     for title, plays in (("Gulls", 9), ("Morning Ferry", 3), ("Slack Water", 1), ("Patina", 1)):
         for _ in range(plays):
-            started = streaming.start_play(listener, by_title[title].id)
-            # Nobody listens for 45 seconds during a seed: start the play in the past, so the
-            # server-time condition holds when the player reports the threshold position.
-            db.session.execute(
-                update(Play)
-                .where(Play.id == started.play_id)
-                .values(started_at=started.started_at - timedelta(minutes=10))
-            )
-            streaming.record_progress(listener, started.play_id, started.count_after_ms)
-            streaming.end_play(listener, started.play_id)
+            listened += timedelta(hours=1)
+            history.play_through(listener, by_title[title].id, listened)
