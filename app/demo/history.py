@@ -151,7 +151,7 @@ def pay_last_month(admin: User, artist_users: list[User]) -> None:
     (``execute_run``), which commits each step."""
     from app.payments.models import PayoutMethod, PayoutStatus
     from app.payments.services import payout_destinations, payouts
-    from app.payments.tasks import execute_run
+    from app.payments.services.payout_runs import execute_run
 
     for user, iban in zip(artist_users, DEMO_IBANS, strict=False):
         payout_destinations.set_bank_details(user.artists[0], iban=iban, account_holder=user.display_name, by=user)

@@ -15,7 +15,7 @@ payouts_cli = click.Group("payouts", help="Artist payouts.")
 @click.option("--period", required=True, help="The month to pay, like 2026-11 (it must have ended).")
 def run_command(period: str):
     """Pay every artist whose earnings for PERIOD reach the minimum (safe to repeat)."""
-    from app.payments.tasks import execute_run
+    from app.payments.services.payout_runs import execute_run
 
     try:
         run = payouts.create_run(period)
@@ -38,7 +38,7 @@ def run_command(period: str):
 @payouts_cli.command("retry")
 def retry_command():
     """Retry every Stripe transfer whose outcome is still unknown."""
-    from app.payments.tasks import retry_in_transit
+    from app.payments.services.payout_runs import retry_in_transit
 
     for payout_id, status in retry_in_transit().items():
         click.echo(f"payout {payout_id}: {status.replace('_', ' ')}")

@@ -26,7 +26,7 @@ from app.payments.models import (
     PayoutStatus,
 )
 from app.payments.services import payout_destinations, payouts, wallet
-from app.payments.tasks import execute_run
+from app.payments.services.payout_runs import execute_run
 from ledger import reads
 from ledger.schema import AccountKind
 from tests.factories import enable_two_factor, login, make_artist, make_release, make_track, make_user
@@ -336,7 +336,7 @@ def test_after_the_last_attempt_stripe_is_asked_before_the_credits_go_back(
     db.session.commit()
     stripe_mode.fail("/v1/transfers", 500, "api_error", times=4)
     execute_run(run_first.id)
-    from app.payments.tasks import retry_in_transit
+    from app.payments.services.payout_runs import retry_in_transit
 
     stripe_mode._transfers.append(
         {

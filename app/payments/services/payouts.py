@@ -1,7 +1,7 @@
 """Paying artists, one period at a time; and the statements artists read.
 
 A payout goes through three steps, each its own short transaction (the runner in
-``app.payments.tasks`` commits between them, so no transaction is open during a call to
+``app.payments.services.payout_runs`` commits between them, so no transaction is open during a call to
 Stripe):
 
 1. ``reserve``: compute what the artist can be paid, write the ``payouts`` row (unique per
