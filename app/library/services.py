@@ -249,7 +249,7 @@ def item_counts(playlists: list[Playlist]) -> dict[int, int]:
         .where(PlaylistItem.playlist_id.in_([p.id for p in playlists]))
         .group_by(PlaylistItem.playlist_id)
     )
-    return {pid: n for pid, n in rows}
+    return {row[0]: row[1] for row in rows}
 
 
 def update_playlist(
