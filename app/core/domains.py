@@ -18,13 +18,13 @@ from pathlib import Path
 
 from sqlalchemy import MetaData
 
-DOMAINS = ("accounts", "catalog", "uploads", "streaming", "payments", "governance", "analytics", "demo")
+DOMAINS = ("accounts", "catalog", "uploads", "streaming", "payments", "governance", "analytics", "library", "demo")
 
 _MODELS = (
     "app.core.models",
     *(
         f"app.{d}.models"
-        for d in ("accounts", "catalog", "uploads", "governance", "payments", "streaming", "analytics")
+        for d in ("accounts", "catalog", "uploads", "governance", "payments", "streaming", "analytics", "library")
     ),
 )
 _API_ROUTES = (
@@ -37,6 +37,7 @@ _API_ROUTES = (
     "app.core.openapi",
     "app.streaming.api",
     "app.payments.api",
+    "app.library.api",
 )
 _PAGE_ROUTES = (
     "app.accounts.views",
@@ -48,6 +49,7 @@ _PAGE_ROUTES = (
     "app.payments.views.orders",
     "app.payments.views.payouts",
     "app.payments.views.wallet",
+    "app.library.views",
 )
 _TASKS = (
     "app.accounts.tasks",
@@ -55,6 +57,7 @@ _TASKS = (
     "app.uploads.tasks",
     "app.governance.tasks",
     "app.payments.tasks",
+    "app.library.tasks",
 )
 # Modules with an ``init_app(app)`` that binds a domain's part of a shared extension.
 # (the payment provider is chosen once here, like the object store)

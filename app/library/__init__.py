@@ -1,0 +1,1 @@
+"""The listener's library: favourites, followed artists, playlists, track pages."""
