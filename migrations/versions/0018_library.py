@@ -1,7 +1,7 @@
 """library: favourite tracks and releases, followed artists, playlists and their items, the
 library preferences (new-release mail, off by default) and the releases already announced
 
-Revision ID: 0021
+Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-02 05:50:13
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0021"
+revision = "0018"
 down_revision = "0017"
 branch_labels = None
 depends_on = None
