@@ -70,9 +70,11 @@ def list_uploads(release_id: int):
     and any replacement audio being processed: poll it to follow uploads until they are ready."""
     release = catalog.get_release(release_id, current_user)
     require_manager(release.artist)
-    tracks = [upload_json(t) for t in release.tracks]
-    pending = any(t["status"] == "processing" or (t["replacement"] or {}).get("status") == "processing" for t in tracks)
-    return jsonify(release=release_ref(release), tracks=tracks, processing=pending)
+    return jsonify(
+        release=release_ref(release),
+        tracks=[upload_json(t) for t in release.tracks],
+        processing=any(uploads.is_processing(t) for t in release.tracks),
+    )
 
 
 @bp.post("/tracks/<int:track_id>/audio")

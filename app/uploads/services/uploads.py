@@ -309,6 +309,14 @@ def replace_audio(track: Track, uploader: User, file: ReceivedFile) -> AcceptedR
     return AcceptedReplacement(replacement=replacement, stored_keys=[key])
 
 
+def is_processing(track: Track) -> bool:
+    """Something of the track is being processed: its upload, or new audio for it."""
+    replacement = track.replacement
+    return track.status is TrackStatus.PROCESSING or (
+        replacement is not None and replacement.status is ReplacementStatus.PROCESSING
+    )
+
+
 def discard(keys: list[str]) -> None:
     """Delete objects an upload stored, when the upload as a whole did not go through."""
     store = get_store()
