@@ -219,9 +219,13 @@
         if (!response.ok) throw new Error(`status ${response.status}`);
         const answer = await response.json();
         draw(answer.tracks);
+        const present = new Set(answer.tracks.map((track) => track.id));
         for (const track of answer.tracks) {
           const view = watching.get(track.id);
           if (view) showTrackOnLine(view, track);
+        }
+        for (const [id, view] of watching) {  // removed from the release meanwhile
+          if (!present.has(id)) finish(view, "error", "the track was removed from the release");
         }
         pollNote.textContent = answer.processing ? "Processing… this page updates by itself." : "";
         schedule(answer.processing || watching.size > 0 || inFlight > 0, 1500);

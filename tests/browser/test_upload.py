@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from app.demo import seed as demo
 from tests import media
+from tests.browser.test_layout import UNNAMED_CONTROLS
 
 pytestmark = [pytest.mark.browser, pytest.mark.committing]
 
@@ -57,6 +58,7 @@ def test_artist_uploads_two_files_and_sees_them_become_ready(page, live_server, 
     page.click("main >> text=Upload tracks")
     expect(page.locator("h1")).to_have_text("Upload tracks")
     expect(page.locator("#dropzone")).to_be_visible()
+    assert page.evaluate(UNNAMED_CONTROLS) == []
     page.evaluate("() => { window.sameDocument = true; }")  # gone if the page reloads
 
     with real_queue(live_app) as huey:

@@ -223,6 +223,7 @@ def record_replacement(track_id: int, outcome: Outcome) -> list[str]:
     if status is not TrackStatus.FAILED:
         track.status = status  # a hidden track stays hidden; only a failed one comes to life
     db.session.flush()
+    db.session.expire(track, ["replacement"])  # the deleted row is not the track's any more
     return old
 
 
