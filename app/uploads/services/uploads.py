@@ -254,6 +254,9 @@ def replace_audio(track: Track, uploader: User, file: ReceivedFile) -> AcceptedR
         )
     if track.status is TrackStatus.PROCESSING:
         raise Conflict("This track is still being processed; replace its audio once it is ready.", code="processing")
+    # One replacement at a time per track: a second request waits here, then sees the first.
+    db.session.execute(select(Track.id).where(Track.id == track.id).with_for_update())
+    db.session.expire(track, ["replacement"])
     pending = track.replacement
     if pending is not None and pending.status is ReplacementStatus.PROCESSING:
         raise Conflict("New audio for this track is being processed already.", code="already_processing")
