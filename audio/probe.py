@@ -68,6 +68,7 @@ class Tags:
     artist: str | None = None
     album: str | None = None
     track_number: int | None = None
+    disc_number: int | None = None
     isrc: str | None = None
     cover: bytes | None = field(default=None, repr=False)
 
@@ -239,6 +240,7 @@ def _id3_tags(tags: Any) -> Tags:
         artist=text("TPE1"),
         album=text("TALB"),
         track_number=_track_number(text("TRCK")),
+        disc_number=_track_number(text("TPOS")),
         isrc=_isrc(text("TSRC")),
         cover=cover,
     )
@@ -248,11 +250,13 @@ def _mp4_tags(tags: Any) -> Tags:
     isrc = tags.get("----:com.apple.iTunes:ISRC")
     cover = tags.get("covr")
     trkn = tags.get("trkn")
+    disk = tags.get("disk")
     return Tags(
         title=_first(tags.get("\xa9nam")),
         artist=_first(tags.get("\xa9ART")),
         album=_first(tags.get("\xa9alb")),
         track_number=trkn[0][0] if trkn and trkn[0] and trkn[0][0] else None,
+        disc_number=disk[0][0] if disk and disk[0] and disk[0][0] else None,
         isrc=_isrc(bytes(isrc[0]).decode("utf-8", "replace") if isrc else None),
         cover=bytes(cover[0]) if cover else None,
     )
@@ -279,6 +283,7 @@ def _vorbis_tags(media: Any) -> Tags:
         artist=get("artist"),
         album=get("album"),
         track_number=_track_number(tags.get("tracknumber")),
+        disc_number=_track_number(tags.get("discnumber")),
         isrc=_isrc(get("isrc")),
         cover=cover,
     )

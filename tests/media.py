@@ -14,7 +14,7 @@ from pathlib import Path
 
 from mutagen.aiff import AIFF
 from mutagen.flac import FLAC, Picture
-from mutagen.id3 import APIC, ID3, TALB, TIT2, TPE1, TRCK, TSRC
+from mutagen.id3 import APIC, ID3, TALB, TIT2, TPE1, TPOS, TRCK, TSRC
 from mutagen.mp3 import MP3
 from mutagen.mp4 import MP4, MP4Cover, MP4FreeForm
 from mutagen.oggopus import OggOpus
@@ -53,12 +53,13 @@ def make_audio(
     kind: str = "wav",
     *,
     seconds: float = 3.0,
-    tags: bool = False,
+    tags: bool | dict = False,
     cover: bool = False,
     rate: int = 44100,
     channels: int = 2,
 ) -> Path:
-    """A chord-ish tone with a little noise in the given format (optionally tagged)."""
+    """A chord-ish tone with a little noise in the given format (optionally tagged: ``tags``
+    True writes ``TAGS``, a dict writes ``TAGS`` updated with it, ``disc_number`` included)."""
     suffix, codec = FORMATS[kind]
     path = Path(path)
     if path.suffix == "":
@@ -66,7 +67,8 @@ def make_audio(
     source = f"aevalsrc=0.3*sin(2*PI*220*t)+0.2*sin(2*PI*277*t)+0.05*(random(0)-0.5):s={rate}:d={seconds}"
     ffmpeg("-f", "lavfi", "-i", source, "-ac", str(channels), "-ar", str(rate), *codec, str(path))
     if tags or cover:
-        write_tags(path, kind, tags=TAGS if tags else None, cover=png_bytes() if cover else None)
+        values = TAGS | tags if isinstance(tags, dict) else TAGS if tags else None
+        write_tags(path, kind, tags=values, cover=png_bytes() if cover else None)
     return path
 
 
@@ -99,6 +101,8 @@ def write_tags(path: Path, kind: str, *, tags: dict | None, cover: bytes | None)
             id3.add(TALB(encoding=3, text=tags["album"]))
             id3.add(TRCK(encoding=3, text=f"{tags['track_number']}/10"))
             id3.add(TSRC(encoding=3, text=tags["isrc"]))
+            if tags.get("disc_number"):
+                id3.add(TPOS(encoding=3, text=f"{tags['disc_number']}/2"))
         if cover:
             id3.add(APIC(encoding=3, mime="image/png", type=3, desc="cover", data=cover))
         media.save()
@@ -110,6 +114,8 @@ def write_tags(path: Path, kind: str, *, tags: dict | None, cover: bytes | None)
             media["\xa9alb"] = [tags["album"]]
             media["trkn"] = [(tags["track_number"], 10)]
             media["----:com.apple.iTunes:ISRC"] = [MP4FreeForm(tags["isrc"].encode())]
+            if tags.get("disc_number"):
+                media["disk"] = [(tags["disc_number"], 2)]
         if cover:
             media["covr"] = [MP4Cover(cover, imageformat=MP4Cover.FORMAT_PNG)]
         media.save()
@@ -118,6 +124,8 @@ def write_tags(path: Path, kind: str, *, tags: dict | None, cover: bytes | None)
         if tags:
             media["title"], media["artist"], media["album"] = tags["title"], tags["artist"], tags["album"]
             media["tracknumber"], media["isrc"] = str(tags["track_number"]), tags["isrc"]
+            if tags.get("disc_number"):
+                media["discnumber"] = str(tags["disc_number"])
         if cover:
             picture = Picture()
             picture.type, picture.mime, picture.data = 3, "image/png", cover

@@ -44,6 +44,7 @@ _PAGE_ROUTES = (
     "app.accounts.two_factor_views",
     "app.analytics.views",
     "app.catalog.views",
+    "app.uploads.views",
     "app.governance.views",
     "app.streaming.views",
     "app.payments.views.orders",

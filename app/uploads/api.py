@@ -66,10 +66,39 @@ def upload_tracks(release_id: int):
 @bp.get("/releases/<int:release_id>/uploads")
 @api_login_required
 def list_uploads(release_id: int):
-    """Every track of a release you manage, whatever its status, with the reason of any failure."""
+    """Every track of a release you manage, whatever its status, with the reason of any failure
+    and any replacement audio being processed: poll it to follow uploads until they are ready."""
     release = catalog.get_release(release_id, current_user)
     require_manager(release.artist)
-    return jsonify(release=release_ref(release), tracks=[upload_json(t) for t in release.tracks])
+    return jsonify(
+        release=release_ref(release),
+        tracks=[upload_json(t) for t in release.tracks],
+        processing=any(uploads.is_processing(t) for t in release.tracks),
+    )
+
+
+@bp.post("/tracks/<int:track_id>/audio")
+@documented(status=202, errors=(409,))
+@api_login_required
+@multipart(("file", "file", "the new audio file (WAV, AIFF, FLAC, MP3, Ogg Vorbis, Opus, M4A/AAC)"))
+def replace_track_audio(track_id: int):
+    """Replace the audio of a track you manage. The new file is checked like an upload and
+    processed in the background into a new version; the track keeps playing its current
+    audio until the new one is ready, then switches to it. If processing fails, the track
+    keeps its current audio and ``replacement`` says why. Its owners, plays and title stay."""
+    track = _managed_track(track_id)
+    with received_files("file") as (_, files):
+        if len(files) != 1:
+            raise ValidationFailed("Send exactly one audio file in the field 'file'.", field="file")
+        accepted = uploads.replace_audio(track, current_user, files[0])
+        try:
+            commit_now("the processing task reads the new audio")
+        except BaseException:
+            db.session.rollback()
+            uploads.discard(accepted.stored_keys)
+            raise
+    enqueue("process_replacement", track_id)
+    return jsonify(track=upload_json(db.session.get(Track, track_id))), 202
 
 
 @bp.post("/tracks/<int:track_id>/reprocess")

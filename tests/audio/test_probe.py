@@ -38,6 +38,15 @@ def test_tags_and_cover_of_each_format(kind, tmp_path):
     assert read_tags(str(plain)) == read_tags(str(plain)).__class__()
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_disc_number_of_each_format(kind, tmp_path):
+    tagged = media.make_audio(tmp_path / "disc", kind, seconds=1, tags={"track_number": 4, "disc_number": 2})
+    tags = read_tags(str(tagged))
+    assert (tags.disc_number, tags.track_number) == (2, 4)
+    single = media.make_audio(tmp_path / "single", kind, seconds=1, tags=True)
+    assert read_tags(str(single)).disc_number is None
+
+
 @pytest.mark.parametrize(
     "make, error, words",
     [

@@ -59,7 +59,8 @@ def test_each_format_uploads_and_becomes_ready(kind, client, app, manager, tmp_p
     # The queue runs inline in tests, so processing is already done.
     assert track["status"] == "ready", track
     assert track["original"]["format"] == kind
-    assert track["title"] == ("Tidal Song" if kind in ("flac", "mp3", "m4a") else f"{kind}-song")
+    # Tags name the track; without them, the file name made readable ("wav-song" -> "Wav song").
+    assert track["title"] == ("Tidal Song" if kind in ("flac", "mp3", "m4a") else f"{kind.capitalize()} song")
     assert 1900 <= track["duration_ms"] <= 2100
     assert leftovers(app) == []
 

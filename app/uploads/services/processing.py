@@ -2,9 +2,16 @@
 
 ``process_track`` fetches the original, runs ``audio.pipeline`` on it in a temporary folder,
 stores the renditions and records loudness, gain, peaks, tags and duration. The track ends
-``ready``, or ``failed`` with a reason the artist reads on the release page. A store that is
+``ready``, or ``failed`` with a reason the artist reads on the upload page. A store that is
 unreachable is a transient failure: the task raises so the queue retries it, and only the
 last attempt marks the track failed.
+
+Replacing a track's audio runs the same job on an ``AudioReplacement``, into the objects of
+the next version (``version_prefix``): the current version keeps serving meanwhile, and
+``record_replacement`` switches the track to the new one in one transaction, or records why
+it failed and leaves the track as it was. Every outcome names the version it was made for; an
+outcome whose version is no longer the one in the database (the audio was replaced while a
+reprocess ran) is dropped and its objects deleted.
 
 No database transaction stays open while ffmpeg runs (``load_job`` / ``run_job`` /
 ``record_outcome``): a long transcode must not pin a PostgreSQL snapshot (which holds back
@@ -19,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import select
 
 from app.catalog.models import Release, Track, TrackStatus
 from app.core import jobs
@@ -27,17 +35,30 @@ from app.core.extensions import db
 from app.core.storage import get_store
 from app.core.types import utcnow
 from app.core.worker import work_folder_prefix
+from app.uploads.models import ReplacementStatus, TrackAudio
 from audio import pipeline
 from audio.artwork import SIZES, cover_renditions
 from audio.errors import AudioError, FFmpegError, ImageRejected
 from audio.storage import ObjectNotFound, StorageError, StorageUnavailable
-from audio.transcode import PREVIEW_MP3, STREAM_MP3, STREAM_OPUS
+from audio.transcode import PREVIEW_MP3, RENDITIONS, STREAM_MP3, STREAM_OPUS
 
 PROCESS_TASK = "process_track"
+REPLACE_TASK = "process_replacement"
 
 
-def rendition_key(track_id: int, name: str) -> str:
-    return f"tracks/{track_id}/{name}"
+def version_prefix(track_id: int, version: int = 1) -> str:
+    """Where a version's objects live: the first at ``tracks/<id>/`` (as always), later ones
+    at ``tracks/<id>/v<n>/``, so a new version never overwrites the one serving."""
+    return f"tracks/{track_id}" if version == 1 else f"tracks/{track_id}/v{version}"
+
+
+def rendition_key(track_id: int, name: str, version: int = 1) -> str:
+    return f"{version_prefix(track_id, version)}/{name}"
+
+
+def version_keys(track_id: int, version: int) -> list[str]:
+    """Every object a version may have: its original and its renditions."""
+    return [rendition_key(track_id, name, version) for name in ("original", *(r.name for r in RENDITIONS))]
 
 
 def work_dir() -> str | None:
@@ -53,6 +74,7 @@ class Job:
     original_key: str
     duration_ms: int
     release_has_cover: bool
+    version: int = 1
 
 
 @dataclass
@@ -62,6 +84,7 @@ class Outcome:
     result: pipeline.ProcessedAudio | None = None
     cover_prefix: str | None = None  # an embedded cover stored for a release that had none
     failure: str | None = None
+    version: int = 1  # the version it was made for
 
 
 def load_job(track_id: int) -> Job | None:
@@ -75,6 +98,24 @@ def load_job(track_id: int) -> Job | None:
         track.audio.original_key,
         track.audio.source_duration_ms,
         track.release.cover_key is not None,
+        track.audio.version,
+    )
+
+
+def load_replacement_job(track_id: int) -> Job | None:
+    """What ``run_job`` needs to process a track's replacement; None when there is none
+    waiting (it was switched to already, failed, or the track is gone)."""
+    track = db.session.get(Track, track_id)
+    replacement = track.replacement if track is not None else None
+    if replacement is None or replacement.status is not ReplacementStatus.PROCESSING:
+        return None
+    return Job(
+        track.id,
+        track.release_id,
+        replacement.original_key,
+        replacement.source_duration_ms,
+        track.release.cover_key is not None,
+        replacement.version,
     )
 
 
@@ -90,21 +131,33 @@ def run_job(job: Job, *, retries_left: int = 0) -> Outcome:
     except StorageUnavailable:
         if retries_left > 0:
             raise  # the queue retries later; the track stays "processing"
-        return Outcome(failure="The file store was unreachable while processing. Use “Reprocess” to try again.")
+        return Outcome(
+            failure="The file store was unreachable while processing. Use “Reprocess” to try again.",
+            version=job.version,
+        )
     except ObjectNotFound:
-        return Outcome(failure="The original file is missing from the store; please upload it again.")
+        return Outcome(
+            failure="The original file is missing from the store; please upload it again.", version=job.version
+        )
     except FFmpegError as exc:
         last = (exc.detail.strip().splitlines() or [""])[-1][:300]
-        return Outcome(failure=f"We could not transcode this file: {exc}{f' ({last})' if last else ''}.")
+        current_app.logger.warning("track %s: ffmpeg failed: %s %s", job.track_id, exc, last)
+        return Outcome(
+            failure=f"The file looks damaged: we could not transcode its audio ({exc}{f': {last}' if last else ''}).",
+            version=job.version,
+        )
     except (AudioError, StorageError) as exc:
-        return Outcome(failure=f"Processing failed: {exc}")
+        return Outcome(failure=f"Processing failed: {exc}", version=job.version)
 
 
 def record_outcome(track_id: int, outcome: Outcome) -> Track | None:
     """Write the outcome to the track (flushes; the caller commits)."""
     track = db.session.get(Track, track_id)
-    if track is None or track.audio is None:
+    if track is None or track.audio is None or track.audio.version != outcome.version:
+        # The track is gone, or its audio was replaced while this ran: nothing to record.
         delete_cover(outcome.cover_prefix)
+        if track is not None and track.audio is not None and outcome.result is not None:
+            delete_objects([rendition_key(track_id, r.name, outcome.version) for r in RENDITIONS])
         return None
     if outcome.failure:
         return _fail(track, outcome.failure)
@@ -115,6 +168,94 @@ def record_outcome(track_id: int, outcome: Outcome) -> Track | None:
             delete_cover(outcome.cover_prefix)
     _apply(track, outcome.result)
     return track
+
+
+def record_replacement(track_id: int, outcome: Outcome) -> list[str]:
+    """Switch the track to its processed replacement, or record why the replacement failed
+    (flushes; the caller commits). Returns the object keys nobody uses any more (the old
+    version's after a switch, the failed version's after a failure), for the caller to
+    delete (``delete_objects``) once its commit went through.
+
+    The switch is one UPDATE of the track's audio row: a listener gets the old version or the
+    new one, never a mix. A failure leaves the track, and what it serves, untouched.
+    """
+    track = db.session.get(Track, track_id)
+    replacement = track.replacement if track is not None else None
+    if (
+        track is None
+        or track.audio is None
+        or replacement is None
+        or replacement.version != outcome.version
+        or replacement.status is not ReplacementStatus.PROCESSING
+    ):
+        # Gone, superseded by a newer upload, or switched to already (a job runs at least
+        # once): this outcome's objects are in use only if they are the track's audio now.
+        delete_cover(outcome.cover_prefix)
+        in_use = track is not None and track.audio is not None and track.audio.version == outcome.version
+        return [] if in_use else version_keys(track_id, outcome.version)
+    failure = outcome.failure or _duplicate_of(track, replacement.sha256)
+    if failure:
+        current_app.logger.warning("track %s: new audio v%s failed: %s", track.id, replacement.version, failure)
+        replacement.status = ReplacementStatus.FAILED
+        replacement.status_reason = failure
+        db.session.flush()
+        delete_cover(outcome.cover_prefix)
+        return version_keys(track.id, replacement.version)  # the row keeps only the reason
+    audio = track.audio
+    old = [k for k in (audio.original_key, audio.stream_mp3_key, audio.stream_opus_key, audio.preview_key) if k]
+    audio.version = replacement.version
+    audio.uploaded_by_id = replacement.uploaded_by_id
+    audio.sha256 = replacement.sha256
+    audio.original_key = replacement.original_key
+    audio.original_name = replacement.original_name
+    audio.original_size = replacement.original_size
+    audio.original_format = replacement.original_format
+    audio.original_mime = replacement.original_mime
+    audio.source_duration_ms = replacement.source_duration_ms
+    if outcome.cover_prefix:
+        if track.release.cover_key is None:
+            track.release.cover_key = outcome.cover_prefix
+        else:
+            delete_cover(outcome.cover_prefix)
+    status = track.status
+    db.session.delete(replacement)
+    _apply(track, outcome.result)
+    if status is not TrackStatus.FAILED:
+        track.status = status  # a hidden track stays hidden; only a failed one comes to life
+    db.session.flush()
+    db.session.expire(track, ["replacement"])  # the deleted row is not the track's any more
+    return old
+
+
+def _duplicate_of(track: Track, sha256: str) -> str | None:
+    """Why a replacement cannot become the track's audio: the same file became another
+    track's meanwhile (one file, one track per artist)."""
+    other = db.session.scalar(
+        select(Track)
+        .join(TrackAudio, TrackAudio.track_id == Track.id)
+        .where(TrackAudio.artist_id == track.audio.artist_id, TrackAudio.sha256 == sha256, Track.id != track.id)
+    )
+    return f"This file was uploaded as “{other.title}” meanwhile; a file can be only one track." if other else None
+
+
+def process_replacement(track_id: int, *, retries_left: int = 0) -> list[str]:
+    """Process a track's replacement start to end in the current session (tests); returns
+    the keys to delete after the commit. The queue task commits between the steps."""
+    job = load_replacement_job(track_id)
+    if job is None:
+        return []
+    return record_replacement(track_id, run_job(job, retries_left=retries_left))
+
+
+def delete_objects(keys: list[str]) -> None:
+    """Delete objects no committed row points at any more (best effort: a leftover costs
+    storage, never correctness)."""
+    store = get_store()
+    for key in keys:
+        try:
+            store.delete(key)
+        except StorageError:
+            current_app.logger.warning("could not delete %s", key)
 
 
 def process_track(track_id: int, *, retries_left: int = 0) -> Track | None:
@@ -137,7 +278,7 @@ def _run(job: Job) -> Outcome:
             store.download(job.original_key, source)
         result = pipeline.process_original(source, work, duration_ms=job.duration_ms)
         for rendition, path in result.files.items():
-            store.put_file(rendition_key(job.track_id, rendition.name), path, rendition.content_type)
+            store.put_file(rendition_key(job.track_id, rendition.name, job.version), path, rendition.content_type)
         cover = None
         if result.tags.cover and not job.release_has_cover:
             try:
@@ -145,14 +286,14 @@ def _run(job: Job) -> Outcome:
             except ImageRejected:
                 pass  # a broken embedded picture is no reason to fail the track
         result.files = {}  # the files are gone with the folder; the keys are what counts
-        return Outcome(result=result, cover_prefix=cover)
+        return Outcome(result=result, cover_prefix=cover, version=job.version)
 
 
 def _apply(track: Track, result: pipeline.ProcessedAudio) -> None:
     audio = track.audio
-    audio.stream_mp3_key = rendition_key(track.id, STREAM_MP3.name)
-    audio.stream_opus_key = rendition_key(track.id, STREAM_OPUS.name)
-    audio.preview_key = rendition_key(track.id, PREVIEW_MP3.name)
+    audio.stream_mp3_key = rendition_key(track.id, STREAM_MP3.name, audio.version)
+    audio.stream_opus_key = rendition_key(track.id, STREAM_OPUS.name, audio.version)
+    audio.preview_key = rendition_key(track.id, PREVIEW_MP3.name, audio.version)
     audio.preview_start_ms = result.preview_start_ms
     audio.loudness_lufs = result.loudness.integrated_lufs
     audio.true_peak_dbtp = result.loudness.true_peak_dbtp
@@ -160,7 +301,7 @@ def _apply(track: Track, result: pipeline.ProcessedAudio) -> None:
     audio.peaks = result.peaks
     tags = result.tags
     audio.tag_title, audio.tag_artist, audio.tag_album = tags.title, tags.artist, tags.album
-    audio.tag_track_number, audio.isrc = tags.track_number, tags.isrc
+    audio.tag_track_number, audio.tag_disc_number, audio.isrc = tags.track_number, tags.disc_number, tags.isrc
     audio.processed_at = utcnow()
     track.duration_ms = result.duration_ms
     track.status = TrackStatus.READY
