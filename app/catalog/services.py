@@ -14,17 +14,17 @@ from app.catalog.models import Artist, Release, ReleaseKind, Track, TrackStatus
 
 # Who may see what: the one rule, kept in ``app.catalog.visibility``; re-exported for the
 # other domains, which read the catalogue through this module.
-from app.catalog.visibility import (
-    PLAYABLE_SQL as PLAYABLE_SQL,
-    PUBLIC_TRACK as PUBLIC_TRACK,
-    RELEASED_SQL as RELEASED_SQL,
-    has_ready_track_clause as has_ready_track_clause,
-    public_release_clause as public_release_clause,
-    release_visible_to as release_visible_to,
-    released_clause as released_clause,
-    today_utc as today_utc,
-    track_visible_to as track_visible_to,
-    visible_releases_clause as visible_releases_clause,
+from app.catalog.visibility import (  # noqa: F401
+    PLAYABLE_SQL,
+    PUBLIC_TRACK,
+    RELEASED_SQL,
+    has_ready_track_clause,
+    public_release_clause,
+    release_visible_to,
+    released_clause,
+    today_utc,
+    track_visible_to,
+    visible_releases_clause,
 )
 from app.core.errors import NotFound, ValidationFailed
 from app.core.extensions import db

@@ -153,4 +153,7 @@ def remove_manager(artist: Artist, user_id: int) -> None:
             code="last_manager",
         )
     db.session.execute(delete(ArtistMember).where(ArtistMember.artist_id == artist.id, ArtistMember.user_id == user_id))
-    db.session.expire_all()
+    db.session.expire(artist, ["members"])
+    user = db.session.get(User, user_id)
+    if user is not None:
+        db.session.expire(user, ["artists"])
