@@ -182,7 +182,7 @@ def test_manager_edits_a_track(client, cast):
 
 
 def test_track_numbers_reorder_the_release(client, cast):
-    first, second, third = cast["tracks"]
+    first, _, third = cast["tracks"]
     r = client.patch(f"/api/v1/tracks/{third.id}", json={"position": 1}, headers=cast["m"])
     assert r.status_code == 200 and r.json["track"]["position"] == 1
     assert positions(cast["release"].id) == [("Wave 3", 1), ("Wave 1", 2), ("Wave 2", 3)]
@@ -233,7 +233,7 @@ def test_a_removed_track_stays_with_its_owners_only(client, cast):
 
 
 def test_removing_a_track_renumbers_the_rest(client, cast):
-    first, second, third = cast["tracks"]
+    first, _, third = cast["tracks"]
     client.delete(f"/api/v1/tracks/{first.id}", headers=cast["m"])
     assert positions(cast["release"].id) == [("Wave 2", 1), ("Wave 3", 2), ("Wave 1", 3)]
     r = client.patch(f"/api/v1/tracks/{third.id}", json={"position": 3}, headers=cast["m"])
