@@ -216,7 +216,8 @@ def tracks_with_history(session: Session, track_ids: Iterable[int]) -> set[int]:
         return set()
     found: set[int] = set()
     for column in (Play.track_id, Ownership.track_id, Transfer.track_id):
-        found |= {int(i) for i in session.execute(select(column).where(column.in_(ids)).distinct()).scalars()}
+        rows = session.execute(select(column).where(column.in_(ids)).distinct()).scalars()
+        found |= {int(i) for i in rows if i is not None}
     return found
 
 

@@ -121,7 +121,7 @@ def test_create_edit_and_publish_a_release(client, studio):
 
 
 def test_edit_a_track_and_move_it_with_the_keyboard_buttons(client, studio):
-    first, second, third = studio["tracks"]
+    _, second, third = studio["tracks"]
     r = client.post(f"/studio/tracks/{second.id}", data={"title": "Middle Leg", "lyrics": "row, row", "explicit": "on"})
     assert r.status_code == 302
     db.session.expire_all()
