@@ -116,6 +116,8 @@ def test_create_edit_and_publish_a_release(client, studio):
     r = client.post(f"/studio/releases/{release.id}/publish", data={"action": "publish"}, follow_redirects=True)
     assert "everyone can hear it now" in r.text
     assert "Harbour Lights" in client.get("/").text
+    public = client.get(f"/releases/{release.id}").text
+    assert "Lights on the water." in public and "Everything: Night Ferry" in public and "All rights reserved" in public
     client.post(f"/studio/releases/{release.id}/publish", data={"action": "unpublish"})
     assert "Harbour Lights" not in client.get("/").text
 
@@ -191,7 +193,7 @@ def test_profile_edit_shows_on_the_artist_page(client, studio):
     db.session.expire_all()
     assert db.session.get(type(artist), artist.id).location == "Calais"
     page = client.get(f"/artists/{artist.id}").text
-    assert "Songs for late crossings." in page
+    assert "Songs for late crossings." in page and "Calais" in page and 'href="https://nf.example"' in page
 
 
 def test_invite_by_mail_accept_on_the_page_and_remove(client, studio):
