@@ -98,3 +98,27 @@ def test_artist_makes_a_release_in_the_studio(page, live_server, tmp_path):
     expect(page.locator(".grid .card", has_text="Tidal Studio")).to_be_visible()
     page.click(".grid .card >> text=Tidal Studio")
     expect(page.locator("ol.tracks .track .title")).to_have_text(["Ebb", "studio-take-two"])
+
+
+def test_studio_pages_name_every_control_and_fit_a_phone(browser, live_server):
+    from tests.browser.test_layout import UNNAMED_CONTROLS, log_in
+
+    context = browser.new_context(viewport={"width": 390, "height": 800})
+    page = context.new_page()
+    try:
+        log_in(page, live_server, "harbour@encore.test")
+        for path in (
+            "/studio",
+            "/studio/artists/1",
+            "/studio/releases/1",
+            "/studio/tracks/1",
+            "/studio/tracks/1/remove",
+            "/studio/releases/1/delete",
+            "/studio/artists/1/profile",
+            "/studio/artists/1/managers",
+        ):
+            page.goto(live_server.url + path)
+            assert page.evaluate(UNNAMED_CONTROLS) == [], path
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+    finally:
+        context.close()
