@@ -208,6 +208,25 @@ def owns(session: Session, listener_id: int, track_id: int) -> bool:
     )
 
 
+def tracks_with_history(session: Session, track_ids: Iterable[int]) -> set[int]:
+    """Those of ``track_ids`` that the ledger has a play, a charge or an owner of: the books
+    name them, so they must stay in the catalogue."""
+    ids = list(track_ids)
+    if not ids:
+        return set()
+    found: set[int] = set()
+    for column in (Play.track_id, Ownership.track_id, Transfer.track_id):
+        rows = session.execute(select(column).where(column.in_(ids)).distinct()).scalars()
+        found |= {int(i) for i in rows if i is not None}
+    return found
+
+
+def owner_count(session: Session, track_id: int) -> int:
+    """How many listeners own ``track_id``."""
+    count = session.execute(select(func.count()).where(Ownership.track_id == track_id)).scalar_one()
+    return int(count)
+
+
 @dataclass(frozen=True)
 class PlayRecord:
     id: int

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import jsonify
 from flask_login import current_user
 
@@ -11,8 +9,8 @@ from app.catalog import services as catalog
 from app.catalog.representations import artist_json, release_json, release_ref, track_json
 from app.core.api import bp
 from app.core.auth import api_login_required, require_manager
-from app.core.errors import ValidationFailed
 from app.core.inputs import Field, Query, accepts, documented, query_int, query_str
+from app.studio.services import releases as studio_releases
 
 
 @bp.get("/artists")
@@ -42,15 +40,17 @@ def get_artist(artist_id: int):
     Field("title", str),
     Field("kind", str, required=False, description="album, ep or single"),
     Field("release_date", str, required=False, nullable=True, format="date"),
+    Field("description", str, required=False, description="at most 5,000 characters"),
+    Field("credits", str, required=False, description="at most 5,000 characters"),
+    Field("license_note", str, required=False, description="at most 1,000 characters"),
+    Field("published", bool, required=False, description="false: a draft, seen only by its managers (default true)"),
 )
 def create_release(artist_id: int, body):
-    """Create a release for an artist you manage."""
+    """Create a release for an artist you manage (a draft with ``published`` false)."""
     artist = catalog.get_artist(artist_id)
     require_manager(artist)
-    if body.get("release_date"):
-        body["release_date"] = _parse_date(body["release_date"], "release_date")
-    release = catalog.create_release(artist, **body)
-    return jsonify(release=release_ref(release)), 201
+    release = studio_releases.create_release(artist, {"published": True} | body)
+    return jsonify(release=release_ref(release) | {"published": release.published}), 201
 
 
 @bp.get("/releases/<int:release_id>")
@@ -84,10 +84,3 @@ def search():
         releases=[release_ref(r) for r in results.releases],
         tracks=[track_json(t) for t in results.tracks],
     )
-
-
-def _parse_date(value: str, field: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValidationFailed(f"'{field}' must be a date like 2026-11-26.", field=field) from None

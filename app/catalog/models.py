@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.extensions import db
@@ -32,6 +32,9 @@ class Artist(db.Model):
     name: Mapped[str] = mapped_column(String(200), index=True)
     slug: Mapped[str] = mapped_column(String(200), unique=True)
     bio: Mapped[str] = mapped_column(Text, default="")
+    location: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    links: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")  # URLs, in order
+    image_key: Mapped[str | None] = mapped_column(String(500))  # object-store prefix of the image sizes
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     members: Mapped[list["User"]] = relationship(  # noqa: F821 (accounts module)
@@ -54,12 +57,22 @@ class Release(db.Model):
     kind: Mapped[ReleaseKind] = mapped_column(str_enum(ReleaseKind, "release_kind"), default=ReleaseKind.ALBUM)
     release_date: Mapped[date | None] = mapped_column(Date)
     cover_key: Mapped[str | None] = mapped_column(String(500))  # object-store key of the cover art
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    credits: Mapped[str] = mapped_column(Text, default="", server_default="")
+    license_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # None: a draft, seen only by its managers (``app.catalog.visibility``). Published with a
+    # future ``release_date``: scheduled, public from that date.
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     artist: Mapped[Artist] = relationship(back_populates="releases")
     tracks: Mapped[list[Track]] = relationship(
         back_populates="release", order_by="Track.position", cascade="all, delete-orphan"
     )
+
+    @property
+    def published(self) -> bool:
+        return self.published_at is not None
 
     def __repr__(self) -> str:
         return f"<Release {self.id} {self.title}>"
@@ -77,6 +90,11 @@ class Track(db.Model):
     status: Mapped[TrackStatus] = mapped_column(str_enum(TrackStatus, "track_status"), default=TrackStatus.PROCESSING)
     status_reason: Mapped[str | None] = mapped_column(Text)  # why processing failed, for the artist
     free: Mapped[bool] = mapped_column(Boolean, default=False)
+    lyrics: Mapped[str] = mapped_column(Text, default="", server_default="")
+    explicit: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Removed from the catalogue by its managers: gone for everyone else, except the listeners
+    # who own it (they keep streaming and downloading it; ``app.catalog.visibility``).
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     release: Mapped[Release] = relationship(back_populates="tracks")
@@ -87,7 +105,11 @@ class Track(db.Model):
 
     @property
     def is_public(self) -> bool:
-        return self.status is TrackStatus.READY
+        return self.status is TrackStatus.READY and self.removed_at is None
+
+    @property
+    def removed(self) -> bool:
+        return self.removed_at is not None
 
     def __repr__(self) -> str:
         return f"<Track {self.id} {self.title}>"

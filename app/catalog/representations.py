@@ -13,7 +13,13 @@ def artist_ref(artist: Artist) -> dict:
 
 
 def artist_json(artist: Artist, releases: list[Release] | None = None) -> dict:
-    out = artist_ref(artist) | {"slug": artist.slug, "bio": artist.bio}
+    out = artist_ref(artist) | {
+        "slug": artist.slug,
+        "bio": artist.bio,
+        "location": artist.location,
+        "links": list(artist.links or []),
+        "image": artist_image_urls(artist),
+    }
     if releases is not None:
         out["releases"] = [release_ref(r) for r in releases]
     return out
@@ -29,6 +35,13 @@ def release_ref(release: Release) -> dict:
         "url": url_for("api.get_release", release_id=release.id),
         "cover": cover_urls(release),
     }
+
+
+def artist_image_urls(artist: Artist) -> dict | None:
+    """URLs of the artist's image in each size, or None without one."""
+    if not artist.image_key:
+        return None
+    return {size: url_for("api.artist_image", artist_id=artist.id, size=size) for size in ("small", "medium", "large")}
 
 
 def cover_urls(release: Release) -> dict | None:
@@ -60,7 +73,13 @@ def audio_json(track: Track) -> dict | None:
 
 
 def release_json(release: Release, tracks: list[Track]) -> dict:
-    return release_ref(release) | {"tracks": [track_json(t, with_release=False) for t in tracks]}
+    return release_ref(release) | {
+        "description": release.description,
+        "credits": release.credits,
+        "license_note": release.license_note,
+        "published": release.published,
+        "tracks": [track_json(t, with_release=False) for t in tracks],
+    }
 
 
 def track_json(track: Track, *, with_release: bool = True) -> dict:
@@ -71,6 +90,9 @@ def track_json(track: Track, *, with_release: bool = True) -> dict:
         "duration_ms": track.duration_ms,
         "status": track.status.value,
         "free": track.free,
+        "explicit": track.explicit,
+        "lyrics": track.lyrics,
+        "removed": track.removed,
         "url": url_for("api.get_track", track_id=track.id),
         "audio": audio_json(track),
     }

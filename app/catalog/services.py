@@ -7,73 +7,28 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, true
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from app.catalog.models import Artist, Release, ReleaseKind, Track, TrackStatus
+
+# Who may see what: the one rule, kept in ``app.catalog.visibility``; re-exported for the
+# other domains, which read the catalogue through this module.
+from app.catalog.visibility import (  # noqa: F401
+    PLAYABLE_SQL,
+    PUBLIC_TRACK,
+    RELEASED_SQL,
+    has_ready_track_clause,
+    public_release_clause,
+    release_visible_to,
+    released_clause,
+    today_utc,
+    track_visible_to,
+    visible_releases_clause,
+)
 from app.core.errors import NotFound, ValidationFailed
 from app.core.extensions import db
 from app.core.replica import replica_session
-from app.core.types import utcnow
-
-PUBLIC_TRACK = Track.status == TrackStatus.READY
-
-
-# --- who may see a release: the one rule --------------------------------------------------------
-#
-# A release is *public* once it has at least one ready track and its release date (if any) is
-# today or past (UTC). Until then it is a draft or unreleased: only the artist's managers and
-# admins see it, its tracks, cover, previews, waveforms and streams. Every public read goes
-# through ``visible_releases_clause`` (queries) or ``release_visible_to`` / ``get_release`` /
-# ``get_public_track`` (one object), so the rule lives here and nowhere else.
-
-# The same "released" test in SQL, for raw statements that alias releases as ``r`` and bind
-# ``:today`` (the streaming start); ``test_release_visibility`` checks it agrees with
-# ``released_clause``.
-RELEASED_SQL = "(r.release_date IS NULL OR r.release_date <= :today)"
-
-
-def today_utc() -> date:
-    return utcnow().date()
-
-
-def released_clause(today: date | None = None) -> ColumnElement[bool]:
-    """The release date, if any, has come (UTC)."""
-    return or_(Release.release_date.is_(None), Release.release_date <= (today or today_utc()))
-
-
-def has_ready_track_clause() -> ColumnElement[bool]:
-    # An alias, so the subquery stays its own when the outer query selects tracks too.
-    ready = aliased(Track)
-    return select(ready.id).where(ready.release_id == Release.id, ready.status == TrackStatus.READY).exists()
-
-
-def public_release_clause(today: date | None = None) -> ColumnElement[bool]:
-    """Visible to everyone: released, with at least one ready track."""
-    return and_(has_ready_track_clause(), released_clause(today))
-
-
-def visible_releases_clause(viewer) -> ColumnElement[bool]:
-    """Releases ``viewer`` (a user, an anonymous visitor, or None for the public) may see:
-    the public ones, every one for an admin, and their own artists' drafts for a manager."""
-    if viewer is None or not viewer.is_authenticated:
-        return public_release_clause()
-    if viewer.is_admin:
-        return true()
-    managed = [a.id for a in viewer.artists]
-    if not managed:
-        return public_release_clause()
-    return or_(public_release_clause(), Release.artist_id.in_(managed))
-
-
-def release_visible_to(viewer, release: Release) -> bool:
-    query = select(Release.id).where(Release.id == release.id, visible_releases_clause(viewer))
-    return db.session.scalar(query) is not None
-
-
-def track_visible_to(viewer, track: Track) -> bool:
-    """A ready track of a release ``viewer`` may see."""
-    return track.is_public and release_visible_to(viewer, track.release)
 
 
 def slugify(text: str) -> str:
@@ -101,17 +56,25 @@ def create_artist(*, name: str, bio: str = "") -> Artist:
     return artist
 
 
-def create_release(artist: Artist, *, title: str, kind: str = "album", release_date: date | None = None) -> Release:
+def release_kind(kind: str) -> ReleaseKind:
     try:
-        release_kind = ReleaseKind(kind)
+        return ReleaseKind(kind)
     except ValueError:
         raise ValidationFailed("A release is an album, an ep or a single.", field="kind") from None
+
+
+def create_release(
+    artist: Artist, *, title: str, kind: str = "album", release_date: date | None = None, published: bool = True
+) -> Release:
+    """A new release; ``published=False`` makes a draft, seen only by the artist's managers."""
     release = Release(
         artist=artist,
         title=validate_title(title, "title", "release title"),
-        kind=release_kind,
+        kind=release_kind(kind),
         release_date=release_date,
     )
+    if not published:
+        release.published_at = None
     db.session.add(release)
     db.session.flush()
     return release

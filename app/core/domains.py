@@ -18,13 +18,34 @@ from pathlib import Path
 
 from sqlalchemy import MetaData
 
-DOMAINS = ("accounts", "catalog", "uploads", "streaming", "payments", "governance", "analytics", "library", "demo")
+DOMAINS = (
+    "accounts",
+    "catalog",
+    "uploads",
+    "streaming",
+    "payments",
+    "governance",
+    "analytics",
+    "library",
+    "studio",
+    "demo",
+)
 
 _MODELS = (
     "app.core.models",
     *(
         f"app.{d}.models"
-        for d in ("accounts", "catalog", "uploads", "governance", "payments", "streaming", "analytics", "library")
+        for d in (
+            "accounts",
+            "catalog",
+            "uploads",
+            "governance",
+            "payments",
+            "streaming",
+            "analytics",
+            "library",
+            "studio",
+        )
     ),
 )
 _API_ROUTES = (
@@ -38,6 +59,7 @@ _API_ROUTES = (
     "app.streaming.api",
     "app.payments.api",
     "app.library.api",
+    "app.studio.api",
 )
 _PAGE_ROUTES = (
     "app.accounts.views",
@@ -51,6 +73,7 @@ _PAGE_ROUTES = (
     "app.payments.views.payouts",
     "app.payments.views.wallet",
     "app.library.views",
+    "app.studio.views",
 )
 _TASKS = (
     "app.accounts.tasks",

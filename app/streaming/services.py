@@ -22,7 +22,7 @@ import ledger
 import ledger.operations
 from app.accounts.models import User
 from app.catalog.models import Track
-from app.catalog.services import RELEASED_SQL, get_public_track
+from app.catalog.services import PLAYABLE_SQL, get_public_track
 from app.core.errors import (
     Conflict,
     Forbidden,
@@ -90,9 +90,10 @@ s AS (
   SELECT t.id, t.status, t.free, t.duration_ms, r.artist_id, ta.stream_mp3_key, ta.stream_opus_key, ta.gain_db,
          ta.source_duration_ms, ta.peaks IS NOT NULL AS has_waveform, g.*,
          EXISTS (SELECT 1 FROM artist_members m WHERE m.user_id = u.id AND m.artist_id = r.artist_id) AS is_artist,
-         -- unreleased: only its managers and admins may play it (the catalog's visibility rule)
+         -- a draft, unreleased or removed track: only its managers, admins and (below) its
+         -- owners may play it (the catalog's visibility rule)
          ("""
-    + RELEASED_SQL
+    + PLAYABLE_SQL
     + """ OR u.role = 'admin') AS may_see
   FROM users u
   CROSS JOIN g
@@ -106,7 +107,7 @@ d AS (
   SELECT s.*, q.*, coalesce(nullif(s.duration_ms, 0), s.source_duration_ms, 0) AS length_ms,
          CASE WHEN s.replay_id IS NOT NULL AND s.replay_track_id <> s.id THEN 'key_reused'
               WHEN s.replay_id IS NOT NULL THEN 'replay'
-              WHEN s.status <> 'ready' OR NOT (s.may_see OR s.is_artist) THEN 'not_found'
+              WHEN s.status <> 'ready' OR NOT (s.may_see OR s.is_artist OR coalesce(q.owned, false)) THEN 'not_found'
               WHEN coalesce(s.stream_mp3_key, '') = '' THEN 'no_stream'
               -- at the limit, an idle play makes room (it is closed below)
               WHEN s.open_plays - (s.idle_play IS NOT NULL)::integer >= :max_open THEN 'too_many_open_plays'

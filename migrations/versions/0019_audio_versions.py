@@ -4,7 +4,7 @@ for a track, processed while the current version keeps serving)
 Existing rows are version 1 (their objects keep their keys, ``tracks/<id>/<name>``).
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-02 06:00:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0019'
-down_revision = '0017'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 

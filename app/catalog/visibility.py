@@ -1,0 +1,110 @@
+"""Who may see what in the catalogue: the one rule.
+
+A release is *public* once it is published (not a draft), its release date (if any) is today
+or past (UTC), and it has at least one playable track (ready, not removed). Until then only
+the artist's managers and admins see it: its page, tracks, cover, previews, waveforms and
+streams. A track removed from the catalogue is gone for everyone but its managers, admins and
+the listeners who own it: owning is forever (the stream-to-own promise), so owners keep
+streaming and downloading it, whatever later happens to its release.
+
+Every public read goes through this module: ``visible_releases_clause`` (queries: home, artist
+pages, search, API lists), ``release_visible_to`` / ``track_visible_to`` (one object: release
+and track pages, API reads, previews, waveforms, covers, buying) and ``PLAYABLE_SQL`` (the
+streaming start, one SQL statement). A new reason to hide something (moderation) belongs here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import ColumnElement, and_, or_, select, true
+from sqlalchemy.orm import aliased
+
+import ledger.reads
+from app.catalog.models import Release, Track, TrackStatus
+from app.core.extensions import db
+from app.core.types import utcnow
+
+# A track anyone may list and play, on a release they may see.
+PUBLIC_TRACK = and_(Track.status == TrackStatus.READY, Track.removed_at.is_(None))
+
+# The same "released" test in SQL, for raw statements that alias releases as ``r`` and bind
+# ``:today``; ``test_release_visibility`` checks it agrees with ``released_clause``.
+RELEASED_SQL = "(r.release_date IS NULL OR r.release_date <= :today)"
+
+# Whether a *ready* track (aliased ``t``, its release ``r``) may be played by the public: the
+# streaming start adds the exceptions (managers, admins, owners) from its own joins.
+PLAYABLE_SQL = "(t.removed_at IS NULL AND r.published_at IS NOT NULL AND " + RELEASED_SQL + ")"
+
+
+def today_utc() -> date:
+    return utcnow().date()
+
+
+def released_clause(today: date | None = None) -> ColumnElement[bool]:
+    """The release date, if any, has come (UTC)."""
+    return or_(Release.release_date.is_(None), Release.release_date <= (today or today_utc()))
+
+
+def has_ready_track_clause() -> ColumnElement[bool]:
+    # An alias, so the subquery stays its own when the outer query selects tracks too.
+    ready = aliased(Track)
+    return (
+        select(ready.id)
+        .where(ready.release_id == Release.id, ready.status == TrackStatus.READY, ready.removed_at.is_(None))
+        .exists()
+    )
+
+
+def public_release_clause(today: date | None = None) -> ColumnElement[bool]:
+    """Visible to everyone: published, released, with at least one playable track."""
+    return and_(Release.published_at.is_not(None), has_ready_track_clause(), released_clause(today))
+
+
+def managed_artist_ids(viewer) -> list[int]:
+    if viewer is None or not viewer.is_authenticated:
+        return []
+    return [a.id for a in viewer.artists]
+
+
+def visible_releases_clause(viewer) -> ColumnElement[bool]:
+    """Releases ``viewer`` (a user, an anonymous visitor, or None for the public) may see:
+    the public ones, every one for an admin, and their own artists' drafts for a manager."""
+    if viewer is None or not viewer.is_authenticated:
+        return public_release_clause()
+    if viewer.is_admin:
+        return true()
+    managed = managed_artist_ids(viewer)
+    if not managed:
+        return public_release_clause()
+    return or_(public_release_clause(), Release.artist_id.in_(managed))
+
+
+def release_visible_to(viewer, release: Release) -> bool:
+    query = select(Release.id).where(Release.id == release.id, visible_releases_clause(viewer))
+    return db.session.scalar(query) is not None
+
+
+def manages(viewer, release: Release) -> bool:
+    """The viewer edits this release (its artist's manager, or an admin)."""
+    if viewer is None or not viewer.is_authenticated:
+        return False
+    return bool(viewer.is_admin) or release.artist_id in managed_artist_ids(viewer)
+
+
+def owns(viewer, track: Track) -> bool:
+    if viewer is None or not viewer.is_authenticated:
+        return False
+    return ledger.reads.owns(db.session, viewer.id, track.id)
+
+
+def track_visible_to(viewer, track: Track) -> bool:
+    """A ready track ``viewer`` may see and play: on a release they may see and not removed,
+    or one they manage, or one they own (whatever became of it since)."""
+    if track.status is not TrackStatus.READY:
+        return False
+    if manages(viewer, track.release):
+        return True
+    if track.removed_at is None and release_visible_to(viewer, track.release):
+        return True
+    return owns(viewer, track)
