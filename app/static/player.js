@@ -63,6 +63,7 @@
     peaks: null,
     gainFactor: 1,
     generation: 0, // bumps on every track change; late answers for an older track are ignored
+    ending: Promise.resolve(), // settles once the plays being ended are closed
   };
 
   // --- helpers ---------------------------------------------------------------------------
@@ -142,6 +143,7 @@
   function fullPosition() {
     // Position in the whole track (ms), also while previewing a window of it.
     if (state.cued) return state.cued.positionMs;
+    if (!state.mode) return 0; // starting: the element still holds the previous track's time
     const base = state.mode === "preview" && state.preview ? state.preview.start_ms || 0 : 0;
     return base + audio.currentTime * 1000;
   }
@@ -339,7 +341,7 @@
   function clear() {
     state.generation++;
     if (state.play) endPlay();
-    if (state.cued && state.cued.play) api("POST", state.cued.play.end_url);
+    if (state.cued && state.cued.play) endPlay(state.cued.play);
     state.cued = null;
     audio.pause();
     setSource(null);
@@ -356,10 +358,11 @@
 
   // --- plays --------------------------------------------------------------------------------
 
-  function endPlay() {
-    const play = state.play;
-    state.play = null;
-    if (play) api("POST", play.end_url); // fire and forget: it frees one of the 3 open plays
+  // Ends `play` (default: the current one). Not awaited here, but the next start waits for
+  // it (state.ending): it frees one of the open plays.
+  function endPlay(play) {
+    if (!play) { play = state.play; state.play = null; }
+    if (play) state.ending = Promise.all([state.ending, api("POST", play.end_url)]);
   }
 
   function chooseStream(streams) {
@@ -400,10 +403,10 @@
     const item = state.queue[index];
     if (!item) return;
     const generation = ++state.generation;
-    if (state.play) await api("POST", state.play.end_url); // before starting: the open-plays limit
-    if (state.cued && state.cued.play) api("POST", state.cued.play.end_url); // a restored play left behind
+    // The queue moves at once (so quick Next presses walk it), the server catches up after.
+    if (state.play) endPlay();
+    if (state.cued && state.cued.play) endPlay(state.cued.play); // a restored play left behind
     state.cued = null;
-    state.play = null;
     q.select(index);
     state.counted = false;
     state.mode = null;
@@ -411,9 +414,11 @@
     audio.pause();
     showTrack(item);
     setStatus("Starting…");
+    await state.ending; // the open-plays limit: older plays are closed before a new one starts
+    if (generation !== state.generation) return; // a newer press took over: start nothing
     const r = await startPlay(item.id);
     const started = r.status === 201 || r.status === 200;
-    if (generation !== state.generation) { if (started) api("POST", r.body.play.end_url); return; }
+    if (generation !== state.generation) { if (started) endPlay(r.body.play); return; }
     if (r.status === 401 && loggedIn) {
       loggedOut();
     } else if (started) {
@@ -663,7 +668,7 @@
   }
 
   function setShuffle(on) {
-    q.shuffle = on;
+    q.setShuffle(on);
     showModes();
     savePrefs();
     setStatus(on ? "Shuffle on." : "Shuffle off.");
@@ -728,6 +733,7 @@
   ui.seek.addEventListener("input", () => seekToFraction(Number(ui.seek.value) / 1000));
   ui.seek.addEventListener("pointerdown", () => { seekDragging = true; });
   ui.seek.addEventListener("pointerup", () => { seekDragging = false; });
+  ui.seek.addEventListener("change", () => { seekDragging = false; });
   // One arrow press is 5 s (not 1/1000 of the track); Page Up/Down 30 s; Home/End the ends.
   ui.seek.addEventListener("keydown", (event) => {
     const steps = { ArrowLeft: -5, ArrowDown: -5, ArrowRight: 5, ArrowUp: 5, PageDown: -30, PageUp: 30 };

@@ -19,15 +19,27 @@
   const VOLUME_STEP = 0.1;
   const SEEK_STEP = 5;
 
+  // Fields that take text: the keys are theirs. (Sliders, checkboxes and buttons are not.)
+  const TEXT_INPUTS = /^(text|search|email|password|url|tel|number|date|datetime-local|month|week|time)$/;
   function typing(target) {
     if (!target || !target.closest) return false;
-    if (target.isContentEditable) return true;
-    return !!target.closest("input, textarea, select, [contenteditable=''], [contenteditable='true']");
+    if (target.isContentEditable || target.closest("textarea, select")) return true;
+    return target.tagName === "INPUT" && TEXT_INPUTS.test(target.type || "text");
+  }
+
+  function slider(target) {
+    return !!(target && target.tagName === "INPUT" && target.type === "range"); // arrows move it
   }
 
   function activates(target) {
     // Space already presses these; a shortcut on top would do two things at once.
     return !!(target && target.closest && target.closest("button, a[href], summary, [role=button], [role=link]"));
+  }
+
+  function arrow(player, key) {
+    if (key === "ArrowLeft") player.seekBy(-SEEK_STEP);
+    else if (key === "ArrowRight") player.seekBy(SEEK_STEP);
+    else player.volumeBy(key === "ArrowUp" ? VOLUME_STEP : -VOLUME_STEP);
   }
 
   let opener = null;
@@ -54,10 +66,10 @@
         if (activates(event.target)) return;
         player.toggle();
         break;
-      case "ArrowLeft": player.seekBy(-SEEK_STEP); break;
-      case "ArrowRight": player.seekBy(SEEK_STEP); break;
-      case "ArrowUp": player.volumeBy(VOLUME_STEP); break;
-      case "ArrowDown": player.volumeBy(-VOLUME_STEP); break;
+      case "ArrowLeft": case "ArrowRight": case "ArrowUp": case "ArrowDown":
+        if (slider(event.target)) return;
+        arrow(player, event.key);
+        break;
       case "n": case "N": player.next(); break;
       case "p": case "P": player.previous(); break;
       case "m": case "M": player.toggleMute(); break;

@@ -152,6 +152,14 @@
       this.back = [];
     }
 
+    // Shuffle on starts a round: every entry but the current one is still to play.
+    setShuffle(on) {
+      this.shuffle = on;
+      this.played.clear();
+      const current = this.current();
+      if (current) this.played.add(current.key);
+    }
+
     cycleRepeat() {
       this.repeat = REPEATS[(REPEATS.indexOf(this.repeat) + 1) % REPEATS.length];
       return this.repeat;
