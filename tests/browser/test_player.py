@@ -220,7 +220,10 @@ def fresh_listener(live_app, page, server, email) -> None:
 
     with live_app.app_context():
         user = accounts.register(
-            email=email, password=demo.DEMO_PASSWORD, display_name=email.split("@")[0], verified=True,
+            email=email,
+            password=demo.DEMO_PASSWORD,
+            display_name=email.split("@")[0],
+            verified=True,
             published_password=True,
         )
         db.session.commit()
@@ -308,8 +311,10 @@ def test_a_reload_and_a_typed_url_restore_the_player_paused_and_play_continues_t
     page.locator(".player-toggle").click()
     page.wait_for_function("() => !window.encorePlayer.playing")
     at = current_time(page)
-    page.evaluate("() => fetch(window.encorePlayer.state.play.end_url, {method: 'POST', headers: "
-                  "{'X-CSRFToken': document.querySelector('meta[name=csrf-token]').content}})")
+    page.evaluate(
+        "() => fetch(window.encorePlayer.state.play.end_url, {method: 'POST', headers: "
+        "{'X-CSRFToken': document.querySelector('meta[name=csrf-token]').content}})"
+    )
     page.reload()
     expect_restored_paused(page, LONG_TRACK, at)
     page.locator(".player-toggle").click()
