@@ -245,9 +245,9 @@
     if (!("mediaSession" in navigator)) return;
     const handlers = {
       play: () => resume(), pause: () => audio.pause(), previoustrack: () => previous(), nexttrack: () => next(),
-      seekbackward: (d) => { audio.currentTime = Math.max(0, audio.currentTime - (d.seekOffset || 10)); },
-      seekforward: (d) => { audio.currentTime = audio.currentTime + (d.seekOffset || 10); },
-      seekto: (d) => { if (d.seekTime != null) audio.currentTime = d.seekTime; },
+      seekbackward: (d) => seekBy(-(d.seekOffset || 10)),
+      seekforward: (d) => seekBy(d.seekOffset || 10),
+      seekto: (d) => { if (d.seekTime != null) { if (state.cued) seekTo(d.seekTime * 1000); else audio.currentTime = d.seekTime; } },
     };
     for (const [action, handler] of Object.entries(handlers)) {
       try { navigator.mediaSession.setActionHandler(action, handler); } catch (e) { /* unsupported action */ }
@@ -300,7 +300,7 @@
 
   function previous() {
     const i = q.previousIndex();
-    if (fullPosition() > 3000 || i < 0) seekTo(0);
+    if (fullPosition() > 3000 || i < 0) restart();
     else load(i);
   }
 
@@ -414,6 +414,7 @@
     audio.pause();
     showTrack(item);
     setStatus("Starting…");
+    save();
     await state.ending; // the open-plays limit: older plays are closed before a new one starts
     if (generation !== state.generation) return; // a newer press took over: start nothing
     const r = await startPlay(item.id);
@@ -629,14 +630,25 @@
     drawWaveform();
   }
 
+  // A position in the whole track (ms); inside the preview's window while previewing.
   function seekTo(ms) {
-    seekToFraction(fullDuration() ? Math.max(0, ms) / fullDuration() : 0);
+    const duration = fullDuration();
+    if (duration) seekToFraction(Math.max(0, Math.min(duration, ms)) / duration);
   }
 
+  // Forward or back on what is loaded (the track, or the preview): the keys and the Media
+  // Session's seek buttons.
   function seekBy(seconds) {
-    const duration = fullDuration();
-    seekTo(Math.min(duration, Math.max(0, fullPosition() + seconds * 1000)));
+    if (state.cued) { seekTo(fullPosition() + seconds * 1000); return; }
+    if (!state.mode) return;
+    const end = isFinite(audio.duration) ? audio.duration : fullDuration() / 1000;
+    audio.currentTime = Math.max(0, Math.min(end, audio.currentTime + seconds));
     showPosition();
+  }
+
+  function restart() {
+    if (state.cued) { state.cued.positionMs = 0; showPosition(); save(); return; }
+    audio.currentTime = 0;
   }
 
   function volumeBy(fraction) {
@@ -687,16 +699,20 @@
     const play = state.cued ? state.cued.play : state.mode === "full" ? state.play : null;
     return {
       queue: q.toJSON(),
-      position_ms: Math.floor(fullPosition()),
       play,
       counted: state.cued ? state.cued.counted : state.counted,
-      saved_at: Date.now(),
+      logged_in: loggedIn,
     };
   }
 
+  // The position of the current entry (small: written every second while playing).
+  function savePosition() {
+    const item = q.current();
+    if (item) Q.store.savePosition({ key: item.key, position_ms: Math.floor(fullPosition()) });
+  }
+
   function save() {
-    if (q.items.length) Q.store.saveState(snapshot());
-    else Q.store.forgetState();
+    if (q.items.length) { Q.store.saveState(snapshot()); savePosition(); } else Q.store.forgetState();
   }
 
   function savePrefs() {
@@ -712,8 +728,14 @@
     setMuted(!!prefs.muted);
     showModes();
     const saved = Q.store.loadState();
+    if (saved && saved.logged_in && !loggedIn) {
+      Q.store.forgetState(); // logged out (or the session ended): the next person here starts afresh
+      return;
+    }
     if (saved && q.restore(saved.queue)) {
-      cue(q.index, Number(saved.position_ms) || 0, saved.play || null, !!saved.counted);
+      const position = Q.store.loadPosition();
+      const at = position && q.current() && position.key === q.current().key ? Number(position.position_ms) || 0 : 0;
+      cue(q.index, at, saved.play || null, !!saved.counted);
       renderQueue();
       setStatus("Paused where you left off. Press play to go on.");
     }
@@ -774,7 +796,7 @@
   audio.addEventListener("seeked", report);
   audio.addEventListener("timeupdate", () => {
     showPosition();
-    if (Date.now() - savedAt > 1000) { savedAt = Date.now(); save(); }
+    if (Date.now() - savedAt > 1000) { savedAt = Date.now(); savePosition(); }
   });
   audio.addEventListener("ended", async () => {
     await report();

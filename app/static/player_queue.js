@@ -4,8 +4,9 @@
 // No audio here: player.js asks nextIndex()/previousIndex() and plays what they answer.
 //
 // Storage (so a reload, a typed URL or a full-page POST form restores the player):
-// - sessionStorage "encore.player.v1": this tab's queue, current track, position and open play.
-//   Per tab, so two tabs do not fight over one queue.
+// - sessionStorage "encore.player.v1": this tab's queue, current track and open play; and
+//   "encore.player.position.v1": the position in it. Per tab, so two tabs do not fight over
+//   one queue. A logout forgets them (the next person at this browser starts afresh).
 // - localStorage "encore.player.prefs.v1": volume, mute, shuffle, repeat (every tab).
 // Storage can be absent or full (private windows, quotas): the player then works as before,
 // without restoring.
@@ -14,6 +15,7 @@
   if (window.EncoreQueue) return;
 
   const STATE_KEY = "encore.player.v1";
+  const POSITION_KEY = "encore.player.position.v1"; // {key, position_ms}: written every second, so kept apart
   const PREFS_KEY = "encore.player.prefs.v1";
   const REPEATS = ["off", "all", "one"]; // the repeat button cycles in this order
 
@@ -200,7 +202,9 @@
   const store = {
     loadState: () => read("sessionStorage", STATE_KEY),
     saveState: (snapshot) => write("sessionStorage", STATE_KEY, snapshot),
-    forgetState: () => write("sessionStorage", STATE_KEY, null),
+    loadPosition: () => read("sessionStorage", POSITION_KEY),
+    savePosition: (position) => write("sessionStorage", POSITION_KEY, position),
+    forgetState: () => { write("sessionStorage", STATE_KEY, null); write("sessionStorage", POSITION_KEY, null); },
     loadPrefs: () => read("localStorage", PREFS_KEY) || {},
     savePrefs: (prefs) => write("localStorage", PREFS_KEY, prefs),
   };

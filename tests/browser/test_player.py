@@ -348,6 +348,12 @@ def test_a_full_page_post_form_restores_the_player_and_keys_are_ignored_while_ty
     page.wait_for_function("() => window.encorePlayer.playing")
     assert play_id(page) == first
 
+    # Logging out (a POST form too) forgets the queue: the next person here starts afresh.
+    page.locator("header.site button", has_text="Log out").click()
+    expect(page.locator("header.site")).to_contain_text("Log in")
+    expect(page.locator("#player")).to_be_hidden()
+    assert page.evaluate("sessionStorage.getItem('encore.player.v1')") is None
+
 
 def test_keyboard_only_playback_from_the_skip_link(page, live_app, live_server, player_setup):
     fresh_listener(live_app, page, live_server, "keys@encore.test")
@@ -457,6 +463,7 @@ def test_shuffle_and_repeat(page, live_app, live_server, player_setup):
         )
         seen.append(title.text_content())
     assert sorted(seen) == sorted(titles)
+    page.wait_for_function("() => window.encorePlayer.playing")  # started (its status shown)
     page.keyboard.press("n")  # all played, repeat off: the end
     expect(page.locator(".player-status")).to_contain_text("end of the queue")
     # Previous walks back through the order they really played in (each within its first 3 s).
