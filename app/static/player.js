@@ -64,6 +64,7 @@
     gainFactor: 1,
     generation: 0, // bumps on every track change; late answers for an older track are ignored
     ending: Promise.resolve(), // settles once the plays being ended are closed
+    starting: false, // a start is waiting for the server
   };
 
   // --- helpers ---------------------------------------------------------------------------
@@ -298,9 +299,10 @@
     else if (ended !== true) setStatus("This is the end of the queue.");
   }
 
+  // Back to the start of the track after its first 3 s; before that, the previous entry.
   function previous() {
-    const i = q.previousIndex();
-    if (fullPosition() > 3000 || i < 0) restart();
+    const i = fullPosition() > 3000 ? -1 : q.previousIndex();
+    if (i < 0) restart();
     else load(i);
   }
 
@@ -308,7 +310,8 @@
   // play (a restored player, or the entry after a removed current one). `play`: the saved
   // play that Play may continue if the server still has it open.
   function cue(index, positionMs, play, counted) {
-    state.generation++;
+    state.generation++; // answers for what was starting are now ignored
+    state.starting = false;
     if (state.play) endPlay();
     audio.pause();
     setSource(null);
@@ -340,6 +343,7 @@
 
   function clear() {
     state.generation++;
+    state.starting = false;
     if (state.play) endPlay();
     if (state.cued && state.cued.play) endPlay(state.cued.play);
     state.cued = null;
@@ -399,9 +403,21 @@
     if (startAt) audio.currentTime = startAt;
   }
 
+  // Starts entry `index` (from `resumeAt` seconds): a play, or the preview. state.starting
+  // is true until the latest start has its answer.
   async function load(index, resumeAt) {
+    if (!state.queue[index]) return;
+    state.starting = true;
+    const generation = state.generation + 1;
+    try {
+      await start(index, resumeAt);
+    } finally {
+      if (generation === state.generation) state.starting = false;
+    }
+  }
+
+  async function start(index, resumeAt) {
     const item = state.queue[index];
-    if (!item) return;
     const generation = ++state.generation;
     // The queue moves at once (so quick Next presses walk it), the server catches up after.
     if (state.play) endPlay();
@@ -493,6 +509,7 @@
   function resume() {
     if (!q.items.length) { bar.hidden = false; setStatus("The queue is empty: press Play on a track to start."); return; }
     if (state.cued || state.index < 0) { resumeCued(); return; }
+    if (!state.mode) { if (!state.starting) load(state.index); return; } // starting, or a start that failed
     if (state.mode === "full" && !state.play && state.index >= 0) {
       load(state.index, audio.currentTime); // the play expired while paused: start a new one here
       return;

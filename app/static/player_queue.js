@@ -49,6 +49,7 @@
       this.repeat = "off";
       this.played = new Set(); // keys played in this shuffle round
       this.back = []; // keys to go back to with Previous (the order they actually played in)
+      this.goingBack = null; // the key previousIndex() answered, until it is selected
     }
 
     current() {
@@ -69,14 +70,16 @@
       return added;
     }
 
-    // Make entry i the current one. Going to the entry Previous would go back to pops the
-    // history instead of growing it, so Previous walks back through what really played.
+    // Make entry i the current one. The one we left goes on the history, unless this is the
+    // step back that previousIndex() answered: then it comes off, so Previous walks back
+    // through what really played.
     select(i) {
       const item = this.items[i];
       if (!item) return null;
       const current = this.current();
-      if (this.back.length && this.back[this.back.length - 1] === item.key) this.back.pop();
+      if (this.goingBack === item.key) this.back.splice(this.back.lastIndexOf(item.key));
       else if (current && current.key !== item.key) this.back.push(current.key);
+      this.goingBack = null;
       if (this.back.length > 200) this.back.shift();
       this.index = i;
       this.played.add(item.key);
@@ -112,7 +115,7 @@
       if (this.shuffle) {
         for (let k = this.back.length - 1; k >= 0; k--) {
           const i = this.items.findIndex((item) => item.key === this.back[k]);
-          if (i >= 0) return i;
+          if (i >= 0) { this.goingBack = this.back[k]; return i; }
           this.back.splice(k, 1); // removed from the queue since
         }
         return -1;
