@@ -56,7 +56,13 @@ def player_setup(live_app, tmp_path_factory):
         db.session.commit()
         ids = {"release": release.id, "track": track.id}
         db.session.remove()
-    return ids
+    yield ids
+    # The live app is shared by the whole session: later modules (a pricing vote) get the
+    # default prices back, not a 3-s count point that no vote could enact.
+    with live_app.app_context():
+        enact_pricing(db.session, DEFAULT_PRICING, effective_from=utcnow())
+        db.session.commit()
+        db.session.remove()
 
 
 def log_in(page, server, email):
