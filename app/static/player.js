@@ -12,6 +12,23 @@
 //   says so, with a link to log in again, instead of failing silently.
 // - While something is loaded, same-origin links and GET forms are fetched and only <main>
 //   (and the header and title) are swapped, with pushState/popstate, so playback never stops.
+// - The queue, the current track, its position and its play live in browser storage
+//   (player_queue.js), so a reload, a typed URL or a full-page form (checkout, vote, login)
+//   shows the player again, paused at the same place ("cued": nothing is started or charged).
+//   Play then continues the same play while the server lists it as open, or starts a new one
+//   at that position. Leaving a page therefore no longer ends the play; it stays open until
+//   it expires, and at the open-plays limit the server closes idle plays to make room.
+// - Shuffle, repeat (off, all, one) and queue editing: player_queue.js; keyboard shortcuts,
+//   the help dialog and the skip link: player_keys.js.
+//
+// Public API (window.EncorePlayer), for other scripts (playlists, track pages). A track is
+// {id, title, artist, release, cover, duration_ms}; every field but id is for display.
+//   EncorePlayer.playNow(tracks, start = 0)  replace the queue and play tracks[start]
+//   EncorePlayer.enqueue(tracks)             add to the end (plays at once if nothing is loaded)
+//   EncorePlayer.clear()                     stop and empty the queue
+//   EncorePlayer.toggle(), next(), previous(), seekBy(seconds), volumeBy(fraction), toggleMute()
+//   EncorePlayer.queue()                     a copy of the queue entries, and .index (current)
+// It also fires "encore:queue" on document whenever the queue changes.
 (function () {
   "use strict";
   if (window.encorePlayer) return; // loaded once per visit, whatever the navigation
@@ -27,12 +44,17 @@
     time: el(".player-time"), duration: el(".player-duration"), seek: el(".player-seek"),
     canvas: el(".player-waveform"), volume: el(".player-volume"), status: el(".player-status"),
     queueToggle: el(".player-queue-toggle"), queueList: el(".player-queue"), queueCount: el(".player-queue-count"),
+    queuePanel: el(".player-queue-panel"), queueClear: el(".player-queue-clear"),
+    shuffle: el(".player-shuffle"), repeat: el(".player-repeat"), mute: el(".player-mute"),
   };
+  const Q = window.EncoreQueue;
+  const q = new Q.Queue(); // the entries, the current one, shuffle and repeat
   let loggedIn = bar.dataset.loggedIn === "1";
 
   const state = {
-    queue: [], // [{id, title, artist, release, cover, duration}]
-    index: -1,
+    get queue() { return q.items; }, // [{key, id, title, artist, release, cover, duration}]
+    get index() { return q.index; },
+    cued: null, // {positionMs, play, counted}: shown paused, nothing loaded yet (restored, or the current entry removed)
     play: null, // the server's play while streaming the full track
     mode: null, // "full" or "preview"
     preview: null, // {start_ms, duration_ms} while previewing
@@ -41,6 +63,8 @@
     peaks: null,
     gainFactor: 1,
     generation: 0, // bumps on every track change; late answers for an older track are ignored
+    ending: Promise.resolve(), // settles once the plays being ended are closed
+    starting: false, // a start is waiting for the server
   };
 
   // --- helpers ---------------------------------------------------------------------------
@@ -119,6 +143,8 @@
 
   function fullPosition() {
     // Position in the whole track (ms), also while previewing a window of it.
+    if (state.cued) return state.cued.positionMs;
+    if (!state.mode) return 0; // starting: the element still holds the previous track's time
     const base = state.mode === "preview" && state.preview ? state.preview.start_ms || 0 : 0;
     return base + audio.currentTime * 1000;
   }
@@ -183,6 +209,12 @@
     const duration = fullDuration();
     if (!duration) return;
     let target = fraction * duration;
+    if (state.cued) {
+      state.cued.positionMs = Math.max(0, Math.min(duration, target));
+      showPosition();
+      save();
+      return;
+    }
     if (state.mode === "preview" && state.preview) {
       target -= state.preview.start_ms || 0;
       if (target < 0 || target > state.preview.duration_ms) return; // outside the preview
@@ -214,9 +246,9 @@
     if (!("mediaSession" in navigator)) return;
     const handlers = {
       play: () => resume(), pause: () => audio.pause(), previoustrack: () => previous(), nexttrack: () => next(),
-      seekbackward: (d) => { audio.currentTime = Math.max(0, audio.currentTime - (d.seekOffset || 10)); },
-      seekforward: (d) => { audio.currentTime = audio.currentTime + (d.seekOffset || 10); },
-      seekto: (d) => { if (d.seekTime != null) audio.currentTime = d.seekTime; },
+      seekbackward: (d) => seekBy(-(d.seekOffset || 10)),
+      seekforward: (d) => seekBy(d.seekOffset || 10),
+      seekto: (d) => { if (d.seekTime != null) { if (state.cued) seekTo(d.seekTime * 1000); else audio.currentTime = d.seekTime; } },
     };
     for (const [action, handler] of Object.entries(handlers)) {
       try { navigator.mediaSession.setActionHandler(action, handler); } catch (e) { /* unsupported action */ }
@@ -226,47 +258,115 @@
   // --- the queue ----------------------------------------------------------------------------
 
   function renderQueue() {
-    ui.queueCount.textContent = String(state.queue.length);
-    ui.queueList.replaceChildren(...state.queue.map((item, i) => {
-      const li = document.createElement("li");
-      const button = document.createElement("button");
-      button.type = "button";
-      button.className = "link";
-      button.textContent = item.title + (item.artist ? " — " + item.artist : "");
-      button.addEventListener("click", () => load(i));
-      if (i === state.index) li.className = "current";
-      li.append(button);
-      return li;
-    }));
+    ui.queueCount.textContent = String(q.items.length);
+    ui.queueClear.disabled = !q.items.length;
+    Q.renderPanel(ui.queueList, q, {
+      play: (i) => load(i),
+      remove: removeAt,
+      move: (from, to) => {
+        if (!q.move(from, to)) return;
+        queueChanged();
+        const item = q.items[Math.max(0, Math.min(q.items.length - 1, to))];
+        setStatus(`Moved “${item.title}” to position ${q.items.indexOf(item) + 1} of ${q.items.length}.`);
+      },
+      emptied: () => ui.queueToggle.focus(),
+    });
+  }
+
+  function queueChanged() {
+    renderQueue();
+    save();
+    document.dispatchEvent(new CustomEvent("encore:queue", { detail: { length: q.items.length, index: q.index } }));
   }
 
   function playList(items, start) {
-    state.queue = items.slice();
-    load(start || 0);
+    load(q.replace(items, start));
   }
 
   function enqueue(item) {
-    state.queue.push(item);
-    renderQueue();
-    if (state.index < 0) load(state.queue.length - 1);
-    else setStatus(`Added “${item.title}” to the queue.`);
+    const items = Array.isArray(item) ? item : [item];
+    if (!items.length) return;
+    const added = q.add(items);
+    queueChanged();
+    if (q.index < 0) load(q.items.length - added.length);
+    else setStatus(added.length === 1 ? `Added “${added[0].title}” to the queue.` : `Added ${added.length} tracks to the queue.`);
   }
 
-  function next() {
-    if (state.index + 1 < state.queue.length) load(state.index + 1);
+  // `ended`: called because the track played to its end (repeat one plays it again).
+  function next(ended) {
+    const i = q.nextIndex(ended === true);
+    if (i >= 0) load(i);
+    else if (ended !== true) setStatus("This is the end of the queue.");
   }
 
+  // Back to the start of the track after its first 3 s; before that, the previous entry.
   function previous() {
-    if (audio.currentTime > 3 || state.index <= 0) audio.currentTime = 0;
-    else load(state.index - 1);
+    const i = fullPosition() > 3000 ? -1 : q.previousIndex();
+    if (i < 0) restart();
+    else load(i);
+  }
+
+  // Stops what is playing and shows entry `index` paused at `positionMs` without starting a
+  // play (a restored player, or the entry after a removed current one). `play`: the saved
+  // play that Play may continue if the server still has it open.
+  function cue(index, positionMs, play, counted) {
+    state.generation++; // answers for what was starting are now ignored
+    state.starting = false;
+    if (state.play) endPlay();
+    audio.pause();
+    setSource(null);
+    state.mode = null;
+    state.preview = null;
+    state.counted = false;
+    delete bar.dataset.mode;
+    delete bar.dataset.playId;
+    delete bar.dataset.counted;
+    const item = q.select(index);
+    if (!item) { state.cued = null; return; }
+    state.cued = { positionMs: positionMs || 0, play: play || null, counted: !!counted };
+    showTrack(item);
+    showPosition();
+    loadPeaks(`/api/v1/tracks/${item.id}/waveform`, state.generation);
+  }
+
+  function removeAt(i) {
+    const item = q.items[i];
+    if (!item) return;
+    const wasCurrent = q.remove(i);
+    if (wasCurrent) {
+      if (q.index >= 0) cue(q.index, 0);
+      else clear();
+    }
+    queueChanged();
+    setStatus(`Removed “${item.title}” from the queue.`);
+  }
+
+  function clear() {
+    state.generation++;
+    state.starting = false;
+    if (state.play) endPlay();
+    if (state.cued && state.cued.play) endPlay(state.cued.play);
+    state.cued = null;
+    audio.pause();
+    setSource(null);
+    q.clear();
+    state.mode = null;
+    ui.title.textContent = "Nothing playing";
+    ui.artist.textContent = "";
+    ui.cover.hidden = true;
+    state.peaks = null;
+    showPosition();
+    queueChanged();
+    setStatus("The queue is empty: press Play on a track to start.");
   }
 
   // --- plays --------------------------------------------------------------------------------
 
-  function endPlay() {
-    const play = state.play;
-    state.play = null;
-    if (play) api("POST", play.end_url); // fire and forget: it frees one of the 3 open plays
+  // Ends `play` (default: the current one). Not awaited here, but the next start waits for
+  // it (state.ending): it frees one of the open plays.
+  function endPlay(play) {
+    if (!play) { play = state.play; state.play = null; }
+    if (play) state.ending = Promise.all([state.ending, api("POST", play.end_url)]);
   }
 
   function chooseStream(streams) {
@@ -291,37 +391,56 @@
     return r;
   }
 
+  // The one place the audio element gets its source (a play's stream, a preview, or nothing).
+  // `startAt`: seconds into that source.
+  function setSource(url, startAt) {
+    if (!url) {
+      audio.removeAttribute("src");
+      audio.load(); // drops the old stream's buffered bytes
+      return;
+    }
+    audio.src = url;
+    if (startAt) audio.currentTime = startAt;
+  }
+
+  // Starts entry `index` (from `resumeAt` seconds): a play, or the preview. state.starting
+  // is true until the latest start has its answer.
   async function load(index, resumeAt) {
+    if (!state.queue[index]) return;
+    state.starting = true;
+    const generation = state.generation + 1;
+    try {
+      await start(index, resumeAt);
+    } finally {
+      if (generation === state.generation) state.starting = false;
+    }
+  }
+
+  async function start(index, resumeAt) {
     const item = state.queue[index];
-    if (!item) return;
     const generation = ++state.generation;
-    if (state.play) await api("POST", state.play.end_url); // before starting: the open-plays limit
-    state.play = null;
-    state.index = index;
+    // The queue moves at once (so quick Next presses walk it), the server catches up after.
+    if (state.play) endPlay();
+    if (state.cued && state.cued.play) endPlay(state.cued.play); // a restored play left behind
+    state.cued = null;
+    q.select(index);
     state.counted = false;
     state.mode = null;
     state.preview = null;
     audio.pause();
     showTrack(item);
     setStatus("Starting…");
+    save();
+    await state.ending; // the open-plays limit: older plays are closed before a new one starts
+    if (generation !== state.generation) return; // a newer press took over: start nothing
     const r = await startPlay(item.id);
     const started = r.status === 201 || r.status === 200;
-    if (generation !== state.generation) { if (started) api("POST", r.body.play.end_url); return; }
+    if (generation !== state.generation) { if (started) endPlay(r.body.play); return; }
     if (r.status === 401 && loggedIn) {
       loggedOut();
     } else if (started) {
-      const play = r.body.play;
-      state.play = play;
-      state.mode = "full";
-      item.duration = play.duration_ms || item.duration;
-      ui.duration.textContent = clock(item.duration / 1000);
-      setGain(play.gain_db);
-      loadPeaks(play.waveform_url, generation);
-      audio.src = chooseStream(play.streams);
-      if (resumeAt) audio.currentTime = resumeAt;
+      attachPlay(r.body.play, false, resumeAt, generation);
       describePlay(r.body);
-      bar.dataset.mode = "full";
-      bar.dataset.playId = play.id;
       startPlayback();
     } else if ((r.status === 402 || r.status === 401) && r.body && r.body.error.preview_url) {
       await playPreview(item, r.body.error, r.status, generation);
@@ -330,6 +449,23 @@
     } else {
       setStatus(r.body && r.body.error ? r.body.error.message : "This track cannot be played right now.");
     }
+  }
+
+  // Streams `play` (just started, or a restored one still open) from `at` seconds.
+  function attachPlay(play, counted, at, generation) {
+    const item = q.current();
+    state.play = play;
+    state.mode = "full";
+    state.counted = counted;
+    item.duration = play.duration_ms || item.duration;
+    ui.duration.textContent = clock(item.duration / 1000);
+    setGain(play.gain_db);
+    loadPeaks(play.waveform_url, generation);
+    setSource(chooseStream(play.streams), at);
+    bar.dataset.mode = "full";
+    bar.dataset.playId = play.id;
+    if (counted) bar.dataset.counted = "1"; else delete bar.dataset.counted;
+    save();
   }
 
   function describePlay(body) {
@@ -355,7 +491,7 @@
     delete bar.dataset.playId;
     setGain(null);
     loadPeaks(`/api/v1/tracks/${item.id}/waveform`, generation);
-    audio.src = preview.url;
+    setSource(preview.url);
     if (status === 402) {
       setStatus(`Not enough credits for this play (${credits(error.price)} needed, balance ${credits(error.balance)}). ` +
                 "Playing the 30-second preview.", { href: bar.dataset.creditsUrl, text: "Top up", className: "button top-up" });
@@ -371,11 +507,37 @@
   }
 
   function resume() {
+    if (!q.items.length) { bar.hidden = false; setStatus("The queue is empty: press Play on a track to start."); return; }
+    if (state.cued || state.index < 0) { resumeCued(); return; }
+    if (!state.mode) { if (!state.starting) load(state.index); return; } // starting, or a start that failed
     if (state.mode === "full" && !state.play && state.index >= 0) {
       load(state.index, audio.currentTime); // the play expired while paused: start a new one here
       return;
     }
     startPlayback();
+  }
+
+  // Play from where the player was cued: the same play while the server still lists it as
+  // open (not ended, not expired), else a new play at the same position.
+  async function resumeCued() {
+    const cued = state.cued || { positionMs: 0, play: null, counted: false };
+    const index = Math.max(0, state.index);
+    if (cued.play && loggedIn) {
+      const generation = ++state.generation;
+      setStatus("Resuming…");
+      const r = await api("GET", "/api/v1/me/plays/open");
+      if (generation !== state.generation) return;
+      const open = r.status === 200 && r.body.plays.find((p) => p.id === cued.play.id);
+      if (open) {
+        state.cued = null;
+        attachPlay(cued.play, open.counted, cued.positionMs / 1000, generation);
+        setStatus(open.counted ? "Resumed; this play was already counted." : "Resumed the same play.");
+        startPlayback();
+        return;
+      }
+      cued.play = null; // ended or expired: nothing to end either
+    }
+    load(index, cued.positionMs / 1000);
   }
 
   // --- progress reports ---------------------------------------------------------------------
@@ -471,19 +633,169 @@
 
   // --- controls -----------------------------------------------------------------------------
 
-  ui.toggle.addEventListener("click", () => { if (audio.paused) resume(); else audio.pause(); });
-  ui.next.addEventListener("click", next);
+  function toggle() {
+    if (audio.paused) resume(); else audio.pause();
+  }
+
+  // The time, the seek slider and the waveform at the current position (playing or cued).
+  function showPosition() {
+    const duration = fullDuration();
+    const position = fullPosition();
+    ui.time.textContent = clock(position / 1000);
+    if (duration && !seekDragging) ui.seek.value = String(Math.round(1000 * position / duration));
+    ui.seek.setAttribute("aria-valuetext", `${clock(position / 1000)} of ${clock(duration / 1000)}`);
+    drawWaveform();
+  }
+
+  // A position in the whole track (ms); inside the preview's window while previewing.
+  function seekTo(ms) {
+    const duration = fullDuration();
+    if (duration) seekToFraction(Math.max(0, Math.min(duration, ms)) / duration);
+  }
+
+  // Forward or back on what is loaded (the track, or the preview): the keys and the Media
+  // Session's seek buttons.
+  function seekBy(seconds) {
+    if (state.cued) { seekTo(fullPosition() + seconds * 1000); return; }
+    if (!state.mode) return;
+    const end = isFinite(audio.duration) ? audio.duration : fullDuration() / 1000;
+    audio.currentTime = Math.max(0, Math.min(end, audio.currentTime + seconds));
+    showPosition();
+  }
+
+  function restart() {
+    if (state.cued) { state.cued.positionMs = 0; showPosition(); save(); return; }
+    audio.currentTime = 0;
+  }
+
+  function volumeBy(fraction) {
+    ui.volume.value = String(Math.max(0, Math.min(100, Number(ui.volume.value) + Math.round(fraction * 100))));
+    if (audio.muted && fraction > 0) setMuted(false);
+    applyVolume();
+    savePrefs();
+    setStatus(`Volume ${ui.volume.value}%.`);
+  }
+
+  function setMuted(muted) {
+    audio.muted = muted;
+    ui.mute.setAttribute("aria-pressed", String(muted));
+    ui.mute.setAttribute("aria-label", muted ? "Unmute" : "Mute");
+    ui.mute.title = muted ? "Unmute (m)" : "Mute (m)";
+    savePrefs();
+  }
+
+  function toggleMute() {
+    setMuted(!audio.muted);
+    setStatus(audio.muted ? "Muted." : "Sound on.");
+  }
+
+  function showModes() {
+    ui.shuffle.setAttribute("aria-pressed", String(q.shuffle));
+    ui.repeat.dataset.repeat = q.repeat;
+    ui.repeat.setAttribute("aria-label", `Repeat: ${q.repeat}`);
+    ui.repeat.title = `Repeat: ${q.repeat} (off, all, one)`;
+  }
+
+  function setShuffle(on) {
+    q.setShuffle(on);
+    showModes();
+    savePrefs();
+    setStatus(on ? "Shuffle on." : "Shuffle off.");
+  }
+
+  function cycleRepeat() {
+    q.cycleRepeat();
+    showModes();
+    savePrefs();
+    setStatus({ off: "Repeat off.", all: "Repeating the queue.", one: "Repeating this track." }[q.repeat]);
+  }
+
+  // --- storage ------------------------------------------------------------------------------
+
+  function snapshot() {
+    const play = state.cued ? state.cued.play : state.mode === "full" ? state.play : null;
+    return {
+      queue: q.toJSON(),
+      play,
+      counted: state.cued ? state.cued.counted : state.counted,
+      logged_in: loggedIn,
+    };
+  }
+
+  // The position of the current entry (small: written every second while playing).
+  function savePosition() {
+    const item = q.current();
+    if (item) Q.store.savePosition({ key: item.key, position_ms: Math.floor(fullPosition()) });
+  }
+
+  function save() {
+    if (q.items.length) { Q.store.saveState(snapshot()); savePosition(); } else Q.store.forgetState();
+  }
+
+  function savePrefs() {
+    Q.store.savePrefs({ volume: Number(ui.volume.value), muted: audio.muted, shuffle: q.shuffle, repeat: q.repeat });
+  }
+
+  // A new page of this visit (reload, typed URL, full-page form): the player as it was, paused.
+  function restore() {
+    const prefs = Q.store.loadPrefs();
+    if (typeof prefs.volume === "number") ui.volume.value = String(prefs.volume);
+    q.shuffle = !!prefs.shuffle;
+    if (Q.REPEATS.includes(prefs.repeat)) q.repeat = prefs.repeat;
+    setMuted(!!prefs.muted);
+    showModes();
+    const saved = Q.store.loadState();
+    if (saved && saved.logged_in && !loggedIn) {
+      Q.store.forgetState(); // logged out (or the session ended): the next person here starts afresh
+      return;
+    }
+    if (saved && q.restore(saved.queue)) {
+      const position = Q.store.loadPosition();
+      const at = position && q.current() && position.key === q.current().key ? Number(position.position_ms) || 0 : 0;
+      cue(q.index, at, saved.play || null, !!saved.counted);
+      renderQueue();
+      setStatus("Paused where you left off. Press play to go on.");
+    }
+  }
+
+  let seekDragging = false;
+  let savedAt = 0;
+
+  ui.toggle.addEventListener("click", toggle);
+  ui.next.addEventListener("click", () => next());
   ui.prev.addEventListener("click", previous);
-  ui.volume.addEventListener("input", applyVolume);
+  ui.volume.addEventListener("input", () => { applyVolume(); savePrefs(); });
+  ui.mute.addEventListener("click", toggleMute);
+  ui.shuffle.addEventListener("click", () => setShuffle(!q.shuffle));
+  ui.repeat.addEventListener("click", cycleRepeat);
+  ui.queueClear.addEventListener("click", () => { clear(); ui.queueToggle.focus(); });
   ui.seek.addEventListener("input", () => seekToFraction(Number(ui.seek.value) / 1000));
+  ui.seek.addEventListener("pointerdown", () => { seekDragging = true; });
+  ui.seek.addEventListener("pointerup", () => { seekDragging = false; });
+  ui.seek.addEventListener("change", () => { seekDragging = false; });
+  // One arrow press is 5 s (not 1/1000 of the track); Page Up/Down 30 s; Home/End the ends.
+  ui.seek.addEventListener("keydown", (event) => {
+    const steps = { ArrowLeft: -5, ArrowDown: -5, ArrowRight: 5, ArrowUp: 5, PageDown: -30, PageUp: 30 };
+    if (event.key in steps) seekBy(steps[event.key]);
+    else if (event.key === "Home") seekTo(0);
+    else if (event.key === "End") seekTo(fullDuration() - 1000);
+    else return;
+    event.preventDefault();
+  });
   ui.canvas.parentElement.addEventListener("click", (event) => {
     if (event.target === ui.seek) return;
     const rect = ui.canvas.getBoundingClientRect();
     seekToFraction((event.clientX - rect.left) / rect.width);
   });
   ui.queueToggle.addEventListener("click", () => {
-    ui.queueList.hidden = !ui.queueList.hidden;
-    ui.queueToggle.setAttribute("aria-expanded", String(!ui.queueList.hidden));
+    ui.queuePanel.hidden = !ui.queuePanel.hidden;
+    ui.queueToggle.setAttribute("aria-expanded", String(!ui.queuePanel.hidden));
+  });
+  ui.queuePanel.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    ui.queuePanel.hidden = true;
+    ui.queueToggle.setAttribute("aria-expanded", "false");
+    ui.queueToggle.focus();
   });
 
   audio.addEventListener("play", () => {
@@ -496,20 +808,19 @@
     ui.toggle.setAttribute("aria-label", "Play");
     if ("mediaSession" in navigator) navigator.mediaSession.playbackState = "paused";
     report();
+    save();
   });
   audio.addEventListener("seeked", report);
   audio.addEventListener("timeupdate", () => {
-    const duration = fullDuration();
-    ui.time.textContent = clock(fullPosition() / 1000);
-    if (duration && document.activeElement !== ui.seek) ui.seek.value = String(Math.round(1000 * fullPosition() / duration));
-    drawWaveform();
+    showPosition();
+    if (Date.now() - savedAt > 1000) { savedAt = Date.now(); savePosition(); }
   });
   audio.addEventListener("ended", async () => {
     await report();
     if (state.mode === "preview") setStatus("That was the preview.", state.preview && !loggedIn
       ? { href: bar.dataset.loginUrl, text: "Log in to hear it all" }
       : { href: bar.dataset.creditsUrl, text: "Top up", className: "button top-up" });
-    next();
+    next(true);
   });
   audio.addEventListener("error", () => {
     // A stream URL stops working when its play expires (a long pause): start a new play at
@@ -626,18 +937,35 @@
   });
 
   window.addEventListener("pagehide", () => {
-    // Leaving the site: close the open play so it does not hold one of the 3 slots.
-    if (state.play) {
-      fetch(state.play.end_url, {
-        method: "POST", keepalive: true, credentials: "same-origin", headers: { "X-CSRFToken": csrf() },
+    // A reload, a typed URL, a full-page form or leaving the site: remember where we are, and
+    // tell the server the position (it may count the play). The play stays open, so the next
+    // page can continue it; if nothing does, it expires, and at the open-plays limit the
+    // server closes idle plays first.
+    save();
+    if (state.play && state.mode === "full" && !state.counted && !audio.paused) {
+      fetch(state.play.progress_url, {
+        method: "POST", keepalive: true, credentials: "same-origin",
+        headers: { "X-CSRFToken": csrf(), "Content-Type": "application/json" },
+        body: JSON.stringify({ position_ms: Math.floor(audio.currentTime * 1000) }),
       });
     }
   });
 
   setupMediaSession();
+  restore();
   applyVolume();
-  window.encorePlayer = {
-    audio, state, load, next, previous, playList, enqueue, report, navigate,
+  const publicApi = {
+    playNow: (tracks, start) => playList(Array.isArray(tracks) ? tracks : [tracks], start || 0),
+    enqueue,
+    clear,
+    toggle, next: () => next(), previous, seekBy, volumeBy, toggleMute,
+    queue: () => Object.assign(q.items.map((item) => Object.assign({}, item)), { index: q.index }),
+    get hasQueue() { return q.items.length > 0; },
     get playing() { return !audio.paused; },
   };
+  window.EncorePlayer = publicApi;
+  // The same object with the internals, for the browser tests and debugging.
+  window.encorePlayer = Object.assign(Object.create(publicApi), {
+    audio, state, q, load, playList, report, navigate, cue,
+  });
 })();

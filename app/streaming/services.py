@@ -529,6 +529,12 @@ def standings(user, tracks) -> dict[int, TrackStanding]:
     return out
 
 
+def _clock(ms: int) -> str:
+    """m:ss, rounded down: a play stopped at 44.9 s stopped before 0:45, and says so."""
+    seconds = max(0, ms) // 1000
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
 @dataclass(frozen=True)
 class HistoryItem:
     play: Play
@@ -536,6 +542,30 @@ class HistoryItem:
     kind: ledger.PlayKind | None  # None: not counted
     play_number: int | None
     price: int
+
+    def not_counted_reason(self, now: datetime) -> str | None:
+        """Why this play was not counted, against its own count point (the pricing version's
+        count-after when it started, or the end of a shorter track); None once counted."""
+        play = self.play
+        if self.kind is not None or play.counted_at is not None:
+            return None
+        at, point = _clock(play.position_ms), _clock(play.count_after_ms)
+        if play.ended_at is None and play.expires_at > now:
+            return f"still open: at {at}, counts at {point}"
+        if play.position_ms < play.count_after_ms:
+            return f"stopped at {at}, before {point}"
+        # Past the position but not counted: the server's clock had not run to the count point
+        # (skipped ahead), or the wallet could not pay when it was reached.
+        return f"reached {at} before {point} of listening time had passed, or the wallet could not pay"
+
+
+def count_point_ms() -> int:
+    """The count point of plays started now: the pricing version in force's count-after."""
+    return ledger.pricing_in_force(db.session).count_after_seconds * 1000
+
+
+def count_point_text() -> str:
+    return _clock(count_point_ms())
 
 
 def listening_history(user: User, *, limit: int = 50, offset: int = 0) -> list[HistoryItem]:

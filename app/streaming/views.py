@@ -7,6 +7,7 @@ from flask import render_template, request
 from flask_login import current_user, login_required
 
 from app.core.converters import MAX_ID
+from app.core.types import utcnow
 from app.core.web import bp
 from app.payments.services import wallet
 from app.streaming import services as streaming
@@ -43,4 +44,6 @@ def history():
         items=items[:PAGE],
         page=page,
         more=len(items) > PAGE,
+        now=utcnow(),
+        count_point=streaming.count_point_text(),
     )

@@ -73,3 +73,39 @@ def test_artists_see_their_own_tracks_as_theirs(client, app_ctx):
     log_in(client, user)
     page = client.get(f"/releases/{release.id}").get_data(as_text=True)
     assert f'data-standing-for="{track.id}">your track</span>' in page
+
+
+def test_history_says_why_a_play_was_not_counted_against_the_count_point(client, app_ctx):
+    """ "stopped at 0:32, before 0:45": the play's own count point (the pricing version's
+    count-after when it started); an open play says it may still count; a play past the point
+    but not counted says what stopped it. The page names the count point in force."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from app.core.types import utcnow
+    from ledger.pricing import DEFAULT_PRICING, enact_pricing
+
+    user = make_user()
+    headers = bearer(token_for(user))
+    track = make_streamable_track(title="Harbour Song")
+    stopped = client.post(f"/api/v1/tracks/{track.id}/plays", headers=headers).json["play"]
+    client.post(stopped["progress_url"], json={"position_ms": 32_900}, headers=headers)
+    client.post(stopped["end_url"], headers=headers)
+    skipped_ahead = client.post(f"/api/v1/tracks/{track.id}/plays", headers=headers).json["play"]
+    client.post(skipped_ahead["progress_url"], json={"position_ms": 60_000}, headers=headers)  # 0 s of real time
+    client.post(skipped_ahead["end_url"], headers=headers)
+    enact_pricing(
+        db.session, replace(DEFAULT_PRICING, count_after_seconds=30), effective_from=utcnow() - timedelta(seconds=1)
+    )
+    db.session.commit()
+    still_open = client.post(f"/api/v1/tracks/{track.id}/plays", headers=headers).json["play"]
+    client.post(still_open["progress_url"], json={"position_ms": 5_000}, headers=headers)
+
+    log_in(client, user)
+    html = client.get("/history").get_data(as_text=True)
+    rows = html.split("<tbody>")[1].split("</tbody>")[0].split("<tr")[1:]
+    assert len(rows) == 3
+    assert "not counted" in rows[0] and "still open: at 0:05, counts at 0:30" in rows[0]
+    assert "reached 1:00 before 0:45 of listening time had passed" in rows[1]
+    assert "stopped at 0:32, before 0:45" in rows[2]  # 32.9 s is not 0:33: it stopped before
+    assert "(0:30 for plays started now)" in html
