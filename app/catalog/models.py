@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.extensions import db
@@ -55,6 +55,10 @@ class Release(db.Model):
     release_date: Mapped[date | None] = mapped_column(Date)
     cover_key: Mapped[str | None] = mapped_column(String(500))  # object-store key of the cover art
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Hidden by a moderator (``app.catalog.moderation``): gone from every public read.
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden_reason: Mapped[str | None] = mapped_column(Text)
+    hidden_takedown: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     artist: Mapped[Artist] = relationship(back_populates="releases")
     tracks: Mapped[list[Track]] = relationship(
@@ -78,6 +82,10 @@ class Track(db.Model):
     status_reason: Mapped[str | None] = mapped_column(Text)  # why processing failed, for the artist
     free: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Hidden by a moderator (``app.catalog.moderation``); a takedown also ends owners' access.
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden_reason: Mapped[str | None] = mapped_column(Text)
+    hidden_takedown: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     release: Mapped[Release] = relationship(back_populates="tracks")
 
@@ -87,7 +95,8 @@ class Track(db.Model):
 
     @property
     def is_public(self) -> bool:
-        return self.status is TrackStatus.READY
+        """Ready and not hidden by a moderator (its release's own state is the release's rule)."""
+        return self.status is TrackStatus.READY and self.hidden_at is None
 
     def __repr__(self) -> str:
         return f"<Track {self.id} {self.title}>"

@@ -10,13 +10,15 @@ from datetime import date
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import aliased, selectinload
 
+from app.catalog import moderation
 from app.catalog.models import Artist, Release, ReleaseKind, Track, TrackStatus
 from app.core.errors import NotFound, ValidationFailed
 from app.core.extensions import db
 from app.core.replica import replica_session
 from app.core.types import utcnow
 
-PUBLIC_TRACK = Track.status == TrackStatus.READY
+# Ready and not hidden by a moderator (``app.catalog.moderation``).
+PUBLIC_TRACK = moderation.public_track_clause()
 
 
 # --- who may see a release: the one rule --------------------------------------------------------
@@ -45,12 +47,12 @@ def released_clause(today: date | None = None) -> ColumnElement[bool]:
 def has_ready_track_clause() -> ColumnElement[bool]:
     # An alias, so the subquery stays its own when the outer query selects tracks too.
     ready = aliased(Track)
-    return select(ready.id).where(ready.release_id == Release.id, ready.status == TrackStatus.READY).exists()
+    return select(ready.id).where(ready.release_id == Release.id, moderation.public_track_clause(ready)).exists()
 
 
 def public_release_clause(today: date | None = None) -> ColumnElement[bool]:
-    """Visible to everyone: released, with at least one ready track."""
-    return and_(has_ready_track_clause(), released_clause(today))
+    """Visible to everyone: released, not hidden by a moderator, with at least one ready track."""
+    return and_(has_ready_track_clause(), released_clause(today), moderation.release_not_hidden_clause())
 
 
 def visible_releases_clause(viewer) -> ColumnElement[bool]:
