@@ -18,13 +18,13 @@ from pathlib import Path
 
 from sqlalchemy import MetaData
 
-DOMAINS = ("accounts", "catalog", "uploads", "streaming", "payments", "governance", "analytics", "demo")
+DOMAINS = ("accounts", "catalog", "uploads", "streaming", "payments", "governance", "analytics", "admin", "demo")
 
 _MODELS = (
     "app.core.models",
     *(
         f"app.{d}.models"
-        for d in ("accounts", "catalog", "uploads", "governance", "payments", "streaming", "analytics")
+        for d in ("accounts", "catalog", "uploads", "governance", "payments", "streaming", "analytics", "admin")
     ),
 )
 _API_ROUTES = (
@@ -37,6 +37,7 @@ _API_ROUTES = (
     "app.core.openapi",
     "app.streaming.api",
     "app.payments.api",
+    "app.admin.api",
 )
 _PAGE_ROUTES = (
     "app.accounts.views",
@@ -48,6 +49,7 @@ _PAGE_ROUTES = (
     "app.payments.views.orders",
     "app.payments.views.payouts",
     "app.payments.views.wallet",
+    "app.admin.views",
 )
 _TASKS = (
     "app.accounts.tasks",
