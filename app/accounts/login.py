@@ -12,9 +12,9 @@ from flask import Flask, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from app.accounts import two_factor
-from app.accounts.suspension import AccountSuspended, require_not_suspended
 from app.accounts.models import User
 from app.accounts.services import user_for_token
+from app.accounts.suspension import AccountSuspended, require_not_suspended
 from app.accounts.two_factor import counting_wrong_codes
 from app.core.auth import bearer_token, note_token_user
 from app.core.errors import Unauthorized

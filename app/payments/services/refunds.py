@@ -68,7 +68,9 @@ def refund_order(order_id: int, amount_cents: int | None = None) -> RefundOutcom
         raise Conflict(f"Order {order.id} is already refunded in full.", code="already_refunded")
     left = refundable_cents(order)
     if left <= 0:
-        raise Conflict(f"Order {order.id} has no payment to refund (it is {order.status.value}).", code="not_refundable")
+        raise Conflict(
+            f"Order {order.id} has no payment to refund (it is {order.status.value}).", code="not_refundable"
+        )
     if amount_cents is None:
         amount_cents = left
     if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or not 0 < amount_cents <= left:
