@@ -50,15 +50,20 @@ def note_token_user(user: object | None, refusal: Exception | None = None) -> No
     g.token_refusal = refusal
 
 
+def raise_token_refusal() -> None:
+    """For a request nobody is logged in to: raise why a valid token's user was refused, if so."""
+    refusal = g.get("token_refusal")
+    if refusal is not None:
+        raise refusal
+
+
 def api_login_required(view):
     """Like flask_login's ``login_required`` but always answers JSON 401."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
         if not current_user.is_authenticated:
-            refusal = g.get("token_refusal")
-            if refusal is not None:
-                raise refusal
+            raise_token_refusal()
             if bearer_token() is not None:
                 raise Unauthorized("This API token is not valid (it may have been revoked).", code="bad_token")
             raise Unauthorized("Log in or send a valid API token (Authorization: Bearer ...).")
