@@ -11,6 +11,8 @@ from app.payments.models import Order, OrderStatus, PaymentEvent
 from app.payments.services import payment_events, wallet
 from tests.admin.admin_helpers import admin_headers, login_admin, make_admin, refresh
 from tests.factories import login, make_user
+from tests.payments.test_payments_in import buy_pack, charge_object, post_event, session_object
+from tests.stripe_fake import event, fake_stripe, stripe_mode  # noqa: F401 (fixtures)
 
 
 def paid_order(app, user, credits=10) -> Order:
@@ -92,3 +94,23 @@ def test_only_paid_orders_can_be_refunded(client, app, app_ctx):
     r = client.post(f"/api/v1/admin/orders/{order.id}/refund", json={}, headers=admin_headers())
     assert r.status_code == 409 and r.json["error"]["code"] == "not_refundable"
     assert client.post("/api/v1/admin/orders/999999/refund", json={}, headers=admin_headers()).status_code == 404
+
+
+def test_with_stripe_the_refund_is_asked_once_and_the_webhook_fulfils_it(client, app, app_ctx, stripe_mode):
+    user = make_user()
+    order = buy_pack(app.test_client(), user, 5)
+    post_event(client, event("checkout.session.completed", session_object(order)))
+    order = refresh(order)
+    before = wallet.balance(user)
+    h = admin_headers()
+    r = client.post(f"/api/v1/admin/orders/{order.id}/refund", json={"amount_cents": 125}, headers=h)
+    assert r.status_code == 200, r.text
+    assert r.json["refund"]["outcome"] == "requested"
+    (call,) = stripe_mode.calls("POST", "/v1/refunds")
+    assert call.form["payment_intent"] == order.payment_intent_id and call.form["amount"] == "125"
+    assert call.headers["Idempotency-Key"] == f"order-{order.id}-refund-125"
+    assert wallet.balance(user) == before  # the wallet follows Stripe's confirmation
+    assert (
+        post_event(client, event("charge.refunded", charge_object(order, 125))).json["outcome"] == "partially_refunded"
+    )
+    assert wallet.balance(user) == before - 5_000_000 * 125 // order.amount_cents
