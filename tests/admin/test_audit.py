@@ -9,7 +9,7 @@ import io
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from app.admin.models import AUDIT_GUARDS, AuditEntry
@@ -71,3 +71,14 @@ def test_role_changes_are_logged_and_the_log_is_filtered_and_exported(client, ap
     assert rows[0] == list(audit.CSV_HEADER)
     assert len(rows) == 2 and rows[1][4] == "user.role" and rows[1][3] == admin.email
     assert rows[1][7] == "'=1+2"  # a formula is neutralised
+
+
+def test_payout_runs_started_by_an_admin_are_logged(client, app_ctx):
+    from app.payments.services import payouts
+
+    admin = login_admin(client)
+    period = payouts.last_month()
+    r = client.post("/admin/payouts/runs", data={"period": period})
+    assert r.status_code == 302
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "payout_run.start"))
+    assert entry.actor_id == admin.id and period in entry.details

@@ -31,8 +31,12 @@ ACTIONS = (
     "report.hide",
     "report.dismiss",
     "order.refund",
+    "payout_run.start",
+    "payout.paid",
+    "payout.release",
+    "payout.void",
 )
-TARGET_TYPES = ("user", "track", "release", "report", "order")
+TARGET_TYPES = ("user", "track", "release", "report", "order", "payout_run", "payout")
 CSV_HEADER = ("id", "at", "actor_id", "actor_email", "action", "target_type", "target_id", "reason", "details")
 
 
