@@ -60,6 +60,7 @@ def test_role_changes_are_logged_and_the_log_is_filtered_and_exported(client, ap
     assert client.get("/api/v1/admin/audit?action=user.delete", headers=h).status_code == 422
     assert client.get("/api/v1/admin/audit?since=yesterday", headers=h).status_code == 422
     assert client.get("/api/v1/admin/audit?until=2000-01-01", headers=h).json["entries"] == []
+    assert len(client.get("/api/v1/admin/audit?since=0001-01-01&until=9999-12-31", headers=h).json["entries"]) == 2
     assert client.get("/api/v1/admin/audit", headers=bearer(token_for(users[0]))).status_code == 403
 
     login_admin(client, admin)

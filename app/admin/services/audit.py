@@ -111,7 +111,7 @@ def entries(filters: Filters, *, limit: int = 100, before_id: int | None = None)
         query = query.where(AuditEntry.target_id == filters.target_id)
     if filters.since:
         query = query.where(AuditEntry.at >= datetime.combine(filters.since, time(), tzinfo=timezone.utc))
-    if filters.until:
+    if filters.until and filters.until < date.max:  # (date.max: no end; one day more would overflow)
         end = datetime.combine(filters.until + timedelta(days=1), time(), tzinfo=timezone.utc)
         query = query.where(AuditEntry.at < end)
     if before_id:
