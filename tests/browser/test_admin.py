@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app.accounts.models import Role, User
 from app.admin.models import ContentReport
 from app.core.extensions import db
+from tests.browser.test_layout import UNNAMED_CONTROLS
 from tests.factories import PASSWORD, current_code, enable_two_factor, make_artist, make_release, make_user
 from tests.streaming.streaming_helpers import make_streamable_track
 
@@ -80,6 +81,18 @@ def test_an_admin_suspends_a_user_and_hides_a_track(browser, live_app, live_serv
     admin_page.fill("#hide-form textarea[name=reason]", "Copyright claim by a label")
     admin_page.click("#hide-form button[type=submit]")
     expect(admin_page.locator("#item-state")).to_contain_text("Hidden")
+
+    # Every admin page names its controls (for screen readers).
+    for path in (
+        "/admin",
+        "/admin/users",
+        f"/admin/users/{admin_id}",
+        "/admin/catalogue",
+        "/admin/orders",
+        "/admin/audit",
+    ):
+        admin_page.goto(url + path)
+        assert admin_page.evaluate(UNNAMED_CONTROLS) == [], path
 
     user_page.goto(f"{url}/releases/{release_id}")
     expect(user_page.locator("ol.tracks")).to_contain_text("Harmless Track")
