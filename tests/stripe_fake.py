@@ -106,6 +106,14 @@ class FakeStripe:
                 "amount_total": int(form["line_items[0][price_data][unit_amount]"]),
                 "metadata": {k[9:-1]: v for k, v in form.items() if k.startswith("metadata[")},
             }
+        if (method, path) == ("POST", "/v1/refunds"):
+            return 200, {
+                "id": f"re_{n}",
+                "object": "refund",
+                "amount": int(form["amount"]),
+                "payment_intent": form["payment_intent"],
+                "status": "succeeded",
+            }
         if (method, path) == ("POST", "/v1/transfers"):
             transfer = {
                 "id": f"tr_{n}",

@@ -14,6 +14,7 @@ from flask_login import current_user, login_user, logout_user
 from app.accounts import two_factor
 from app.accounts.models import User
 from app.accounts.services import user_for_token
+from app.accounts.suspension import AccountSuspended, require_not_suspended
 from app.accounts.two_factor import counting_wrong_codes
 from app.core.auth import bearer_token, note_token_user
 from app.core.errors import Unauthorized
@@ -28,8 +29,8 @@ def init_app(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
         user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        # A deleted account's session (or remember-me cookie) logs nobody in.
-        return user if user is not None and user.is_active else None
+        # A deleted or suspended account's session (or remember-me cookie) logs nobody in.
+        return user if user is not None and user.is_active and not user.is_suspended else None
 
     @login_manager.request_loader
     def load_user_from_bearer(req) -> User | None:
@@ -37,6 +38,12 @@ def init_app(app: Flask) -> None:
         if token is None:
             return None
         user = user_for_token(token)
+        if user is not None:
+            try:
+                require_not_suspended(user, "use the API")
+            except AccountSuspended as refusal:
+                note_token_user(None, refusal)  # refused: the answer says why
+                return None
         note_token_user(user)
         return user
 

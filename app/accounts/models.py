@@ -51,6 +51,11 @@ class User(UserMixin, db.Model):
     # them (``app.accounts.lockout``: after LOGIN_LOCKOUT_AFTER failures, doubling, capped).
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set by an admin (``app.accounts.suspension``): the account is logged out everywhere and
+    # refused at every door (log in, API tokens, plays, uploads, buying, voting) until an admin
+    # lifts it. Its data and money stay. The reason is shown to the person at login.
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspension_reason: Mapped[str | None] = mapped_column(Text)
 
     artists: Mapped[list["Artist"]] = relationship(  # noqa: F821 (catalog module)
         secondary="artist_members", back_populates="members", order_by="Artist.name"
@@ -61,6 +66,10 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:
         """Flask-Login refuses to log in an inactive user: a deleted account is one."""
         return self.deleted_at is None
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
 
     @property
     def email_verified(self) -> bool:

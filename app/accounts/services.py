@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, func, select
 
-from app.accounts import account_tokens, lockout, verification
+from app.accounts import account_tokens, lockout, suspension, verification
 from app.accounts.models import ApiToken, ArtistMember, Role, User
 from app.accounts.password_strength import require_strong_password
 from app.catalog.models import Artist
@@ -160,6 +160,8 @@ def authenticate(email: str, password: str) -> User:
     if user is None:  # the dummy hash matched: cannot happen with a real password, but never log in
         raise BadCredentials("Wrong email or password.")
     lockout.record_success(user)
+    # Only after the password: a stranger learns nothing; the owner learns why.
+    suspension.require_not_suspended(user, "log in")
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     return user

@@ -64,6 +64,10 @@ class Release(db.Model):
     # future ``release_date``: scheduled, public from that date.
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Hidden by a moderator (``app.catalog.moderation``): gone from every public read.
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden_reason: Mapped[str | None] = mapped_column(Text)
+    hidden_takedown: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     artist: Mapped[Artist] = relationship(back_populates="releases")
     tracks: Mapped[list[Track]] = relationship(
@@ -96,6 +100,10 @@ class Track(db.Model):
     # who own it (they keep streaming and downloading it; ``app.catalog.visibility``).
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Hidden by a moderator (``app.catalog.moderation``); a takedown also ends owners' access.
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden_reason: Mapped[str | None] = mapped_column(Text)
+    hidden_takedown: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     release: Mapped[Release] = relationship(back_populates="tracks")
 
@@ -105,7 +113,9 @@ class Track(db.Model):
 
     @property
     def is_public(self) -> bool:
-        return self.status is TrackStatus.READY and self.removed_at is None
+        """Ready, not removed by its managers, not hidden by a moderator (its release's own
+        state is the release's rule: ``app.catalog.visibility``)."""
+        return self.status is TrackStatus.READY and self.removed_at is None and self.hidden_at is None
 
     @property
     def removed(self) -> bool:

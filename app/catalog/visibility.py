@@ -10,7 +10,10 @@ streaming and downloading it, whatever later happens to its release.
 Every public read goes through this module: ``visible_releases_clause`` (queries: home, artist
 pages, search, API lists), ``release_visible_to`` / ``track_visible_to`` (one object: release
 and track pages, API reads, previews, waveforms, covers, buying) and ``PLAYABLE_SQL`` (the
-streaming start, one SQL statement). A new reason to hide something (moderation) belongs here.
+streaming start, one SQL statement). Moderation (``app.catalog.moderation``) adds its
+"hidden" here: a hidden track or release is gone from every public read like a removed one;
+its managers and admins still see it, and its owners keep it unless the admin chose a legal
+takedown (the streaming start refuses their plays then, ``moderation.TAKEDOWN_SQL``).
 """
 
 from __future__ import annotations
@@ -21,12 +24,13 @@ from sqlalchemy import ColumnElement, and_, or_, select, true
 from sqlalchemy.orm import aliased
 
 import ledger.reads
+from app.catalog import moderation
 from app.catalog.models import Release, Track, TrackStatus
 from app.core.extensions import db
 from app.core.types import utcnow
 
 # A track anyone may list and play, on a release they may see.
-PUBLIC_TRACK = and_(Track.status == TrackStatus.READY, Track.removed_at.is_(None))
+PUBLIC_TRACK = and_(moderation.public_track_clause(), Track.removed_at.is_(None))
 
 # The same "released" test in SQL, for raw statements that alias releases as ``r`` and bind
 # ``:today``; ``test_release_visibility`` checks it agrees with ``released_clause``.
@@ -51,14 +55,19 @@ def has_ready_track_clause() -> ColumnElement[bool]:
     ready = aliased(Track)
     return (
         select(ready.id)
-        .where(ready.release_id == Release.id, ready.status == TrackStatus.READY, ready.removed_at.is_(None))
+        .where(ready.release_id == Release.id, moderation.public_track_clause(ready), ready.removed_at.is_(None))
         .exists()
     )
 
 
 def public_release_clause(today: date | None = None) -> ColumnElement[bool]:
-    """Visible to everyone: published, released, with at least one playable track."""
-    return and_(Release.published_at.is_not(None), has_ready_track_clause(), released_clause(today))
+    """Visible to everyone: published, released, not hidden, with at least one playable track."""
+    return and_(
+        Release.published_at.is_not(None),
+        has_ready_track_clause(),
+        released_clause(today),
+        moderation.release_not_hidden_clause(),
+    )
 
 
 def managed_artist_ids(viewer) -> list[int]:
@@ -99,12 +108,15 @@ def owns(viewer, track: Track) -> bool:
 
 
 def track_visible_to(viewer, track: Track) -> bool:
-    """A ready track ``viewer`` may see and play: on a release they may see and not removed,
-    or one they manage, or one they own (whatever became of it since)."""
+    """A ready track ``viewer`` may see and play: public on a release they may see, or one they
+    manage, or one they own (whatever became of it since, but a legal takedown)."""
     if track.status is not TrackStatus.READY:
         return False
     if manages(viewer, track.release):
         return True
-    if track.removed_at is None and release_visible_to(viewer, track.release):
+    hidden = moderation.is_hidden(track)
+    if not hidden and track.removed_at is None and release_visible_to(viewer, track.release):
         return True
+    if hidden and moderation.is_taken_down(track):
+        return False
     return owns(viewer, track)

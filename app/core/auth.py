@@ -42,9 +42,19 @@ def authenticated_by_token() -> bool:
     return bool(g.get("authenticated_by_token"))
 
 
-def note_token_user(user: object | None) -> None:
-    """The request loader says whether a Bearer token named a user (``authenticated_by_token``)."""
+def note_token_user(user: object | None, refusal: Exception | None = None) -> None:
+    """The request loader says whether a Bearer token named a user (``authenticated_by_token``),
+    or why a valid token's user is refused (a suspended account): ``api_login_required``
+    answers with that error instead of "not valid"."""
     g.authenticated_by_token = user is not None
+    g.token_refusal = refusal
+
+
+def raise_token_refusal() -> None:
+    """For a request nobody is logged in to: raise why a valid token's user was refused, if so."""
+    refusal = g.get("token_refusal")
+    if refusal is not None:
+        raise refusal
 
 
 def api_login_required(view):
@@ -53,6 +63,7 @@ def api_login_required(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         if not current_user.is_authenticated:
+            raise_token_refusal()
             if bearer_token() is not None:
                 raise Unauthorized("This API token is not valid (it may have been revoked).", code="bad_token")
             raise Unauthorized("Log in or send a valid API token (Authorization: Bearer ...).")

@@ -28,6 +28,7 @@ DOMAINS = (
     "analytics",
     "library",
     "studio",
+    "admin",
     "demo",
 )
 
@@ -45,6 +46,7 @@ _MODELS = (
             "analytics",
             "library",
             "studio",
+            "admin",
         )
     ),
 )
@@ -60,6 +62,7 @@ _API_ROUTES = (
     "app.payments.api",
     "app.library.api",
     "app.studio.api",
+    "app.admin.api",
 )
 _PAGE_ROUTES = (
     "app.accounts.views",
@@ -74,6 +77,7 @@ _PAGE_ROUTES = (
     "app.payments.views.wallet",
     "app.library.views",
     "app.studio.views",
+    "app.admin.views",
 )
 _TASKS = (
     "app.accounts.tasks",

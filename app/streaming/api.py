@@ -22,7 +22,7 @@ from flask_login import current_user
 
 from app.core import metrics
 from app.core.api import bp
-from app.core.auth import api_login_required, bearer_token
+from app.core.auth import api_login_required, bearer_token, raise_token_refusal
 from app.core.errors import Unauthorized
 from app.core.inputs import Field, accepts, documented
 from app.core.ratelimit import configured, limiter
@@ -74,6 +74,7 @@ def _play_json(play_id: str, track_id: int, started_at, expires_at, count_after_
 def start_play(track_id: int):
     """Start a play: stream URLs, this play's number and price, your balance. Charged only once counted."""
     if not current_user.is_authenticated:
+        raise_token_refusal()  # a suspended account's token: say so
         if bearer_token() is not None:
             raise Unauthorized("This API token is not valid (it may have been revoked).", code="bad_token")
         raise Unauthorized(

@@ -21,6 +21,8 @@ from sqlalchemy import select, text
 import ledger
 import ledger.operations
 from app.accounts.models import User
+from app.accounts.suspension import require_not_suspended
+from app.catalog import moderation
 from app.catalog.models import Track
 from app.catalog.services import PLAYABLE_SQL, get_public_track
 from app.core.errors import (
@@ -94,7 +96,13 @@ s AS (
          -- owners may play it (the catalog's visibility rule)
          ("""
     + PLAYABLE_SQL
-    + """ OR u.role = 'admin') AS may_see
+    + """ OR u.role = 'admin') AS may_see,
+         -- hidden by a moderator: only owners (not after a takedown) and admins (app.catalog.moderation)
+         """
+    + moderation.HIDDEN_SQL
+    + """ AS hidden, """
+    + moderation.TAKEDOWN_SQL
+    + """ AS takedown, u.role = 'admin' AS is_admin
   FROM users u
   CROSS JOIN g
   JOIN tracks t ON t.id = :track_id
@@ -108,6 +116,8 @@ d AS (
          CASE WHEN s.replay_id IS NOT NULL AND s.replay_track_id <> s.id THEN 'key_reused'
               WHEN s.replay_id IS NOT NULL THEN 'replay'
               WHEN s.status <> 'ready' OR NOT (s.may_see OR s.is_artist OR coalesce(q.owned, false)) THEN 'not_found'
+              WHEN s.hidden AND NOT s.is_admin AND (s.takedown OR NOT (s.is_artist OR coalesce(q.owned, false)))
+                THEN CASE WHEN s.is_artist OR coalesce(q.owned, false) THEN 'taken_down' ELSE 'not_found' END
               WHEN coalesce(s.stream_mp3_key, '') = '' THEN 'no_stream'
               -- at the limit, an idle play makes room (it is closed below)
               WHEN s.open_plays - (s.idle_play IS NOT NULL)::integer >= :max_open THEN 'too_many_open_plays'
@@ -164,6 +174,7 @@ def start_play(user: User, track_id: int, start_key: str | None = None) -> Start
     key this listener used before answers that play again (``replayed``: its id, times and
     terms; the quote as it is now), whatever its state; the key with another track is a 422
     ``idempotency_key_reused``."""
+    require_not_suspended(user, "play")
     now = utcnow()
     cfg = current_app.config
     limit = int(cfg["STREAM_MAX_OPEN_PLAYS"])
@@ -197,6 +208,8 @@ def start_play(user: User, track_id: int, start_key: str | None = None) -> Start
         )
     if refusal == "not_found":
         raise NotFound(f"There is no track {track_id}.")
+    if refusal == "taken_down":
+        raise Forbidden("This track was taken down after a legal claim; it cannot be played.", code="taken_down")
     if refusal == "no_stream":
         raise NotFound("This track has no stream yet.", code="no_stream")
     if refusal == "too_many_open_plays":
@@ -314,6 +327,7 @@ FROM r LEFT JOIN c ON true
 def record_progress(user: User, play_id: str, position_ms: int) -> Progress:
     """Record the player's position; count (and charge) the play once it qualifies, in one
     database call (see ``_REPORT``)."""
+    require_not_suspended(user, "play")
     if isinstance(position_ms, bool) or not isinstance(position_ms, int) or position_ms < 0:
         raise ValidationFailed("'position_ms' must be a whole number of milliseconds, 0 or more.", field="position_ms")
     now = utcnow()
@@ -472,6 +486,8 @@ def can_download_original(user: User, track: Track) -> bool:
     """The original file is for the artist's managers (and admins) and for the track's owners."""
     if not user.is_authenticated:
         return False
+    if moderation.is_taken_down(track):
+        return user.is_admin
     return user.can_manage(track.artist) or reads.owns(db.session, user.id, track.id)
 
 

@@ -7,6 +7,7 @@ from urllib.parse import quote
 from flask import abort, current_app, jsonify, redirect, send_file
 from flask_login import current_user
 
+from app.accounts.suspension import require_not_suspended
 from app.catalog import services as catalog
 from app.catalog.models import Track
 from app.catalog.representations import release_ref
@@ -153,6 +154,7 @@ def track_original(track_id: int):
 @multipart(("file", "file", "the cover image (JPEG, PNG or WebP)"))
 def upload_cover(release_id: int):
     """Set the cover art of a release you manage (stored in three square sizes)."""
+    require_not_suspended(current_user, "upload")
     release = catalog.get_release(release_id, current_user)
     require_manager(release.artist)
     with received_files("file") as (_, files):

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import User
+from app.accounts.suspension import require_not_suspended
 from app.accounts.verification import require_verified
 from app.core.errors import Conflict, Forbidden, ValidationFailed
 from app.core.extensions import db
@@ -48,6 +49,7 @@ def parse_choice(value) -> Choice:
 def cast_vote(proposal: Proposal, voter: User, choice, *, now: datetime | None = None) -> tuple[Ballot, str]:
     """Record ``voter``'s vote; returns the ballot and its receipt code (shown once, never stored)."""
     now = now or utcnow()
+    require_not_suspended(voter, "vote")
     require_verified(voter, "vote")
     choice = parse_choice(choice)
     # The proposal's row lock in share mode: votes don't wait for one another, but the close

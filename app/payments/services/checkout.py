@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 import ledger
 from app.accounts.models import User
+from app.accounts.suspension import require_not_suspended
 from app.accounts.verification import require_verified
 from app.core.errors import Conflict, NotFound, Unavailable, ValidationFailed
 from app.core.extensions import db
@@ -67,6 +68,7 @@ def _provider() -> PaymentProvider:
 
 def create_pack_order(user: User, credits) -> Order:
     """A pending order for one pack of ``credits`` whole credits (one of the packs on offer)."""
+    require_not_suspended(user, "buy credits")
     require_verified(user, "buy credits")
     # int() would read "١٠", " 10 " or "1_0" as 10: a pack is named by the digits 0-9 only.
     if isinstance(credits, str) and credits.isascii() and credits.isdigit() and len(credits) <= 9:
@@ -94,6 +96,7 @@ def create_pack_order(user: User, credits) -> Order:
 
 def create_share_order(user: User, member_class) -> Order:
     """A pending order for one member share of ``member_class``."""
+    require_not_suspended(user, "buy a member share")
     require_verified(user, "buy a member share")
     member_class = membership.parse_member_class(member_class)
     if membership.is_member(user):

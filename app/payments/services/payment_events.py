@@ -270,6 +270,29 @@ _HANDLERS = {
 }
 
 
+def test_refund_event(order: Order, amount_refunded: int) -> dict:
+    """The ``charge.refunded`` event Stripe would send after a refund through the test provider
+    (``amount_refunded`` is cumulative, as Stripe's is)."""
+    import secrets
+
+    return {
+        "id": f"evt_local_{secrets.token_urlsafe(12)}",
+        "object": "event",
+        "type": "charge.refunded",
+        "livemode": False,
+        "data": {
+            "object": {
+                "id": order.charge_id or f"ch_local_{order.id}",
+                "object": "charge",
+                "payment_intent": order.payment_intent_id,
+                "amount": order.amount_cents,
+                "amount_refunded": amount_refunded,
+                "currency": order.currency.lower(),
+            }
+        },
+    }
+
+
 def test_provider_event(order: Order, *, paid: bool) -> dict:
     """The event Stripe would send for the test provider's Pay / Fail buttons."""
     import secrets

@@ -76,6 +76,14 @@ class TransferRequest:
     idempotency_key: str
 
 
+@dataclass(frozen=True)
+class RefundRequest:
+    order_id: int
+    payment_intent: str
+    amount_cents: int  # this refund's amount (not the cumulative one)
+    idempotency_key: str  # derived from the order and the cumulative amount refunded after it
+
+
 class PaymentGateway(Protocol):
     """What Encore asks of a payment provider. Each call either returns or raises
     ``GatewayError``; calls that create something are idempotent on our row's id."""
@@ -107,6 +115,11 @@ class PaymentGateway(Protocol):
 
     def account_ready(self, account_id: str) -> bool:
         """True when the connected account can receive transfers."""
+        ...
+
+    def create_refund(self, request: RefundRequest) -> str:
+        """Refund (part of) an order's payment (or get the refund made under this key); its id.
+        The money and the wallet follow from the ``charge.refunded`` event, as for any refund."""
         ...
 
 
@@ -247,6 +260,20 @@ class StripeGateway:
             raise _error(exc) from None
         return account_can_receive(account.to_dict())
 
+    def create_refund(self, request: RefundRequest) -> str:
+        try:
+            refund = self.client.v1.refunds.create(
+                params={
+                    "payment_intent": request.payment_intent,
+                    "amount": request.amount_cents,
+                    "metadata": {"order_id": str(request.order_id)},
+                },
+                options={"idempotency_key": request.idempotency_key},
+            )
+        except stripe.StripeError as exc:
+            raise _error(exc) from None
+        return refund.id
+
 
 def account_can_receive(account: dict) -> bool:
     """A connected account (Stripe's JSON) whose transfers capability is active."""
@@ -279,3 +306,6 @@ class TestGateway:
 
     def account_ready(self, account_id: str) -> bool:
         return True
+
+    def create_refund(self, request: RefundRequest) -> str:
+        return f"re_local_{request.idempotency_key}"

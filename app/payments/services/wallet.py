@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 import ledger
 from app.accounts.models import User
+from app.accounts.suspension import require_not_suspended
 from app.catalog.models import Release, Track
 from app.catalog.services import is_own_track, track_visible_to
 from app.core.errors import NotFound, ValidationFailed, service_error_for
@@ -56,6 +57,7 @@ def charge_play(user: User, track: Track, key: str) -> ledger.PlayResult:
 
 def buy_now(user: User, track_id: int, key: str) -> ledger.PurchaseResult:
     """Pay the rest of the track's schedule and own it."""
+    require_not_suspended(user, "buy")
     track = _track(track_id)
     if not track_visible_to(user, track):
         raise NotFound(f"There is no track {track_id}.")

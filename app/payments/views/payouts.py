@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from app.accounts import two_factor
 from app.accounts.login import VERIFIED_AT, require_fresh_code, require_payout_factor
+from app.admin.services import audit
 from app.core import jobs
 from app.core.auth import require_admin, require_manager
 from app.core.error_pages import refuse, refused_redirect
@@ -142,6 +143,7 @@ def admin_start_run():
         run = payouts.create_run(request.form.get("period", ""), current_user)
         # read the id before committing: reading it after would open a new transaction
         run_id = run.id
+        audit.record(current_user, "payout_run.start", "payout_run", run_id, period=run.period)
         jobs.record("payouts.run", run_id)  # committed with the run; swept up if the queue is away
     except ServiceError as exc:
         return refused_redirect(exc, url_for("web.admin_payouts"))
@@ -187,6 +189,7 @@ def admin_record_bank_payment(payout_id: int):
     require_payout_factor()
     try:
         payout = payouts.record_bank_payment(payout_id, reference=request.form.get("reference", ""), by=current_user)
+        audit.record(current_user, "payout.paid", "payout", payout_id, reference=request.form.get("reference", ""))
     except ServiceError as exc:
         return refused_redirect(exc, url_for("web.admin_payouts"))
     flash(f"Payout {payout.id} recorded as paid.", "success")
@@ -226,6 +229,7 @@ def admin_release_payout(payout_id: int):
     try:
         payout = payout_reviews.release(payout_id, by=current_user)
         status = payout.status
+        audit.record(current_user, "payout.release", "payout", payout_id, status=status.value)
     except ServiceError as exc:
         return refused_redirect(exc, url_for("web.admin_payouts"))
     if status is PayoutStatus.IN_TRANSIT and payout.method is PayoutMethod.STRIPE:
@@ -243,6 +247,7 @@ def admin_void_payout(payout_id: int):
     try:
         payout = payout_reviews.void(payout_id, by=current_user)
         status, method, voided = payout.status, payout.method, payout.hold.voided_credits
+        audit.record(current_user, "payout.void", "payout", payout_id, voided_credits=voided, status=status.value)
     except ServiceError as exc:
         return refused_redirect(exc, url_for("web.admin_payouts"))
     if status is PayoutStatus.IN_TRANSIT and method is PayoutMethod.STRIPE:

@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import User
+from app.accounts.suspension import require_not_suspended
 from app.catalog import services as catalog
 from app.catalog.models import Release, Track, TrackStatus
 from app.core import jobs
@@ -135,6 +136,7 @@ def add_tracks(release: Release, uploader: User, files: list[ReceivedFile]) -> A
     refused. Each track's processing job is recorded with it (``app.core.jobs``); the caller
     commits, then queues ``process_track`` for each track.
     """
+    require_not_suspended(uploader, "upload")
     if not files:
         raise ValidationFailed("Choose at least one audio file to upload.", field="file")
     if len(files) > MAX_FILES_PER_UPLOAD:
