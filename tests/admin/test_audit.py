@@ -34,7 +34,7 @@ def test_the_database_refuses_to_change_or_delete_an_entry(app_ctx):
 
 
 def test_the_migration_installs_the_models_guards():
-    path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0020_admin.py"
+    path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0021_admin.py"
     spec = importlib.util.spec_from_file_location("admin_revision", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
