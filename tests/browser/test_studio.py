@@ -18,8 +18,8 @@ def titles(page) -> list[str]:
 
 
 def test_artist_makes_a_release_in_the_studio(page, live_server, tmp_path):
-    first = media.make_audio(tmp_path / "studio-take-one", "flac", seconds=2)
-    second = media.make_audio(tmp_path / "studio-take-two", "flac", seconds=3)  # not the same file
+    first = media.make_audio(tmp_path / "Studio take one", "flac", seconds=2)
+    second = media.make_audio(tmp_path / "Studio take two", "flac", seconds=3)  # not the same file
 
     page.goto(live_server.url + "/login")
     page.fill("input[name=email]", "harbour@encore.test")
@@ -37,12 +37,12 @@ def test_artist_makes_a_release_in_the_studio(page, live_server, tmp_path):
 
     # two tracks through the existing upload page of the release
     page.click(".studio-links >> text=Upload tracks")
-    page.set_input_files("#upload-form input[type=file]", [str(first), str(second)])
-    page.click("#upload-form button[type=submit]")
-    expect(page.locator(".upload-item.done")).to_have_count(2, timeout=90_000)  # processed inline
+    page.set_input_files("#upload-files", [str(first), str(second)])
+    uploaded = page.locator(".upload-item[data-state=done]")
+    expect(uploaded).to_have_count(2, timeout=90_000)  # processed inline
     page.goto(studio_url)
     expect(page.locator("#track-list li.studio-track")).to_have_count(2)
-    assert titles(page) == ["studio-take-one", "studio-take-two"]
+    assert titles(page) == ["Studio take one", "Studio take two"]
 
     # rename a track
     page.click("#track-list li.studio-track >> nth=0 >> text=Edit")
@@ -56,7 +56,7 @@ def test_artist_makes_a_release_in_the_studio(page, live_server, tmp_path):
     rows.nth(0).drag_to(rows.nth(1), target_position={"x": 10, "y": 30})
     expect(page.locator("#reorder-status")).to_contain_text("“Ebb” is now track 2")
     page.reload()
-    assert titles(page) == ["studio-take-two", "Ebb"]
+    assert titles(page) == ["Studio take two", "Ebb"]
 
     # and back with the keyboard: focus Ebb's Up button, press Enter; the focus stays on it
     up = page.locator("#track-list li.studio-track", has_text="Ebb").locator("button[data-direction=up]")
@@ -65,7 +65,7 @@ def test_artist_makes_a_release_in_the_studio(page, live_server, tmp_path):
     expect(page.locator("#reorder-status")).to_contain_text("“Ebb” is now track 1")
     assert page.evaluate("() => document.activeElement.dataset.direction") == "up"
     page.reload()
-    assert titles(page) == ["Ebb", "studio-take-two"]
+    assert titles(page) == ["Ebb", "Studio take two"]
     expect(page.locator("#track-list li.studio-track .num")).to_have_text(["1", "2"])
 
     # drop a cover image on the drop zone: previewed at once, then saved in three sizes
@@ -97,7 +97,7 @@ def test_artist_makes_a_release_in_the_studio(page, live_server, tmp_path):
     page.goto(live_server.url + "/")
     expect(page.locator(".grid .card", has_text="Tidal Studio")).to_be_visible()
     page.click(".grid .card >> text=Tidal Studio")
-    expect(page.locator("ol.tracks .track .title")).to_have_text(["Ebb", "studio-take-two"])
+    expect(page.locator("ol.tracks .track .title")).to_have_text(["Ebb", "Studio take two"])
 
 
 def test_studio_pages_name_every_control_and_fit_a_phone(browser, live_server):
