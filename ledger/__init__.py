@@ -9,6 +9,7 @@ not know the web layer's tables.
 
 from ledger.accounts import account_id, artist_account_id, system_account_id, wallet_account_id
 from ledger.allocation import allocate, split_charge
+from ledger.autocommit import PlayCharger
 from ledger.errors import (
     AlreadyOwned,
     AlreadyReversed,
@@ -56,6 +57,7 @@ __all__ = [
     "PayoutAmount",
     "RefundResult",
     "PlayKind",
+    "PlayCharger",
     "PlayResult",
     "PricingParams",
     "PurchaseResult",
