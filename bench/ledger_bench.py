@@ -11,11 +11,13 @@ shared machine moves within a minute). The workers are processes, not threads (o
 connection each, as pgbench's clients; no GIL between them). Prints the rates and their
 ratio; the last line is one JSON object with every figure.
 
-Each charge is what the app does per counted play: ``ledger.charge_play`` (one call of the
-ledger's PostgreSQL function ``ledger_charge_play``, which locks the wallet, numbers the play,
-prices it under the pricing version in force, writes the transfer, its postings and the play,
-and moves the wallet balance), then a commit. The target compares *charged* plays per second
-with TPC-B's transactions per second.
+Each charge is one call of the ledger's PostgreSQL function ``ledger_charge_play`` (it locks
+the wallet, numbers the play, prices it under the pricing version in force, writes the
+transfer, its postings and the play, and moves the wallet balance), made through the ledger's
+Python API: by default ``ledger.PlayCharger`` (one prepared statement in autocommit: one
+round trip per charge, committed by itself), or with ``--entry session`` ``ledger.charge_play``
+in a Session followed by a commit (BEGIN, the call, COMMIT: what a web request does). The
+target compares *charged* plays per second with TPC-B's transactions per second.
 """
 
 from __future__ import annotations
