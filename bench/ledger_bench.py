@@ -11,11 +11,13 @@ shared machine moves within a minute). The workers are processes, not threads (o
 connection each, as pgbench's clients; no GIL between them). Prints the rates and their
 ratio; the last line is one JSON object with every figure.
 
-Each charge is what the app does per counted play: ``ledger.charge_play`` (one call of the
-ledger's PostgreSQL function ``ledger_charge_play``, which locks the wallet, numbers the play,
-prices it under the pricing version in force, writes the transfer, its postings and the play,
-and moves the wallet balance), then a commit. The target compares *charged* plays per second
-with TPC-B's transactions per second.
+Each charge is one call of the ledger's PostgreSQL function ``ledger_charge_play`` (it locks
+the wallet, numbers the play, prices it under the pricing version in force, writes the
+transfer, its postings and the play, and moves the wallet balance), made through the ledger's
+Python API: by default ``ledger.PlayCharger`` (one prepared statement in autocommit: one
+round trip per charge, committed by itself), or with ``--entry session`` ``ledger.charge_play``
+in a Session followed by a commit (BEGIN, the call, COMMIT: what a web request does). The
+target compares *charged* plays per second with TPC-B's transactions per second.
 """
 
 from __future__ import annotations
@@ -93,12 +95,40 @@ def worker(index: int, db_url: str, args, start_at: float, results) -> None:
     cum_weights = list(itertools.accumulate(zipf_weights(args.artists)))  # once, not per pick
     charged = free = refused = 0
     latencies = []
-    while time.time() < start_at:
-        time.sleep(0.001)
-    deadline = start_at + args.duration
-    n = 0
-    cpu_began = time.process_time()  # this worker's CPU during the measured loop only
-    with Session(engine) as session:
+    if args.entry == "charger":
+        # ledger.PlayCharger: each charge one prepared statement in autocommit (one round trip).
+        charger = ledger.PlayCharger(engine)
+
+        def charge(**kwargs):
+            return charger.charge_play(**kwargs)
+
+        def after(ok: bool) -> None:
+            pass  # each charge committed (or wrote nothing) by itself
+    else:
+        # ledger.charge_play in a Session, then commit (BEGIN, the call, COMMIT).
+        charger = Session(engine)
+
+        def charge(**kwargs):
+            return ledger.charge_play(charger, **kwargs)
+
+        def after(ok: bool) -> None:
+            charger.commit() if ok else charger.rollback()
+
+    with charger:
+        if args.entry == "charger":  # connect before the start line, as the Session's first call would
+            charger.charge_play(
+                key=f"w{index}-warm",
+                listener_id=1,
+                track_id=1001,
+                artist_id=1,
+                track_is_free=True,
+                listener_is_artist=False,
+            )
+        while time.time() < start_at:
+            time.sleep(0.001)
+        deadline = start_at + args.duration
+        n = 0
+        cpu_began = time.process_time()  # this worker's CPU during the measured loop only
         while True:
             began = time.perf_counter()
             if time.time() >= deadline:
@@ -107,8 +137,7 @@ def worker(index: int, db_url: str, args, start_at: float, results) -> None:
             artist = rng.choices(artists, cum_weights=cum_weights)[0]
             track = artist * 1000 + rng.randint(1, args.tracks_per_artist)
             try:
-                result = ledger.charge_play(
-                    session,
+                result = charge(
                     key=f"w{index}-{n}",
                     listener_id=listener,
                     track_id=track,
@@ -116,13 +145,13 @@ def worker(index: int, db_url: str, args, start_at: float, results) -> None:
                     track_is_free=False,
                     listener_is_artist=False,
                 )
-                session.commit()
+                after(True)
                 if result.charged:
                     charged += 1
                 else:
                     free += 1
             except ledger.InsufficientCredits:
-                session.rollback()
+                after(False)
                 refused += 1
             latencies.append(time.perf_counter() - began)
             n += 1
@@ -262,6 +291,15 @@ def main() -> None:
     parser.add_argument("--listeners", type=int, default=5_000)
     parser.add_argument("--artists", type=int, default=500)
     parser.add_argument("--tracks-per-artist", type=int, default=10)
+    parser.add_argument(
+        "--entry",
+        choices=("charger", "session"),
+        default="charger",
+        help="ledger.PlayCharger (autocommit, one round trip per charge; default) or ledger.charge_play in a Session + commit",
+    )
+    parser.add_argument(
+        "--skip-references", action="store_true", help="only the Python run (no pgbench): for profiling"
+    )
     args = parser.parse_args()
 
     name = f"encore_bench_ledger_{uuid.uuid4().hex[:8]}"
@@ -275,6 +313,10 @@ def main() -> None:
         # TPC-B right before and right after the Python run, and the ratio against their mean:
         # on a shared machine the load moves within a minute, and one reference run taken a
         # minute later measured another machine.
+        if args.skip_references:
+            led = run_ledger(db_url, args)
+            print(json.dumps({"entry": args.entry, **led}), flush=True)
+            return
         pg_before = run_pgbench(args.url, args)
         print(
             f"pgbench TPC-B scale 1, {args.workers} clients, {args.duration}s (before): {pg_before['tps']:.0f} tps "
@@ -326,6 +368,7 @@ def main() -> None:
                 "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpus, Python {platform.python_version()}",
                 "duration_s": args.duration,
                 "workers": args.workers,
+                "entry": args.entry,
                 "listeners": args.listeners,
                 "artists": args.artists,
                 "ledger_plays_per_second": round(led["plays_per_second"], 1),

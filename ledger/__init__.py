@@ -2,13 +2,15 @@
 
 A library the web layer calls. It imports SQLAlchemy, never Flask, and owns its tables
 (``ledger.schema.metadata``). Every function takes the SQLAlchemy ``Session`` to work in,
-flushes within the caller's transaction and never commits. Amounts are integer micro-credits
+flushes within the caller's transaction and never commits; the one exception is
+``PlayCharger``, whose charges are each one autocommitted statement (``ledger.autocommit``). Amounts are integer micro-credits
 (1 credit = 1,000,000). Listeners, artists and tracks are plain integer ids: the ledger does
 not know the web layer's tables.
 """
 
 from ledger.accounts import account_id, artist_account_id, system_account_id, wallet_account_id
 from ledger.allocation import allocate, split_charge
+from ledger.autocommit import PlayCharger
 from ledger.errors import (
     AlreadyOwned,
     AlreadyReversed,
@@ -56,6 +58,7 @@ __all__ = [
     "PayoutAmount",
     "RefundResult",
     "PlayKind",
+    "PlayCharger",
     "PlayResult",
     "PricingParams",
     "PurchaseResult",

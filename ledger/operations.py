@@ -236,13 +236,26 @@ def charge_play(
     Refusals are answered by the function, not raised in the database, so the caller's
     transaction stays usable (no SAVEPOINT needed).
     """
+    params = charge_play_params(key, listener_id, track_id, artist_id, track_is_free, listener_is_artist, at)
+    return play_result(_call_charge_play(session, params), key, at)
+
+
+def charge_play_params(
+    key: str,
+    listener_id: int,
+    track_id: int,
+    artist_id: int,
+    track_is_free: bool,
+    listener_is_artist: bool,
+    at: datetime | None,
+) -> tuple:
+    """The checked arguments of one ``ledger_charge_play`` call, in its parameter order (the
+    caller's clock read last, as ``p_now``). Every entry point that charges a play builds
+    its call here, so they all refuse the same bad arguments."""
     _check_play_call(key, listener_id, track_id, artist_id, track_is_free, listener_is_artist)
     if len(key) > MAX_KEY_LENGTH - len(PLAY_TRANSFER_PREFIX):
         raise InvalidOperation(f"a play key has at most {MAX_KEY_LENGTH - len(PLAY_TRANSFER_PREFIX)} characters")
-    row = _call_charge_play(
-        session, (key, listener_id, track_id, artist_id, track_is_free, listener_is_artist, at, utcnow())
-    )
-    return play_result(row, key, at)
+    return (key, listener_id, track_id, artist_id, track_is_free, listener_is_artist, at, utcnow())
 
 
 def _call_charge_play(session: Session, params: tuple):
