@@ -60,7 +60,10 @@ def audio_json(track: Track) -> dict | None:
 
 
 def release_json(release: Release, tracks: list[Track]) -> dict:
-    return release_ref(release) | {"tracks": [track_json(t, with_release=False) for t in tracks]}
+    return release_ref(release) | {
+        "tags": release.tags,
+        "tracks": [track_json(t, with_release=False) for t in tracks],
+    }
 
 
 def track_json(track: Track, *, with_release: bool = True) -> dict:

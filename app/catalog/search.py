@@ -1,0 +1,162 @@
+"""Ranked, typo-tolerant search over artists, releases, tracks and genre tags.
+
+One query over ``search_documents`` (kept by triggers, see ``SearchDocument``). A document
+matches when
+
+* its full-text vector holds every word of the query as a word prefix ("salt win" finds
+  "Window of Salt": word order does not matter, the last word may be half typed), or
+* the query is similar, by trigrams, to a run of words of its name (``<%``: pg_trgm's
+  word similarity, at least 0.6 by default), so "Harbor" finds "Harbour Lights".
+
+Both tests use GIN indexes, so a query reads only the posting lists of its own words and
+trigrams, never the table. At most ``CANDIDATES`` matching documents are ranked: a one-letter
+prefix matching half the catalogue ranks a sample, not everything.
+
+Ranking: similarity of the query to the name (whole and best word run) plus the full-text
+rank (name weighs more than the artist / release context).
+
+Visibility goes through ``visible_to`` only: the one hook for who may see a release.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select
+from sqlalchemy.orm import selectinload
+
+from app.catalog.models import Artist, Release, SearchDocument, Track
+from app.catalog.services import PUBLIC_TRACK, visible_releases_clause
+from app.core.replica import replica_session
+
+MAX_QUERY = 200
+CANDIDATES = 2_000
+KINDS = ("artist", "release", "track", "tag")
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def visible_to(viewer) -> ColumnElement[bool]:
+    """The releases ``viewer`` may find: the catalogue's visibility rule, in one place for
+    search and tag browsing (plug a richer rule in here)."""
+    return visible_releases_clause(viewer)
+
+
+def query_words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text) if w.strip("_")][:12]
+
+
+def prefix_tsquery(words: list[str]) -> str:
+    """``'salt':* & 'win':*`` - every word, as a prefix. Words are ``\\w+`` runs, so they
+    hold no tsquery syntax."""
+    return " & ".join(f"'{w}':*" for w in words)
+
+
+@dataclass
+class Hit:
+    kind: str
+    score: float
+    name: str
+    obj: object = None  # Artist, Release, Track, or the tag (str)
+    highlight: list[tuple[str, bool]] = field(default_factory=list)
+
+
+@dataclass
+class SearchResults:
+    query: str
+    artists: list[Hit] = field(default_factory=list)
+    releases: list[Hit] = field(default_factory=list)
+    tracks: list[Hit] = field(default_factory=list)
+    tags: list[Hit] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.artists or self.releases or self.tracks or self.tags)
+
+
+def search(text: str, viewer, *, limit: int = 20) -> SearchResults:
+    """The best ``limit`` matches of each kind that ``viewer`` may see, best first."""
+    text = " ".join((text or "").split())[:MAX_QUERY]
+    words = query_words(text)
+    results = SearchResults(text)
+    if not words:
+        return results
+    q = " ".join(words)
+    session = replica_session()  # a moment stale is fine for search
+    doc = SearchDocument
+    tsq = func.to_tsquery("simple", prefix_tsquery(words))
+    candidates = (
+        select(doc.id).where(or_(doc.tsv.op("@@")(tsq), literal(q).op("<%")(doc.name))).limit(CANDIDATES).subquery()
+    )
+    score = (func.word_similarity(q, doc.name) * 2 + func.similarity(q, doc.name) + func.ts_rank(doc.tsv, tsq)).label(
+        "score"
+    )
+    rank = func.row_number().over(partition_by=doc.kind, order_by=(score.desc(), doc.id)).label("rank")
+    ranked = (
+        select(doc.kind, doc.artist_id, doc.release_id, doc.track_id, doc.name, score, rank)
+        .join(candidates, candidates.c.id == doc.id)
+        .outerjoin(Release, Release.id == doc.release_id)
+        .outerjoin(Track, Track.id == doc.track_id)
+        .where(
+            or_(
+                doc.release_id.is_(None),
+                and_(visible_to(viewer), or_(doc.track_id.is_(None), PUBLIC_TRACK)),
+            )
+        )
+        .subquery()
+    )
+    rows = session.execute(select(ranked).where(ranked.c.rank <= limit).order_by(ranked.c.score.desc())).all()
+    by_kind: dict[str, list] = {kind: [] for kind in KINDS}
+    for row in rows:
+        by_kind[row.kind].append(row)
+    artists = _load(session, Artist, [r.artist_id for r in by_kind["artist"]])
+    releases = _load(session, Release, [r.release_id for r in by_kind["release"]], selectinload(Release.artist))
+    tracks = _load(
+        session,
+        Track,
+        [r.track_id for r in by_kind["track"]],
+        selectinload(Track.release).selectinload(Release.artist),
+    )
+    results.artists = [_hit(r, artists[r.artist_id], words) for r in by_kind["artist"]]
+    results.releases = [_hit(r, releases[r.release_id], words) for r in by_kind["release"]]
+    results.tracks = [_hit(r, tracks[r.track_id], words) for r in by_kind["track"]]
+    results.tags = [_hit(r, r.name, words) for r in by_kind["tag"]]
+    return results
+
+
+def _load(session, model, ids: list[int], *options) -> dict:
+    if not ids:
+        return {}
+    return {obj.id: obj for obj in session.scalars(select(model).where(model.id.in_(ids)).options(*options))}
+
+
+def _hit(row, obj, words: list[str]) -> Hit:
+    return Hit(row.kind, round(float(row.score), 4), row.name, obj, highlight(row.name, words))
+
+
+def _matches(word: str, query: list[str]) -> bool:
+    """A word of a name matches when a query word is its prefix or nearly equal to it or to
+    its start (a typo)."""
+    word = word.lower()
+    for q in query:
+        if word.startswith(q):
+            return True
+        if len(q) >= 3 and difflib.SequenceMatcher(None, q, word[: len(q) + 1]).ratio() >= 0.75:
+            return True
+    return False
+
+
+def highlight(name: str, words: list[str]) -> list[tuple[str, bool]]:
+    """``name`` cut into (text, matched) runs: the words that match a query word are marked."""
+    out: list[tuple[str, bool]] = []
+    last = 0
+    for m in _WORD.finditer(name):
+        if _matches(m.group(), words):
+            if m.start() > last:
+                out.append((name[last : m.start()], False))
+            out.append((m.group(), True))
+            last = m.end()
+    if last < len(name):
+        out.append((name[last:], False))
+    return out
