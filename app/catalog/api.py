@@ -132,7 +132,9 @@ def release_tags(release_id: int, body):
 def list_tags():
     """Genre tags by how many visible releases carry them."""
     tags = catalog_tags.popular_tags(current_user, limit=query_int("limit", 50, minimum=1, maximum=200))
-    return jsonify(tags=[{"tag": t.tag, "releases": t.releases, "url": url_for("api.get_tag", tag=t.tag)} for t in tags])
+    return jsonify(
+        tags=[{"tag": t.tag, "releases": t.releases, "url": url_for("api.get_tag", tag=t.tag)} for t in tags]
+    )
 
 
 @bp.get("/tags/<tag>")

@@ -6,7 +6,8 @@ matches when
 * its full-text vector holds every word of the query as a word prefix ("salt win" finds
   "Window of Salt": word order does not matter, the last word may be half typed), or
 * the query is similar, by trigrams, to a run of words of its name (``<%``: pg_trgm's
-  word similarity, at least 0.6 by default), so "Harbor" finds "Harbour Lights".
+  word similarity, at least 0.6 by default), so "Harbor" finds "Harbour Lights". When
+  nothing at all matches, a second pass accepts 0.45 (``LOOSE_SIMILARITY``).
 
 Both tests use GIN indexes, so a query reads only the posting lists of its own words and
 trigrams, never the table. At most ``CANDIDATES`` matching documents are ranked: a one-letter
@@ -25,7 +26,8 @@ import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, and_, func, literal, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import text as sql
+from sqlalchemy.orm import joinedload
 
 from app.catalog.models import Artist, Release, SearchDocument, Track
 from app.catalog.services import PUBLIC_TRACK, visible_releases_clause
@@ -33,6 +35,7 @@ from app.core.replica import replica_session
 
 MAX_QUERY = 200
 CANDIDATES = 2_000
+LOOSE_SIMILARITY = 0.45
 KINDS = ("artist", "release", "track", "tag")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -82,8 +85,44 @@ def search(text: str, viewer, *, limit: int = 20) -> SearchResults:
     results = SearchResults(text)
     if not words:
         return results
-    q = " ".join(words)
     session = replica_session()  # a moment stale is fine for search
+    rows = _ranked(session, words, viewer, limit)
+    if not rows:
+        # Nothing at pg_trgm's default word similarity (0.6): one looser pass, so a typo in
+        # a short word ("kenwi" for "kenawi") still finds it. Only misses pay for it.
+        session.execute(sql(f"SET LOCAL pg_trgm.word_similarity_threshold = {LOOSE_SIMILARITY}"))
+        rows = _ranked(session, words, viewer, limit)
+        session.execute(sql("SET LOCAL pg_trgm.word_similarity_threshold TO DEFAULT"))
+    by_kind: dict[str, list] = {kind: [] for kind in KINDS}
+    for row in rows:
+        by_kind[row.kind].append(row)
+    artists = _load(session, Artist, [r.artist_id for r in by_kind["artist"]])
+    # Everything the pages and the JSON show of a hit, loaded here: no query per hit.
+    releases = _load(
+        session,
+        Release,
+        [r.release_id for r in by_kind["release"]],
+        joinedload(Release.artist),
+        joinedload(Release.tag_rows),
+    )
+    tracks = _load(
+        session,
+        Track,
+        [r.track_id for r in by_kind["track"]],
+        joinedload(Track.release).joinedload(Release.artist),
+        joinedload(Track.audio),  # type: ignore[attr-defined]  # a backref from app.uploads
+    )
+    results.artists = [_hit(r, artists[r.artist_id], words) for r in by_kind["artist"]]
+    results.releases = [_hit(r, releases[r.release_id], words) for r in by_kind["release"]]
+    results.tracks = [_hit(r, tracks[r.track_id], words) for r in by_kind["track"]]
+    results.tags = [_hit(r, r.name, words) for r in by_kind["tag"]]
+    return results
+
+
+def _ranked(session, words: list[str], viewer, limit: int) -> list:
+    """(kind, artist_id, release_id, track_id, name, score) of the best ``limit`` visible
+    documents of each kind, best first."""
+    q = " ".join(words)
     doc = SearchDocument
     tsq = func.to_tsquery("simple", prefix_tsquery(words))
     candidates = (
@@ -106,29 +145,14 @@ def search(text: str, viewer, *, limit: int = 20) -> SearchResults:
         )
         .subquery()
     )
-    rows = session.execute(select(ranked).where(ranked.c.rank <= limit).order_by(ranked.c.score.desc())).all()
-    by_kind: dict[str, list] = {kind: [] for kind in KINDS}
-    for row in rows:
-        by_kind[row.kind].append(row)
-    artists = _load(session, Artist, [r.artist_id for r in by_kind["artist"]])
-    releases = _load(session, Release, [r.release_id for r in by_kind["release"]], selectinload(Release.artist))
-    tracks = _load(
-        session,
-        Track,
-        [r.track_id for r in by_kind["track"]],
-        selectinload(Track.release).selectinload(Release.artist),
-    )
-    results.artists = [_hit(r, artists[r.artist_id], words) for r in by_kind["artist"]]
-    results.releases = [_hit(r, releases[r.release_id], words) for r in by_kind["release"]]
-    results.tracks = [_hit(r, tracks[r.track_id], words) for r in by_kind["track"]]
-    results.tags = [_hit(r, r.name, words) for r in by_kind["tag"]]
-    return results
+    return session.execute(select(ranked).where(ranked.c.rank <= limit).order_by(ranked.c.score.desc())).all()
 
 
 def _load(session, model, ids: list[int], *options) -> dict:
     if not ids:
         return {}
-    return {obj.id: obj for obj in session.scalars(select(model).where(model.id.in_(ids)).options(*options))}
+    query = select(model).where(model.id.in_(ids)).options(*options)
+    return {obj.id: obj for obj in session.scalars(query).unique()}
 
 
 def _hit(row, obj, words: list[str]) -> Hit:

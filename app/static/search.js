@@ -121,6 +121,7 @@
       event.preventDefault();
       move(box, event.key === "ArrowDown" ? 1 : -1);
     } else if (event.key === "Escape") {
+      if (!box.list.hidden) event.preventDefault(); // close the list; a second Escape clears the box
       close(box);
     } else if (event.key === "Enter") {
       const chosen = box.list.querySelector("[aria-selected=true] a");
