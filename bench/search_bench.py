@@ -151,7 +151,7 @@ def run_size(url: str, tracks: int, args) -> dict:
     for q in queries["hit"][:10] + queries["prefix"][:10]:  # warm caches and connections
         assert client.get("/api/v1/search", query_string={"q": q}).status_code == 200
     times: dict[str, list[float]] = {kind: [] for kind in KINDS}
-    found: dict[str, int] = {kind: 0 for kind in KINDS}
+    found: dict[str, int] = dict.fromkeys(KINDS, 0)
     # Interleave the kinds, so load from other processes spreads over all of them.
     for i in range(args.queries):
         for kind in KINDS:

@@ -122,7 +122,9 @@ def test_the_index_follows_renames_tags_and_deletions(client, app_ctx):
 def test_rebuild_gives_the_same_documents_as_the_triggers(app_ctx, catalogue):
     def documents():
         return sorted(
-            db.session.execute(text("SELECT key, kind, artist_id, release_id, track_id, name, context FROM search_documents"))
+            db.session.execute(
+                text("SELECT key, kind, artist_id, release_id, track_id, name, context FROM search_documents")
+            )
         )
 
     before = documents()
@@ -135,7 +137,7 @@ def test_the_search_page_marks_matches(client, catalogue):
     assert r.status_code == 200
     html = r.text
     assert "<mark>Harbour</mark> Lights" in html
-    assert re.search(r'<h2>Releases</h2>', html) and re.search(r'<h2>Tracks</h2>', html)
+    assert re.search(r"<h2>Releases</h2>", html) and re.search(r"<h2>Tracks</h2>", html)
     r = client.get("/search", query_string={"q": "zzqxvj"})
     assert "Nothing matches" in r.text
 
