@@ -10,8 +10,9 @@ matches when
   nothing at all matches, a second pass accepts 0.45 (``LOOSE_SIMILARITY``).
 
 Both tests use GIN indexes, so a query reads only the posting lists of its own words and
-trigrams, never the table. At most ``CANDIDATES`` matching documents are ranked: a one-letter
-prefix matching half the catalogue ranks a sample, not everything.
+trigrams, never the table. At most ``CANDIDATES`` matching documents are ranked: a short
+prefix matching much of the catalogue ranks a sample of its matches, not all of them; the
+cost of a query is bounded whatever the catalogue's size.
 
 Ranking: similarity of the query to the name (whole and best word run) plus the full-text
 rank (name weighs more than the artist / release context).
@@ -34,7 +35,7 @@ from app.catalog.services import PUBLIC_TRACK, visible_releases_clause
 from app.core.replica import replica_session
 
 MAX_QUERY = 200
-CANDIDATES = 2_000
+CANDIDATES = 500
 LOOSE_SIMILARITY = 0.45
 KINDS = ("artist", "release", "track", "tag")
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -125,24 +126,29 @@ def _ranked(session, words: list[str], viewer, limit: int) -> list:
     q = " ".join(words)
     doc = SearchDocument
     tsq = func.to_tsquery("simple", prefix_tsquery(words))
-    candidates = (
-        select(doc.id).where(or_(doc.tsv.op("@@")(tsq), literal(q).op("<%")(doc.name))).limit(CANDIDATES).subquery()
+    # The matching documents themselves (no join back to the table: that would read it all).
+    cand = (
+        select(doc.id, doc.kind, doc.artist_id, doc.release_id, doc.track_id, doc.name, doc.tsv)
+        .where(or_(doc.tsv.op("@@")(tsq), literal(q).op("<%")(doc.name)))
+        .limit(CANDIDATES)
+        .subquery()
     )
-    score = (func.word_similarity(q, doc.name) * 2 + func.similarity(q, doc.name) + func.ts_rank(doc.tsv, tsq)).label(
-        "score"
+    # Checked per candidate by primary key. Scalar subqueries, not EXISTS or joins: for those
+    # PostgreSQL may hash the whole releases and tracks tables, a cost that grows with them.
+    visible_release = (
+        select(Release.id).where(Release.id == cand.c.release_id, visible_to(viewer)).limit(1).scalar_subquery()
+    ).is_not(None)
+    ready_track = (select(Track.id).where(Track.id == cand.c.track_id, PUBLIC_TRACK).limit(1).scalar_subquery()).is_not(
+        None
     )
-    rank = func.row_number().over(partition_by=doc.kind, order_by=(score.desc(), doc.id)).label("rank")
+    score = (
+        func.word_similarity(q, cand.c.name) * 2 + func.similarity(q, cand.c.name) + func.ts_rank(cand.c.tsv, tsq)
+    ).label("score")
+    rank = func.row_number().over(partition_by=cand.c.kind, order_by=(score.desc(), cand.c.id)).label("rank")
     ranked = (
-        select(doc.kind, doc.artist_id, doc.release_id, doc.track_id, doc.name, score, rank)
-        .join(candidates, candidates.c.id == doc.id)
-        .outerjoin(Release, Release.id == doc.release_id)
-        .outerjoin(Track, Track.id == doc.track_id)
-        .where(
-            or_(
-                doc.release_id.is_(None),
-                and_(visible_to(viewer), or_(doc.track_id.is_(None), PUBLIC_TRACK)),
-            )
-        )
+        select(cand.c.kind, cand.c.artist_id, cand.c.release_id, cand.c.track_id, cand.c.name, score, rank)
+        .select_from(cand)
+        .where(or_(cand.c.release_id.is_(None), and_(visible_release, or_(cand.c.track_id.is_(None), ready_track))))
         .subquery()
     )
     return session.execute(select(ranked).where(ranked.c.rank <= limit).order_by(ranked.c.score.desc())).all()
