@@ -18,7 +18,8 @@ catalogue with a fixed seed:
 * ``prefix``: the first 3-5 letters of a word of a random title (as-you-type);
 * ``miss``: a made-up word of letters the catalogue's words never use.
 
-It prints p50/p95 per kind and size, the p95 over every query per size, and the ratio
+A bare JSON route answered by the same app is timed between the searches, as the floor
+(it shows how busy the machine was). It prints p50/p95 per kind and size, the p95 over every query per size, and the ratio
 p95(largest) / p95(smallest). The last line is one JSON object with every figure,
 ``ratio`` and ``p95_ms_large`` among them. Targets: p95 < 50 ms at the largest size and a
 ratio of at most 1.5.
@@ -93,6 +94,7 @@ def make_queries(titles: list[str], count: int, seed: int) -> dict[str, list[str
 
 
 def run_size(url: str, tracks: int, args) -> dict:
+    from flask import jsonify
     from flask_migrate import upgrade
 
     from app import create_app
@@ -118,6 +120,11 @@ def run_size(url: str, tracks: int, args) -> dict:
             "DATABASE_STATEMENT_TIMEOUT_MS": 0,
         },
     )
+
+    @app.get("/bench/bare")
+    def bare():
+        return jsonify(ok=True)
+
     out: dict = {"tracks": tracks}
     with app.app_context():
         if not exists:
@@ -151,6 +158,7 @@ def run_size(url: str, tracks: int, args) -> dict:
     for q in queries["hit"][:10] + queries["prefix"][:10]:  # warm caches and connections
         assert client.get("/api/v1/search", query_string={"q": q}).status_code == 200
     times: dict[str, list[float]] = {kind: [] for kind in KINDS}
+    floor: list[float] = []
     found: dict[str, int] = dict.fromkeys(KINDS, 0)
     # Interleave the kinds, so load from other processes spreads over all of them.
     for i in range(args.queries):
@@ -162,12 +170,16 @@ def run_size(url: str, tracks: int, args) -> dict:
             assert response.status_code == 200, response.text[:300]
             body = response.json
             found[kind] += bool(body["tracks"] or body["releases"] or body["artists"] or body["tags"])
+        started = time.perf_counter()
+        client.get("/bench/bare")
+        floor.append((time.perf_counter() - started) * 1000)
     with app.app_context():
         db.engine.dispose()
     out["kinds"] = {
         kind: figures(times[kind]) | {"found_share": round(found[kind] / args.queries, 2)} for kind in KINDS
     }
     out["all"] = figures([t for kind in KINDS for t in times[kind]])
+    out["bare_route"] = figures(floor)  # the app's own floor on this machine, at this moment
     out["examples"] = {kind: queries[kind][:3] for kind in KINDS}
     for kind, f in out["kinds"].items():
         print(
@@ -176,6 +188,8 @@ def run_size(url: str, tracks: int, args) -> dict:
             flush=True,
         )
     print(f"[{tracks:,} tracks] all     p50 {out['all']['p50_ms']:7.2f} ms   p95 {out['all']['p95_ms']:7.2f} ms")
+    bare = out["bare_route"]
+    print(f"[{tracks:,} tracks] bare route (floor) p50 {bare['p50_ms']:7.2f} ms   p95 {bare['p95_ms']:7.2f} ms")
     if not args.keep:
         with admin(url).connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

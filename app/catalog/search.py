@@ -1,18 +1,21 @@
 """Ranked, typo-tolerant search over artists, releases, tracks and genre tags.
 
-One query over ``search_documents`` (kept by triggers, see ``SearchDocument``). A document
-matches when
+Two passes over ``search_documents`` (kept by triggers, see ``SearchDocument``):
 
-* its full-text vector holds every word of the query as a word prefix ("salt win" finds
-  "Window of Salt": word order does not matter, the last word may be half typed), or
-* the query is similar, by trigrams, to a run of words of its name (``<%``: pg_trgm's
-  word similarity, at least 0.6 by default), so "Harbor" finds "Harbour Lights". When
-  nothing at all matches, a second pass accepts 0.45 (``LOOSE_SIMILARITY``).
+1. exact: the document's full-text vector holds every word of the query as a word prefix
+   ("salt win" finds "Window of Salt": word order does not matter, the last word may be
+   half typed);
+2. only when the first finds fewer than ``FEW``: the same, or the query is similar by
+   trigrams to a run of words of the name (``<%``, pg_trgm's word similarity, at least
+   ``FUZZY_SIMILARITY``), so "Harbor" finds "Harbour Lights". Trigram posting lists grow
+   with the catalogue, so only queries that need it pay for them.
 
-Both tests use GIN indexes, so a query reads only the posting lists of its own words and
+Both use GIN indexes, so a query reads only the posting lists of its own words and
 trigrams, never the table. At most ``CANDIDATES`` matching documents are ranked: a short
-prefix matching much of the catalogue ranks a sample of its matches, not all of them; the
-cost of a query is bounded whatever the catalogue's size.
+prefix matching much of the catalogue ranks a sample of its matches, not all of them.
+Visibility is checked per candidate by primary key. So the work after the index scans is
+bounded whatever the catalogue's size; the scans read posting lists, which grow only with
+how often the query's own words (and, in the second pass, trigrams) occur.
 
 Ranking: similarity of the query to the name (whole and best word run) plus the full-text
 rank (name weighs more than the artist / release context).
@@ -36,7 +39,8 @@ from app.core.replica import replica_session
 
 MAX_QUERY = 200
 CANDIDATES = 500
-LOOSE_SIMILARITY = 0.45
+FEW = 5  # fewer exact matches than this: search again, forgiving typos
+FUZZY_SIMILARITY = 0.45
 KINDS = ("artist", "release", "track", "tag")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -87,13 +91,12 @@ def search(text: str, viewer, *, limit: int = 20) -> SearchResults:
     if not words:
         return results
     session = replica_session()  # a moment stale is fine for search
-    rows = _ranked(session, words, viewer, limit)
-    if not rows:
-        # Nothing at pg_trgm's default word similarity (0.6): one looser pass, so a typo in
-        # a short word ("kenwi" for "kenawi") still finds it. Only misses pay for it.
-        session.execute(sql(f"SET LOCAL pg_trgm.word_similarity_threshold = {LOOSE_SIMILARITY}"))
-        rows = _ranked(session, words, viewer, limit)
-        session.execute(sql("SET LOCAL pg_trgm.word_similarity_threshold TO DEFAULT"))
+    rows = _ranked(session, words, viewer, limit, fuzzy=False)
+    if len(rows) < FEW:
+        # Few exact matches: look again, forgiving typos. SET LOCAL lasts until the end of
+        # the transaction (the request); search is the only reader of pg_trgm's threshold.
+        session.execute(sql(f"SET LOCAL pg_trgm.word_similarity_threshold = {FUZZY_SIMILARITY}"))
+        rows = _ranked(session, words, viewer, limit, fuzzy=True)
     by_kind: dict[str, list] = {kind: [] for kind in KINDS}
     for row in rows:
         by_kind[row.kind].append(row)
@@ -120,7 +123,7 @@ def search(text: str, viewer, *, limit: int = 20) -> SearchResults:
     return results
 
 
-def _ranked(session, words: list[str], viewer, limit: int) -> list:
+def _ranked(session, words: list[str], viewer, limit: int, *, fuzzy: bool) -> list:
     """(kind, artist_id, release_id, track_id, name, score) of the best ``limit`` visible
     documents of each kind, best first."""
     q = " ".join(words)
@@ -129,7 +132,7 @@ def _ranked(session, words: list[str], viewer, limit: int) -> list:
     # The matching documents themselves (no join back to the table: that would read it all).
     cand = (
         select(doc.id, doc.kind, doc.artist_id, doc.release_id, doc.track_id, doc.name, doc.tsv)
-        .where(or_(doc.tsv.op("@@")(tsq), literal(q).op("<%")(doc.name)))
+        .where(or_(doc.tsv.op("@@")(tsq), literal(q).op("<%")(doc.name)) if fuzzy else doc.tsv.op("@@")(tsq))
         .limit(CANDIDATES)
         .subquery()
     )
