@@ -5,10 +5,12 @@ Two passes over ``search_documents`` (kept by triggers, see ``SearchDocument``):
 1. exact: the document's full-text vector holds every word of the query as a word prefix
    ("salt win" finds "Window of Salt": word order does not matter, the last word may be
    half typed);
-2. only when the first finds fewer than ``FEW``: the same, or the query is similar by
+2. only when the first finds nothing: the same, or the query is similar by
    trigrams to a run of words of the name (``<%``, pg_trgm's word similarity, at least
    ``FUZZY_SIMILARITY``), so "Harbor" finds "Harbour Lights". Trigram posting lists grow
-   with the catalogue, so only queries that need it pay for them.
+   with the catalogue, so only queries that need it pay for them (an exact title that
+   matches one document does not; a typo that happens to prefix-match another word is not
+   corrected: the price of that).
 
 Both use GIN indexes, so a query reads only the posting lists of its own words and
 trigrams, never the table. At most ``CANDIDATES`` matching documents are ranked: a short
@@ -39,7 +41,6 @@ from app.core.replica import replica_session
 
 MAX_QUERY = 200
 CANDIDATES = 500
-FEW = 5  # fewer exact matches than this: search again, forgiving typos
 FUZZY_SIMILARITY = 0.45
 KINDS = ("artist", "release", "track", "tag")
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -92,8 +93,8 @@ def search(text: str, viewer, *, limit: int = 20) -> SearchResults:
         return results
     session = replica_session()  # a moment stale is fine for search
     rows = _ranked(session, words, viewer, limit, fuzzy=False)
-    if len(rows) < FEW:
-        # Few exact matches: look again, forgiving typos. SET LOCAL lasts until the end of
+    if not rows:
+        # No exact match: look again, forgiving typos. SET LOCAL lasts until the end of
         # the transaction (the request); search is the only reader of pg_trgm's threshold.
         session.execute(sql(f"SET LOCAL pg_trgm.word_similarity_threshold = {FUZZY_SIMILARITY}"))
         rows = _ranked(session, words, viewer, limit, fuzzy=True)
