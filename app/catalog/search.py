@@ -40,7 +40,7 @@ from app.catalog.services import PUBLIC_TRACK, visible_releases_clause
 from app.core.replica import replica_session
 
 MAX_QUERY = 200
-CANDIDATES = 500
+CANDIDATES = 200
 FUZZY_SIMILARITY = 0.45
 KINDS = ("artist", "release", "track", "tag")
 _WORD = re.compile(r"\w+", re.UNICODE)
