@@ -188,8 +188,8 @@ def run_size(url: str, tracks: int, args) -> dict:
             flush=True,
         )
     print(f"[{tracks:,} tracks] all     p50 {out['all']['p50_ms']:7.2f} ms   p95 {out['all']['p95_ms']:7.2f} ms")
-    bare = out["bare_route"]
-    print(f"[{tracks:,} tracks] bare route (floor) p50 {bare['p50_ms']:7.2f} ms   p95 {bare['p95_ms']:7.2f} ms")
+    floor_ms = out["bare_route"]
+    print(f"[{tracks:,} tracks] bare route (floor) p50 {floor_ms['p50_ms']:7.2f} ms   p95 {floor_ms['p95_ms']:7.2f} ms")
     if not args.keep:
         with admin(url).connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
