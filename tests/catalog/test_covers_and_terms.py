@@ -105,3 +105,8 @@ def test_listeners_see_terms_and_their_own_progress(client, app_ctx):
     login(client, make_user())
     text = visible_text(client.get(f"/releases/{release.id}").text)
     assert TERMS in text and "0 of 9 plays" in text
+
+
+def test_home_page_states_the_terms_in_force(client, app_ctx):
+    text = visible_text(client.get("/").text)
+    assert "the first costs 0.002 credits, each repeat twice the last; after 9 plays (1.022 credits in all)" in text
