@@ -108,6 +108,32 @@ def remaining_cost(pricing: Prices, plays_counted: int) -> int:
     return sum(play_price(pricing, n) for n in range(plays_counted + 1, pricing.plays_to_own + 1))
 
 
+@dataclass(frozen=True)
+class Terms:
+    """What a listener is told before playing: the first play's price, how each repeat grows,
+    and when (and for how much in all) the track becomes theirs."""
+
+    first_play_price: int  # micro-credits
+    growth_permille: int  # 2000: each play costs twice the previous one
+    plays_to_own: int
+    cost_to_own: int  # micro-credits: the whole schedule
+
+    @property
+    def doubling(self) -> bool:
+        return self.growth_permille == 2_000
+
+    @property
+    def growth_factor(self) -> str:
+        """The growth as a decimal factor, e.g. 1500 -> "1.5" (exact, from integers)."""
+        whole, part = divmod(self.growth_permille, 1000)
+        return f"{whole}.{part:03d}".rstrip("0").rstrip(".")
+
+
+def terms(pricing: Prices) -> Terms:
+    """The terms of ``pricing``, from the same schedule that charges plays."""
+    return Terms(pricing.first_play_price, pricing.growth_permille, pricing.plays_to_own, sum(schedule(pricing)))
+
+
 def params_of(version: PricingVersion) -> PricingParams:
     return PricingParams(**{name: getattr(version, name) for name in PricingParams.__dataclass_fields__})
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Boolean, Computed, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.extensions import db
@@ -73,6 +74,13 @@ class Release(db.Model):
     tracks: Mapped[list[Track]] = relationship(
         back_populates="release", order_by="Track.position", cascade="all, delete-orphan"
     )
+    tag_rows: Mapped[list[ReleaseTag]] = relationship(
+        order_by="ReleaseTag.tag", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def tags(self) -> list[str]:
+        return [row.tag for row in self.tag_rows]
 
     @property
     def published(self) -> bool:
@@ -80,6 +88,16 @@ class Release(db.Model):
 
     def __repr__(self) -> str:
         return f"<Release {self.id} {self.title}>"
+
+
+class ReleaseTag(db.Model):
+    """A genre tag on a release, normalised (``catalog.tags.normalise_tag``): lower case words
+    joined by hyphens, e.g. ``post-rock``."""
+
+    __tablename__ = "release_tags"
+
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(30), primary_key=True, index=True)
 
 
 class Track(db.Model):
@@ -123,3 +141,35 @@ class Track(db.Model):
 
     def __repr__(self) -> str:
         return f"<Track {self.id} {self.title}>"
+
+
+class SearchDocument(db.Model):
+    """What search reads: one row per artist, release, track and distinct tag, written only by
+    the triggers of migration 0022 (and ``search_documents_rebuild()``), never by the app.
+
+    ``name`` is the thing's own name (matched by trigram similarity, so typos find it);
+    ``tsv`` weighs it A and ``context`` (artist and release names, tags) B for full-text
+    ranking. Rows go with their artist, release or track (foreign keys cascade)."""
+
+    __tablename__ = "search_documents"
+    __table_args__ = (
+        Index("ix_search_documents_tsv", "tsv", postgresql_using="gin"),
+        Index("ix_search_documents_name_trgm", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), unique=True)  # a<id>, r<id>, t<id> or g<tag>
+    kind: Mapped[str] = mapped_column(String(10))  # artist, release, track or tag
+    artist_id: Mapped[int | None] = mapped_column(ForeignKey("artists.id", ondelete="CASCADE"), index=True)
+    release_id: Mapped[int | None] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    track_id: Mapped[int | None] = mapped_column(ForeignKey("tracks.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(Text)
+    context: Mapped[str] = mapped_column(Text, default="")
+    tsv: Mapped[str] = mapped_column(
+        TSVECTOR,
+        Computed(
+            "setweight(to_tsvector('simple'::regconfig, name), 'A') || "
+            "setweight(to_tsvector('simple'::regconfig, context), 'B')",
+            persisted=True,
+        ),
+    )

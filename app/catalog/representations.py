@@ -78,6 +78,7 @@ def release_json(release: Release, tracks: list[Track]) -> dict:
         "credits": release.credits,
         "license_note": release.license_note,
         "published": release.published,
+        "tags": release.tags,
         "tracks": [track_json(t, with_release=False) for t in tracks],
     }
 

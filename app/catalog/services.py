@@ -1,13 +1,12 @@
-"""Reading and shaping the catalog: artists, releases, tracks, and search."""
+"""Reading and shaping the catalog: artists, releases and tracks (search: ``app.catalog.search``)."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.catalog.models import Artist, Release, ReleaseKind, Track, TrackStatus
@@ -28,7 +27,6 @@ from app.catalog.visibility import (  # noqa: F401
 )
 from app.core.errors import NotFound, ValidationFailed
 from app.core.extensions import db
-from app.core.replica import replica_session
 
 
 def slugify(text: str) -> str:
@@ -155,52 +153,6 @@ def latest_releases(*, limit: int = 24) -> list[Release]:
         .limit(limit)
     )
     return list(db.session.scalars(query))
-
-
-@dataclass
-class SearchResults:
-    query: str
-    artists: list[Artist]
-    releases: list[Release]
-    tracks: list[Track]
-
-    @property
-    def empty(self) -> bool:
-        return not (self.artists or self.releases or self.tracks)
-
-
-def _contains(column, text: str):
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return func.lower(column).like(f"%{escaped.lower()}%", escape="\\")
-
-
-def search(text: str, viewer, *, limit: int = 20) -> SearchResults:
-    """Find artists, releases and ready tracks whose title or artist matches ``text``, among
-    the releases ``viewer`` may see."""
-    text = (text or "").strip()[:200]
-    if not text:
-        return SearchResults(text, [], [], [])
-    session = replica_session()  # a moment stale is fine for search
-    artists = session.scalars(select(Artist).where(_contains(Artist.name, text)).order_by(Artist.name).limit(limit))
-    releases = session.scalars(
-        select(Release)
-        .join(Release.artist)
-        .where(or_(_contains(Release.title, text), _contains(Artist.name, text)))
-        .where(visible_releases_clause(viewer))
-        .order_by(Release.title)
-        .limit(limit)
-    )
-    tracks = session.scalars(
-        select(Track)
-        .join(Track.release)
-        .join(Release.artist)
-        .where(PUBLIC_TRACK, visible_releases_clause(viewer))
-        .where(or_(_contains(Track.title, text), _contains(Release.title, text), _contains(Artist.name, text)))
-        .options(selectinload(Track.release).selectinload(Release.artist))
-        .order_by(Track.title)
-        .limit(limit)
-    )
-    return SearchResults(text, list(artists), list(releases), list(tracks))
 
 
 def visible_releases(artist: Artist, viewer) -> list[Release]:

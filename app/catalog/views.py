@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app.catalog import search as catalog_search
 from app.catalog import services as catalog
+from app.catalog import tags as catalog_tags
 from app.catalog.models import Track
 from app.core.auth import require_manager
 from app.core.error_pages import refused_redirect
@@ -15,6 +17,13 @@ from app.core.queue import enqueue
 from app.core.transactions import commit_now
 from app.core.web import bp
 from app.uploads.services import processing
+from ledger.pricing import pricing_in_force, terms
+
+
+@bp.app_template_global()
+def play_terms():
+    """The stream-to-own terms under the prices in force (``ledger.pricing.terms``)."""
+    return terms(pricing_in_force(db.session))
 
 
 @bp.get("/")
@@ -67,4 +76,22 @@ def reprocess(release_id: int, track_id: int):
 
 @bp.get("/search")
 def search():
-    return render_template("catalog/search.html", results=catalog.search(request.args.get("q", ""), current_user))
+    return render_template(
+        "catalog/search.html", results=catalog_search.search(request.args.get("q", ""), current_user)
+    )
+
+
+@bp.get("/tags")
+def tags():
+    return render_template("catalog/tags.html", tags=catalog_tags.popular_tags(current_user, limit=200))
+
+
+@bp.get("/tags/<tag>")
+def tag(tag: str):
+    normal = catalog_tags.normalise_tag(tag)
+    if normal != tag:
+        return redirect(url_for("web.tag", tag=normal), 301)
+    releases = catalog_tags.releases_tagged(normal, current_user)
+    if not releases:
+        raise NotFound(f"No release is tagged {normal}.")
+    return render_template("catalog/tag.html", tag=normal, releases=releases)

@@ -23,8 +23,8 @@ from flask import current_app, request
 from app.core.converters import MAX_ID
 from app.core.errors import UnsupportedMediaType, ValidationFailed
 
-_JSON_TYPES = {str: "string", int: "integer", bool: "boolean", float: "number"}
-_TYPE_WORDS = {str: "a string", int: "an integer", bool: "true or false", float: "a number"}
+_JSON_TYPES = {str: "string", int: "integer", bool: "boolean", float: "number", list: "array"}
+_TYPE_WORDS = {str: "a string", int: "an integer", bool: "true or false", float: "a number", list: "a list"}
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class Field:
     description: str = ""
     format: str | None = None  # OpenAPI format hint, e.g. "email", "date"
     nullable: bool = False
+    items: type | None = None  # for a list: the type of every item
 
     def check(self, value):
         if value is None:
@@ -47,10 +48,16 @@ class Field:
             ok = True
         if not ok:
             raise ValidationFailed(f"'{self.name}' must be {_TYPE_WORDS[self.type]}.", field=self.name)
+        if self.items is not None and not all(
+            isinstance(item, self.items) and not isinstance(item, bool) for item in value
+        ):
+            raise ValidationFailed(f"Every item of '{self.name}' must be {_TYPE_WORDS[self.items]}.", field=self.name)
         return value
 
     def schema(self) -> dict:
-        out = {"type": _JSON_TYPES[self.type]}
+        out: dict = {"type": _JSON_TYPES[self.type]}
+        if self.items is not None:
+            out["items"] = {"type": _JSON_TYPES[self.items]}
         if self.format:
             out["format"] = self.format
         if self.description:

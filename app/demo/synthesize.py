@@ -109,8 +109,143 @@ class Report:
 
 def artist_name(rank: int) -> str:
     """Synthetic artists are named by popularity rank (1 = most played): the benchmark picks
-    a popular and a long-tail artist by name."""
-    return f"Synth Artist {rank:06d}"
+    a popular and a long-tail artist by name. Two made-up words (as varied as real names, so
+    search sees a realistic spread of words) and the rank, which keeps names unique."""
+    words = random.Random(f"artist-{rank}")
+    return f"{_made_up_word(words).title()} {_made_up_word(words).title()} {rank}"
+
+
+# Made-up words for titles: two or three syllables of these give ~70,000 distinct words, of
+# which a catalogue uses a vocabulary of ``VOCABULARY`` (plus a few real ones), so a word is
+# about as common as in real titles.
+_SYLLABLES = [
+    "ba",
+    "ca",
+    "da",
+    "fe",
+    "ga",
+    "hi",
+    "jo",
+    "ka",
+    "lu",
+    "ma",
+    "ne",
+    "no",
+    "pa",
+    "ra",
+    "se",
+    "ta",
+    "tu",
+    "va",
+    "wi",
+    "zo",
+    "el",
+    "an",
+    "or",
+    "is",
+    "um",
+    "ar",
+    "en",
+    "ol",
+    "ri",
+    "sa",
+    "mi",
+    "ko",
+    "la",
+    "ve",
+    "di",
+    "ro",
+    "be",
+    "ni",
+    "to",
+    "mo",
+]
+VOCABULARY = 5_000
+REAL_WORDS = [
+    "harbour",
+    "window",
+    "salt",
+    "light",
+    "night",
+    "river",
+    "stone",
+    "summer",
+    "winter",
+    "blue",
+    "red",
+    "golden",
+    "silver",
+    "paper",
+    "glass",
+    "fire",
+    "water",
+    "heart",
+    "ghost",
+    "dream",
+    "morning",
+    "ocean",
+    "city",
+    "road",
+    "home",
+    "wild",
+    "quiet",
+    "echo",
+    "garden",
+]
+GENRES = [
+    "ambient",
+    "electronic",
+    "techno",
+    "house",
+    "jazz",
+    "soul",
+    "funk",
+    "folk",
+    "indie",
+    "rock",
+    "post-rock",
+    "metal",
+    "punk",
+    "pop",
+    "hip-hop",
+    "classical",
+    "baroque",
+    "drone",
+    "experimental",
+    "field-recording",
+    "dub",
+    "reggae",
+    "blues",
+    "country",
+    "afrobeat",
+    "cumbia",
+    "synthwave",
+    "shoegaze",
+    "lo-fi",
+    "trip-hop",
+    "downtempo",
+    "noise",
+]
+
+
+def _made_up_word(rng: random.Random) -> str:
+    return "".join(rng.choice(_SYLLABLES) for _ in range(rng.choice((2, 2, 3))))
+
+
+class _Titles:
+    """Release and track titles of one to three words from the catalogue's vocabulary, with
+    their own random stream (the listening generated afterwards is the same with or without)."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(f"titles-{seed}")
+        self.words = sorted({_made_up_word(self.rng) for _ in range(VOCABULARY)}) + list(REAL_WORDS)
+
+    def title(self) -> str:
+        words = self.rng.choices(self.words, k=self.rng.choice((1, 2, 2, 3)))
+        return " ".join(words).capitalize()
+
+    def tags(self) -> list[str]:
+        return sorted(set(self.rng.choices(GENRES, k=self.rng.choice((1, 2)))))
 
 
 # --- writing rows -----------------------------------------------------------------------------
@@ -282,8 +417,10 @@ def synthesize(options: Options, progress=print) -> Report:
             "tracks",
             ("id", "release_id", "title", "position", "duration_ms", "status", "status_reason", "free", "created_at"),
         )
+        tags_w = sink.writer("release_tags", ("release_id", "tag"))
         accounts_w = sink.writer("ledger_accounts", ("id", "kind", "owner_id", "balance", "created_at"))
         joined = window_start - timedelta(days=30)
+        titles = _Titles(options.seed)
 
         # Tracks per artist: popular artists have more (weights ~ rank^-0.3: ~110 for the top one of
         # 10,000 artists with 100,000 tracks), at least one each.
@@ -336,19 +473,21 @@ def synthesize(options: Options, progress=print) -> Report:
                         (
                             release_id,
                             artist_id,
-                            f"Album {position // 10 + 1}",
+                            titles.title(),
                             "album",
                             (joined - timedelta(days=rng.randrange(900))).date(),
                             None,
                             joined,
                         )
                     )
+                    for tag in titles.tags():
+                        tags_w.row((release_id, tag))
                     release_id += 1
                 tracks_w.row(
                     (
                         track_id,
                         release_id - 1,
-                        f"Song {position + 1}",
+                        titles.title(),
                         position % 10 + 1,
                         rng.randrange(120_000, 360_000),
                         "ready",
@@ -641,11 +780,33 @@ def synthesize(options: Options, progress=print) -> Report:
             conn.exec_driver_sql(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
             )
+    t2 = time.monotonic()
+    progress("building the search index")
+    report.counts["search_documents"] = rebuild_search_index()
+    report.seconds["search_index"] = time.monotonic() - t2
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("ANALYZE")
-    report.counts = dict(sink.counts)
+    report.counts = dict(sink.counts) | report.counts
     report.seconds["total"] = time.monotonic() - started
     return report
+
+
+def rebuild_search_index() -> int:
+    """Fill ``search_documents`` from the catalogue (the load ran without the triggers that
+    keep it), with its GIN indexes dropped meanwhile and built once at the end; returns the
+    number of documents."""
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '512MB'")
+        indexes = conn.exec_driver_sql(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'search_documents'"
+            " AND indexdef LIKE '%%USING gin%%'"
+        ).all()
+        for name, _ in indexes:
+            conn.exec_driver_sql(f'DROP INDEX "{name}"')
+        count = conn.exec_driver_sql("SELECT search_documents_rebuild()").scalar_one()
+        for _, definition in indexes:
+            conn.exec_driver_sql(definition)
+    return count
 
 
 def database_size() -> int | None:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.analytics.services import dashboard, rollups
 from app.analytics.services.dashboard import DateRange
-from app.catalog.models import Artist
+from app.catalog.models import Artist, ReleaseTag
 from app.core.extensions import db
 from app.demo import synthesize
 from ledger.schema import Ownership, Play, PlayKind
@@ -28,6 +28,12 @@ def test_synthetic_data_is_consistent_and_rolls_up(tmp_path):
             report = synthesize.synthesize(options, progress=lambda line: None)
             assert report.counts["ledger_plays"] == 4_000
             assert report.counts["tracks"] == 120 and report.counts["artists"] == 12
+            # The load runs without triggers: the search index is built after it, complete.
+            releases, tags = (
+                report.counts["releases"],
+                len({tag for _, tag in db.session.execute(select(ReleaseTag.release_id, ReleaseTag.tag))}),
+            )
+            assert report.counts["search_documents"] == 12 + releases + 120 + tags
             db.session.remove()
 
             result = app.test_cli_runner().invoke(args=["ledger", "verify"])

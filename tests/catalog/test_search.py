@@ -1,0 +1,165 @@
+"""Ranked, typo-tolerant search: typos, word order, prefixes, ranking, highlighting, the
+visibility rule, and the trigger-kept index following renames and deletions."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select, text
+
+from app.catalog.models import Release, SearchDocument, Track, TrackStatus
+from app.catalog.search import highlight
+from app.core.extensions import db
+from tests.factories import bearer, make_artist, make_release, make_track, make_user, token_for
+
+
+def search(client, q, headers=None, **params):
+    r = client.get("/api/v1/search", query_string={"q": q, **params}, headers=headers or {})
+    assert r.status_code == 200, r.text
+    return r.json
+
+
+def names(hits, key="title"):
+    return [h[key] for h in hits]
+
+
+@pytest.fixture
+def catalogue(app_ctx):
+    sea = make_artist(name="Quiet Lanterns")
+    harbour = make_release(artist=sea, title="Harbour Lights")
+    make_track(release=harbour, title="Harbour Lights")
+    make_track(release=harbour, title="Tidal")
+    salt = make_release(artist=make_artist(name="Mira Okafor"), title="Window of Salt")
+    make_track(release=salt, title="Window of Salt")
+    make_track(release=salt, title="Paper Boats")
+    return {"sea": sea, "harbour": harbour, "salt": salt}
+
+
+def test_a_typo_finds_the_title(client, catalogue):
+    found = search(client, "Harbor")
+    assert names(found["releases"]) == ["Harbour Lights"]
+    assert names(found["tracks"])[0] == "Harbour Lights"
+    assert found["tracks"][0]["highlight"] == [{"text": "Harbour", "match": True}, {"text": " Lights", "match": False}]
+    assert found["releases"][0]["page_url"] == f"/releases/{catalogue['harbour'].id}"
+
+
+def test_words_in_any_order_and_half_typed(client, catalogue):
+    for q in ("salt window", "Salt  WINDOW", "window sal", "wind"):
+        found = search(client, q)
+        assert names(found["releases"]) == ["Window of Salt"], q
+        assert "Window of Salt" in names(found["tracks"]), q
+
+
+def test_artist_names_match_with_typos_and_bring_their_tracks(client, catalogue):
+    found = search(client, "quiet lantrens")
+    assert names(found["artists"], "name") == ["Quiet Lanterns"]
+    found = search(client, "lanterns")
+    assert set(names(found["tracks"])) == {"Harbour Lights", "Tidal"}
+
+
+def test_ranking_puts_the_closest_name_first(client, app_ctx):
+    release = make_release(artist=make_artist(name="Ember"), title="Collected")
+    make_track(release=release, title="Embers of the Night Sky")
+    make_track(release=release, title="Ember")
+    make_track(release=release, title="Unrelated Title")  # matches only by its artist
+    tracks = names(search(client, "ember")["tracks"])
+    assert tracks[0] == "Ember"
+    assert tracks.index("Embers of the Night Sky") < tracks.index("Unrelated Title")
+    scores = [h["score"] for h in search(client, "ember")["tracks"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_misses_and_noise_find_nothing(client, catalogue):
+    for q in ("zzqxvj", "", "   ", "--", "'", "a & b | !c:*"):
+        found = search(client, q)
+        assert found["artists"] == found["releases"] == found["tracks"] == found["tags"] == [], q
+
+
+def test_limit_is_per_kind(client, app_ctx):
+    release = make_release(title="Orbit")
+    for n in range(5):
+        make_track(release=release, title=f"Orbit {n}")
+    assert len(search(client, "orbit", limit=3)["tracks"]) == 3
+    assert client.get("/api/v1/search?q=orbit&limit=0").status_code == 422
+
+
+def test_drafts_and_hidden_tracks_are_found_only_by_who_may_see_them(client, app_ctx):
+    manager = make_user()
+    artist = make_artist(name="Secret Garden", manager=manager)
+    draft = make_release(artist=artist, title="Moonflower Draft")
+    make_track(release=draft, title="Moonflower", status=TrackStatus.PROCESSING)
+    public = make_release(artist=artist, title="Moonflower Live")
+    make_track(release=public, title="Moonflower Live Take")
+    make_track(release=public, title="Moonflower Hidden", status=TrackStatus.HIDDEN)
+
+    found = search(client, "moonflower")
+    assert names(found["releases"]) == ["Moonflower Live"]
+    assert names(found["tracks"]) == ["Moonflower Live Take"]
+    found = search(client, "moonflower", headers=bearer(token_for(manager)))
+    assert set(names(found["releases"])) == {"Moonflower Live", "Moonflower Draft"}
+    assert names(found["tracks"]) == ["Moonflower Live Take"]  # only ready tracks are playable
+
+
+def test_the_index_follows_renames_tags_and_deletions(client, app_ctx):
+    artist = make_artist(name="Old Name")
+    release = make_release(artist=artist, title="Glasshouse")
+    track = make_track(release=release, title="Greenhouse Song")
+    artist.name = "Vantablack Choir"
+    db.session.commit()
+    assert names(search(client, "vantablack")["tracks"]) == ["Greenhouse Song"]
+    assert search(client, "old name")["tracks"] == []
+    release = db.session.get(Release, release.id)  # the request ended the test's session
+    release.title = "Crystal Palace"
+    db.session.commit()
+    assert names(search(client, "crystal palace")["releases"]) == ["Crystal Palace"]
+    db.session.delete(db.session.get(Track, track.id))
+    db.session.commit()
+    assert search(client, "greenhouse")["tracks"] == []
+    assert db.session.scalar(select(SearchDocument.id).where(SearchDocument.key == f"t{track.id}")) is None
+
+
+def test_rebuild_gives_the_same_documents_as_the_triggers(app_ctx, catalogue):
+    def documents():
+        return sorted(
+            db.session.execute(
+                text("SELECT key, kind, artist_id, release_id, track_id, name, context FROM search_documents")
+            )
+        )
+
+    before = documents()
+    db.session.execute(text("SELECT search_documents_rebuild()"))
+    assert documents() == before
+
+
+def test_the_search_page_marks_matches(client, catalogue):
+    r = client.get("/search", query_string={"q": "harbor"})
+    assert r.status_code == 200
+    html = r.text
+    assert "<mark>Harbour</mark> Lights" in html
+    assert re.search(r"<h2>Releases</h2>", html) and re.search(r"<h2>Tracks</h2>", html)
+    r = client.get("/search", query_string={"q": "zzqxvj"})
+    assert "Nothing matches" in r.text
+
+
+def test_highlight_marks_prefixes_and_typos_only():
+    assert highlight("Window of Salt", ["salt", "win"]) == [("Window", True), (" of ", False), ("Salt", True)]
+    assert highlight("Harbour Lights", ["harbor"]) == [("Harbour", True), (" Lights", False)]
+    assert highlight("Paper Boats", ["harbor"]) == [("Paper Boats", False)]
+
+
+def test_search_reads_the_indexes_not_the_table(app_ctx, catalogue):
+    """With sequential scans priced out, the match still runs (GIN indexes on the documents)
+    and the plan never scans search_documents."""
+    db.session.execute(text("SET LOCAL enable_seqscan = off"))
+    plan = "\n".join(
+        row[0]
+        for row in db.session.execute(
+            text(
+                "EXPLAIN SELECT id FROM search_documents WHERE tsv @@ to_tsquery('simple', 'harb:*')"
+                " OR 'harbor' <% name LIMIT 2000"
+            )
+        )
+    )
+    assert "ix_search_documents_tsv" in plan and "ix_search_documents_name_trgm" in plan, plan
+    assert "Seq Scan on search_documents" not in plan
