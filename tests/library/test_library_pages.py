@@ -149,3 +149,13 @@ def test_mail_setting_form(client, app_ctx):
     assert re.search(r'name="mail_new_releases"\s+checked', html)
     client.post("/library/settings", data={})
     assert client.get("/api/v1/me/library/settings").json["settings"]["mail_new_releases"] is False
+
+
+def test_track_page_shows_lyrics_release_credits_and_the_terms_to_visitors(client, app_ctx):
+    track = make_track(title="Tide Song")
+    track.lyrics = "Low tide,\nhigh water"
+    track.release.credits = "Written by the sea"
+    html = client.get(f"/tracks/{track.id}").get_data(as_text=True)
+    assert "Low tide,\nhigh water" in html
+    assert "Written by the sea" in html
+    assert re.search(r"first play\s+0\.002 credits,\s+doubling;\s+owned after 9 plays = 1\.022 credits", html)
