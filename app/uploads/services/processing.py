@@ -27,9 +27,11 @@ from app.core.extensions import db
 from app.core.storage import get_store
 from app.core.types import utcnow
 from app.core.worker import work_folder_prefix
+from app.uploads.services import packaging
 from audio import pipeline
 from audio.artwork import SIZES, cover_renditions
 from audio.errors import AudioError, FFmpegError, ImageRejected
+from audio.packaging import PackagingError
 from audio.storage import ObjectNotFound, StorageError, StorageUnavailable
 from audio.transcode import PREVIEW_MP3, STREAM_MP3, STREAM_OPUS
 
@@ -62,6 +64,7 @@ class Outcome:
     result: pipeline.ProcessedAudio | None = None
     cover_prefix: str | None = None  # an embedded cover stored for a release that had none
     failure: str | None = None
+    stream_cuts: dict | None = None  # where the stream renditions can be cut (metering)
 
 
 def load_job(track_id: int) -> Job | None:
@@ -96,7 +99,7 @@ def run_job(job: Job, *, retries_left: int = 0) -> Outcome:
     except FFmpegError as exc:
         last = (exc.detail.strip().splitlines() or [""])[-1][:300]
         return Outcome(failure=f"We could not transcode this file: {exc}{f' ({last})' if last else ''}.")
-    except (AudioError, StorageError) as exc:
+    except (AudioError, StorageError, PackagingError) as exc:
         return Outcome(failure=f"Processing failed: {exc}")
 
 
@@ -114,6 +117,8 @@ def record_outcome(track_id: int, outcome: Outcome) -> Track | None:
         else:  # someone set a cover meanwhile; theirs wins
             delete_cover(outcome.cover_prefix)
     _apply(track, outcome.result)
+    track.audio.stream_cuts = outcome.stream_cuts
+    db.session.flush()
     return track
 
 
@@ -136,8 +141,11 @@ def _run(job: Job) -> Outcome:
             source = work / "original"
             store.download(job.original_key, source)
         result = pipeline.process_original(source, work, duration_ms=job.duration_ms)
+        # Metering's cut points, read from the files just made (no other ffmpeg pass).
+        cuts = packaging.cuts_of_files({"mp3": result.files[STREAM_MP3], "opus": result.files[STREAM_OPUS]})
         for rendition, path in result.files.items():
             store.put_file(rendition_key(job.track_id, rendition.name), path, rendition.content_type)
+        store.delete_prefix(rendition_key(job.track_id, "heads"))  # cut from the files replaced
         cover = None
         if result.tags.cover and not job.release_has_cover:
             try:
@@ -145,7 +153,7 @@ def _run(job: Job) -> Outcome:
             except ImageRejected:
                 pass  # a broken embedded picture is no reason to fail the track
         result.files = {}  # the files are gone with the folder; the keys are what counts
-        return Outcome(result=result, cover_prefix=cover)
+        return Outcome(result=result, cover_prefix=cover, stream_cuts=cuts)
 
 
 def _apply(track: Track, result: pipeline.ProcessedAudio) -> None:
