@@ -317,7 +317,10 @@
       ui.duration.textContent = clock(item.duration / 1000);
       setGain(play.gain_db);
       loadPeaks(play.waveform_url, generation);
-      audio.src = chooseStream(play.streams);
+      // A metered play (it will cost something) streams through metered_audio.js: the head
+      // until the count point, then the rest; any other play is a plain src.
+      const metered = window.encoreMeteredAudio;
+      if (!(metered && metered.attach(audio, play))) audio.src = chooseStream(play.streams);
       if (resumeAt) audio.currentTime = resumeAt;
       describePlay(r.body);
       bar.dataset.mode = "full";
