@@ -5,6 +5,7 @@ Real transcodes, real Range answers, the audio decoded by ffmpeg and measured.""
 import pytest
 from sqlalchemy import func, select, update
 
+import ledger
 from app.catalog.models import Track
 
 from app.core.extensions import db
@@ -72,6 +73,7 @@ def test_a_greedy_client_gets_no_audio_past_the_count_point_before_the_play_coun
     assert decoded_seconds(whole, "." + fmt) == pytest.approx(20, abs=0.1)
     status, _, body, _ = greedy.fetch("GET", play["streams"][fmt])
     assert status == 200 and body == whole  # counted: the whole rendition, byte for byte
+    assert ledger.verify(db.session).ok
 
 
 def test_a_progress_report_past_the_count_point_opens_the_whole_stream(client, metered_track):
@@ -115,6 +117,7 @@ def test_own_free_and_owned_tracks_stream_whole_and_previews_are_unchanged(clien
     # The preview is the public 30-second preview (here the whole 20 s), as before.
     preview = client.get(f"/api/v1/tracks/{track.id}/preview")
     assert preview.status_code == 200 and decoded_seconds(preview.data, ".mp3") == pytest.approx(20, abs=0.2)
+    assert ledger.verify(db.session).ok
 
 
 def test_tracks_processed_before_metering_are_packaged_by_the_task_or_on_first_play(client, metered_track):
