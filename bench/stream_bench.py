@@ -558,7 +558,9 @@ def _metering_seed(app, workdir: str, listeners: int) -> dict:
             db.session.flush()
             token = "enc_" + secrets.token_urlsafe(24)
             db.session.add(
-                ApiToken(user_id=user.id, name="b", token_hash=hashlib.sha256(token.encode()).hexdigest(), prefix=token[:12])
+                ApiToken(
+                    user_id=user.id, name="b", token_hash=hashlib.sha256(token.encode()).hexdigest(), prefix=token[:12]
+                )
             )
             ledger.top_up(db.session, key=f"bench-m-{user.id}", listener_id=user.id, amount=20_000_000)
             tokens.append(token)
@@ -628,9 +630,8 @@ def metering_bench(db_url: str, rounds: int) -> dict:
                     client.post(other["end_url"], headers=headers)
                 client.post(play["end_url"], headers=headers)
         with app.app_context():
-            from app.core.extensions import db
-
             import ledger
+            from app.core.extensions import db
 
             ok = ledger.verify(db.session).ok
             db.engine.dispose()

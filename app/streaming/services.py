@@ -470,6 +470,7 @@ def stream_target(
             Play.count_after_ms,
             Play.track_id,
             getattr(TrackAudio, column).label("key"),
+            TrackAudio.stream_cuts,
         )
         .join(TrackAudio, TrackAudio.track_id == Play.track_id)
         .where(Play.id == _checked_id(play_id))
@@ -485,7 +486,7 @@ def stream_target(
     whole = StreamTarget(row.key, mimetype, seconds_left)
     if row.metered_until_ms is None or row.counted_at is not None:
         return whole
-    cuts = packaging.stream_cuts(row.track_id)
+    cuts = row.stream_cuts or packaging.stream_cuts(row.track_id)  # packaged now if it was not
     n = metering.allowed_bytes(cuts, fmt, row.metered_until_ms, counted=False)
     if n is None:  # the head would be the whole track (a short track)
         return whole
@@ -504,8 +505,9 @@ def _count_for_the_rest(user: User, play_id: str, count_after_ms: int, may_count
         return
     wait_ms = progress.wait_ms if progress is not None else 0
     raise Conflict(
-        "This play has not counted yet: the audio past the count point comes once it has "
-        f"(in {-(-wait_ms // 1000)} s)." if may_count else "Ask with GET: asking for the rest counts the play.",
+        f"This play has not counted yet: the audio past the count point comes once it has (in {-(-wait_ms // 1000)} s)."
+        if may_count
+        else "Ask with GET: asking for the rest counts the play.",
         code="not_counted_yet",
         wait_ms=wait_ms,
         retry_after_seconds=max(1, -(-wait_ms // 1000)),

@@ -75,9 +75,7 @@ def metered_setup(live_app, tmp_path_factory):
 def counted(live_app, track_id) -> tuple[int, int]:
     with live_app.app_context():
         plays = db.session.scalar(select(func.count()).select_from(Play).where(Play.track_id == track_id))
-        charged = db.session.scalar(
-            select(func.count()).select_from(LedgerPlay).where(LedgerPlay.track_id == track_id)
-        )
+        charged = db.session.scalar(select(func.count()).select_from(LedgerPlay).where(LedgerPlay.track_id == track_id))
         db.session.remove()
     return plays, charged
 

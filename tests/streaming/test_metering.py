@@ -7,13 +7,12 @@ from sqlalchemy import func, select, update
 
 import ledger
 from app.catalog.models import Track
-
 from app.core.extensions import db
 from app.core.storage import get_store
+from app.payments.services import wallet
 from app.uploads.models import TrackAudio
 from app.uploads.services import packaging
 from ledger.schema import Play as LedgerPlay
-from app.payments.services import wallet
 from tests.factories import bearer, make_artist, make_release, make_user, token_for
 from tests.streaming.metering_helpers import (
     COUNT_AFTER_SECONDS,
@@ -125,7 +124,11 @@ def test_tracks_processed_before_metering_are_packaged_by_the_task_or_on_first_p
 
     audio = db.session.get(TrackAudio, metered_track.id)
     cuts = audio.stream_cuts
-    assert cuts["step_ms"] == 1000 and len(cuts["mp3"]) in (21, 22) and cuts["mp3"][-1] == get_store().size(audio.stream_mp3_key)
+    assert (
+        cuts["step_ms"] == 1000
+        and len(cuts["mp3"]) in (21, 22)
+        and cuts["mp3"][-1] == get_store().size(audio.stream_mp3_key)
+    )
     audio.stream_cuts = None
     db.session.commit()
     assert packaging.unpackaged_tracks(0, 10) == [metered_track.id]

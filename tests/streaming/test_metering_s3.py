@@ -57,7 +57,7 @@ def test_on_s3_no_url_before_the_count_reaches_past_the_head(s3_server, s3_bucke
 
             backdate(play["id"], COUNT_AFTER_SECONDS)
             head = haul.end()
-            status, answer, rest, location = Greedy(client, headers).fetch(
+            status, _, rest, location = Greedy(client, headers).fetch(
                 "GET", play["streams"]["mp3"], {"Range": f"bytes={head}-"}
             )
             assert status == 206 and "/heads/" not in location and location.split("?")[0].endswith("/stream.mp3")
