@@ -14,7 +14,8 @@
 // player's, on the same <audio> element, so they work as with a plain src.
 //
 // window.encoreMeteredAudio.attach(audio, play) takes over the element for a metered play and
-// returns true; false (unmetered play, no MSE for MP3) leaves the plain src to the caller.
+// returns true; false (an unmetered play) leaves the plain src to the caller. Browsers without
+// MSE for MP3 play the head natively and reload the whole stream once the play has counted.
 (function () {
   "use strict";
   if (window.encoreMeteredAudio) return;
@@ -24,8 +25,11 @@
   const KEEP_BEHIND_S = 30; // when the buffer is full, drop what lies this far behind
   let current = null;
 
+  // Safari on iPhone has only ManagedMediaSource (iOS 17.1+), which is used the same way.
+  const MediaSourceClass = window.MediaSource || window.ManagedMediaSource;
+
   function supported() {
-    return !!(window.MediaSource && MediaSource.isTypeSupported(MIME));
+    return !!(MediaSourceClass && MediaSourceClass.isTypeSupported(MIME));
   }
 
   function Session(audio, play) {
@@ -35,7 +39,8 @@
     this.controller = new AbortController();
     this.received = 0; // bytes of the rendition appended so far (head, then rest)
     this.rest = "no"; // "no" | "asking" | "loading" | "done"
-    this.source = new MediaSource();
+    this.source = new MediaSourceClass();
+    if (window.ManagedMediaSource && this.source instanceof window.ManagedMediaSource) audio.disableRemotePlayback = true;
     this.objectUrl = URL.createObjectURL(this.source);
     this.onTime = () => this.tick();
     this.onSeeking = () => this.keepInHead();
@@ -178,12 +183,69 @@
     if (end && this.audio.currentTime > end - 0.25) this.audio.currentTime = Math.max(0, end - 0.5);
   };
 
+  // Without MSE: the element plays the head natively; at the count point the rest is asked
+  // for (one byte past the head, which counts the play), then the element reloads the now
+  // whole stream and goes on where it was. A short gap, but the whole track.
+  function NativeSession(audio, play) {
+    this.audio = audio;
+    this.play = play;
+    this.url = play.streams.mp3;
+    this.controller = new AbortController();
+    this.rest = "no";
+    this.onTime = () => this.tick();
+    audio.addEventListener("timeupdate", this.onTime);
+    audio.src = this.url;
+    this.src = audio.src;
+  }
+
+  NativeSession.prototype.alive = function () {
+    return !this.controller.signal.aborted && this.audio.src === this.src;
+  };
+  NativeSession.prototype.stop = function () {
+    this.controller.abort();
+    this.audio.removeEventListener("timeupdate", this.onTime);
+  };
+  NativeSession.prototype.tick = function () {
+    if (this.rest !== "no" || !this.alive()) return;
+    if (this.audio.currentTime < (this.play.count_after_ms || 0) / 1000) return;
+    this.rest = "asking";
+    this.askRest().catch((e) => { this.rest = "no"; if (window.console) console.warn("metered stream:", e); });
+  };
+  NativeSession.prototype.askRest = async function () {
+    const options = { credentials: "same-origin", signal: this.controller.signal };
+    // The head's length: the total of a one-byte Range answer (a HEAD would not do on S3,
+    // whose presigned URLs are signed for GET).
+    const first = await fetch(this.url, Object.assign({ headers: { Range: "bytes=0-0" } }, options));
+    const total = /\/(\d+)$/.exec(first.headers.get("Content-Range") || "");
+    const size = total ? Number(total[1]) : 0;
+    if (!size) { this.rest = "done"; return; }
+    const r = await fetch(this.url, Object.assign({ headers: { Range: `bytes=${size}-${size}` } }, options));
+    if (r.status === 409) {
+      const body = await r.json().catch(() => ({}));
+      const wait = (body.error && body.error.wait_ms) || 1000;
+      setTimeout(() => { this.rest = "no"; this.tick(); }, Math.max(250, wait));
+      return;
+    }
+    this.rest = "done";
+    if (r.status !== 206 || !this.alive()) return; // 416: the head was the whole track
+    const at = this.audio.currentTime;
+    const playing = !this.audio.paused;
+    this.audio.src = this.url; // counted now: the same URL serves the whole track
+    this.audio.addEventListener("loadedmetadata", () => {
+      this.audio.currentTime = at;
+      if (playing) this.audio.play().catch(() => {});
+    }, { once: true });
+  };
+
   function attach(audio, play) {
     if (current) { current.stop(); current = null; }
-    if (play.metered_until_ms == null || !play.streams || !play.streams.mp3 || !supported()) return false;
-    current = new Session(audio, play);
+    if (play.metered_until_ms == null || !play.streams || !play.streams.mp3) return false;
+    const native = api.native || !supported();
+    current = native ? new NativeSession(audio, play) : new Session(audio, play);
     return true;
   }
 
-  window.encoreMeteredAudio = { attach, supported, session: () => current };
+  // ``native``: use the fallback even where MSE works (tests).
+  const api = { attach, supported, native: false, session: () => current };
+  window.encoreMeteredAudio = api;
 })();

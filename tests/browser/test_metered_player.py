@@ -139,3 +139,29 @@ def test_the_player_plays_a_metered_track_across_the_count_point(page, live_app,
     assert len(ranged) == 1 and re.fullmatch(rf"bytes={head}-", ranged[0][0]) and ranged[0][1] == 206, streams
     expect(page.locator(".player-status")).not_to_contain_text("expired")
     assert counted(live_app, metered_setup["track"]) == (1, 1)
+
+
+def test_without_mse_the_player_plays_the_head_then_reloads_the_whole_counted_stream(
+    page, live_app, live_server, metered_setup
+):
+    """The fallback for browsers without Media Source Extensions for MP3 (forced here)."""
+    page.goto(live_server.url + "/login")
+    page.fill("input[name=email]", demo.LISTENER_EMAIL)
+    page.fill("input[name=password]", demo.DEMO_PASSWORD)
+    page.click("form.stack button[type=submit]")
+    expect(page.locator("header.site")).to_contain_text("Log out")
+    page.goto(f"{live_server.url}/releases/{metered_setup['release']}")
+    page.wait_for_function("() => !!window.encorePlayer")
+    page.evaluate(_WATCH_STALLS)
+    page.evaluate("window.encoreMeteredAudio.native = true")
+    before = counted(live_app, metered_setup["track"])
+
+    page.locator(f".track[data-track-id='{metered_setup['track']}'] .play-track").click()
+    page.wait_for_function("() => window.encorePlayer.audio.currentTime > 0.5")
+    assert "/stream.mp3" in page.evaluate("window.encorePlayer.audio.src")
+    page.wait_for_function("() => window.__ended", timeout=SECONDS * 1000 + 15_000)
+    assert page.evaluate("window.__endedAt") > SECONDS - 0.5
+    stalls = page.evaluate("window.__stalls")
+    assert all(s < 2000 for s in stalls[1:]), stalls  # the reload at the count point: a moment
+    plays, charged = counted(live_app, metered_setup["track"])
+    assert (plays - before[0], charged - before[1]) == (1, 1)
