@@ -145,3 +145,19 @@ def test_tracks_processed_before_metering_are_packaged_by_the_task_or_on_first_p
     r = client.get(play["streams"]["mp3"], headers=headers)
     assert r.status_code == 200 and int(r.headers["Encore-Head-Bytes"]) == len(r.data)
     assert decoded_seconds(r.data, ".mp3") <= LIMIT_SECONDS
+
+
+def test_the_rule_for_other_entry_points_and_the_too_early_answer(client, metered_track):
+    from app.streaming import services as streaming
+
+    user, headers = listener_with_credits()
+    play = client.post(f"/api/v1/tracks/{metered_track.id}/plays", headers=headers).json["play"]
+    head, until = streaming.stream_window(user, play["id"], "mp3")
+    assert until == LIMIT_SECONDS * 1000 and 0 < head < get_store().size(metered_track.audio.stream_mp3_key)
+    early = client.get(play["streams"]["mp3"], headers=headers | {"Range": f"bytes={head}-"})
+    assert early.status_code == 409 and early.json["error"]["code"] == "not_counted_yet"
+    assert early.json["error"]["wait_ms"] > 0 and int(early.headers["Retry-After"]) >= 1
+    assert streaming.stream_window(user, play["id"], "mp3") == (head, until)  # asking did not count
+    backdate(play["id"], COUNT_AFTER_SECONDS)
+    client.post(play["progress_url"], headers=headers, json={"position_ms": COUNT_AFTER_SECONDS * 1000})
+    assert streaming.stream_window(user, play["id"], "mp3") == (None, None)
