@@ -495,5 +495,181 @@ def verify(db_url: str, counted_ok: int) -> dict:
     }
 
 
+# --- metering: the head, then the rest at the count point ---------------------------------------
+#
+#     python bench/stream_bench.py --metering [--rounds 150]
+#
+# In one process, through the WSGI app (so the figures are the server's path, no network), on
+# local storage with real transcoded audio: the time from a play's start to its first audio
+# byte, for a metered play (the head; warm: the head object exists) against today's path (an
+# unmetered play: the whole file), and the extra request at the count point (GET of the rest,
+# which counts the play) against today's request there (the progress report that counts it).
+# Rounds alternate the two sides to cancel drift; medians are reported.
+
+
+def _metering_app(db_url: str, media: str):
+    from app import create_app
+
+    return create_app(
+        {
+            "DATABASE_URL": db_url,
+            "STORAGE_URL": f"file://{media}",
+            "SECRET_KEY": "bench",
+            "STREAM_START_LIMIT": "100000 per minute",
+            "STREAM_PROGRESS_LIMIT": "100000 per minute",
+            "QUEUE_IMMEDIATE": True,
+        }
+    )
+
+
+def _metering_seed(app, workdir: str, listeners: int) -> dict:
+    """Two processed 120-s tracks (one free: today's whole-file path), listeners with tokens."""
+    from flask_migrate import upgrade
+
+    import ledger
+    from app.accounts.models import ApiToken, User
+    from app.catalog import services as catalog
+    from app.core.extensions import db
+    from app.uploads.services import processing, uploads
+    from tests import media as test_media
+
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        uploader = User(email="bench-artist@example.test", password_hash="x", display_name="Bench Artist")
+        db.session.add(uploader)
+        artist = catalog.create_artist(name="Bench Metering")
+        release = catalog.create_release(artist, title="Bench Metering")
+        ids = []
+        for name, free, seconds in (("metered", False, 120), ("whole", True, 120.5)):
+            path = test_media.make_audio(Path(workdir) / name, "wav", seconds=seconds)
+            received = uploads.ReceivedFile(
+                path, path.name, path.stat().st_size, hashlib.sha256(path.read_bytes()).hexdigest()
+            )
+            (track,) = uploads.add_tracks(release, uploader, [received]).tracks
+            track.free = free
+            db.session.commit()
+            processing.process_track(track.id)
+            db.session.commit()
+            ids.append(track.id)
+        tokens = []
+        for i in range(listeners):
+            user = User(email=f"bench-m{i}@example.test", password_hash="x", display_name=f"M {i}")
+            db.session.add(user)
+            db.session.flush()
+            token = "enc_" + secrets.token_urlsafe(24)
+            db.session.add(
+                ApiToken(
+                    user_id=user.id, name="b", token_hash=hashlib.sha256(token.encode()).hexdigest(), prefix=token[:12]
+                )
+            )
+            ledger.top_up(db.session, key=f"bench-m-{user.id}", listener_id=user.id, amount=20_000_000)
+            tokens.append(token)
+        db.session.commit()
+        return {"metered": ids[0], "whole": ids[1], "tokens": tokens}
+
+
+def _first_byte(client, url: str, headers: dict) -> tuple[float, object]:
+    """Seconds until the first body byte of GET ``url``; the response."""
+    began = time.perf_counter()
+    response = client.get(url, headers=headers, buffered=False)
+    next(iter(response.response), b"")
+    elapsed = time.perf_counter() - began
+    response.close()
+    return elapsed, response
+
+
+def _backdate(app, play_id: str, seconds: int) -> None:
+    from app.core.extensions import db
+
+    with app.app_context():
+        db.session.execute(
+            text(
+                "UPDATE plays SET started_at = started_at - make_interval(secs => :s), "
+                "expires_at = expires_at - make_interval(secs => :s) WHERE id = :id"
+            ),
+            {"s": seconds, "id": play_id},
+        )
+        db.session.commit()
+
+
+def metering_bench(db_url: str, rounds: int) -> dict:
+    import statistics
+
+    with tempfile.TemporaryDirectory(prefix="encore-metering-bench-") as workdir:
+        app = _metering_app(db_url, os.path.join(workdir, "media"))
+        seed = _metering_seed(app, workdir, listeners=rounds)
+        client = app.test_client()
+        figures: dict[str, list[float]] = {k: [] for k in ("start_whole", "start_metered", "rest", "report")}
+        cold = None
+        for i, token in enumerate(seed["tokens"]):
+            headers = {"Authorization": f"Bearer {token}"}
+            order = ("metered", "whole") if i % 2 else ("whole", "metered")
+            for side in order:
+                began = time.perf_counter()
+                play = client.post(f"/api/v1/tracks/{seed[side]}/plays", headers=headers).json["play"]
+                started = time.perf_counter() - began
+                seconds, response = _first_byte(client, play["streams"]["mp3"], headers)
+                if side == "metered" and cold is None:
+                    cold = started + seconds  # the first play of the track makes its head
+                    continue
+                figures[f"start_{side}"].append(started + seconds)
+                if side == "metered":
+                    head = int(response.headers["Encore-Head-Bytes"])
+                    _backdate(app, play["id"], 60)
+                    # Today's request at the count point: the progress report that counts.
+                    # Now: the same report, or the GET of the rest; measured on two plays.
+                    seconds, rest = _first_byte(client, play["streams"]["mp3"], headers | {"Range": f"bytes={head}-"})
+                    assert rest.status_code == 206, rest.status_code
+                    figures["rest"].append(seconds)
+                    other = client.post(f"/api/v1/tracks/{seed['metered']}/plays", headers=headers).json["play"]
+                    _backdate(app, other["id"], 60)
+                    began = time.perf_counter()
+                    counted = client.post(other["progress_url"], headers=headers, json={"position_ms": 45_000})
+                    figures["report"].append(time.perf_counter() - began)
+                    assert counted.json["counted"], counted.json
+                    client.post(other["end_url"], headers=headers)
+                client.post(play["end_url"], headers=headers)
+        with app.app_context():
+            import ledger
+            from app.core.extensions import db
+
+            ok = ledger.verify(db.session).ok
+            db.engine.dispose()
+    ms = {k: statistics.median(v) * 1000 for k, v in figures.items()}
+    return {
+        "rounds": rounds,
+        "start_to_first_byte_whole_ms": round(ms["start_whole"], 2),
+        "start_to_first_byte_metered_ms": round(ms["start_metered"], 2),
+        "start_to_first_byte_ratio": round(ms["start_metered"] / ms["start_whole"], 3),
+        "first_metered_play_cold_ms": round(cold * 1000, 2),
+        "rest_request_ms": round(ms["rest"], 2),
+        "counting_report_ms": round(ms["report"], 2),
+        "rest_request_ratio": round(ms["rest"] / ms["report"], 3),
+        "ledger_verify_ok": ok,
+    }
+
+
+def metering_main(url: str, rounds: int) -> None:
+    name = f"encore_metering_bench_{uuid.uuid4().hex[:8]}"
+    with admin_engine(url).connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        result = metering_bench(make_url(url).set(database=name).render_as_string(hide_password=False), rounds)
+    finally:
+        with admin_engine(url).connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    for key, value in result.items():
+        print(f"{key:34} {value}")
+    print(json.dumps(result))
+
+
 if __name__ == "__main__":
-    main()
+    if "--metering" in sys.argv:
+        metering = argparse.ArgumentParser(description="metering: the head, then the rest")
+        metering.add_argument("--metering", action="store_true")
+        metering.add_argument("--url", default=DEFAULT_URL)
+        metering.add_argument("--rounds", type=int, default=150)
+        options = metering.parse_args()
+        metering_main(options.url, options.rounds)
+    else:
+        main()

@@ -7,8 +7,9 @@
    - raw:      one ffmpeg command writing the same renditions (MP3 192k CBR, Opus 128k,
                30-s preview with fades), nothing else;
    - pipeline: what the worker does: ``audio.pipeline.process_original`` (tags, transcode,
-               EBU R128 loudness + true peak, waveform peaks from a PCM pipe) and storing the
-               renditions in a local object store.
+               EBU R128 loudness + true peak, waveform peaks from a PCM pipe), metering's
+               packaging (``audio.packaging.cut_points`` of both stream renditions) and
+               storing the renditions in a local object store.
    Each run is a separate child process; its peak memory is the largest sum of RSS over the
    child and all its descendants (ffmpeg), sampled from /proc every 10 ms.
 3. Processes a 60-minute WAV through the pipeline and reports the same peak memory
@@ -137,12 +138,16 @@ def raw_args(source: Path, out: Path, duration_s: float) -> list[str]:
 PIPELINE_CHILD = """
 import sys, tempfile, time
 sys.path.insert(0, {root!r})
+from audio.packaging import cut_points
 from audio.pipeline import process_original
 from audio.storage import LocalFileStore
+from audio.transcode import STREAM_MP3, STREAM_OPUS
 store = LocalFileStore({store!r})
 start = time.perf_counter()
 with tempfile.TemporaryDirectory(dir={work!r}) as work:
     result = process_original({source!r}, work, duration_ms={duration_ms})
+    # metering's packaging, as the worker does it: the stream renditions' cut points
+    cuts = {{"mp3": cut_points(result.files[STREAM_MP3], "mp3"), "opus": cut_points(result.files[STREAM_OPUS], "opus")}}
     for rendition, path in result.files.items():
         store.put_file(f"tracks/1/{{rendition.name}}", path, rendition.content_type)
 print(f"elapsed={{time.perf_counter() - start}}", file=sys.stderr)

@@ -90,7 +90,7 @@ def register_error_handlers(app: Flask) -> None:
             response = error_response(exc.status, exc.code, exc.message, field=exc.field, **exc.details)
         else:
             response = current_app.make_response(service_error_page(exc))
-        if exc.status == 429:  # a refusal for a while: say how long (RFC 9110 Retry-After)
+        if exc.status == 429 or "retry_after_seconds" in exc.details:  # a refusal for a while: say how long
             response.headers["Retry-After"] = str(exc.details.get("retry_after_seconds", 60))
         return response
 

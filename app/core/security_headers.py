@@ -80,7 +80,8 @@ def content_security_policy(app: Flask) -> str:
         "script-src": "'self'",
         "style-src": "'self'",
         "img-src": f"'self' data: {media}",  # data: only for the empty favicon
-        "media-src": f"'self' {media}",
+        # blob: the MediaSource object URL a metered stream plays through (metered_audio.js)
+        "media-src": f"'self' blob: {media}",
         "connect-src": f"'self' {media}",
         "font-src": "'self'",
         "object-src": "'none'",

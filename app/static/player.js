@@ -461,7 +461,14 @@
     ui.duration.textContent = clock(item.duration / 1000);
     setGain(play.gain_db);
     loadPeaks(play.waveform_url, generation);
-    setSource(chooseStream(play.streams), at);
+    // A metered play (it will cost something) streams through metered_audio.js: the head
+    // until the count point, then the rest; any other play is a plain src.
+    const metered = window.encoreMeteredAudio;
+    if (metered && metered.attach(audio, play)) {
+      if (at) audio.currentTime = at;
+    } else {
+      setSource(chooseStream(play.streams), at);
+    }
     bar.dataset.mode = "full";
     bar.dataset.playId = play.id;
     if (counted) bar.dataset.counted = "1"; else delete bar.dataset.counted;

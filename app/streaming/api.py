@@ -90,6 +90,8 @@ def start_play(track_id: int):
             "expires_at": started.expires_at.isoformat(),
             "duration_ms": started.duration_ms,
             "count_after_ms": started.count_after_ms,
+            # null: the streams are whole; else they hold this much audio until the play counts
+            "metered_until_ms": started.metered_until_ms,
             "streams": {fmt: url_for("api.play_stream", play_id=play_id, fmt=fmt) for fmt in started.formats},
             "progress_url": url_for("api.report_progress", play_id=play_id),
             "end_url": url_for("api.end_play", play_id=play_id),
@@ -172,13 +174,44 @@ def open_plays():
     )
 
 
+_RANGE = {
+    "name": "Range",
+    "in": "header",
+    "required": False,
+    "description": "bytes=first-[last]; a first byte at or past a metered head's end asks for the rest (and counts the play)",
+    "schema": {"type": "string"},
+}
+
+
 @bp.get("/plays/<play_id>/stream.<fmt>")
-@documented(errors=(206, 304, 410, 416), redirects=True)
+@documented(errors=(206, 304, 402, 409, 410, 416), redirects=True, headers=(_RANGE,))
 @api_login_required
 def play_stream(play_id: str, fmt: str):
-    """The audio of your open play (``mp3`` or ``opus``): Range requests, or a redirect to a short-lived URL."""
-    target = streaming.stream_target(current_user, play_id, fmt)
-    return _serve(target.key, target.mimetype, expires=max(60, target.seconds_left), private=True)
+    """The audio of your open play (``mp3`` or ``opus``): Range requests, or a redirect to a short-lived URL.
+
+    Metered: until the play counts, this is the head of the track (up to the count point plus
+    a margin; its length is the answer's). A Range request starting at or past the head's end
+    asks for the rest: the play counts then (when the server's clock allows) and the answer is
+    the whole track's bytes; 409 ``not_counted_yet`` (with ``wait_ms`` and Retry-After) when too early.
+    """
+    target = streaming.stream_target(
+        current_user, play_id, fmt, asks_from=_range_start(), may_count=request.method == "GET"
+    )
+    response = _serve(target.key, target.mimetype, expires=max(60, target.seconds_left), private=True)
+    if target.head_bytes is not None:
+        response.headers["Encore-Head-Bytes"] = str(target.head_bytes)
+        response.headers["Encore-Metered-Until-Ms"] = str(target.until_ms)
+    return response
+
+
+def _range_start() -> int | None:
+    """The furthest first byte a Range header asks for (suffix ranges count from the end of
+    what is served, so never past it); None without one."""
+    ranges = request.range  # None when absent or malformed (then the whole of what is served)
+    starts = (
+        [start for start, _ in ranges.ranges if start >= 0] if ranges is not None and ranges.units == "bytes" else []
+    )
+    return max(starts) if starts else None
 
 
 @bp.post("/tracks/<int:track_id>/previews")

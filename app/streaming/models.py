@@ -51,6 +51,10 @@ class Play(db.Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the player moved on
     count_after_ms: Mapped[int] = mapped_column(Integer)  # reported position AND server time needed
     position_ms: Mapped[int] = mapped_column(Integer, default=0)  # furthest position reported
+    # Metered plays (they will cost something): the audio handed out before the play counts
+    # (its count point + the margin, ``app.streaming.metering``). NULL: the whole track at once
+    # (owned, free, the listener's own, or started before metering).
+    metered_until_ms: Mapped[int | None] = mapped_column(Integer)
     counted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # ledger_plays.id of the counted play (no foreign key: the ledger owns its tables).
     ledger_play_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -37,8 +37,11 @@ from app.core.errors import (
 from app.core.extensions import db
 from app.core.types import utcnow
 from app.payments.services.wallet import tracks_by_id
+from app.streaming import metering
+from app.streaming.metering import metered_until_ms
 from app.streaming.models import START_KEY_LENGTH, Play, PreviewPlay
 from app.uploads.models import TrackAudio
+from app.uploads.services import packaging
 from ledger import reads
 from ledger.schema import Play as LedgerPlay
 from ledger.units import format_credits
@@ -66,6 +69,7 @@ class StartedPlay:
     started_at: datetime
     expires_at: datetime
     count_after_ms: int
+    metered_until_ms: int | None  # audio handed out before the count (None: the whole track)
     duration_ms: int
     formats: tuple[str, ...]
     gain_db: float | None
@@ -135,16 +139,21 @@ ev AS (
 ),
 ins AS (
   INSERT INTO plays (id, listener_id, track_id, artist_id, track_free, listener_is_artist, started_at, expires_at,
-                     count_after_ms, position_ms, start_key, reported_at)
+                     count_after_ms, position_ms, start_key, reported_at, metered_until_ms)
   SELECT :play_id, :listener_id, d.id, d.artist_id, d.free, d.is_artist, :now,
          :now + d.length_ms * interval '1 millisecond' + :grace * interval '1 second',
          -- a track shorter than count-after counts at its end (a little before: the player's
          -- last report lands just short of the exact duration)
-         least(d.count_after_seconds * 1000, greatest(d.length_ms - :end_tolerance, 1)), 0, :start_key, :now
-  FROM d WHERE d.refusal IS NULL
-  RETURNING expires_at, count_after_ms
+         c.count_after_ms, 0, :start_key, :now,
+         -- a play that will cost something gets the audio up to its count point + the margin
+         CASE WHEN d.costs_nothing IS NULL THEN c.count_after_ms + :margin_ms END
+  FROM d CROSS JOIN LATERAL (
+    SELECT least(d.count_after_seconds * 1000, greatest(d.length_ms - :end_tolerance, 1)) AS count_after_ms) c
+  WHERE d.refusal IS NULL
+  RETURNING expires_at, count_after_ms, metered_until_ms
 )
-SELECT d.*, ins.expires_at, ins.count_after_ms, (SELECT ev.id FROM ev) AS evicted FROM d LEFT JOIN ins ON true
+SELECT d.*, ins.expires_at, ins.count_after_ms, ins.metered_until_ms, (SELECT ev.id FROM ev) AS evicted
+FROM d LEFT JOIN ins ON true
 """
 )
 
@@ -193,6 +202,7 @@ def start_play(user: User, track_id: int, start_key: str | None = None) -> Start
                 "max_open": limit,
                 "grace": int(cfg["STREAM_GRACE_SECONDS"]),
                 "end_tolerance": END_TOLERANCE_MS,
+                "margin_ms": int(cfg["STREAM_METERED_MARGIN_SECONDS"]) * 1000,
                 "start_key": _checked_start_key(start_key),
                 "idle_before": now - timedelta(seconds=int(cfg["STREAM_IDLE_SECONDS"])),
             },
@@ -233,12 +243,18 @@ def start_play(user: User, track_id: int, start_key: str | None = None) -> Start
         )
     replayed = refusal == "replay"
     costs_nothing = row.costs_nothing
+    count_after_ms = row.replay_count_after_ms if replayed else row.count_after_ms
+    if replayed:  # the terms the play got at its start (the margin then, as a rule the same)
+        until = None if costs_nothing else metered_until_ms(count_after_ms, cfg["STREAM_METERED_MARGIN_SECONDS"])
+    else:
+        until = row.metered_until_ms
     return StartedPlay(
         play_id=row.replay_id if replayed else play_id,
         track_id=row.id,
         started_at=row.replay_started_at if replayed else now,
         expires_at=row.replay_expires_at if replayed else row.expires_at,
-        count_after_ms=row.replay_count_after_ms if replayed else row.count_after_ms,
+        count_after_ms=count_after_ms,
+        metered_until_ms=until,
         duration_ms=row.length_ms,
         formats=tuple(f for f, key in (("mp3", row.stream_mp3_key), ("opus", row.stream_opus_key)) if key),
         gain_db=row.gain_db,
@@ -440,18 +456,37 @@ def end_play(user: User, play_id: str) -> Play:
 
 @dataclass(frozen=True)
 class StreamTarget:
-    key: str
+    key: str  # the object to send: the whole rendition, or the play's head of it
     mimetype: str
     seconds_left: int  # until the play expires
+    head_bytes: int | None = None  # the key is a head of this many bytes (the play has not counted)
+    until_ms: int | None = None  # ... holding at most this much audio
 
 
-def stream_target(user: User, play_id: str, fmt: str) -> StreamTarget:
-    """The object behind a play's stream URL, for its own listener while the play is open."""
+def stream_target(
+    user: User, play_id: str, fmt: str, *, asks_from: int | None = None, may_count: bool = True
+) -> StreamTarget:
+    """The object behind a play's stream URL, for its own listener while the play is open:
+    the whole rendition for an unmetered or counted play, else its head (``app.streaming.
+    metering``). ``asks_from`` is the first byte the client asks for (a Range request's start):
+    asking past the head is asking for the audio past the count point, which counts the play
+    when the server's clock allows (and ``may_count``: a GET), else answers 409 ``not_counted_yet``
+    with the wait. Any other entry point serving a play's audio (Subsonic) calls this too."""
     if fmt not in FORMATS:
         raise NotFound("There is no stream in that format.")
     column, mimetype = FORMATS[fmt]
     row = db.session.execute(
-        select(Play.listener_id, Play.expires_at, Play.ended_at, getattr(TrackAudio, column).label("key"))
+        select(
+            Play.listener_id,
+            Play.expires_at,
+            Play.ended_at,
+            Play.counted_at,
+            Play.metered_until_ms,
+            Play.count_after_ms,
+            Play.track_id,
+            getattr(TrackAudio, column).label("key"),
+            TrackAudio.stream_cuts,
+        )
         .join(TrackAudio, TrackAudio.track_id == Play.track_id)
         .where(Play.id == _checked_id(play_id))
     ).first()
@@ -462,7 +497,44 @@ def stream_target(user: User, play_id: str, fmt: str) -> StreamTarget:
         raise PlayExpired("This play has ended; start a new one.")
     if not row.key:
         raise NotFound("There is no stream in that format.")
-    return StreamTarget(row.key, mimetype, int((row.expires_at - now).total_seconds()))
+    seconds_left = int((row.expires_at - now).total_seconds())
+    whole = StreamTarget(row.key, mimetype, seconds_left)
+    if row.metered_until_ms is None or row.counted_at is not None:
+        return whole
+    cuts = row.stream_cuts or packaging.stream_cuts(row.track_id)  # packaged now if it was not
+    n = metering.allowed_bytes(cuts, fmt, row.metered_until_ms, counted=False)
+    if n is None:  # the head would be the whole track (a short track)
+        return whole
+    if asks_from is not None and asks_from >= n:
+        _count_for_the_rest(user, play_id, row.count_after_ms, may_count)
+        return whole
+    key = packaging.ensure_head(row.key, cuts["token"], n, mimetype)
+    return StreamTarget(key, mimetype, seconds_left, head_bytes=n, until_ms=row.metered_until_ms)
+
+
+def _count_for_the_rest(user: User, play_id: str, count_after_ms: int, may_count: bool) -> None:
+    """The client asks for the audio past the count point: count the play now, as a progress
+    report at the count point would, or say how long to wait."""
+    progress = record_progress(user, play_id, count_after_ms) if may_count else None
+    if progress is not None and progress.counted:
+        return
+    wait_ms = progress.wait_ms if progress is not None else 0
+    raise Conflict(
+        f"This play has not counted yet: the audio past the count point comes once it has (in {-(-wait_ms // 1000)} s)."
+        if may_count
+        else "Ask with GET: asking for the rest counts the play.",
+        code="not_counted_yet",
+        wait_ms=wait_ms,
+        retry_after_seconds=max(1, -(-wait_ms // 1000)),
+    )
+
+
+def stream_window(user: User, play_id: str, fmt: str) -> tuple[int | None, int | None]:
+    """The byte range allowed for this play right now, without counting it: ``(n, until_ms)``
+    when only bytes ``[0, n)`` (at most ``until_ms`` of audio) may be sent, ``(None, None)``
+    for the whole rendition. For entry points that serve bytes themselves."""
+    target = stream_target(user, play_id, fmt, may_count=False)
+    return target.head_bytes, target.until_ms
 
 
 # --- previews ---------------------------------------------------------------------------------

@@ -46,6 +46,10 @@ class TrackAudio(db.Model):
     true_peak_dbtp: Mapped[float | None] = mapped_column(Float)
     gain_db: Mapped[float | None] = mapped_column(Float)  # apply to play at the target loudness
     peaks: Mapped[list | None] = mapped_column(JSON)  # ~1800 values 0..1
+    # Where each stream rendition can be cut (``audio.packaging``): {"step_ms": 1000, "token":
+    # ..., "mp3": [bytes by second...], "opus": [...]}. NULL: not packaged yet (metered plays of
+    # the track wait for the repackage task). The token names this packaging's head objects.
+    stream_cuts: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     tag_title: Mapped[str | None] = mapped_column(String(200))
     tag_artist: Mapped[str | None] = mapped_column(String(200))
     tag_album: Mapped[str | None] = mapped_column(String(200))

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from flask import current_app
+
 from app.core.extensions import db
 from app.core.queue import task
-from app.uploads.services import processing
+from app.uploads.services import packaging, processing
+from audio.packaging import PackagingError
+from audio.storage import ObjectNotFound
 
 
 @task("process_track", durable=True, retries=3, retry_delay=30, retry_backoff=2)
@@ -29,3 +33,23 @@ def process_replacement(track_id: int, retries_left: int = 0) -> None:
     unused = processing.record_replacement(track_id, outcome)
     db.session.commit()  # the switch (or the failure) first, then the objects nobody uses
     processing.delete_objects(unused)
+
+
+@task(packaging.PACKAGE_TASK, durable=True, retries=3, retry_delay=60)
+def package_streams() -> None:
+    """Package the stream renditions of tracks processed before metering (queued by migration
+    0023). Each track is committed on its own, so a worker that dies loses at most one; the
+    next run starts with what is still missing. A rendition that cannot be packaged is logged
+    and skipped (its metered plays answer 404 until the track is reprocessed)."""
+    after = 0
+    while batch := packaging.unpackaged_tracks(after, 20):
+        db.session.commit()  # no transaction held open while files are read
+        for track_id in batch:
+            after = track_id
+            try:
+                packaging.package_track(track_id)
+            except (PackagingError, ObjectNotFound) as exc:
+                db.session.rollback()
+                current_app.logger.error("track %s cannot be packaged for metering: %s", track_id, exc)
+                continue
+            db.session.commit()

@@ -45,10 +45,18 @@ def make_streamable_track(*, data: bytes | None = None, duration_ms: int = 180_0
             preview_start_ms=0,
             gain_db=-3.5,
             peaks=[0.5, 1.0, 0.25] if peaks else None,
+            stream_cuts=linear_cuts(len(data), duration_ms),
         )
     )
     db.session.commit()
     return track
+
+
+def linear_cuts(size: int, duration_ms: int) -> dict:
+    """Cut points for bytes that stand for ``duration_ms`` of audio at a constant rate."""
+    seconds = -(-duration_ms // 1000)
+    points = [size * i * 1000 // duration_ms for i in range(seconds)] + [size]
+    return {"step_ms": 1000, "token": "t0", "mp3": points, "opus": points}
 
 
 def backdate(play_id: str, seconds: float) -> None:

@@ -291,7 +291,9 @@ def test_bad_progress_bodies(client, app_ctx):
 def test_stream_serves_range_requests_on_local_storage(client, app_ctx):
     data = audio_bytes(100_000, seed=7)
     _, headers = listener()
-    play = start(client, make_streamable_track(data=data).id, headers)["play"]
+    # A free track: its play is not metered, the whole file from the start.
+    play = start(client, make_streamable_track(data=data, free=True).id, headers)["play"]
+    assert play["metered_until_ms"] is None
     url = play["streams"]["mp3"]
 
     whole = client.get(url, headers=headers)
@@ -347,8 +349,13 @@ def test_x_accel_redirect_hands_the_file_to_nginx(client, app, app_ctx, monkeypa
     play = start(client, track.id, headers)["play"]
     r = client.get(play["streams"]["mp3"], headers=headers | {"Range": "bytes=0-9"})
     assert r.status_code == 200 and r.data == b""
-    assert r.headers["X-Accel-Redirect"] == f"/_media/tracks/{track.id}/stream.mp3"
+    # A metered play: nginx is handed the head, never the whole file, before the play counts.
+    head = 200_000 * 51 // 180  # 45 s count point + 6 s margin, of 180 s
+    assert r.headers["X-Accel-Redirect"] == f"/_media/tracks/{track.id}/heads/t0/stream.mp3-{head}"
     assert r.mimetype == "audio/mpeg"
+    free = start(client, make_streamable_track(free=True).id, headers)["play"]
+    r = client.get(free["streams"]["mp3"], headers=headers | {"Range": "bytes=0-9"})
+    assert r.headers["X-Accel-Redirect"] == f"/_media/tracks/{free['track_id']}/stream.mp3"
 
 
 # --- ownership and the original ---------------------------------------------------------------

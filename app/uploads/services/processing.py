@@ -36,9 +36,11 @@ from app.core.storage import get_store
 from app.core.types import utcnow
 from app.core.worker import work_folder_prefix
 from app.uploads.models import ReplacementStatus, TrackAudio
+from app.uploads.services import packaging
 from audio import pipeline
 from audio.artwork import SIZES, cover_renditions
 from audio.errors import AudioError, FFmpegError, ImageRejected
+from audio.packaging import PackagingError
 from audio.storage import ObjectNotFound, StorageError, StorageUnavailable
 from audio.transcode import PREVIEW_MP3, RENDITIONS, STREAM_MP3, STREAM_OPUS
 
@@ -85,6 +87,7 @@ class Outcome:
     cover_prefix: str | None = None  # an embedded cover stored for a release that had none
     failure: str | None = None
     version: int = 1  # the version it was made for
+    stream_cuts: dict | None = None  # where the stream renditions can be cut (metering)
 
 
 def load_job(track_id: int) -> Job | None:
@@ -146,7 +149,7 @@ def run_job(job: Job, *, retries_left: int = 0) -> Outcome:
             failure=f"The file looks damaged: we could not transcode its audio ({exc}{f': {last}' if last else ''}).",
             version=job.version,
         )
-    except (AudioError, StorageError) as exc:
+    except (AudioError, StorageError, PackagingError) as exc:
         return Outcome(failure=f"Processing failed: {exc}", version=job.version)
 
 
@@ -167,6 +170,8 @@ def record_outcome(track_id: int, outcome: Outcome) -> Track | None:
         else:  # someone set a cover meanwhile; theirs wins
             delete_cover(outcome.cover_prefix)
     _apply(track, outcome.result)
+    track.audio.stream_cuts = outcome.stream_cuts
+    db.session.flush()
     return track
 
 
@@ -203,6 +208,8 @@ def record_replacement(track_id: int, outcome: Outcome) -> list[str]:
         return version_keys(track.id, replacement.version)  # the row keeps only the reason
     audio = track.audio
     old = [k for k in (audio.original_key, audio.stream_mp3_key, audio.stream_opus_key, audio.preview_key) if k]
+    # the old version's heads (metering: ``packaging.head_key``) go with it
+    old += get_store().list_keys(rendition_key(track.id, "heads", audio.version))
     audio.version = replacement.version
     audio.uploaded_by_id = replacement.uploaded_by_id
     audio.sha256 = replacement.sha256
@@ -220,6 +227,7 @@ def record_replacement(track_id: int, outcome: Outcome) -> list[str]:
     status = track.status
     db.session.delete(replacement)
     _apply(track, outcome.result)
+    audio.stream_cuts = outcome.stream_cuts
     if status is not TrackStatus.FAILED:
         track.status = status  # a hidden track stays hidden; only a failed one comes to life
     db.session.flush()
@@ -277,8 +285,11 @@ def _run(job: Job) -> Outcome:
             source = work / "original"
             store.download(job.original_key, source)
         result = pipeline.process_original(source, work, duration_ms=job.duration_ms)
+        # Metering's cut points, read from the files just made (no other ffmpeg pass).
+        cuts = packaging.cuts_of_files({"mp3": result.files[STREAM_MP3], "opus": result.files[STREAM_OPUS]})
         for rendition, path in result.files.items():
             store.put_file(rendition_key(job.track_id, rendition.name, job.version), path, rendition.content_type)
+        store.delete_prefix(rendition_key(job.track_id, "heads", job.version))  # cut from the files replaced
         cover = None
         if result.tags.cover and not job.release_has_cover:
             try:
@@ -286,7 +297,7 @@ def _run(job: Job) -> Outcome:
             except ImageRejected:
                 pass  # a broken embedded picture is no reason to fail the track
         result.files = {}  # the files are gone with the folder; the keys are what counts
-        return Outcome(result=result, cover_prefix=cover, version=job.version)
+        return Outcome(result=result, cover_prefix=cover, version=job.version, stream_cuts=cuts)
 
 
 def _apply(track: Track, result: pipeline.ProcessedAudio) -> None:
