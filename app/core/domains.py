@@ -18,13 +18,23 @@ from pathlib import Path
 
 from sqlalchemy import MetaData
 
-DOMAINS = ("accounts", "catalog", "uploads", "streaming", "payments", "governance", "analytics", "library", "demo")
+DOMAINS = ("accounts", "catalog", "uploads", "streaming", "payments", "governance", "analytics", "library", "subsonic", "demo")
 
 _MODELS = (
     "app.core.models",
     *(
         f"app.{d}.models"
-        for d in ("accounts", "catalog", "uploads", "governance", "payments", "streaming", "analytics", "library")
+        for d in (
+            "accounts",
+            "catalog",
+            "uploads",
+            "governance",
+            "payments",
+            "streaming",
+            "analytics",
+            "library",
+            "subsonic",
+        )
     ),
 )
 _API_ROUTES = (
@@ -50,7 +60,10 @@ _PAGE_ROUTES = (
     "app.payments.views.payouts",
     "app.payments.views.wallet",
     "app.library.views",
+    "app.subsonic.views",
 )
+# Domains with a blueprint of their own (outside the JSON API and the pages): the Subsonic API.
+_BLUEPRINTS = ("app.subsonic.api",)
 _TASKS = (
     "app.accounts.tasks",
     "app.analytics.tasks",
@@ -94,6 +107,11 @@ def load_routes() -> None:
     """Add every domain's routes to the shared ``api`` and ``web`` blueprints."""
     _import(_API_ROUTES)
     _import(_PAGE_ROUTES)
+
+
+def blueprints() -> list:
+    """The domains' own blueprints, for the factory to register."""
+    return [module.bp for module in _import(_BLUEPRINTS)]
 
 
 def load_tasks() -> None:
