@@ -91,7 +91,10 @@ def rest(name: str):
 
 
 def _answer(error: SubsonicError, status: int = 200):
-    db.session.rollback()
+    # The answer is a 200, which the request's commit hook would commit: end the transaction
+    # here instead. close() rolls back like rollback() but leaves loaded objects unexpired, as
+    # the hook's own rollback does (app.core.transactions).
+    db.session.close()
     fmt, callback = _format()
     response = failed(error, fmt, callback)
     response.status_code = status

@@ -69,6 +69,7 @@ def _check_app_password(username: str, token: str | None, salt: str | None, pass
         select(User)
         .where(User.email == accounts.normalize_email(username[:254]), User.deleted_at.is_(None))
         .with_for_update()
+        .execution_options(populate_existing=True)  # the locked row as it is now, not as first loaded
     )
     if user is None:
         raise BadCredentials("unknown user")
