@@ -69,7 +69,7 @@ def test_extensions_are_public_and_declared(client, app_ctx):
     names = {e["name"]: e["versions"] for e in body["openSubsonicExtensions"]}
     assert names["apiKeyAuthentication"] == [1] and names["formPost"] == [1]
     root = xml(client, "getOpenSubsonicExtensions")
-    ext = [e for e in root if e.attrib.get("name") == "formPost"][0]
+    ext = next(e for e in root if e.attrib.get("name") == "formPost")
     assert [v.text for v in ext.findall(NS + "versions")] == ["1"]
 
 
@@ -145,7 +145,7 @@ def test_wrong_and_revoked_app_passwords_are_error_40(client, app_ctx):
 
 def test_wrong_app_passwords_lock_the_account(client, app, app_ctx, monkeypatch):
     monkeypatch.setitem(app.config, "LOGIN_LOCKOUT_AFTER", 3)
-    user, key = listener()
+    user, _key = listener()
     password = app_password_for(user)
     for _ in range(3):
         assert error(client, "ping", **token_auth(user, "wrong"))["code"] == 40
@@ -157,7 +157,7 @@ def test_wrong_app_passwords_lock_the_account(client, app, app_ctx, monkeypatch)
 
 def test_failures_are_rate_limited_per_address(client, app, app_ctx, monkeypatch):
     monkeypatch.setitem(app.config, "SUBSONIC_AUTH_FAILURE_LIMIT", "3 per minute")
-    user, key = listener()
+    _user, key = listener()
     for _ in range(5):
         assert ok(client, "ping", key)  # successes do not count
     for _ in range(3):
