@@ -65,7 +65,7 @@ def visible_album_counts(user: User, artist_ids: Iterable[int] | None = None) ->
     query = select(Release.artist_id, func.count(Release.id)).where(catalog.visible_releases_clause(user))
     if artist_ids is not None:
         query = query.where(Release.artist_id.in_(list(artist_ids)))
-    return dict(db.session.execute(query.group_by(Release.artist_id)))
+    return dict(db.session.execute(query.group_by(Release.artist_id)).all())
 
 
 def starred_at(user: User, kind: str, ids: Iterable[int]) -> dict[int, datetime]:
@@ -78,7 +78,7 @@ def starred_at(user: User, kind: str, ids: Iterable[int]) -> dict[int, datetime]
         "artist": (ArtistFollow, ArtistFollow.artist_id),
     }[kind]
     rows = db.session.execute(select(key, model.created_at).where(model.user_id == user.id, key.in_(ids)))
-    return dict(rows)
+    return dict(rows.all())
 
 
 def artists(user: User, rows: list[Artist]) -> list[dict]:
@@ -200,7 +200,7 @@ def _song_context(user: User, rows: list[Track]) -> _SongContext:
     return _SongContext(
         standings=streaming.standings(user, rows),
         starred=starred_at(user, "song", ids),
-        played=dict(played),
+        played=dict(played.all()),
         audio={row.track_id: row for row in audio},
     )
 
