@@ -14,6 +14,7 @@ from app.accounts.models import User
 from app.catalog.models import Release
 from app.core.extensions import db
 from app.core.ratelimit import limiter
+from app.payments.services import wallet
 from app.streaming.models import Play
 from app.uploads.services import processing
 from ledger.schema import Play as LedgerPlay
@@ -163,8 +164,14 @@ def test_unknown_songs_are_70(client, app_ctx):
 def test_download_only_for_owners_and_the_artists_managers(client, app_ctx):
     user, key = listener()
     data = audio_bytes(seed=3)
-    track = make_streamable_track(data=data)
+    track = make_streamable_track(data=data, free=False)
     assert error(client, "download", key, id=f"tr-{track.id}")["code"] == 50
+    cheap = make_streamable_track(data=data)
+    wallet.admin_top_up(user.id, "2", "top-1")
+    wallet.buy_now(db.session.get(User, user.id), cheap.id, "buy-1")  # owned from now on
+    db.session.commit()
+    r = client.get("/rest/download", query_string={"apiKey": key, "id": f"tr-{cheap.id}"})
+    assert r.status_code == 200 and r.data == data
     manager = make_user()
     artist = make_artist(manager=manager)
     own = make_streamable_track(data=data, release=make_release(artist=artist))
