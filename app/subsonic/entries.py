@@ -264,6 +264,8 @@ def _song(t: Track, ctx: _SongContext) -> dict:
 
 
 def playlist(p: Playlist, owner_name: str, song_count: int, duration_s: int) -> dict:
+    # No OpenSubsonic ``readonly``: knuckles 1.2.0 refuses playlists carrying it, and a
+    # listener sees only their own playlists here, which they may edit.
     return {
         "id": sid("playlist", p.id),
         "name": p.name,
@@ -274,5 +276,4 @@ def playlist(p: Playlist, owner_name: str, song_count: int, duration_s: int) -> 
         "duration": duration_s,
         "created": iso(p.created_at),
         "changed": iso(p.updated_at),
-        "readonly": False,
     }
