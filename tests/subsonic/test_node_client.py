@@ -44,7 +44,7 @@ def node_client():
     return node
 
 
-def test_subsonic_api_from_npm(co_op, node_client):  # noqa: F811
+def test_subsonic_api_from_npm(co_op, node_client):
     app, server, info = co_op
     user_id, email, key, password = _listener(app)
     config = {
