@@ -30,14 +30,14 @@ def catalogue():
 
 
 def test_license_folders_and_indexes(client, app_ctx):
-    user, key = listener()
+    _user, key = listener()
     c = catalogue()
     assert ok(client, "getLicense", key)["license"]["valid"] is True
     assert ok(client, "getMusicFolders", key)["musicFolders"]["musicFolder"] == [{"id": 1, "name": "Encore"}]
     artists = ok(client, "getArtists", key)["artists"]
     index = {i["name"]: [a["name"] for a in i["artist"]] for i in artists["index"]}
     assert index == {"A": ["The Aurora Band"], "Z": ["Zed"]}  # "The" is ignored when indexing
-    zed = [a for i in artists["index"] for a in i["artist"] if a["name"] == "Zed"][0]
+    zed = next(a for i in artists["index"] for a in i["artist"] if a["name"] == "Zed")
     assert zed["albumCount"] == 1 and zed["id"] == f"ar-{c['zed'].id}"  # the draft is not counted
     assert ok(client, "getIndexes", key)["indexes"]["index"] == artists["index"]
 
