@@ -92,7 +92,7 @@ def test_get_user_is_yourself_only(client, app_ctx):
 
 def test_now_playing_shows_your_own_open_plays(client, app_ctx):
     user, key = listener()
-    other, other_key = listener()
+    _other, other_key = listener()
     track = make_streamable_track(title="Playing")
     client.get("/rest/stream", query_string={"apiKey": key, "id": f"tr-{track.id}"})
     client.get("/rest/stream", query_string={"apiKey": other_key, "id": f"tr-{track.id}"})
