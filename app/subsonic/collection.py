@@ -161,7 +161,8 @@ def update_playlist(call: Call) -> dict:
         library.update_playlist(
             p, name=call.get("name"), description=call.get("comment"), public=call.boolean("public")
         )
-        items = [e.item for e in library.entries(p, call.user)]
+        # positions as getPlaylist shows them: entries that became unavailable are not shown
+        items = [e.item for e in library.entries(p, call.user) if e.track is not None]
         positions = sorted({int(v) for v in call.all("songIndexToRemove") if v.isdigit()}, reverse=True)
         for position in positions:
             if position < len(items):
