@@ -163,3 +163,72 @@ def test_lyrics_are_an_empty_list(client, app_ctx):
     c = catalogue()
     assert ok(client, "getLyricsBySongId", key, id=f"tr-{c['cold'].id}")["lyricsList"] == {"structuredLyrics": []}
     assert error(client, "getLyricsBySongId", key, id=f"tr-{c['draft'].id}")["code"] == 70
+
+
+# The attributes the Subsonic 1.16.1 XSD requires (use="required") on the elements we answer.
+XSD_REQUIRED = {
+    "artist": {"id", "name"},
+    "album": {"id", "name", "songCount", "duration", "created"},
+    "song": {"id", "isDir", "title"},
+    "child": {"id", "isDir", "title"},
+    "entry": {"id", "isDir", "title"},
+    "playlist": {"id", "name", "songCount", "duration", "created", "changed"},
+    "index": {"name"},
+    "directory": {"id", "name"},
+    "musicFolder": {"id"},
+    "error": {"code"},
+    "license": {"valid"},
+    "user": {
+        "username",
+        "scrobblingEnabled",
+        "adminRole",
+        "settingsRole",
+        "downloadRole",
+        "uploadRole",
+        "playlistRole",
+        "coverArtRole",
+        "commentRole",
+        "podcastRole",
+        "streamRole",
+        "jukeboxRole",
+        "shareRole",
+        "videoConversionRole",
+    },
+}
+BOOLEAN_ATTRIBUTES = {"isDir", "valid", "public", "isVideo", "openSubsonic", "scrobblingEnabled", "streamRole"}
+
+
+def test_xml_answers_carry_the_attributes_the_xsd_requires(client, app_ctx):
+    user, key = listener()
+    c = catalogue()
+    ok(client, "star", key, id=f"tr-{c['cold'].id}", albumId=f"al-{c['third'].id}", artistId=f"ar-{c['zed'].id}")
+    ok(client, "createPlaylist", key, name="Mix", songId=f"tr-{c['cold'].id}")
+    calls = [
+        ("getArtists", {}),
+        ("getIndexes", {}),
+        ("getArtist", {"id": f"ar-{c['abba'].id}"}),
+        ("getAlbum", {"id": f"al-{c['first'].id}"}),
+        ("getMusicDirectory", {"id": f"al-{c['first'].id}"}),
+        ("getAlbumList", {"type": "newest"}),
+        ("getAlbumList2", {"type": "newest"}),
+        ("getStarred2", {}),
+        ("getPlaylists", {}),
+        ("getPlaylist", {"id": ok(client, "getPlaylists", key)["playlists"]["playlist"][0]["id"]}),
+        ("search3", {"query": "o"}),
+        ("getMusicFolders", {}),
+        ("getLicense", {}),
+        ("getUser", {"username": user.email}),
+        ("getAlbum", {"id": "al-999999"}),
+    ]
+    seen = set()
+    for method, params in calls:
+        for element in xml(client, method, key, **params).iter():
+            tag = element.tag.removeprefix(NS)
+            missing = XSD_REQUIRED.get(tag, set()) - set(element.attrib)
+            if tag == "album" and method in ("getAlbumList",):  # Child entries there
+                missing = XSD_REQUIRED["child"] - set(element.attrib)
+            assert not missing, (method, tag, missing)
+            for name in BOOLEAN_ATTRIBUTES & set(element.attrib):
+                assert element.attrib[name] in ("true", "false"), (method, tag, name)
+            seen.add(tag)
+    assert {"artist", "album", "song", "child", "entry", "playlist", "index", "directory", "error"} <= seen

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from app.catalog.models import TrackStatus
 from app.core.extensions import db
 from app.library import services as library
 from app.library.models import ArtistFollow, FavouriteRelease, FavouriteTrack
 from tests.factories import make_track
+from tests.library.library_helpers import set_status
 from tests.streaming.streaming_helpers import make_streamable_track
 from tests.subsonic.subsonic_helpers import NS, error, listener, ok, xml
 
@@ -113,3 +115,16 @@ def test_play_queue_saved_and_restored(client, app_ctx):
     assert [e["title"] for e in ok(client, "getPlayQueue", key)["playQueue"]["entry"]] == ["A"]
     ok(client, "savePlayQueue", key)  # nothing: the queue is cleared
     assert ok(client, "getPlayQueue", key).get("playQueue") is None
+
+
+def test_song_indexes_are_positions_as_shown(client, app_ctx):
+    """An entry that became unavailable is not shown, so it does not shift the indexes an app
+    sends back (removing index 1 removes what the app showed at 1)."""
+    _, key = listener()
+    a, b, c = make_track(title="A"), make_track(title="B"), make_track(title="C")
+    ids = [f"tr-{t.id}" for t in (a, b, c)]
+    pid = ok(client, "createPlaylist", key, name="Mix", songId=ids)["playlist"]["id"]
+    set_status(b, TrackStatus.HIDDEN)
+    assert [e["title"] for e in ok(client, "getPlaylist", key, id=pid)["playlist"]["entry"]] == ["A", "C"]
+    ok(client, "updatePlaylist", key, playlistId=pid, songIndexToRemove="1")
+    assert [e["title"] for e in ok(client, "getPlaylist", key, id=pid)["playlist"]["entry"]] == ["A"]
