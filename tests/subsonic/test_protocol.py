@@ -169,11 +169,12 @@ def test_failures_are_rate_limited_per_address(client, app, app_ctx, monkeypatch
 def test_deleted_accounts_are_refused(client, app_ctx):
     user, key = listener()
     password = app_password_for(user)
-    credentials = token_auth(user, password)
+    credentials, user_id = token_auth(user, password), user.id
     deletion.delete_account(user, password=PASSWORD)
     db.session.commit()
     assert error(client, "ping", key)["code"] == 44
     assert error(client, "ping", **credentials)["code"] == 40
+    assert db.session.query(AppPassword).filter_by(user_id=user_id).count() == 0  # erased with the rest
 
 
 def test_no_csrf_on_rest(client, app, app_ctx, monkeypatch):
