@@ -26,12 +26,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import request
+from flask import current_app, request
+from limits import parse_many
 from sqlalchemy import select, text
 
 from app.catalog.models import Release
 from app.core.errors import Conflict, NotFound, PaymentRequired, PlayExpired, ServiceError
 from app.core.extensions import db
+from app.core.ratelimit import limiter
 from app.core.types import utcnow
 from app.streaming import services as streaming
 from app.streaming.models import START_LOCK_CLASS, Play
@@ -80,11 +82,22 @@ def _report(user, play_id: str, position_ms: int) -> None:
         pass
 
 
+def _count_start(user) -> None:
+    """Plays started from apps are limited like the web player's (``STREAM_START_LIMIT`` per
+    listener, counted apart from the web's); continuing a play is not a start."""
+    if not limiter.enabled:
+        return
+    for item in parse_many(current_app.config["STREAM_START_LIMIT"]):
+        if not limiter.limiter.hit(item, "subsonic-stream-start", f"user:{user.id}"):
+            raise SubsonicError(GENERIC, "Too many plays started in a short time; wait a minute and try again.")
+
+
 def _start_or_continue(user, track_id: int) -> Play | streaming.StartedPlay:
     db.session.execute(_LOCK, {"lock_class": START_LOCK_CLASS, "listener": user.id})
     play = _open_play(user, track_id)
     if play is not None:
         return play
+    _count_start(user)
     try:
         return streaming.start_play(user, track_id)
     except PaymentRequired as exc:

@@ -196,3 +196,15 @@ def test_cover_art_from_the_stored_sizes(client, app_ctx):
     r = client.get("/rest/getCoverArt", query_string={"apiKey": key, "id": f"tr-{track.id}"})
     assert r.status_code == 200
     assert ok(client, "getSong", key, id=f"tr-{track.id}")["song"]["coverArt"] == f"al-{release.id}"
+
+
+def test_starts_are_rate_limited_like_the_web_players(client, app, app_ctx, monkeypatch):
+    monkeypatch.setitem(app.config, "STREAM_START_LIMIT", "2 per minute")
+    _, key = listener()
+    first, second, third = (make_streamable_track(free=True) for _ in range(3))
+    assert stream(client, key, first).status_code == 200
+    for _ in range(3):  # continuing a play is not a start
+        assert stream(client, key, first, headers={"Range": "bytes=0-9"}).status_code == 206
+    assert stream(client, key, second).status_code == 200
+    refused = error(client, "stream", key, id=f"tr-{third.id}")
+    assert refused["code"] == 0 and "Too many plays" in refused["message"]
