@@ -22,7 +22,7 @@ from werkzeug.exceptions import HTTPException
 from app.core.errors import ServiceError
 from app.core.extensions import csrf, db
 from app.core.ratelimit import address_key, configured, limiter
-from app.subsonic import browsing, collection, media  # noqa: F401 (they register their methods)
+from app.subsonic import browsing, collection, compat, media  # noqa: F401 (they register their methods)
 from app.subsonic.auth import authenticate
 from app.subsonic.protocol import (
     CLIENT_TOO_OLD,

@@ -199,3 +199,21 @@ def test_cors_lets_web_players_read(client, app_ctx):
     _, key = listener()
     r = client.get("/rest/ping", query_string={"apiKey": key})
     assert r.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_token_info_and_the_methods_answered_empty(client, app_ctx):
+    user, key = listener()
+    make_track()
+    assert ok(client, "tokenInfo", key)["tokenInfo"] == {"username": user.email}
+    assert ok(client, "getScanStatus", key)["scanStatus"]["scanning"] is False
+    assert ok(client, "getScanStatus", key)["scanStatus"]["count"] >= 1
+    for method, member in (
+        ("getBookmarks", "bookmarks"),
+        ("getPodcasts", "podcasts"),
+        ("getInternetRadioStations", "internetRadioStations"),
+        ("getShares", "shares"),
+        ("getNewestPodcasts", "newestPodcasts"),
+    ):
+        assert member in ok(client, method, key), method
+    assert ok(client, "getTopSongs", key, artist="X")["topSongs"] == {"song": []}
+    assert error(client, "getSimilarSongs2", key)["code"] == 10
