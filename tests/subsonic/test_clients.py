@@ -76,7 +76,7 @@ def test_py_opensonic_with_an_api_key(co_op):
     from libopensonic import AsyncConnection
 
     app, server, info = co_op
-    user_id, _, key, _ = _listener(app)
+    user_id, email, key, _ = _listener(app)
     port = int(server.url.rsplit(":", 1)[1])
     track_ids = [f"tr-{i}" for i in info["track_ids"]]
     album_id, artist_id = f"al-{info['release_id']}", f"ar-{info['artist_id']}"
@@ -85,6 +85,7 @@ def test_py_opensonic_with_an_api_key(co_op):
         conn = AsyncConnection("http://127.0.0.1", port=port, api_key=key, app_name="pytest")
         try:
             assert await conn.ping()
+            assert (await conn.token_info()).username == email
             names = {e.name for e in await conn.get_open_subsonic_extensions()}
             assert {"apiKeyAuthentication", "formPost"} <= names
             artists = await conn.get_artists()
