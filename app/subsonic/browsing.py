@@ -161,7 +161,7 @@ def get_music_directory(call: Call) -> dict:
 
 
 def _year_range(call: Call) -> tuple[int | None, int | None]:
-    return call.integer("fromYear"), call.integer("toYear")
+    return call.integer("fromYear", maximum=9999), call.integer("toYear", maximum=9999)
 
 
 def _album_list(call: Call) -> list[Release]:

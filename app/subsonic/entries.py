@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from app.accounts.models import User
 from app.catalog import services as catalog
 from app.catalog.models import Artist, Release, Track
+from app.core.converters import MAX_ID
 from app.core.extensions import db
 from app.library.models import ArtistFollow, FavouriteRelease, FavouriteTrack, Playlist
 from app.streaming import services as streaming
@@ -46,9 +47,15 @@ def parse_id(value: str | None, *kinds: str) -> tuple[str, int]:
     value = (value or "").strip()
     prefix, _, number = value.partition("-")
     kind = _KINDS.get(prefix)
-    if not number and value.isdigit() and kinds:
+    if not number and value.isascii() and value.isdigit() and kinds:
         kind, number = kinds[0], value
-    if kind is None or (kinds and kind not in kinds) or not number.isdigit() or len(number) > 12:
+    if (
+        kind is None
+        or (kinds and kind not in kinds)
+        or not (number.isascii() and number.isdigit())
+        or len(number) > 10
+        or int(number) > MAX_ID
+    ):
         raise SubsonicError(NOT_FOUND, f"There is no {' or '.join(kinds) or 'item'} {value!r}.")
     return kind, int(number)
 

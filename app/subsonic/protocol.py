@@ -25,6 +25,8 @@ from xml.sax.saxutils import escape, quoteattr
 from flask import Response, request
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
 
+from app.core.converters import MAX_ID
+
 API_VERSION = "1.16.1"
 SERVER_TYPE = "encore"
 SERVER_VERSION = "1.0.0"
@@ -87,8 +89,8 @@ class Call:
             number = int(value)
         except ValueError:
             raise SubsonicError(GENERIC, f"Parameter {name} must be a whole number.") from None
-        number = max(number, minimum)
-        return min(number, maximum) if maximum is not None else number
+        # Never beyond what a column holds: a huge offset or year is the largest one, not a 500.
+        return min(max(number, minimum), MAX_ID if maximum is None else maximum)
 
     def boolean(self, name: str, default: bool | None = None) -> bool | None:
         value = self.params.get(name)
