@@ -217,3 +217,13 @@ def test_token_info_and_the_methods_answered_empty(client, app_ctx):
         assert member in ok(client, method, key), method
     assert ok(client, "getTopSongs", key, artist="X")["topSongs"] == {"song": []}
     assert error(client, "getSimilarSongs2", key)["code"] == 10
+
+
+def test_every_method_but_the_extensions_list_needs_credentials(client, app_ctx):
+    from app.subsonic.api import PUBLIC_METHODS
+    from app.subsonic.protocol import METHODS
+
+    assert PUBLIC_METHODS == {"getopensubsonicextensions"}
+    for name in sorted(set(METHODS) - PUBLIC_METHODS):
+        assert error(client, name, id="tr-1")["code"] == 10, name
+        assert error(client, name, "enc_bad", id="tr-1")["code"] == 44, name
