@@ -73,6 +73,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     domains.init_app(app)
     app.register_blueprint(api_bp)
     app.register_blueprint(web_bp)
+    for blueprint in domains.blueprints():
+        app.register_blueprint(blueprint)
     health.init_app(app)
     app.register_blueprint(webhooks.bp)
     register_error_handlers(app)

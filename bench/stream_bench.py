@@ -17,6 +17,12 @@ are old enough to count. Then serves the app with gunicorn the way ``make run`` 
 5. the floor route and the bare route again (each reference is the mean of its two runs, to
    cancel drift).
 
+Then (``subsonic_vs_web_start``, listeners of its own) the Subsonic ``stream`` start against
+the web player's start in the same run: web = ``POST /api/v1/tracks/<id>/plays`` then the
+first 64 KiB of its stream URL; Subsonic = ``GET /rest/stream?id=tr-<id>`` for the same 64
+KiB (one request starts the play and sends audio). Target: a Subsonic start takes at most
+1.2x the web start's time (the web phase runs before and after it; its mean is the reference).
+
 Both reference routes are registered by this script only, never by the product. Prints each
 rate with p50/p99, the ratios (targets against the floor: starts >= 0.7x, counted reports
 >= 0.5x; goals against the bare route: 0.5x and 0.33x) and checks afterwards that every
@@ -364,6 +370,7 @@ def main() -> None:
     parser.add_argument("--client-threads", type=int, default=8, help="connections per load generator process")
     parser.add_argument("--listeners", type=int, default=3000, help="listeners starting plays (as many again report)")
     parser.add_argument("--report-plays", type=int, default=12000)
+    parser.add_argument("--subsonic-listeners", type=int, default=1500, help="listeners per Subsonic/web start phase")
     args = parser.parse_args()
 
     name = f"encore_stream_bench_{uuid.uuid4().hex[:8]}"
@@ -379,6 +386,7 @@ def main() -> None:
                 flush=True,
             )
             seed = prepare(db_url, media, args.listeners, args.report_plays)
+            subsonic_seed = prepare_subsonic(db_url, media, seed["tracks"], args.subsonic_listeners)
             port = free_port()
             server = start_server(db_url, media, workdir, port, args.workers, args.threads)
             load(port, "bare", None, 2, args.clients, args.client_threads)  # warm up
@@ -415,6 +423,7 @@ def main() -> None:
                 )
                 if work is not None and r["sent"] >= len(work):
                     print(f"  warning: {label} ran out of prepared work; raise --listeners/--report-plays", flush=True)
+            runs |= subsonic_vs_web_start(port, subsonic_seed, args)
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)
         server = None
@@ -469,6 +478,7 @@ def main() -> None:
         },
         "targets": {"play_start_floor": 0.7, "counted_report_floor": 0.5},
         "goals": {"play_start": 0.5, "counted_report": 0.33},
+        "subsonic": subsonic_figures(runs),
         **checks,
     }
     print(json.dumps(figures))
@@ -661,6 +671,196 @@ def metering_main(url: str, rounds: int) -> None:
     for key, value in result.items():
         print(f"{key:34} {value}")
     print(json.dumps(result))
+
+
+# --- the Subsonic stream start against the web player's start ------------------------------------
+
+START_BYTES = 64 * 1024  # what a player asks for first: the start of the stream
+
+
+def prepare_subsonic(db_url: str, media: str, track_ids: list[int], listeners: int) -> dict:
+    """Listeners of their own (three groups: web, Subsonic, web again; each starts at most 3
+    plays, the open-plays limit) and real stream files for every track."""
+    from sqlalchemy import insert as sa_insert
+    from sqlalchemy.orm import Session
+
+    import ledger
+    from app.accounts.models import ApiToken, Role, User
+
+    data = os.urandom(256 * 1024)
+    for track_id in track_ids:
+        for name in ("stream.mp3", "stream.opus"):
+            path = Path(media, "tracks", str(track_id), name)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+    now = datetime.now(timezone.utc)
+    engine = create_engine(db_url)
+    with Session(engine) as session:
+        rows = [
+            {
+                "email": f"subsonic{i}@example.test",
+                "password_hash": "x",
+                "display_name": f"Subsonic {i}",
+                "role": Role.LISTENER,
+                "created_at": now,
+            }
+            for i in range(3 * listeners)
+        ]
+        user_ids = list(session.scalars(sa_insert(User).returning(User.id), rows))
+        tokens = ["enc_" + secrets.token_urlsafe(24) for _ in user_ids]
+        session.execute(
+            sa_insert(ApiToken),
+            [
+                {
+                    "user_id": uid,
+                    "name": "bench",
+                    "token_hash": hashlib.sha256(t.encode()).hexdigest(),
+                    "prefix": t[:12],
+                    "created_at": now,
+                }
+                for uid, t in zip(user_ids, tokens, strict=True)
+            ],
+        )
+        for uid in user_ids:
+            ledger.top_up(session, key=f"subsonic-top-up-{uid}", listener_id=uid, amount=20_000_000)
+        session.commit()
+    engine.dispose()
+    groups = [tokens[i * listeners : (i + 1) * listeners] for i in range(3)]
+    return {"tracks": track_ids, "web_1": groups[0], "subsonic": groups[1], "web_2": groups[2]}
+
+
+def _start_client(port, kind, work, duration, threads, out):
+    """Like ``client_process``, for starts that chain requests: ``web`` is POST the start, then
+    GET the first bytes of its MP3 stream URL; ``subsonic`` is one GET of /rest/stream."""
+    import threading
+
+    results = []
+    lock = threading.Lock()
+    stop_at = time.perf_counter() + duration
+    first_bytes = {"Range": f"bytes=0-{START_BYTES - 1}"}
+
+    def run(slot):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine = work[slot::threads]
+        n = ok = 0
+        latencies = []
+        while time.perf_counter() < stop_at and n < len(mine):
+            track_id, token = mine[n]
+            n += 1
+            started = time.perf_counter()
+            try:
+                if kind == "web":
+                    conn.request(
+                        "POST", f"/api/v1/tracks/{track_id}/plays", headers={"Authorization": f"Bearer {token}"}
+                    )
+                    response = conn.getresponse()
+                    payload = response.read()
+                    if response.status != 201:
+                        continue
+                    url = json.loads(payload)["play"]["streams"]["mp3"]
+                    conn.request("GET", url, headers={"Authorization": f"Bearer {token}", **first_bytes})
+                else:
+                    conn.request(
+                        "GET", f"/rest/stream?id=tr-{track_id}&apiKey={token}&v=1.16.1&c=bench", headers=first_bytes
+                    )
+                response = conn.getresponse()
+                body = response.read()
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                continue
+            if response.status == 206 and len(body) == START_BYTES:
+                ok += 1
+                latencies.append(time.perf_counter() - started)
+            elif ok == 0:
+                print(f"  {kind} start -> {response.status} {body[:200]!r}", flush=True)
+        with lock:
+            results.append((n, ok, latencies))
+
+    pool = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
+    began = time.perf_counter()
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    elapsed = time.perf_counter() - began
+    out.put((sum(r[0] for r in results), sum(r[1] for r in results), [x for r in results for x in r[2]], elapsed))
+
+
+def _start_load(port, kind, work, duration, clients, threads) -> dict:
+    out = multiprocessing.Queue()
+    procs = [
+        multiprocessing.Process(target=_start_client, args=(port, kind, work[i::clients], duration, threads, out))
+        for i in range(clients)
+    ]
+    for p in procs:
+        p.start()
+    parts = [out.get() for _ in procs]
+    for p in procs:
+        p.join()
+    ok = sum(p[1] for p in parts)
+    elapsed = max(p[3] for p in parts)
+    latencies = sorted(x for p in parts for x in p[2])
+
+    def pct(q):
+        return round(1000 * latencies[min(len(latencies) - 1, int(q * len(latencies)))], 2) if latencies else None
+
+    return {
+        "sent": sum(p[0] for p in parts),
+        "ok": ok,
+        "seconds": round(elapsed, 2),
+        "rps": round(ok / elapsed, 1),
+        "p50_ms": pct(0.5),
+        "p99_ms": pct(0.99),
+        "load_average": round(os.getloadavg()[0], 2),
+    }
+
+
+def subsonic_vs_web_start(port: int, seed: dict, args) -> dict:
+    """Web start, Subsonic stream start, web start again, each with its own listeners (at
+    most 3 plays each, rotating over the tracks). Returns the three runs."""
+    tracks = seed["tracks"]
+
+    def work(tokens):
+        return [(tracks[(i // len(tokens)) % len(tracks)], tokens[i % len(tokens)]) for i in range(3 * len(tokens))]
+
+    runs = {}
+    for label, kind, tokens in (
+        ("web_start_1", "web", seed["web_1"]),
+        ("subsonic_stream_start", "subsonic", seed["subsonic"]),
+        ("web_start_2", "web", seed["web_2"]),
+    ):
+        runs[label] = r = _start_load(port, kind, work(tokens), args.duration, args.clients, args.client_threads)
+        print(
+            f"{label:22s} {r['rps']:8.1f} starts/s  ok {r['ok']}/{r['sent']}  p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms"
+            f"  (load average {r['load_average']})",
+            flush=True,
+        )
+        if r["sent"] >= 3 * len(tokens):
+            print(f"  warning: {label} ran out of listeners; raise --subsonic-listeners", flush=True)
+    return runs
+
+
+def subsonic_figures(runs: dict) -> dict:
+    """The Subsonic start's time per start against the web start's (mean of its two runs)."""
+    web_rps = (runs["web_start_1"]["rps"] + runs["web_start_2"]["rps"]) / 2
+    sub = runs["subsonic_stream_start"]
+    time_ratio = web_rps / sub["rps"] if sub["rps"] else float("inf")
+    web_p50 = (runs["web_start_1"]["p50_ms"] + runs["web_start_2"]["p50_ms"]) / 2
+    p50_ratio = sub["p50_ms"] / web_p50 if sub["p50_ms"] and web_p50 else None
+    print(
+        f"Subsonic stream start: {time_ratio:.2f}x the web start's time per start (target <= 1.2x: "
+        f"{'met' if time_ratio <= 1.2 else 'MISSED'}); p50 latency {p50_ratio:.2f}x"
+    )
+    return {
+        "web_start_1": runs["web_start_1"],
+        "stream_start": sub,
+        "web_start_2": runs["web_start_2"],
+        "web_start_rps": round(web_rps, 1),
+        "time_per_start_ratio": round(time_ratio, 3),
+        "p50_ratio": round(p50_ratio, 3) if p50_ratio is not None else None,
+        "target_time_per_start_ratio": 1.2,
+    }
 
 
 if __name__ == "__main__":

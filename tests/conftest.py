@@ -52,6 +52,7 @@ def make_test_app(database_url: str, media_dir, **overrides):
                 "PASSWORD_RESET_ADDRESS_LIMIT",
                 "PASSWORD_RESET_ACCOUNT_LIMIT",
                 "TOKEN_CREATE_LIMIT",
+                "SUBSONIC_AUTH_FAILURE_LIMIT",
             ),
             "100000 per minute",
         ),

@@ -6,7 +6,8 @@ What happens (the rule shown to the person before they confirm):
   id, but it no longer says who it was: the email becomes ``deleted-<id>@deleted.invalid``
   (so the real address can register again), the display name "Former member", the country
   and the password hash are cleared (nobody can log in as it), ``deleted_at`` is set.
-* API tokens, the second factor and its recovery codes are deleted; every server session and
+* API tokens, Subsonic app passwords and saved play queue, the second factor and its
+  recovery codes are deleted; every server session and
   remember-me token of the account is ended (``sessions.end_all``: the other devices are
   logged out at once, and the rows holding their user agents and addresses are gone).
 * Draft proposals (never published) are deleted; opened ones are the co-op's record and stay.
@@ -44,6 +45,7 @@ from app.core.types import utcnow
 from app.governance.models import Membership, Proposal, ProposalStatus
 from app.payments.models import Payout, PayoutDestination, PayoutMethod, PayoutStatus
 from app.payments.services.payouts import earnings
+from app.subsonic.models import AppPassword, PlayQueue
 from ledger import reads
 
 DELETED_NAME = "Former member"
@@ -147,6 +149,8 @@ def delete_account(user: User, *, password: str, code: str | None = None) -> Non
             )
     db.session.execute(delete(ArtistMember).where(ArtistMember.user_id == user.id))
     db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    db.session.execute(delete(AppPassword).where(AppPassword.user_id == user.id))
+    db.session.execute(delete(PlayQueue).where(PlayQueue.user_id == user.id))
     sessions.end_all(user)
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     db.session.execute(delete(TwoFactor).where(TwoFactor.user_id == user.id))

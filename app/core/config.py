@@ -340,6 +340,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("STREAM_START_LIMIT", "30 per minute", RATE_LIMIT, "plays started per listener"),
     Setting("STREAM_PROGRESS_LIMIT", "120 per minute", RATE_LIMIT, "progress reports per listener"),
     Setting("STREAM_PREVIEW_LIMIT", "60 per minute", RATE_LIMIT, "previews per client"),
+    # The Subsonic API (app/subsonic)
+    Setting("SUBSONIC_AUTH_FAILURE_LIMIT", "30 per minute;300 per day", RATE_LIMIT, "failed Subsonic API logins (wrong app password or API key) per client address"),
     # Two factors
     Setting("TWO_FACTOR_KEYS", None, STR_LIST, "Fernet keys sealing TOTP secrets at rest; the first seals, all open (rotate by prepending). Set it in production, so rotating `ENCORE_SECRET_KEY` does not lock out two-factor users", shown_default="one key derived from the secret key", secret=True),
     Setting("TWO_FACTOR_CODE_LIMIT", "30 per minute", RATE_LIMIT, "second-factor codes tried per client address"),

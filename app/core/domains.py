@@ -29,6 +29,7 @@ DOMAINS = (
     "library",
     "studio",
     "admin",
+    "subsonic",
     "demo",
 )
 
@@ -47,6 +48,7 @@ _MODELS = (
             "library",
             "studio",
             "admin",
+            "subsonic",
         )
     ),
 )
@@ -78,7 +80,10 @@ _PAGE_ROUTES = (
     "app.library.views",
     "app.studio.views",
     "app.admin.views",
+    "app.subsonic.views",
 )
+# Domains with a blueprint of their own (outside the JSON API and the pages): the Subsonic API.
+_BLUEPRINTS = ("app.subsonic.api",)
 _TASKS = (
     "app.accounts.tasks",
     "app.analytics.tasks",
@@ -122,6 +127,11 @@ def load_routes() -> None:
     """Add every domain's routes to the shared ``api`` and ``web`` blueprints."""
     _import(_API_ROUTES)
     _import(_PAGE_ROUTES)
+
+
+def blueprints() -> list:
+    """The domains' own blueprints, for the factory to register."""
+    return [module.bp for module in _import(_BLUEPRINTS)]
 
 
 def load_tasks() -> None:

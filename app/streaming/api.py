@@ -205,13 +205,8 @@ def play_stream(play_id: str, fmt: str):
 
 
 def _range_start() -> int | None:
-    """The furthest first byte a Range header asks for (suffix ranges count from the end of
-    what is served, so never past it); None without one."""
-    ranges = request.range  # None when absent or malformed (then the whole of what is served)
-    starts = (
-        [start for start, _ in ranges.ranges if start >= 0] if ranges is not None and ranges.units == "bytes" else []
-    )
-    return max(starts) if starts else None
+    # request.range is None when absent or malformed (then the whole of what is served)
+    return streaming.range_start(request.range)
 
 
 @bp.post("/tracks/<int:track_id>/previews")

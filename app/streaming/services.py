@@ -529,6 +529,16 @@ def _count_for_the_rest(user: User, play_id: str, count_after_ms: int, may_count
     )
 
 
+def range_start(ranges) -> int | None:
+    """The furthest first byte a parsed Range header (werkzeug's ``Range``, or None) asks for:
+    the ``asks_from`` of ``stream_target``. Suffix ranges count from the end of what is
+    served, so never past it; None without a byte range."""
+    starts = (
+        [start for start, _ in ranges.ranges if start >= 0] if ranges is not None and ranges.units == "bytes" else []
+    )
+    return max(starts) if starts else None
+
+
 def stream_window(user: User, play_id: str, fmt: str) -> tuple[int | None, int | None]:
     """The byte range allowed for this play right now, without counting it: ``(n, until_ms)``
     when only bytes ``[0, n)`` (at most ``until_ms`` of audio) may be sent, ``(None, None)``

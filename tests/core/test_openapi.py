@@ -6,6 +6,8 @@ from openapi_spec_validator import validate
 def _api_routes(app) -> set[tuple[str, str]]:
     routes = set()
     for rule in app.url_map.iter_rules():
+        # The JSON API only: pages, health and the Subsonic API under /rest/ (its own protocol,
+        # described in docs/SUBSONIC.md) are not in the OpenAPI document.
         if rule.rule.startswith("/api/v1/"):
             path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
             routes |= {(path, m.lower()) for m in rule.methods - {"HEAD", "OPTIONS"}}
