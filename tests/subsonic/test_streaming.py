@@ -51,14 +51,30 @@ def test_stream_starts_one_play_and_continues_it(client, app_ctx):
     data = audio_bytes(seed=7)
     track = make_streamable_track(data=data)
     r = stream(client, key, track)
-    assert r.status_code == 200 and r.mimetype == "audio/mpeg" and r.data == data
+    # Metered (docs/METERING.md): until the play counts, only its head (count point + margin).
+    head = int(r.headers["Encore-Head-Bytes"])
+    assert r.status_code == 200 and r.mimetype == "audio/mpeg" and r.data == data[:head] and head < len(data)
     assert r.headers["Cache-Control"] == "private, no-store"
     r = stream(client, key, track, headers={"Range": "bytes=100-199"})
     assert r.status_code == 206 and r.data == data[100:200]
     r = stream(client, key, track, headers={"Range": "bytes=0-"})
-    assert r.status_code == 206
+    assert r.status_code == 206 and r.data == data[:head]
     assert len(plays_of(user)) == 1  # one listening, however many requests
     assert charges(user) == 0  # nothing is charged before the play counts
+
+
+def test_stream_past_the_head_counts_the_play_only_when_the_server_clock_allows(client, app_ctx):
+    user, key = listener()
+    data = audio_bytes(seed=8)
+    track = make_streamable_track(data=data)
+    head = int(stream(client, key, track).headers["Encore-Head-Bytes"])
+    early = stream(client, key, track, headers={"Range": f"bytes={head}-"})
+    assert early.status_code != 206 and charges(user) == 0  # too early: no audio past the point
+    (play,) = plays_of(user)
+    backdate(play.id, 46)
+    rest = stream(client, key, track, headers={"Range": f"bytes={head}-"})
+    assert rest.status_code == 206 and rest.data == data[head:]
+    assert charges(user) == 1 and ledger.verify(db.session).ok
 
 
 def test_scrobble_counts_by_server_time_and_charges_once(client, app_ctx):
