@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import MetaData
 
-DOMAINS = ("accounts", "catalog", "uploads", "streaming", "payments", "governance", "analytics", "library", "demo")
+DOMAINS = ("accounts", "catalog", "uploads", "streaming", "payments", "governance", "analytics", "library", "sharing", "demo")
 
 _MODELS = (
     "app.core.models",
@@ -50,6 +50,7 @@ _PAGE_ROUTES = (
     "app.payments.views.payouts",
     "app.payments.views.wallet",
     "app.library.views",
+    "app.sharing.views",
 )
 _TASKS = (
     "app.accounts.tasks",
