@@ -18,7 +18,18 @@ from pathlib import Path
 
 from sqlalchemy import MetaData
 
-DOMAINS = ("accounts", "catalog", "uploads", "streaming", "payments", "governance", "analytics", "library", "sharing", "demo")
+DOMAINS = (
+    "accounts",
+    "catalog",
+    "uploads",
+    "streaming",
+    "payments",
+    "governance",
+    "analytics",
+    "library",
+    "sharing",
+    "demo",
+)
 
 _MODELS = (
     "app.core.models",
