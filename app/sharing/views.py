@@ -6,7 +6,7 @@ own, not part of the JSON API under /api/v1); its errors are JSON too.
 
 from __future__ import annotations
 
-from flask import jsonify, render_template, request
+from flask import g, jsonify, render_template, request
 from flask_login import current_user
 
 from app.core.error_handlers import error_response
@@ -18,8 +18,13 @@ from app.sharing import services as sharing
 
 @bp.app_template_global()
 def share_card(thing) -> sharing.ShareCard:
-    """The share card (link preview tags, embed code) of a track, release, artist or playlist."""
-    return sharing.share_card(thing)
+    """The share card (link preview tags, embed code) of a track, release, artist or playlist;
+    built once per request (a page asks for it in <head> and again for its Share control)."""
+    cards = g.setdefault("share_cards", {})
+    key = (type(thing).__name__, thing.id)
+    if key not in cards:
+        cards[key] = sharing.share_card(thing)
+    return cards[key]
 
 
 def _render_embed(card: sharing.ShareCard, tracks: list, heading: str, byline: str):

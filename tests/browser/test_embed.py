@@ -2,6 +2,7 @@
 preview; a logged-in listener in the popout plays the whole track, metered; other pages refuse
 to be framed."""
 
+import re
 import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -102,3 +103,40 @@ def test_a_listener_in_the_popout_plays_the_whole_track_metered(page, live_serve
     with page.expect_response(lambda r: "/progress" in r.url) as reported:
         page.locator(".embed-toggle").click()  # pause: reports the position
     assert reported.value.status == 200
+
+
+def test_the_share_control_copies_the_link_or_selects_it(browser, live_server, previewable):
+    context = browser.new_context()
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/tracks/{previewable}")
+    page.locator(".share-box summary").click()
+    url = f"{live_server.url}/tracks/{previewable}"
+    assert page.locator(".share-url").input_value() == url
+    expect(page.locator(".share-embed")).to_have_value(
+        re.compile(rf'^<iframe src="{re.escape(live_server.url)}/embed/track/{previewable}"')
+    )
+    page.get_by_role("button", name="Copy link").click()
+    expect(page.locator(".share-status")).to_have_text("Copied.")
+    assert page.evaluate("navigator.clipboard.readText()") == url
+    page.get_by_role("button", name="Copy code").click()
+    assert page.evaluate("navigator.clipboard.readText()").startswith("<iframe ")
+    context.close()
+
+    # No clipboard API (plain HTTP on another host, an old browser): the text is selected.
+    context = browser.new_context()
+    context.add_init_script("Object.defineProperty(navigator, 'clipboard', { value: undefined })")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/tracks/{previewable}")
+    page.locator(".share-box summary").click()
+    page.get_by_role("button", name="Copy link").click()
+    expect(page.locator(".share-status")).to_contain_text("Ctrl+C")
+    assert page.evaluate("document.activeElement.classList.contains('share-url')")
+    assert (
+        page.evaluate(
+            "getSelection().toString() || document.activeElement.value.substring("
+            "document.activeElement.selectionStart, document.activeElement.selectionEnd)"
+        )
+        == url
+    )
+    context.close()
