@@ -65,6 +65,9 @@ def test_a_visitor_plays_the_preview_in_a_frame_on_another_site(page, live_serve
     frame = page.frame_locator("#player")
     expect(frame.locator(".embed-title")).to_be_visible()
     expect(frame.locator(".embed-listen")).to_have_text("Listen on Encore")
+    # The whole compact player fits the 480 x 152 frame the embed code asks for.
+    for part in (".embed-toggle", ".embed-progress", ".embed-listen", ".embed-popout", ".embed-status"):
+        expect(frame.locator(part)).to_be_in_viewport(ratio=1)
     frame.locator(".embed-toggle").click()
     expect(frame.locator(".embed-status")).to_have_text("Playing the 30-second preview.")
     player = page.frame(url=lambda url: "/embed/track/" in url)
