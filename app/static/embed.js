@@ -1,4 +1,5 @@
-// The embeddable player (/embed/...): one <audio>, a play button, a progress bar, a track list.
+// The embeddable player (/embed/...): one <audio>, a play button, a progress bar (a slider), a
+// track list.
 // Starting a track goes through window.encorePlayLoader.start (play_loader.js), the same JSON
 // API and metering as the web player: whole tracks for a listener whose session reaches this
 // frame, the 30-second preview for everyone else. A full play reports its position every few
@@ -90,10 +91,12 @@
     if (audio.paused) audio.play(); else audio.pause();
   });
   items.forEach((el, i) => el.addEventListener("click", () => load(i)));
-  progress.addEventListener("click", (event) => {
-    if (!audio.duration) return;
-    const box = progress.getBoundingClientRect();
-    audio.currentTime = audio.duration * Math.min(1, Math.max(0, (event.clientX - box.left) / box.width));
+  // The progress bar is a slider: drag, click or arrow keys seek (1% a step).
+  let seeking = false;
+  progress.addEventListener("input", () => { seeking = true; });
+  progress.addEventListener("change", () => {
+    seeking = false;
+    if (audio.duration) audio.currentTime = audio.duration * Number(progress.value) / 1000;
   });
 
   audio.addEventListener("play", () => { toggle.textContent = "\u275A\u275A"; toggle.setAttribute("aria-label", "Pause"); });
@@ -101,7 +104,7 @@
   audio.addEventListener("seeked", report);
   audio.addEventListener("timeupdate", () => {
     time.textContent = clock(audio.currentTime);
-    if (audio.duration) progress.value = Math.round(1000 * audio.currentTime / audio.duration);
+    if (audio.duration && !seeking) progress.value = String(Math.round(1000 * audio.currentTime / audio.duration));
   });
   audio.addEventListener("ended", async () => {
     await report();

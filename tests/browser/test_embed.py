@@ -75,7 +75,13 @@ def test_a_visitor_plays_the_preview_in_a_frame_on_another_site(page, live_serve
     assert player.evaluate("window.encoreEmbed.state.mode") == "preview"
     assert "/preview" in player.evaluate("window.encoreEmbed.audio.currentSrc")
     expect(frame.locator(".embed-toggle")).to_have_attribute("aria-label", "Pause")
-    expect(frame.locator(".embed-progress")).not_to_have_attribute("value", "0")
+    player.wait_for_function("() => Number(document.querySelector('.embed-progress').value) > 0")
+    # The slider seeks from the keyboard too.
+    frame.locator(".embed-toggle").click()  # pause
+    before = player.evaluate("window.encoreEmbed.audio.currentTime")
+    frame.locator(".embed-progress").focus()
+    frame.locator(".embed-progress").press("Home")
+    player.wait_for_function(f"() => window.encoreEmbed.audio.currentTime < {before}")
 
 
 def test_other_pages_refuse_to_be_framed(page, live_server, other_site):
