@@ -42,7 +42,10 @@
     state.index = index;
     state.mode = null;
     state.counted = false;
-    items.forEach((el, i) => el.classList.toggle("playing", i === index));
+    items.forEach((el, i) => {
+      el.classList.toggle("playing", i === index);
+      if (i === index) el.setAttribute("aria-current", "true"); else el.removeAttribute("aria-current");
+    });
     now.textContent = item.dataset.title;
     progress.value = 0;
     say("Starting…");
