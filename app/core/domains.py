@@ -30,6 +30,7 @@ DOMAINS = (
     "studio",
     "admin",
     "subsonic",
+    "sharing",
     "demo",
 )
 
@@ -81,6 +82,7 @@ _PAGE_ROUTES = (
     "app.studio.views",
     "app.admin.views",
     "app.subsonic.views",
+    "app.sharing.views",
 )
 # Domains with a blueprint of their own (outside the JSON API and the pages): the Subsonic API.
 _BLUEPRINTS = ("app.subsonic.api",)

@@ -5,7 +5,10 @@ Invariants:
 - The policy allows no inline script, no inline style and no ``eval``: page behaviour lives in
   ``app/static/*.js``; a template never holds ``<script>`` text, ``on...=`` handlers or
   ``style=`` attributes (tests/app/test_security_headers.py checks every template).
-- No page can be framed (``frame-ancestors 'none'`` and ``X-Frame-Options: DENY``).
+- No page can be framed (``frame-ancestors 'none'`` and ``X-Frame-Options: DENY``), except the
+  views marked ``@framable`` (the embeddable players): any site may frame those
+  (``frame-ancestors *``, no ``X-Frame-Options``). Only a successful answer of such a view is
+  framable; its errors and every other response keep the strict policy.
 - HSTS is sent only when the site is served over HTTPS: the request arrived securely, or the
   configuration says so (``SESSION_COOKIE_SECURE``, required in production).
 """
@@ -13,9 +16,10 @@ Invariants:
 from __future__ import annotations
 
 import logging
+from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, make_response, request
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +49,30 @@ def init_app(app: Flask) -> None:
     app.after_request(add_security_headers)
 
 
-def _policy() -> str:
+# The attribute ``@framable`` sets on a response; ``add_security_headers`` reads it.
+_FRAMABLE = "encore_framable"
+
+
+def framable(view):
+    """Let any site frame this view's answers (an embeddable player). Nothing else changes:
+    the rest of the policy (no inline script, no plugins...) still applies inside the frame."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        response = make_response(view(*args, **kwargs))
+        setattr(response, _FRAMABLE, True)
+        return response
+
+    return wrapper
+
+
+def _policy(framed: bool = False) -> str:
     """The app's policy, built on first use (it depends only on configuration)."""
     app = current_app._get_current_object()
-    policy = app.extensions.get("encore.csp")
+    name = "encore.csp.framable" if framed else "encore.csp"
+    policy = app.extensions.get(name)
     if policy is None:
-        policy = app.extensions["encore.csp"] = content_security_policy(app)
+        policy = app.extensions[name] = content_security_policy(app, frame_ancestors="*" if framed else "'none'")
     return policy
 
 
@@ -72,7 +94,7 @@ def media_origins(app: Flask) -> list[str]:
     return sorted(set(origins))
 
 
-def content_security_policy(app: Flask) -> str:
+def content_security_policy(app: Flask, frame_ancestors: str = "'none'") -> str:
     media = " ".join(media_origins(app))
     form_targets = " ".join(app.config["CSP_FORM_ACTION_ORIGINS"])
     directives = {
@@ -92,15 +114,19 @@ def content_security_policy(app: Flask) -> str:
         # Chromium applies form-action to the redirect after a POST too: checkout and payout
         # onboarding forms redirect to Stripe's hosted pages.
         "form-action": f"'self' {form_targets}",
-        "frame-ancestors": "'none'",
+        "frame-ancestors": frame_ancestors,
     }
     return "; ".join(f"{name} {value.strip()}" for name, value in directives.items())
 
 
 def add_security_headers(response):
     headers = response.headers
-    headers["Content-Security-Policy"] = _policy()
-    headers["X-Frame-Options"] = "DENY"
+    framed = getattr(response, _FRAMABLE, False)
+    headers["Content-Security-Policy"] = _policy(framed)
+    if framed:
+        headers.pop("X-Frame-Options", None)
+    else:
+        headers["X-Frame-Options"] = "DENY"
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
     headers["Permissions-Policy"] = PERMISSIONS_POLICY

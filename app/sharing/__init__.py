@@ -1,0 +1,1 @@
+"""Sharing: link previews (Open Graph, Twitter cards), embeddable players and oEmbed."""
