@@ -51,6 +51,8 @@ class User(UserMixin, db.Model):
     # them (``app.accounts.lockout``: after LOGIN_LOCKOUT_AFTER failures, doubling, capped).
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The language pages are shown in (a code of app.core.i18n.LANGUAGES); None: the browser's.
+    language: Mapped[str | None] = mapped_column(String(8))
 
     artists: Mapped[list["Artist"]] = relationship(  # noqa: F821 (catalog module)
         secondary="artist_members", back_populates="members", order_by="Artist.name"

@@ -4,6 +4,7 @@ your profile, password, sessions (devices) and API tokens."""
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext, refresh
 from flask_login import current_user, login_required
 
 from app.accounts import passwords, sessions, two_factor, verification
@@ -17,6 +18,7 @@ from app.core.converters import id_from_form
 from app.core.error_pages import refuse
 from app.core.errors import AccountLocked, ServiceError
 from app.core.extensions import db
+from app.core.i18n import SESSION_KEY
 from app.core.ratelimit import account_key, address_key, configured, limiter
 from app.core.transactions import commit_now
 from app.core.web import bp
@@ -138,6 +140,20 @@ def _account_page(new_token=None, status=200):
     ), status
 
 
+@bp.post("/language")
+def set_language():
+    """The language picker (the footer's, and the account page's): an account keeps the choice
+    (``users.language``), a visitor's session does; empty means "follow the browser"."""
+    language = accounts.validate_language(request.form.get("language") or None)
+    if current_user.is_authenticated:
+        accounts.update_profile(current_user, language=language)
+    elif language is None:
+        session.pop(SESSION_KEY, None)
+    else:
+        session[SESSION_KEY] = language
+    return redirect(safe_next(request.form.get("next")))
+
+
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 @limiter.shared_limit(
@@ -159,6 +175,10 @@ def account():
                     visible_to_artists=request.form.get("visible_to_artists") == "on",
                 )
                 flash("Profile saved.", "success")
+            elif action == "language":
+                accounts.update_profile(current_user, language=request.form.get("language") or None)
+                refresh()  # the confirmation is already in the new language
+                flash(gettext("Language saved."), "success")
             elif action == "create_token":
                 _, new_token = accounts.create_token(current_user, request.form.get("name", ""))
             elif action == "revoke_token":

@@ -23,11 +23,6 @@ from app.governance.services.pricing_parameters import PARAMETERS
 from app.governance.services.tally import passes, quorum_needed
 
 
-@bp.app_template_filter("utc")
-def format_utc(at: datetime | None) -> str:
-    return at.strftime("%Y-%m-%d %H:%M UTC") if at else "–"
-
-
 @bp.app_template_filter("countdown")
 def countdown(at: datetime | None) -> str:
     """'3 days 4 h' until ``at`` (server-side; a small script keeps it ticking)."""

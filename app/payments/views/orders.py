@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.core.error_pages import refused_redirect
@@ -13,12 +13,6 @@ from app.governance.services import membership
 from app.payments.models import OrderStatus
 from app.payments.services import checkout, payment_events, wallet
 from app.payments.services.payment_gateway import gateway
-
-
-@bp.app_template_filter("money")
-def money(minor: int, currency: str | None = None) -> str:
-    """Integer minor units as text in the currency, e.g. 625 -> "6.25 EUR"."""
-    return checkout.format_money(minor, currency or current_app.config["CURRENCY"])
 
 
 @bp.app_context_processor
