@@ -57,8 +57,18 @@ def init_app(app: Flask) -> None:
 
 
 def browser_language() -> str:
-    """The supported language the browser prefers (``Accept-Language``), else English."""
-    return request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE) if request else DEFAULT_LANGUAGE
+    """The supported language the browser prefers (``Accept-Language``), else English.
+
+    Each asked-for tag counts as its primary language ("en-GB" is English) in the browser's
+    order of preference: "en-GB, fr;q=0.5" is English (Werkzeug's best_match would say French,
+    an exact match outranking a regional one whatever the weights)."""
+    if not request:
+        return DEFAULT_LANGUAGE
+    for tag, quality in request.accept_languages:  # highest quality first
+        primary = tag.replace("_", "-").split("-")[0].lower()
+        if quality > 0 and primary in LANGUAGES:
+            return primary
+    return DEFAULT_LANGUAGE
 
 
 def select_language() -> str:
