@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Response, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from app.accounts import two_factor
@@ -70,7 +71,7 @@ def artist_bank(artist_id: int):
             account_holder=request.form.get("account_holder", ""),
             by=current_user,
         )
-        flash("Bank details saved: payouts will go to this account.", "success")
+        flash(gettext("Bank details saved: payouts will go to this account."), "success")
     except ServiceError as exc:
         refuse(exc)
         # render, not redirect, so the manager can fix the typo instead of retyping the IBAN
@@ -109,9 +110,9 @@ def artist_stripe_return(artist_id: int):
     except ServiceError as exc:
         return refused_redirect(exc, url_for("web.artist_money", artist_id=artist_id))
     if destination.stripe_ready:
-        flash("Your Stripe account is connected: payouts will be transferred to it.", "success")
+        flash(gettext("Your Stripe account is connected: payouts will be transferred to it."), "success")
     else:
-        flash("Stripe still needs some details before it can receive payouts; continue when ready.", "info")
+        flash(gettext("Stripe still needs some details before it can receive payouts; continue when ready."), "info")
     return redirect(url_for("web.artist_money", artist_id=artist_id))
 
 
@@ -189,7 +190,7 @@ def admin_record_bank_payment(payout_id: int):
         payout = payouts.record_bank_payment(payout_id, reference=request.form.get("reference", ""), by=current_user)
     except ServiceError as exc:
         return refused_redirect(exc, url_for("web.admin_payouts"))
-    flash(f"Payout {payout.id} recorded as paid.", "success")
+    flash(gettext("Payout %(id)s recorded as paid.", id=payout.id), "success")
     return redirect(url_for("web.admin_payouts"))
 
 
@@ -230,7 +231,7 @@ def admin_release_payout(payout_id: int):
         return refused_redirect(exc, url_for("web.admin_payouts"))
     if status is PayoutStatus.IN_TRANSIT and payout.method is PayoutMethod.STRIPE:
         _send_after_decision(payout_id)
-    flash(f"Payout {payout_id} released.", "success")
+    flash(gettext("Payout %(id)s released.", id=payout_id), "success")
     return redirect(url_for("web.admin_payouts"))
 
 
@@ -247,9 +248,18 @@ def admin_void_payout(payout_id: int):
         return refused_redirect(exc, url_for("web.admin_payouts"))
     if status is PayoutStatus.IN_TRANSIT and method is PayoutMethod.STRIPE:
         _send_after_decision(payout_id)
-    rest = "the rest is on its way" if status is PayoutStatus.IN_TRANSIT else "the rest waits for a later run"
-    flash(
-        f"Payout {payout_id}: {format_credits(voided)} credits of suspicious earnings went back to the co-op; {rest}.",
-        "success",
-    )
+    if status is PayoutStatus.IN_TRANSIT:
+        message = gettext(
+            "Payout %(id)s: %(credits)s credits of suspicious earnings went back to the co-op; the rest is on its way.",
+            id=payout_id,
+            credits=format_credits(voided),
+        )
+    else:
+        message = gettext(
+            "Payout %(id)s: %(credits)s credits of suspicious earnings went back to the co-op;"
+            " the rest waits for a later run.",
+            id=payout_id,
+            credits=format_credits(voided),
+        )
+    flash(message, "success")
     return redirect(url_for("web.admin_payouts"))
