@@ -20,12 +20,12 @@ Invariants:
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
 from babel import numbers
-from babel.dates import format_date, format_skeleton
+from babel.dates import format_date, format_time, get_datetime_format
 from flask import Flask, current_app, request, session
 from flask_babel import Babel, get_locale
 from flask_login import current_user
@@ -129,4 +129,9 @@ def format_utc(at: datetime | None) -> str:
     """A moment, in UTC and saying so: "Dec 2, 2026, 06:14 UTC" / "2 déc. 2026, 06:14 UTC"."""
     if at is None:
         return "–"
-    return format_skeleton("yMMMdHm", at, locale=_locale()) + " UTC"
+    if at.tzinfo is not None:
+        at = at.astimezone(timezone.utc)
+    locale = _locale()
+    day = format_date(at, format="medium", locale=locale)
+    # The locale's way of joining a date and a time ("{1}, {0}"), with a 24-hour clock.
+    return get_datetime_format("medium", locale=locale).format(format_time(at, "HH:mm", locale=locale), day) + " UTC"
