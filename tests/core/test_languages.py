@@ -3,6 +3,7 @@ English; numbers, credits, money and dates written the way that language writes 
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -123,3 +124,36 @@ def test_a_french_page_writes_prices_the_french_way(client):
     login(client, make_user())
     wallet = client.get("/wallet", headers=FRENCH).get_data(as_text=True)
     assert html_lang(wallet) == "fr"
+
+
+def test_french_pages_write_money_credits_and_dates_the_french_way(client):
+    login(client, make_user())
+    credits = client.get("/credits", headers=FRENCH).get_data(as_text=True)
+    assert "6,25 EUR" in credits and "Acheter 5 crédits" in credits  # 5 credits at 1.25 EUR
+    account = client.get("/account", headers=FRENCH).get_data(as_text=True)
+    # The device's login time, e.g. "2 déc. 2026, 06:14 UTC" (not 2026-12-02 06:14).
+    assert re.search(r"<td>\d{1,2} [a-zéû]+\.? \d{4}, \d\d:\d\d UTC</td>", account), account
+    english = client.get("/credits").get_data(as_text=True)
+    assert "6.25 EUR" in english and "Buy 5 credits" in english
+
+
+def test_error_pages_speak_the_browsers_language(client):
+    page = client.get("/nothing-here", headers=FRENCH)
+    assert page.status_code == 404
+    text = page.get_data(as_text=True)
+    assert html_lang(text) == "fr" and "Il n’y a rien à cette adresse." in text and "Retour à l’accueil" in text
+    assert client.get("/api/v1/nothing-here", headers=FRENCH).get_json()["error"]["message"] == (
+        "There is nothing at this address."  # the API stays English
+    )
+
+
+def test_the_outage_page_uses_the_browser_language_without_the_database(app):
+    from app.core.error_handlers import outage_response
+    from app.core.outages import Outage
+
+    outage = Outage(503, "database_unavailable", "database", "The database is unavailable.")
+    with app.test_request_context("/wallet", headers=FRENCH):
+        response = outage_response(outage)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 503 and html_lang(text) == "fr"
+    assert "Veuillez réessayer dans" in text and "Réessayer" in text
