@@ -95,8 +95,11 @@ def _locale():
 
 
 def format_number(value: int | Decimal) -> str:
-    """A count or a decimal with the locale's separators: 12,345 / 12 345."""
-    return numbers.format_decimal(value, locale=_locale())
+    """A count or an exact decimal with the locale's separators, every significant digit kept:
+    12,345 / 12 345, 0.0001 / 0,0001 (never rounded to the locale's usual three decimals)."""
+    if isinstance(value, Decimal):
+        value = value.normalize()
+    return numbers.format_decimal(value, locale=_locale(), decimal_quantization=False)
 
 
 def format_credits_for_people(micro: int) -> str:

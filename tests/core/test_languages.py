@@ -157,3 +157,15 @@ def test_the_outage_page_uses_the_browser_language_without_the_database(app):
     text = response.get_data(as_text=True)
     assert response.status_code == 503 and html_lang(text) == "fr"
     assert "Veuillez réessayer dans" in text and "Réessayer" in text
+
+
+def test_a_french_proposal_page_writes_prices_the_french_way(client, app_ctx):
+    from tests.factories import make_proposal
+
+    proposal = make_proposal(changes={"first_play_price": "0.001"})
+    login(client, proposal.author)
+    html = client.get(f"/governance/proposals/{proposal.id}", headers=FRENCH).get_data(as_text=True)
+    assert "Prix de la première écoute" in html
+    assert "<strong>0,001 crédits</strong>" in html and "0,002 crédits" in html
+    assert "1,022 crédits (1,28 EUR)" in html  # owning a track today
+    assert "Brouillon" in html and ">brouillon<" in html  # the heading and the status tag
