@@ -169,3 +169,11 @@ def test_a_french_proposal_page_writes_prices_the_french_way(client, app_ctx):
     assert "<strong>0,001 crédits</strong>" in html and "0,002 crédits" in html
     assert "1,022 crédits (1,28 EUR)" in html  # owning a track today
     assert "Brouillon" in html and ">brouillon<" in html  # the heading and the status tag
+
+
+def test_the_data_export_holds_the_language(client):
+    user = make_user()
+    login(client, user)
+    client.post("/account", data={"action": "language", "language": "fr"})
+    export = client.get("/account/export").get_json()
+    assert export["profile"]["language"] == "fr"
