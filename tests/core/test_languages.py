@@ -177,3 +177,11 @@ def test_the_data_export_holds_the_language(client):
     client.post("/account", data={"action": "language", "language": "fr"})
     export = client.get("/account/export").get_json()
     assert export["profile"]["language"] == "fr"
+
+
+def test_refusals_on_pages_are_translated_and_the_api_keeps_english(client):
+    user = make_user()
+    page = client.post("/login", data={"email": user.email, "password": "wrong"}, headers=FRENCH)
+    assert "E-mail ou mot de passe incorrect." in page.get_data(as_text=True)
+    api = client.post("/api/v1/auth/login", json={"email": user.email, "password": "wrong"}, headers=FRENCH)
+    assert api.get_json()["error"]["message"] == "Wrong email or password."

@@ -12,7 +12,7 @@ from app.accounts import two_factor
 from app.accounts.login import VERIFIED_AT, require_fresh_code, require_payout_factor
 from app.core import jobs
 from app.core.auth import require_admin, require_manager
-from app.core.error_pages import refuse, refused_redirect
+from app.core.error_pages import refuse, refused_redirect, translated
 from app.core.errors import ServiceError
 from app.core.extensions import db
 from app.core.queue import enqueue
@@ -43,7 +43,7 @@ def _money_page(artist, bank_form=None, status: int = 200):
     try:
         statement = payouts.statement(artist, period)
     except ServiceError as exc:
-        flash(exc.message, "error")
+        flash(translated(exc.message), "error")
         statement = payouts.statement(artist, payouts.this_month())
     return render_template(
         "payments/payouts/artist.html",
