@@ -54,6 +54,15 @@ def init_app(app: Flask) -> None:
         number=format_number, credits=format_credits_for_people, money=format_money, date=format_day, utc=format_utc
     )
     app.jinja_env.globals.update(current_language=current_language, languages=LANGUAGES)
+    app.after_request(_vary_on_language)
+
+
+def _vary_on_language(response):
+    """A page's words depend on Accept-Language: tell caches (a proxy must not hand a French
+    page to an English browser)."""
+    if response.mimetype == "text/html":
+        response.vary.add("Accept-Language")
+    return response
 
 
 def browser_language() -> str:

@@ -35,7 +35,9 @@ def test_a_visitor_without_a_preference_gets_english(client):
 
 
 def test_a_french_browser_gets_french_pages(client):
-    page = client.get("/login", headers=FRENCH).get_data(as_text=True)
+    response = client.get("/login", headers=FRENCH)
+    assert "Accept-Language" in response.headers["Vary"]  # caches keep one copy per language
+    page = response.get_data(as_text=True)
     assert html_lang(page) == "fr"
     assert "Se connecter" in page and "Artistes" in page
     assert ">Log in<" not in page
