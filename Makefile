@@ -6,7 +6,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 export FLASK_APP := wsgi
 
-.PHONY: run serve test lint seed migrate db-start db-stop bench clean demo-reset
+.PHONY: run serve test lint seed migrate db-start db-stop bench clean demo-reset translations
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Encore needs Python 3.11 or newer")'
@@ -50,6 +50,11 @@ demo-reset: $(VENV)/.installed-run
 ## bench: the benchmarks (figures go in BENCHMARKS.md)
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/transcode_bench.py
+
+## translations: extract the marked messages into each domain's French catalog and compile it
+## (DOMAIN=accounts for one; `python -m app.core.catalogs check` lists what is missing). See docs/TRANSLATING.md
+translations: $(VENV)/.installed-run
+	$(BIN)/python -m app.core.catalogs update $(DOMAIN)
 
 ## lint: ruff (lint), mypy (strict on ledger/ and audio/), the import contracts; settings in pyproject.toml
 lint: $(VENV)/.installed-dev

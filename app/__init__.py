@@ -36,6 +36,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         cli,
         domains,
         health,
+        i18n,
         metrics,
         observability,
         queue,
@@ -61,6 +62,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         + [FileSystemLoader(str(folder)) for folder in domains.template_folders()]
     )
 
+    i18n.init_app(app)
     replica.init_app(app)
     observability.init_app(app)
     metrics.init_app(app)

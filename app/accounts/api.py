@@ -162,9 +162,16 @@ def get_me():
         required=False,
         description="let the artists you listen to see your display name and plays (default: anonymous)",
     ),
+    Field(
+        "language",
+        str,
+        required=False,
+        nullable=True,
+        description="the pages' language: en or fr; null follows the browser",
+    ),
 )
 def update_me(body):
-    """Change your display name, country, or whether artists may see you on their dashboards."""
+    """Change your display name, country, language, or whether artists may see you on their dashboards."""
     accounts.update_profile(current_user, **body)
     return jsonify(user=user_json(current_user))
 

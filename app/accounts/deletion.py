@@ -169,6 +169,7 @@ def delete_account(user: User, *, password: str, code: str | None = None) -> Non
     user.password_hash = "!"  # not an Argon2 hash: every password is refused
     user.country = None
     user.visible_to_artists = False
+    user.language = None
     user.role = Role.LISTENER
     user.deleted_at = now
     db.session.flush()

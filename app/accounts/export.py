@@ -50,6 +50,7 @@ def export(user: User) -> dict:
             "role": user.role.value,
             "created_at": _t(user.created_at),
             "visible_to_artists": user.visible_to_artists,
+            "language": user.language,
         },
         "two_factor": {k: v for k, v in two_factor.status(user).items() if k != "required"},
         "memberships": [

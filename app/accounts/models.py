@@ -56,6 +56,8 @@ class User(UserMixin, db.Model):
     # lifts it. Its data and money stay. The reason is shown to the person at login.
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     suspension_reason: Mapped[str | None] = mapped_column(Text)
+    # The language pages are shown in (a code of app.core.i18n.LANGUAGES); None: the browser's.
+    language: Mapped[str | None] = mapped_column(String(8))
 
     artists: Mapped[list["Artist"]] = relationship(  # noqa: F821 (catalog module)
         secondary="artist_members", back_populates="members", order_by="Artist.name"

@@ -14,6 +14,7 @@ def user_json(user: User) -> dict:
         "country": user.country,
         "role": user.role.value,
         "visible_to_artists": user.visible_to_artists,
+        "language": user.language,
         "email_verified": user.email_verified,
         "artists": [artist_ref(a) for a in user.artists],
     }

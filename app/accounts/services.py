@@ -18,6 +18,7 @@ from app.catalog.models import Artist
 from app.catalog.services import create_artist, validate_title
 from app.core.errors import BadCredentials, NotFound, Unauthorized, ValidationFailed
 from app.core.extensions import db
+from app.core.i18n import LANGUAGES
 from app.core.mail import queue_mail
 
 # Argon2id with the library's defaults: slow by design, tuned by argon2-cffi's maintainers.
@@ -224,10 +225,18 @@ _UNCHANGED = object()
 
 
 def update_profile(
-    user: User, *, display_name: str | None = None, country=_UNCHANGED, visible_to_artists: bool | None = None
+    user: User,
+    *,
+    display_name: str | None = None,
+    country=_UNCHANGED,
+    visible_to_artists: bool | None = None,
+    language=_UNCHANGED,
 ) -> User:
     """Change the display name and/or the country (``None`` clears the country), and/or
-    whether artists see this listener by name on their dashboards."""
+    whether artists see this listener by name on their dashboards, and/or the language of
+    their pages (``None``: the browser's)."""
+    if language is not _UNCHANGED:
+        user.language = validate_language(language)
     if visible_to_artists is not None:
         if not isinstance(visible_to_artists, bool):
             raise ValidationFailed("visible_to_artists is true or false.", field="visible_to_artists")
@@ -238,3 +247,12 @@ def update_profile(
         user.country = validate_country(country)
     db.session.flush()
     return user
+
+
+def validate_language(language: str | None) -> str | None:
+    """A supported language code, or None (follow the browser)."""
+    if language is None or language == "":
+        return None
+    if language not in LANGUAGES:
+        raise ValidationFailed(f"language is one of {', '.join(sorted(LANGUAGES))}, or empty.", field="language")
+    return language

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 from flask import flash, make_response, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from app.accounts import two_factor
@@ -23,7 +24,7 @@ def login_code():
     """The login's second step: a code from the app, or a recovery code."""
     pending = session.get(HALF_LOGIN)
     if not isinstance(pending, dict):
-        flash("Log in with your email and password first.", "info")
+        flash(gettext("Log in with your email and password first."), "info")
         return redirect(url_for("web.login"))
     if request.method == "POST":
         try:
@@ -90,7 +91,7 @@ def _codes_action(action, success: str):
 @login_required
 def two_factor_confirm():
     return _codes_action(
-        lambda code: two_factor.confirm_enrolment(current_user, code), "Two-factor authentication is on."
+        lambda code: two_factor.confirm_enrolment(current_user, code), gettext("Two-factor authentication is on.")
     )
 
 
@@ -99,7 +100,7 @@ def two_factor_confirm():
 def two_factor_recovery_codes():
     return _codes_action(
         lambda code: two_factor.regenerate_recovery_codes(current_user, code),
-        "New recovery codes made; the old ones no longer work.",
+        gettext("New recovery codes made; the old ones no longer work."),
     )
 
 
@@ -109,7 +110,7 @@ def two_factor_disable():
     try:
         with counting_wrong_codes():
             two_factor.disable(current_user, request.form.get("code", ""))
-        flash("Two-factor authentication is off.", "info")
+        flash(gettext("Two-factor authentication is off."), "info")
     except ServiceError as exc:
         refuse(exc)
     return redirect(url_for("web.two_factor_page"))

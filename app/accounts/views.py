@@ -4,19 +4,19 @@ your profile, password, sessions (devices) and API tokens."""
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext, refresh
 from flask_login import current_user, login_required
 
 from app.accounts import passwords, sessions, two_factor, verification
 from app.accounts import services as accounts
 from app.accounts.lockout import counting_failed_logins
 from app.accounts.login import VERIFIED_AT, ask_for_code, current_session_id, end_login, finish_login, safe_next
-from app.accounts.passwords import RESET_SENT
 from app.accounts.tasks import deliver_mail_soon
-from app.accounts.verification import CHECK_MAIL
 from app.core.converters import id_from_form
 from app.core.error_pages import refuse
 from app.core.errors import AccountLocked, ServiceError
 from app.core.extensions import db
+from app.core.i18n import SESSION_KEY
 from app.core.ratelimit import account_key, address_key, configured, limiter
 from app.core.transactions import commit_now
 from app.core.web import bp
@@ -43,7 +43,11 @@ def register():
         deliver_mail_soon()
         # The same page whether the address was new or taken (its owner got a mail instead).
         return render_template(
-            "accounts/check_mail.html", message=CHECK_MAIL.format(email=accounts.normalize_email(form.get("email", "")))
+            "accounts/check_mail.html",
+            message=gettext(
+                "Check your mail: we sent a link to %(email)s to confirm the address.",
+                email=accounts.normalize_email(form.get("email", "")),
+            ),
         )
     return render_template("accounts/register.html", form=form)
 
@@ -55,7 +59,7 @@ def verify_email(token: str):
     except ServiceError as exc:
         refuse(exc)
         return render_template("accounts/check_mail.html", message=None), exc.status
-    flash("Your email is confirmed: starter credits (one grant per person) are in your wallet.", "success")
+    flash(gettext("Your email is confirmed: starter credits (one grant per person) are in your wallet."), "success")
     return redirect(url_for("web.account" if current_user.is_authenticated else "web.login"))
 
 
@@ -84,7 +88,7 @@ def login():
 def logout():
     session.pop(VERIFIED_AT, None)
     end_login()
-    flash("You are logged out.", "info")
+    flash(gettext("You are logged out."), "info")
     return redirect(url_for("web.index"))
 
 
@@ -102,7 +106,12 @@ def forgot_password():
         commit_now("the mail task reads the outbox rows this request wrote")
         deliver_mail_soon()
         return render_template(
-            "accounts/check_mail.html", message=RESET_SENT.format(email=accounts.normalize_email(email))
+            "accounts/check_mail.html",
+            message=gettext(
+                "If an account has the address %(email)s, we sent it a link to choose a new password"
+                " (valid for one hour).",
+                email=accounts.normalize_email(email),
+            ),
         )
     return render_template("accounts/forgot_password.html")
 
@@ -118,7 +127,10 @@ def reset_password(token: str):
             deliver_mail_soon()
             if current_user.is_authenticated and current_user.id == user.id:
                 end_login()  # every session of that user ended, this one too
-            flash("Your password is changed and every session was logged out. Log in with the new password.", "success")
+            flash(
+                gettext("Your password is changed and every session was logged out. Log in with the new password."),
+                "success",
+            )
             return redirect(url_for("web.login"))
         passwords.check_reset_token(token)
     except ServiceError as exc:
@@ -136,6 +148,20 @@ def _account_page(new_token=None, status=200):
         this_device=current_session_id(),
         two_factor_state=two_factor.status(current_user),
     ), status
+
+
+@bp.post("/language")
+def set_language():
+    """The language picker (the footer's, and the account page's): an account keeps the choice
+    (``users.language``), a visitor's session does; empty means "follow the browser"."""
+    language = accounts.validate_language(request.form.get("language") or None)
+    if current_user.is_authenticated:
+        accounts.update_profile(current_user, language=language)
+    elif language is None:
+        session.pop(SESSION_KEY, None)
+    else:
+        session[SESSION_KEY] = language
+    return redirect(safe_next(request.form.get("next")))
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -158,12 +184,16 @@ def account():
                     country=request.form.get("country") or None,
                     visible_to_artists=request.form.get("visible_to_artists") == "on",
                 )
-                flash("Profile saved.", "success")
+                flash(gettext("Profile saved."), "success")
+            elif action == "language":
+                accounts.update_profile(current_user, language=request.form.get("language") or None)
+                refresh()  # the confirmation is already in the new language
+                flash(gettext("Language saved."), "success")
             elif action == "create_token":
                 _, new_token = accounts.create_token(current_user, request.form.get("name", ""))
             elif action == "revoke_token":
                 accounts.revoke_token(current_user, id_from_form(request.form.get("token_id")))
-                flash("Token revoked.", "info")
+                flash(gettext("Token revoked."), "info")
             elif action == "change_password":
                 ended = passwords.change_password(
                     current_user,
@@ -172,22 +202,24 @@ def account():
                     keep_session_id=current_session_id(),
                     end_api_tokens=request.form.get("end_api_tokens") == "on",
                 )
-                flash(f"Password changed. {ended} other session(s) logged out.", "success")
+                flash(gettext("Password changed. %(count)s other session(s) logged out.", count=ended), "success")
             elif action == "resend_verification":
                 verification.send_verification(current_user)
-                flash(f"We sent a new link to {current_user.email} (at most one a minute).", "info")
+                flash(
+                    gettext("We sent a new link to %(email)s (at most one a minute).", email=current_user.email), "info"
+                )
             elif action == "end_session":
                 session_id = id_from_form(request.form.get("session_id"))
                 sessions.end_for_user(current_user, session_id)
                 if session_id == current_session_id():
                     end_login()
-                    flash("You are logged out.", "info")
+                    flash(gettext("You are logged out."), "info")
                     return redirect(url_for("web.index"))
-                flash("That device is logged out.", "info")
+                flash(gettext("That device is logged out."), "info")
             elif action == "end_all_sessions":
                 sessions.end_all(current_user)
                 end_login()
-                flash("You are logged out everywhere, here too.", "info")
+                flash(gettext("You are logged out everywhere, here too."), "info")
                 return redirect(url_for("web.index"))
             if action in ("change_password", "resend_verification"):
                 commit_now("the mail task reads the outbox rows this request wrote")
@@ -241,7 +273,7 @@ def account_delete():
             ), exc.status
         session.pop(VERIFIED_AT, None)
         end_login()
-        flash("Your account is deleted. Thank you for having been part of Encore.", "info")
+        flash(gettext("Your account is deleted. Thank you for having been part of Encore."), "info")
         return redirect(url_for("web.index"))
     return render_template("accounts/account_delete.html", plan=account_deletion.preview(current_user))
 

@@ -9,24 +9,34 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, current_app, jsonify, render_template, request
+from flask_babel import force_locale, gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, NotFound
 
 from app.core.error_pages import http_error_page, service_error_page
 from app.core.errors import CsrfFailed, ServiceError, service_error_for
+from app.core.i18n import browser_language
 from app.core.outages import Outage, classify
 from ledger import LedgerError
 
 log = logging.getLogger(__name__)
 
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogs; it is translated where it is shown (pages only: the
+    JSON API answers in English)."""
+    return message
+
+
 # Messages a person understands, for the statuses Werkzeug raises on its own.
 _HTTP_MESSAGES = {
-    400: "The request could not be understood.",
-    404: "There is nothing at this address.",
-    405: "This address does not accept that method.",
-    413: "The request body is too large.",
-    429: "Too many requests; slow down and try again shortly.",
+    400: N_("The request could not be understood."),
+    404: N_("There is nothing at this address."),
+    405: N_("This address does not accept that method."),
+    413: N_("The request body is too large."),
+    429: N_("Too many requests; slow down and try again shortly."),
 }
+_INTERNAL_ERROR = N_("Something went wrong on our side; it has been logged.")
 
 
 def error_response(status: int, code: str, message: str, **details):
@@ -51,12 +61,10 @@ def outage_response(outage: Outage):
     if _wants_json():
         response = error_response(outage.status, outage.code, outage.message)
     else:
-        response = current_app.make_response(
-            (
-                render_template("outage.html", status=outage.status, message=outage.message, retry_after=retry_after),
-                outage.status,
-            )
-        )
+        # In the browser's language: the account's and the session's need the database.
+        with force_locale(browser_language()):
+            page = render_template("outage.html", status=outage.status, message=outage.message, retry_after=retry_after)
+        response = current_app.make_response((page, outage.status))
     response.headers["Retry-After"] = str(retry_after)
     return response
 
@@ -104,7 +112,9 @@ def register_error_handlers(app: Flask) -> None:
         # A form (or a fetch) without the page's token: the same 403 csrf_failed as the API's own check.
         if _wants_json():
             return service_error(CsrfFailed("The CSRF token is missing or wrong; reload the page."))
-        return service_error(CsrfFailed("The form expired or was sent from elsewhere. Reload the page and try again."))
+        return service_error(
+            CsrfFailed(gettext("The form expired or was sent from elsewhere. Reload the page and try again."))
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
@@ -122,7 +132,7 @@ def register_error_handlers(app: Flask) -> None:
             if status == 405 and exc.valid_methods:
                 response.headers["Allow"] = ", ".join(exc.valid_methods)
             return response
-        return http_error_page(status, message)
+        return http_error_page(status, gettext(message) if status in _HTTP_MESSAGES else message)
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):
@@ -140,5 +150,5 @@ def register_error_handlers(app: Flask) -> None:
             return outage_response(outage)
         log.exception("unhandled error on %s %s", request.method, request.path)
         if _wants_json():
-            return error_response(500, "internal_error", "Something went wrong on our side; it has been logged.")
-        return http_error_page(500, "Something went wrong on our side; it has been logged.")
+            return error_response(500, "internal_error", _INTERNAL_ERROR)
+        return http_error_page(500, gettext(_INTERNAL_ERROR))

@@ -14,9 +14,16 @@ two things:
 from __future__ import annotations
 
 from flask import flash, redirect, render_template
+from flask_babel import gettext
 
 from app.core.errors import ServiceError
 from app.core.extensions import db
+
+
+def translated(message: str | None) -> str | None:
+    """A refusal's English message in the page's language when a catalog has it (the refusal
+    classes' literal messages are extracted, see app.core.catalogs.REFUSALS), else as it is."""
+    return gettext(message) if message else message
 
 
 def http_error_page(status: int, message: str, *, link: str | None = None, link_text: str | None = None):
@@ -26,7 +33,10 @@ def http_error_page(status: int, message: str, *, link: str | None = None, link_
 def service_error_page(exc: ServiceError):
     """The refusal's message, and the way out when the error names one (``link``)."""
     return http_error_page(
-        exc.status, exc.message, link=exc.details.get("link"), link_text=exc.details.get("link_text")
+        exc.status,
+        translated(exc.message),
+        link=exc.details.get("link"),
+        link_text=translated(exc.details.get("link_text")),
     )
 
 
@@ -34,7 +44,7 @@ def refuse(exc: ServiceError) -> None:
     """Undo what the refused request flushed (before anything is rendered from the session) and
     tell the person why, as a flash message."""
     db.session.rollback()
-    flash(exc.message, "error")
+    flash(translated(exc.message), "error")
 
 
 def refused_redirect(exc: ServiceError, location: str):

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from ledger.units import format_credits
-
 bp = Blueprint("web", __name__)
 
 
@@ -27,8 +25,3 @@ def register_template_helpers(app: Flask) -> None:
         import re
 
         return re.findall(r"https?://\S+", text or "")
-
-    @app.template_filter("credits")
-    def credits(micro: int) -> str:
-        """Integer micro-credits as decimal credits, e.g. 2000 -> "0.002" (never via float)."""
-        return format_credits(micro)

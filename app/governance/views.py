@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -23,11 +24,6 @@ from app.governance.services.pricing_parameters import PARAMETERS
 from app.governance.services.tally import passes, quorum_needed
 
 
-@bp.app_template_filter("utc")
-def format_utc(at: datetime | None) -> str:
-    return at.strftime("%Y-%m-%d %H:%M UTC") if at else "–"
-
-
 @bp.app_template_filter("countdown")
 def countdown(at: datetime | None) -> str:
     """'3 days 4 h' until ``at`` (server-side; a small script keeps it ticking)."""
@@ -35,15 +31,16 @@ def countdown(at: datetime | None) -> str:
         return ""
     seconds = int((at - utcnow()).total_seconds())
     if seconds <= 0:
-        return "closing now"
+        return gettext("closing now")
     days, rest = divmod(seconds, 86_400)
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
+    # The same messages as governance/_countdown_time.html gives countdown.js.
     if days:
-        return f"{days} d {hours} h"
+        return gettext("{days} d {hours} h").format(days=days, hours=hours)
     if hours:
-        return f"{hours} h {minutes} min"
-    return f"{minutes} min"
+        return gettext("{hours} h {minutes} min").format(hours=hours, minutes=minutes)
+    return gettext("{minutes} min").format(minutes=minutes)
 
 
 def _is_member() -> bool:
@@ -84,7 +81,7 @@ def new_proposal():
             return render_template(
                 "governance/form.html", form=request.form, current=current, parameters=PARAMETERS, proposal=None
             ), exc.status
-        flash("Draft saved. Check it, then open it for the vote.", "success")
+        flash(gettext("Draft saved. Check it, then open it for the vote."), "success")
         return redirect(url_for("web.proposal", proposal_id=proposal.id))
     return render_template(
         "governance/form.html",
@@ -122,10 +119,10 @@ def edit_proposal(proposal_id: int):
                 parameters=PARAMETERS,
                 proposal=proposal,
             ), exc.status
-        flash("Draft saved.", "success")
+        flash(gettext("Draft saved."), "success")
         return redirect(url_for("web.proposal", proposal_id=proposal.id))
     if proposal.status.value != "draft":
-        flash("This proposal is open or closed and can no longer change.", "error")
+        flash(gettext("This proposal is open or closed and can no longer change."), "error")
         return redirect(url_for("web.proposal", proposal_id=proposal.id))
     return render_template(
         "governance/form.html",
@@ -144,7 +141,7 @@ def open_proposal(proposal_id: int):
         proposals.open_proposal(proposal, current_user)
     except ServiceError as exc:
         return refused_redirect(exc, url_for("web.proposal", proposal_id=proposal_id))
-    flash("The vote is open. Members have been told by email.", "success")
+    flash(gettext("The vote is open. Members have been told by email."), "success")
     return redirect(url_for("web.proposal", proposal_id=proposal_id))
 
 
@@ -227,7 +224,7 @@ def members():
             if form.get("action") == "end":
                 m = membership.get_membership(id_from_form(form.get("membership_id")))
                 membership.end_membership(m, reason=form.get("reason", ""))
-                flash(f"Membership of {m.user.display_name} ended.", "info")
+                flash(gettext("Membership of %(name)s ended.", name=m.user.display_name), "info")
             else:
                 email = accounts.normalize_email(form.get("email", ""))
                 user = db.session.scalar(select(User).where(User.email == email))
@@ -240,7 +237,7 @@ def members():
                     form.get("reference"),
                     recorded_by=current_user,
                 )
-                flash(f"{user.display_name} is now a member.", "success")
+                flash(gettext("%(name)s is now a member.", name=user.display_name), "success")
         except ServiceError as exc:
             refuse(exc)
             return render_template(

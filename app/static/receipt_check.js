@@ -12,7 +12,10 @@
     var row = document.querySelector('tr[data-hash="' + hex + '"]');
     document.querySelectorAll("tr.mine").forEach(function (r) { r.classList.remove("mine"); });
     if (row) { row.classList.add("mine"); row.scrollIntoView({block: "center"}); }
-    document.getElementById("receipt-result").textContent = row
-      ? "Counted as " + row.cells[1].textContent + "." : "Not in the list (a receipt replaced by a later vote is not counted).";
+    // The sentences come from the page (data-counted, data-missing), in its language.
+    var result = document.getElementById("receipt-result");
+    result.textContent = row
+      ? (result.dataset.counted || "Counted as {choice}.").replace("{choice}", row.cells[1].textContent)
+      : result.dataset.missing || "Not in the list (a receipt replaced by a later vote is not counted).";
   });
 })();

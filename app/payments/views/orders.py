@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from app.core.error_pages import refused_redirect
@@ -13,12 +14,6 @@ from app.governance.services import membership
 from app.payments.models import OrderStatus
 from app.payments.services import checkout, payment_events, wallet
 from app.payments.services.payment_gateway import gateway
-
-
-@bp.app_template_filter("money")
-def money(minor: int, currency: str | None = None) -> str:
-    """Integer minor units as text in the currency, e.g. 625 -> "6.25 EUR"."""
-    return checkout.format_money(minor, currency or current_app.config["CURRENCY"])
 
 
 @bp.app_context_processor
@@ -100,7 +95,7 @@ def checkout_done(order_id: int):
 @login_required
 def checkout_cancelled(order_id: int):
     order = checkout.order_for(current_user, order_id)
-    flash("Checkout cancelled: nothing was charged.", "info")
+    flash(gettext("Checkout cancelled: nothing was charged."), "info")
     return redirect(url_for("web.credits" if order.kind.value == "credit_pack" else "web.membership_page"))
 
 
@@ -124,6 +119,6 @@ def test_checkout(session_id: str):
             payment_events.handle_event(event)
         if order.status is OrderStatus.PAID:
             return redirect(url_for("web.checkout_done", order_id=order.id))
-        flash("The test payment failed; nothing was charged.", "error")
+        flash(gettext("The test payment failed; nothing was charged."), "error")
         return redirect(url_for("web.orders"))
     return render_template("payments/test_checkout.html", order=order, describe=checkout.describe(order))

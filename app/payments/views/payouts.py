@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Response, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from app.accounts import two_factor
@@ -12,7 +13,7 @@ from app.accounts.login import VERIFIED_AT, require_fresh_code, require_payout_f
 from app.admin.services import audit
 from app.core import jobs
 from app.core.auth import require_admin, require_manager
-from app.core.error_pages import refuse, refused_redirect
+from app.core.error_pages import refuse, refused_redirect, translated
 from app.core.errors import ServiceError
 from app.core.extensions import db
 from app.core.queue import enqueue
@@ -43,7 +44,7 @@ def _money_page(artist, bank_form=None, status: int = 200):
     try:
         statement = payouts.statement(artist, period)
     except ServiceError as exc:
-        flash(exc.message, "error")
+        flash(translated(exc.message), "error")
         statement = payouts.statement(artist, payouts.this_month())
     return render_template(
         "payments/payouts/artist.html",
@@ -71,7 +72,7 @@ def artist_bank(artist_id: int):
             account_holder=request.form.get("account_holder", ""),
             by=current_user,
         )
-        flash("Bank details saved: payouts will go to this account.", "success")
+        flash(gettext("Bank details saved: payouts will go to this account."), "success")
     except ServiceError as exc:
         refuse(exc)
         # render, not redirect, so the manager can fix the typo instead of retyping the IBAN
@@ -110,9 +111,9 @@ def artist_stripe_return(artist_id: int):
     except ServiceError as exc:
         return refused_redirect(exc, url_for("web.artist_money", artist_id=artist_id))
     if destination.stripe_ready:
-        flash("Your Stripe account is connected: payouts will be transferred to it.", "success")
+        flash(gettext("Your Stripe account is connected: payouts will be transferred to it."), "success")
     else:
-        flash("Stripe still needs some details before it can receive payouts; continue when ready.", "info")
+        flash(gettext("Stripe still needs some details before it can receive payouts; continue when ready."), "info")
     return redirect(url_for("web.artist_money", artist_id=artist_id))
 
 
@@ -192,7 +193,7 @@ def admin_record_bank_payment(payout_id: int):
         audit.record(current_user, "payout.paid", "payout", payout_id, reference=request.form.get("reference", ""))
     except ServiceError as exc:
         return refused_redirect(exc, url_for("web.admin_payouts"))
-    flash(f"Payout {payout.id} recorded as paid.", "success")
+    flash(gettext("Payout %(id)s recorded as paid.", id=payout.id), "success")
     return redirect(url_for("web.admin_payouts"))
 
 
@@ -234,7 +235,7 @@ def admin_release_payout(payout_id: int):
         return refused_redirect(exc, url_for("web.admin_payouts"))
     if status is PayoutStatus.IN_TRANSIT and payout.method is PayoutMethod.STRIPE:
         _send_after_decision(payout_id)
-    flash(f"Payout {payout_id} released.", "success")
+    flash(gettext("Payout %(id)s released.", id=payout_id), "success")
     return redirect(url_for("web.admin_payouts"))
 
 
@@ -252,9 +253,18 @@ def admin_void_payout(payout_id: int):
         return refused_redirect(exc, url_for("web.admin_payouts"))
     if status is PayoutStatus.IN_TRANSIT and method is PayoutMethod.STRIPE:
         _send_after_decision(payout_id)
-    rest = "the rest is on its way" if status is PayoutStatus.IN_TRANSIT else "the rest waits for a later run"
-    flash(
-        f"Payout {payout_id}: {format_credits(voided)} credits of suspicious earnings went back to the co-op; {rest}.",
-        "success",
-    )
+    if status is PayoutStatus.IN_TRANSIT:
+        message = gettext(
+            "Payout %(id)s: %(credits)s credits of suspicious earnings went back to the co-op; the rest is on its way.",
+            id=payout_id,
+            credits=format_credits(voided),
+        )
+    else:
+        message = gettext(
+            "Payout %(id)s: %(credits)s credits of suspicious earnings went back to the co-op;"
+            " the rest waits for a later run.",
+            id=payout_id,
+            credits=format_credits(voided),
+        )
+    flash(message, "success")
     return redirect(url_for("web.admin_payouts"))
