@@ -71,10 +71,13 @@ def create_release(
         kind=release_kind(kind),
         release_date=release_date,
     )
-    if not published:
-        release.published_at = None
     db.session.add(release)
     db.session.flush()
+    if not published:
+        # After the INSERT: given before it, None would be taken as "no value" and the
+        # column's default (now) would publish the draft.
+        release.published_at = None
+        db.session.flush()
     return release
 
 

@@ -1,4 +1,5 @@
-"""The demo co-op that ``make run`` seeds once: an admin, two artists, a listener."""
+"""The demo co-op that ``make run`` seeds once: an admin, two artists, a listener, fans with
+months of history (``history``) and every feature in use (``showcase``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from app.accounts import services as accounts
 from app.accounts.models import Role, User
 from app.catalog import services as catalog
 from app.core.extensions import db
-from app.demo import history
+from app.demo import history, showcase
 from app.payments.services import wallet
 from ledger import clock
 
@@ -86,6 +87,10 @@ def seed_demo(*, audio_seconds: float | None = None) -> list:
     db.session.flush()
     seed_governance(admin, listener, fans, start)
     _demo_listening(listener, tracks, now)
+    showcase.dress_the_catalogue(tracks)
+    showcase.draft_release(artist_users[0])
+    showcase.listener_library(listener, tracks)
+    showcase.report_in_the_queue(fans[0], tracks)
     db.session.flush()
     history.pay_last_month(admin, artist_users)
     _build_rollups()

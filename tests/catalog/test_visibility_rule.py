@@ -88,3 +88,11 @@ def test_scheduled_releases_wait_for_their_date(app_ctx):
     release.release_date = catalog.today_utc()
     db.session.commit()
     assert release in catalog.latest_releases()
+
+
+def test_a_release_created_as_a_draft_is_a_draft(app_ctx):
+    artist = make_artist()
+    release = catalog.create_release(artist, title="Unfinished", published=False)
+    db.session.expire(release)
+    assert release.published_at is None
+    assert not catalog.release_visible_to(None, release)

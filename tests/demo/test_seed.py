@@ -62,6 +62,25 @@ def test_the_demo_has_months_of_history_a_closed_vote_and_a_paid_payout_run(demo
         assert ledger.verify(db.session).ok
 
 
+def test_the_demo_shows_every_feature_in_use(demo_app):
+    from app.admin.models import ContentReport
+    from app.catalog.models import Release
+    from app.catalog.visibility import release_visible_to
+    from app.demo import showcase
+    from app.library.models import Playlist
+
+    with demo_app.app_context():
+        releases = db.session.scalars(select(Release)).all()
+        published = [r for r in releases if r.published_at is not None]
+        assert all(r.cover_key for r in published)  # the grids show covers
+        assert all(r.tags for r in published)
+        (draft,) = [r for r in releases if r.published_at is None]
+        assert draft.title == showcase.DRAFT_TITLE and not release_visible_to(None, draft)
+        playlist = db.session.scalar(select(Playlist).where(Playlist.name == showcase.PLAYLIST_NAME))
+        assert playlist.public and len(playlist.items) == 3
+        assert db.session.scalar(select(func.count(ContentReport.id))) == 1
+
+
 def test_demo_reset_starts_over(demo_app):
     with demo_app.app_context():
         stray = User(email="stray@example.org", display_name="Stray", password_hash="x")
