@@ -27,7 +27,6 @@ NOT_YET_TRANSLATED = (
     "sharing/",
     "studio/",
     "subsonic/",
-    "uploads/",
 )
 
 # Words that read the same in every language: names, codes, units, the examples in placeholders
