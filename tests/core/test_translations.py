@@ -25,7 +25,6 @@ NOT_YET_TRANSLATED = (
     "catalog/",
     "library/",
     "sharing/",
-    "studio/",
     "subsonic/",
 )
 
