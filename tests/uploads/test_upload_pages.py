@@ -85,7 +85,9 @@ def test_upload_page_for_managers_only(client, app_ctx):
     assert f'data-status-url="/api/v1/releases/{release.id}/uploads"' in page
     assert "Still cooking" in page and "Second take" in page
     assert "New audio “better.flac” failed: The file looks damaged" in page
-    assert page.count(">Replace audio</button>") == 1  # not while the first processing runs; not for a track without audio
+    assert (
+        page.count(">Replace audio</button>") == 1
+    )  # not while the first processing runs; not for a track without audio
 
 
 def test_a_french_browser_gets_the_upload_page_in_french(client, app_ctx):
