@@ -26,7 +26,8 @@ from mutagen.wave import WAVE
 from audio.errors import AudioTooLong, CorruptAudio, FFmpegError, UnsupportedAudio
 from audio.ffmpeg import decode_check, input_format
 
-ACCEPTED = "WAV, AIFF, FLAC, MP3, Ogg Vorbis, Opus or M4A/AAC"
+ACCEPTED_FORMATS = ("WAV", "AIFF", "FLAC", "MP3", "Ogg Vorbis", "Opus", "M4A/AAC")
+ACCEPTED = ", ".join(ACCEPTED_FORMATS[:-1]) + " or " + ACCEPTED_FORMATS[-1]
 
 # kind -> (what people call it, MIME type of the original)
 KINDS = {

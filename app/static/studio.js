@@ -1,9 +1,18 @@
 // The studio's release and profile pages: drop an image (preview at once, then stored through
 // the API in three sizes), and reorder tracks by dragging or with their Up/Down buttons
-// (which also work as plain forms without this script).
+// (which also work as plain forms without this script). The words it writes come from the
+// data-say-* attributes of the drop zone and the track list, in the page's language ({name}
+// placeholders filled in here); the English below is the fallback.
 (function () {
   "use strict";
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
+
+  // The words of element el for key (a data-say-* attribute, camelCased), placeholders filled in.
+  function say(el, key, english, values) {
+    let text = (el && el.dataset[key]) || english;
+    for (const [name, value] of Object.entries(values || {})) text = text.split(`{${name}}`).join(String(value));
+    return text;
+  }
 
   function send(method, url, body) {
     const headers = { "X-CSRFToken": csrf, Accept: "application/json" };
@@ -19,7 +28,8 @@
         .catch(() => ({}))
         .then((answer) => {
           if (!response.ok) {
-            throw new Error((answer.error && answer.error.message) || `failed (${response.status})`);
+            throw new Error((answer.error && answer.error.message) ||
+              say(document.querySelector("[data-say-failed-status]"), "sayFailedStatus", "failed ({status})", { status: response.status }));
           }
           return answer;
         })
@@ -37,7 +47,7 @@
     function upload(file) {
       if (!file) return;
       if (!/^image\//.test(file.type)) {
-        status.textContent = `“${file.name}” is not an image.`;
+        status.textContent = say(zone, "sayNotImage", "“{name}” is not an image.", { name: file.name });
         return;
       }
       const reader = new FileReader(); // a data: URL, which the page's CSP allows for images
@@ -47,13 +57,13 @@
         if (placeholder) placeholder.hidden = true;
       });
       reader.readAsDataURL(file);
-      status.textContent = "Saving…";
+      status.textContent = say(zone, "saySaving", "Saving…");
       zone.classList.add("busy");
       const body = new FormData();
       body.append("file", file, file.name);
       send("PUT", zone.dataset.uploadUrl, body)
         .then(() => {
-          status.textContent = "Saved in three sizes.";
+          status.textContent = say(zone, "saySaved", "Saved in three sizes.");
           zone.dataset.saved = "true";
         })
         .catch((error) => {
@@ -100,11 +110,11 @@
     list.setAttribute("aria-busy", "true");
     return send("PATCH", li.dataset.updateUrl, { position })
       .then((answer) => {
-        status.textContent = `“${title}” is now track ${answer.track.position}.`;
+        status.textContent = say(list, "sayMoved", "“{title}” is now track {number}.", { title, number: answer.track.position });
         list.dataset.saved = String(Date.now());
       })
       .catch((error) => {
-        status.textContent = `${error.message} Reloading…`;
+        status.textContent = say(list, "sayReloading", "{message} Reloading…", { message: error.message });
         window.location.reload();
       })
       .finally(() => list.removeAttribute("aria-busy"));
@@ -145,7 +155,9 @@
     const up = button.dataset.direction === "up";
     const sibling = up ? li.previousElementSibling : li.nextElementSibling;
     if (!sibling) {
-      status.textContent = up ? "It is the first track already." : "It is the last track already.";
+      status.textContent = up
+        ? say(list, "sayFirst", "It is the first track already.")
+        : say(list, "sayLast", "It is the last track already.");
       return;
     }
     list.insertBefore(li, up ? sibling : sibling.nextSibling);

@@ -9,6 +9,8 @@
 //   No reload.
 // - "Replace audio" sends one file to the track's replace URL; its progress shows in the same
 //   list, and the table shows the new audio processing, then the switch (or why it failed).
+// - Every word it writes comes from the section's data-say-* attributes, in the page's language
+//   ({name} placeholders filled in here); the English below is the fallback when one is absent.
 (function () {
   "use strict";
   const root = document.getElementById("uploader");
@@ -30,6 +32,18 @@
   let pollTimer = null;
   let inFlight = 0;
 
+  // The page's words for key (a data-say-* attribute, camelCased), placeholders filled in.
+  function say(key, english, values) {
+    let text = root.dataset[key] || english;
+    for (const [name, value] of Object.entries(values || {})) text = text.split(`{${name}}`).join(String(value));
+    return text;
+  }
+
+  function statusWord(status) {
+    const key = "sayStatus" + status.charAt(0).toUpperCase() + status.slice(1);
+    return root.dataset[key] || status;
+  }
+
   function el(tag, className, text) {
     const node = document.createElement(tag);
     if (className) node.className = className;
@@ -43,11 +57,15 @@
     const bar = el("progress");
     bar.max = 100;
     bar.value = 0;
-    bar.setAttribute("aria-label", `Upload of ${label}`);
-    const message = el("span", "message", "waiting");
+    bar.setAttribute("aria-label", say("sayUploadOf", "Upload of {name}", { name: label }));
+    const message = el("span", "message", say("sayWaiting", "waiting"));
     li.append(el("span", "name", label), bar, message);
     list.append(li);
     return { li, bar, message, replacement: false };
+  }
+
+  function failed(reason) {
+    return say("sayFailed", "failed: {reason}", { reason });
   }
 
   function setState(view, state, text) {
@@ -61,15 +79,15 @@
     let answer = {};
     try { answer = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
     if (answer.error && answer.error.message) return answer.error.message;
-    if (xhr.status === 413) return `larger than the ${limitMb} MB limit`;
-    return `failed (${xhr.status || "no answer"})`;
+    if (xhr.status === 413) return say("sayTooLarge", "larger than the {mb} MB limit", { mb: limitMb });
+    return say("sayFailedStatus", "failed ({status})", { status: xhr.status || say("sayNoAnswer", "no answer") });
   }
 
   // POST one file to url; resolves with the JSON answer of a 202, or null (the line says why).
   function send(url, file, view) {
     return new Promise((resolve) => {
       if (file.size > limitBytes) {
-        setState(view, "error", `failed: larger than the ${limitMb} MB limit`);
+        setState(view, "error", failed(say("sayTooLarge", "larger than the {mb} MB limit", { mb: limitMb })));
         return resolve(null);
       }
       const body = new FormData();
@@ -81,10 +99,10 @@
       xhr.upload.addEventListener("progress", (event) => {
         if (event.lengthComputable) {
           view.bar.value = Math.round((event.loaded / event.total) * 100);
-          setState(view, "uploading", `uploading ${view.bar.value}%`);
+          setState(view, "uploading", say("sayUploadingPercent", "uploading {percent}%", { percent: view.bar.value }));
         }
       });
-      xhr.upload.addEventListener("load", () => setState(view, "uploading", "uploaded, checking the audio…"));
+      xhr.upload.addEventListener("load", () => setState(view, "uploading", say("sayChecking", "uploaded, checking the audio…")));
       xhr.addEventListener("load", () => {
         if (xhr.status === 202) {
           view.bar.value = 100;
@@ -92,15 +110,15 @@
           try { answer = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
           resolve(answer);
         } else {
-          setState(view, "error", `failed: ${errorText(xhr)}`);
+          setState(view, "error", failed(errorText(xhr)));
           resolve(null);
         }
       });
       xhr.addEventListener("error", () => {
-        setState(view, "error", "failed: the connection was lost");
+        setState(view, "error", say("sayLost", "failed: the connection was lost"));
         resolve(null);
       });
-      setState(view, "uploading", "uploading");
+      setState(view, "uploading", say("sayUploading", "uploading"));
       xhr.send(body);
     });
   }
@@ -115,13 +133,13 @@
   function showTrackOnLine(view, track) {
     const rep = track.replacement;
     if (view.replacement) {
-      if (rep && rep.status === "processing") return setState(view, "processing", "uploaded; processing the new audio…");
-      if (rep && rep.status === "failed") return finish(view, "error", `failed: ${rep.status_reason}`);
-      return finish(view, "done", `ready: “${track.title}” now plays the new audio`);
+      if (rep && rep.status === "processing") return setState(view, "processing", say("sayReplacementProcessing", "uploaded; processing the new audio…"));
+      if (rep && rep.status === "failed") return finish(view, "error", failed(rep.status_reason));
+      return finish(view, "done", say("sayReplacementReady", "ready: “{title}” now plays the new audio", { title: track.title }));
     }
-    if (track.status === "processing") return setState(view, "processing", `uploaded as “${track.title}”; processing…`);
-    if (track.status === "failed") return finish(view, "error", `failed: ${track.status_reason || "processing failed"}`);
-    return finish(view, "done", `ready: “${track.title}”`);
+    if (track.status === "processing") return setState(view, "processing", say("sayProcessingAs", "uploaded as “{title}”; processing…", { title: track.title }));
+    if (track.status === "failed") return finish(view, "error", failed(track.status_reason || say("sayProcessingFailed", "processing failed")));
+    return finish(view, "done", say("sayReady", "ready: “{title}”", { title: track.title }));
   }
 
   function finish(view, state, text) {
@@ -132,7 +150,7 @@
   function upload(files) {
     const sorted = Array.from(files).sort((a, b) => byName.compare(a.name, b.name));
     const max = parseInt(root.dataset.maxFiles, 10) || 50;
-    sorted.slice(max).forEach((file) => setState(line(file.name), "error", `not sent: at most ${max} files at a time`));
+    sorted.slice(max).forEach((file) => setState(line(file.name), "error", say("sayTooMany", "not sent: at most {max} files at a time", { max })));
     sorted.slice(0, max).forEach((file) => {
       const view = line(file.name);
       inFlight += 1;
@@ -148,7 +166,7 @@
   }
 
   function replace(url, title, file) {
-    const view = line(`New audio for “${title}”: ${file.name}`);
+    const view = line(say("sayNewAudioFor", "New audio for “{title}”: {name}", { title, name: file.name }));
     view.replacement = true;
     inFlight += 1;
     queue = queue.then(async () => {
@@ -164,32 +182,33 @@
     const tr = el("tr", `upload-row status-${track.status}`);
     tr.dataset.trackId = track.id;
     const state = el("td", "state");
-    state.append(el("span", "status", track.status));
+    state.append(el("span", "status", statusWord(track.status)));
     if (track.status_reason) state.append(el("p", "reason", track.status_reason));
     const rep = track.replacement;
     if (rep) {
       state.append(el("p", `replacement replacement-${rep.status}`, rep.status === "processing"
-        ? `New audio “${rep.name}” processing; the current audio plays until it is ready.`
-        : `New audio “${rep.name}” failed: ${rep.status_reason} The current audio still plays.`));
+        ? say("sayNewAudioProcessing", "New audio “{name}” processing; the current audio plays until it is ready.", { name: rep.name })
+        : say("sayNewAudioFailed", "New audio “{name}” failed: {reason} The current audio still plays.",
+          { name: rep.name, reason: rep.status_reason })));
     }
     const original = el("td", "original");
     if (track.original) {
       const link = el("a", "", track.original.format.toUpperCase());
       link.href = track.original.url;
       original.append(link);
-      if (track.version > 1) original.append(" ", el("span", "meta", `v${track.version}`));
+      if (track.version > 1) original.append(" ", el("span", "meta", say("sayVersion", "v{version}", { version: track.version })));
     }
     const actions = el("td", "actions");
     const busy = track.status === "processing" || (rep && rep.status === "processing");
     if (track.original && !busy) {
-      const button = el("button", "link replace", "Replace audio");
+      const button = el("button", "link replace", say("sayReplace", "Replace audio"));
       button.type = "button";
       button.dataset.url = track.replace_url;
       button.dataset.title = track.title;
       actions.append(button);
     }
     if (track.original && (track.status === "ready" || track.status === "failed")) {
-      const button = el("button", "link reprocess", "Reprocess");
+      const button = el("button", "link reprocess", say("sayReprocess", "Reprocess"));
       button.type = "button";
       button.dataset.url = track.reprocess_url;
       actions.append(" ", button);
@@ -202,7 +221,7 @@
     const rows = tracks.map(row);
     if (!rows.length) {
       const tr = el("tr", "no-tracks");
-      const td = el("td", "empty", "No tracks yet: drop some files above.");
+      const td = el("td", "empty", say("sayNoTracks", "No tracks yet: drop some files above."));
       td.colSpan = 5;
       tr.append(td);
       rows.push(tr);
@@ -225,12 +244,12 @@
           if (view) showTrackOnLine(view, track);
         }
         for (const [id, view] of watching) {  // removed from the release meanwhile
-          if (!present.has(id)) finish(view, "error", "the track was removed from the release");
+          if (!present.has(id)) finish(view, "error", say("sayRemoved", "the track was removed from the release"));
         }
-        pollNote.textContent = answer.processing ? "Processing… this page updates by itself." : "";
+        pollNote.textContent = answer.processing ? say("sayPolling", "Processing… this page updates by itself.") : "";
         schedule(answer.processing || watching.size > 0 || inFlight > 0, 1500);
       } catch (e) {
-        pollNote.textContent = "Could not fetch the statuses; trying again…";
+        pollNote.textContent = say("sayPollFailed", "Could not fetch the statuses; trying again…");
         schedule(true, 5000);
       } finally {
         refreshing = null;
@@ -252,7 +271,7 @@
       credentials: "same-origin",
     });
     if (!response.ok) {
-      let message = `failed (${response.status})`;
+      let message = say("sayFailedStatus", "failed ({status})", { status: response.status });
       try { message = (await response.json()).error.message; } catch (e) { /* not JSON */ }
       pollNote.textContent = message;
     }

@@ -641,19 +641,33 @@ class HistoryItem:
     play_number: int | None
     price: int
 
-    def not_counted_reason(self, now: datetime) -> str | None:
+    def not_counted(self, now: datetime) -> tuple[str, str, str] | None:
         """Why this play was not counted, against its own count point (the pricing version's
-        count-after when it started, or the end of a shorter track); None once counted."""
+        count-after when it started, or the end of a shorter track), as (case, reached, count
+        point): case "open" (still playing), "early" (stopped before the count point) or
+        "unpaid"; None once counted. Pages word the case in their language."""
         play = self.play
         if self.kind is not None or play.counted_at is not None:
             return None
         at, point = _clock(play.position_ms), _clock(play.count_after_ms)
         if play.ended_at is None and play.expires_at > now:
-            return f"still open: at {at}, counts at {point}"
+            return "open", at, point
         if play.position_ms < play.count_after_ms:
-            return f"stopped at {at}, before {point}"
+            return "early", at, point
         # Past the position but not counted: the server's clock had not run to the count point
         # (skipped ahead), or the wallet could not pay when it was reached.
+        return "unpaid", at, point
+
+    def not_counted_reason(self, now: datetime) -> str | None:
+        """The reason of ``not_counted`` in English (the JSON API's wording)."""
+        found = self.not_counted(now)
+        if found is None:
+            return None
+        case, at, point = found
+        if case == "open":
+            return f"still open: at {at}, counts at {point}"
+        if case == "early":
+            return f"stopped at {at}, before {point}"
         return f"reached {at} before {point} of listening time had passed, or the wallet could not pay"
 
 

@@ -7,14 +7,16 @@ for anyone else, as everywhere in the catalogue."""
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from app.catalog import services as catalog
 from app.catalog.models import Release, ReleaseKind, Track
 from app.core.auth import require_manager
-from app.core.error_pages import refuse, refused_redirect
+from app.core.error_pages import refuse, refused_redirect, translated
 from app.core.errors import NotFound, ServiceError, ValidationFailed
 from app.core.extensions import db
+from app.core.i18n import format_day
 from app.core.transactions import commit_now
 from app.core.web import bp
 from app.studio.services import managers, overview, profile, releases, tracks
@@ -72,7 +74,7 @@ def studio_create_release(artist_id: int):
         release = releases.create_release(artist, {f: request.form.get(f, "") for f in ("title", "kind")})
     except ServiceError as exc:
         return refused_redirect(exc, url_for("web.studio_artist", artist_id=artist_id))
-    flash(f"“{release.title}” is a draft: only you see it until you publish it.", "info")
+    flash(gettext("“%(title)s” is a draft: only you see it until you publish it.", title=release.title), "info")
     return redirect(url_for("web.studio_release", release_id=release.id))
 
 
@@ -104,7 +106,7 @@ def studio_release(release_id: int):
     except ServiceError as exc:
         refuse(exc)
         return _render_release(_release(release_id), exc.status, form)
-    flash("Saved.", "info")
+    flash(gettext("Saved."), "info")
     return redirect(url_for("web.studio_release", release_id=release_id))
 
 
@@ -116,13 +118,13 @@ def studio_publish(release_id: int):
     releases.set_published(release, publish)
     state = releases.state_of(release)
     if not publish:
-        flash("Back to a draft: only its managers see it now. Listeners who own its tracks keep them.", "info")
+        flash(gettext("Back to a draft: only its managers see it now. Listeners who own its tracks keep them."), "info")
     elif state.name == "scheduled":
-        flash(f"Scheduled: it goes public on {release.release_date.isoformat()}.", "info")
+        flash(gettext("Scheduled: it goes public on %(date)s.", date=format_day(release.release_date)), "info")
     elif not any(t.is_public for t in release.tracks):
-        flash("Published; it shows once a track is ready.", "info")
+        flash(gettext("Published; it shows once a track is ready."), "info")
     else:
-        flash("Published: everyone can hear it now.", "info")
+        flash(gettext("Published: everyone can hear it now."), "info")
     return redirect(url_for("web.studio_release", release_id=release_id))
 
 
@@ -141,7 +143,7 @@ def studio_delete_release(release_id: int):
     commit_now("its files are deleted only once the rows are gone")
     for prefix in prefixes:
         profile.delete_image(prefix)
-    flash("The release was deleted.", "info")
+    flash(gettext("The release was deleted."), "info")
     return redirect(url_for("web.studio_artist", artist_id=artist_id))
 
 
@@ -162,7 +164,7 @@ def studio_track(track_id: int):
     except ServiceError as exc:
         refuse(exc)
         return render_template("studio/track.html", track=_track(track_id), form=form), exc.status
-    flash(f"“{track.title}” saved.", "info")
+    flash(gettext("“%(title)s” saved.", title=track.title), "info")
     return redirect(url_for("web.studio_release", release_id=track.release_id))
 
 
@@ -183,7 +185,7 @@ def studio_move_track(track_id: int):
         return refused_redirect(ValidationFailed("Give the track number as a number.", field="position"), back)
     except ServiceError as exc:
         return refused_redirect(exc, back)
-    flash(f"“{track.title}” is now track {track.position}.", "info")
+    flash(gettext("“%(title)s” is now track %(number)s.", title=track.title, number=track.position), "info")
     return redirect(back)
 
 
@@ -198,7 +200,7 @@ def studio_remove_track(track_id: int):
         tracks.remove_track(track)
     except ServiceError as exc:
         return refused_redirect(exc, back)
-    flash(f"“{track.title}” was removed from the catalogue; its owners keep it.", "info")
+    flash(gettext("“%(title)s” was removed from the catalogue; its owners keep it.", title=track.title), "info")
     return redirect(back)
 
 
@@ -211,7 +213,7 @@ def studio_restore_track(track_id: int):
         tracks.restore_track(track)
     except ServiceError as exc:
         return refused_redirect(exc, back)
-    flash(f"“{track.title}” is back in the catalogue.", "info")
+    flash(gettext("“%(title)s” is back in the catalogue.", title=track.title), "info")
     return redirect(back)
 
 
@@ -227,7 +229,7 @@ def studio_profile(artist_id: int):
     except ServiceError as exc:
         refuse(exc)
         return render_template("studio/profile.html", artist=_artist(artist_id), form=form), exc.status
-    flash("Profile saved.", "info")
+    flash(gettext("Profile saved."), "info")
     return redirect(url_for("web.studio_profile", artist_id=artist_id))
 
 
@@ -252,7 +254,7 @@ def studio_invite(artist_id: int):
         invitation, _ = managers.invite(artist, request.form.get("email", ""), current_user)
     except ServiceError as exc:
         return refused_redirect(exc, back)
-    flash(f"Invitation sent to {invitation.email}.", "info")
+    flash(gettext("Invitation sent to %(email)s.", email=invitation.email), "info")
     return redirect(back)
 
 
@@ -265,7 +267,7 @@ def studio_remove_manager(artist_id: int, user_id: int):
         managers.remove_manager(artist, user_id)
     except ServiceError as exc:
         return refused_redirect(exc, back)
-    flash("Removed.", "info")
+    flash(gettext("Removed."), "info")
     if user_id == current_user.id:
         return redirect(url_for("web.artist", artist_id=artist_id))
     return redirect(back)
@@ -280,7 +282,7 @@ def studio_withdraw_invitation(artist_id: int, invitation_id: int):
         managers.withdraw(artist, invitation_id)
     except ServiceError as exc:
         return refused_redirect(exc, back)
-    flash("Invitation withdrawn.", "info")
+    flash(gettext("Invitation withdrawn."), "info")
     return redirect(back)
 
 
@@ -290,7 +292,7 @@ def studio_invitation(token: str):
     try:
         invitation = managers.find_invitation(token)
     except ServiceError as exc:
-        return render_template("studio/invitation.html", invitation=None, error=exc.message), exc.status
+        return render_template("studio/invitation.html", invitation=None, error=translated(exc.message)), exc.status
     if request.method == "GET" or not current_user.is_authenticated:
         return render_template("studio/invitation.html", invitation=invitation, error=None)
     try:
@@ -298,7 +300,7 @@ def studio_invitation(token: str):
     except ServiceError as exc:
         refuse(exc)
         return render_template(
-            "studio/invitation.html", invitation=managers.find_invitation(token), error=exc.message
+            "studio/invitation.html", invitation=managers.find_invitation(token), error=translated(exc.message)
         ), exc.status
-    flash(f"You now manage {artist.name}.", "info")
+    flash(gettext("You now manage %(artist)s.", artist=artist.name), "info")
     return redirect(url_for("web.studio_artist", artist_id=artist.id))

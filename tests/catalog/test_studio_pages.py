@@ -227,3 +227,22 @@ def test_an_invitation_for_another_address_is_refused_on_the_page(client, studio
     login(client, make_user(role=Role.LISTENER))
     r = client.post(path)
     assert r.status_code == 403 and "sent to someone@example.test" in r.text
+
+
+def test_a_french_browser_gets_the_studio_in_french(client, studio):
+    """Accept-Language: fr: the overview, the release editor (its state, kinds, statuses and
+    the words studio.js writes) and the flash messages are French."""
+    french = {"Accept-Language": "fr"}
+    release = studio["release"]
+    overview = client.get(f"/studio/artists/{studio['artist'].id}", headers=french).text
+    assert '<html lang="fr"' in overview and "Nouvelle sortie" in overview and "Créer le brouillon" in overview
+    assert "3 morceaux" in overview and "crédits gagnés" in overview
+    assert "New release" not in overview and "track(s)" not in overview
+    page = client.get(f"/studio/releases/{release.id}", headers=french).text
+    assert ">Publiée</span>" in page and "Enregistrer les détails" in page and ">Single</option>" in page
+    assert '<span class="tag status-ready">prêt</span>' in page
+    assert 'data-say-moved="« {title} » est maintenant le morceau {number}."' in page
+    assert 'data-say-saving="Enregistrement…"' in page
+    client.post(f"/studio/tracks/{studio['tracks'][2].id}/move", data={"direction": "up"}, headers=french)
+    page = client.get(f"/studio/releases/{release.id}", headers=french).text
+    assert "« Leg 3 » est maintenant le morceau 2." in page

@@ -109,3 +109,25 @@ def test_history_says_why_a_play_was_not_counted_against_the_count_point(client,
     assert "reached 1:00 before 0:45 of listening time had passed" in rows[1]
     assert "stopped at 0:32, before 0:45" in rows[2]  # 32.9 s is not 0:33: it stopped before
     assert "(0:30 for plays started now)" in html
+
+
+def test_a_french_browser_gets_the_history_in_french_with_the_reason(client, app_ctx):
+    """Accept-Language: fr words the page, the results and the "why not counted" reason in
+    French, with French numbers."""
+    user = make_user()
+    headers = bearer(token_for(user))
+    track = make_streamable_track(title="Harbour Song")
+    counted = client.post(f"/api/v1/tracks/{track.id}/plays", headers=headers).json["play"]
+    backdate(counted["id"], 50)
+    assert client.post(counted["progress_url"], json={"position_ms": 50_000}, headers=headers).json["counted"]
+    skipped = client.post(f"/api/v1/tracks/{track.id}/plays", headers=headers).json["play"]
+    client.post(skipped["progress_url"], json={"position_ms": 12_000}, headers=headers)
+
+    log_in(client, user)
+    html = client.get("/history", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert '<html lang="fr"' in html and "Historique d’écoute" in html
+    rows = html.split("<tbody>")[1].split("</tbody>")[0].split("<tr")[1:]
+    assert "non comptée" in rows[0] and "0:12" in rows[0]
+    assert "encore ouverte : à 0:12" in rows[0] or "arrêtée à 0:12" in rows[0]
+    assert "écoute n° 1" in rows[1] and "0,002" in rows[1]
+    assert "Listening history" not in html and "not counted" not in html

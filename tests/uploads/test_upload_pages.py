@@ -85,4 +85,25 @@ def test_upload_page_for_managers_only(client, app_ctx):
     assert f'data-status-url="/api/v1/releases/{release.id}/uploads"' in page
     assert "Still cooking" in page and "Second take" in page
     assert "New audio “better.flac” failed: The file looks damaged" in page
-    assert page.count("Replace audio") == 1  # not while the first processing runs; not for a track without audio
+    assert (
+        page.count(">Replace audio</button>") == 1
+    )  # not while the first processing runs; not for a track without audio
+
+
+def test_a_french_browser_gets_the_upload_page_in_french(client, app_ctx):
+    """Accept-Language: fr: the page, the statuses, the formats list and the script's words
+    (data-say-*) are French; the script's placeholders survive the translation."""
+    user = make_user()
+    release = make_release(artist=make_artist(manager=user), title="Night Works")
+    processing = make_track(release=release, title="Still cooking", status=TrackStatus.PROCESSING)
+    db.session.add(TrackAudio(track=processing, **_audio(processing)))
+    db.session.commit()
+    login(client, user)
+    page = client.get(f"/releases/{release.id}/upload", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert '<html lang="fr"' in page and "<h1>Envoyer des morceaux</h1>" in page
+    assert '<span class="status">en traitement</span>' in page
+    assert "Opus ou M4A/AAC" in page and "Déposez des fichiers audio ici" in page
+    assert 'data-say-ready="prêt : « {title} »"' in page
+    assert 'data-say-uploading-percent="envoi en cours {percent} %"' in page
+    assert 'data-say-status-failed="en échec"' in page
+    assert "Upload tracks" not in page and "Drop audio files" not in page
