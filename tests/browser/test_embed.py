@@ -108,7 +108,9 @@ def test_a_listener_in_the_popout_plays_the_whole_track_metered(page, live_serve
     assert started.value.status == 201
     page.wait_for_function("() => window.encoreEmbed.audio.currentTime > 0.5")
     assert page.evaluate("window.encoreEmbed.state.mode") == "full"
-    assert "/stream." in page.evaluate("window.encoreEmbed.audio.currentSrc")
+    # A paying play: the head, then the rest, through the metered loader (Media Source Extensions).
+    assert page.evaluate("window.encoreEmbed.audio.currentSrc").startswith("blob:")
+    assert page.evaluate("window.encoreMeteredAudio.session() !== null")
     with page.expect_response(lambda r: "/progress" in r.url) as reported:
         page.locator(".embed-toggle").click()  # pause: reports the position
     assert reported.value.status == 200

@@ -6,6 +6,7 @@ verifies."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import datetime, timezone
 
 import pytest
@@ -119,7 +120,7 @@ def test_py_opensonic_with_an_api_key(co_op):
         finally:
             await conn.cleanup()
 
-    asyncio.run(session())
+    run_in_a_thread_of_its_own(session)
     count, plays, verified = _charged(app, user_id)
     assert count == 1 and len(plays) == 1 and plays[0].counted_at is not None and verified
     with app.app_context():
@@ -145,7 +146,7 @@ def test_py_opensonic_with_token_auth(co_op):
         finally:
             await conn.cleanup()
 
-    asyncio.run(session())
+    run_in_a_thread_of_its_own(session)
 
 
 def test_knuckles_with_an_app_password(co_op):
@@ -173,3 +174,21 @@ def test_knuckles_with_an_app_password(co_op):
     client.media_annotation.scrobble([track_ids[2]], [datetime.now(timezone.utc)])
     count, plays, verified = _charged(app, user_id)
     assert count == 1 and len(plays) == 1 and verified
+
+
+def run_in_a_thread_of_its_own(session) -> None:
+    """``asyncio.run`` in a fresh thread: the browser tests' Playwright keeps an event loop
+    running in the main thread, where ``asyncio.run`` refuses to start."""
+    failure: list[BaseException] = []
+
+    def main():
+        try:
+            asyncio.run(session())
+        except BaseException as exc:  # re-raised in the test's thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=main)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
