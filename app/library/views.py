@@ -4,6 +4,7 @@ setting), playlist pages and their share links, and track pages."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from app.catalog import services as catalog
@@ -48,7 +49,9 @@ def library_settings():
     on = request.form.get("mail_new_releases") == "on"
     library.set_mail_new_releases(current_user, on)
     flash(
-        "We will mail you when an artist you follow publishes a release." if on else "No more new-release mail.",
+        gettext("We will mail you when an artist you follow publishes a release.")
+        if on
+        else gettext("No more new-release mail."),
         "info",
     )
     return redirect(url_for("web.library_page") + "#settings")
@@ -110,7 +113,7 @@ def edit_playlist(playlist_id: int):
         if exc.status == 404:
             raise
         return refused_redirect(exc, here)
-    flash("Playlist saved.", "info")
+    flash(gettext("Playlist saved."), "info")
     return redirect(here)
 
 
@@ -120,7 +123,7 @@ def delete_playlist(playlist_id: int):
     playlist = library.get_own_playlist(playlist_id, current_user)
     name = playlist.name
     library.delete_playlist(playlist)
-    flash(f"Deleted the playlist “{name}”.", "info")
+    flash(gettext("Deleted the playlist “%(name)s”.", name=name), "info")
     return redirect(url_for("web.library_page") + "#playlists")
 
 
