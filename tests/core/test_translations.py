@@ -128,9 +128,14 @@ def untranslated_text(env, source: str) -> list[str]:
             stack.append(previous == "gettext-name")
         elif kind == "rparen" and stack:
             stack.pop()
-        elif kind == "string" and not any(stack) and not in_trans and _SENTENCE.search(value):
-            if not (previous == "assign" and argument in _MARKUP_ARGUMENTS):
-                found.append(value)
+        elif (
+            kind == "string"
+            and not any(stack)
+            and not in_trans
+            and _SENTENCE.search(value)
+            and not (previous == "assign" and argument in _MARKUP_ARGUMENTS)
+        ):
+            found.append(value)
         if kind == "name":
             argument = value
         elif kind != "assign":
