@@ -9,10 +9,28 @@ from flask_login import current_user, login_required
 
 from app.catalog import services as catalog
 from app.core.error_pages import refused_redirect
-from app.core.errors import ServiceError
+from app.core.errors import ServiceError, ValidationFailed
+from app.core.i18n import format_number
 from app.core.web import bp
 from app.library import services as library
 from app.library.representations import share_url
+
+
+def _refused(exc: ServiceError, location: str):
+    """Refuse a playlist form with the page's own words for the refusals whose English message
+    is built with its limit (an f-string the catalogs cannot look up); the others through
+    ``refused_redirect``'s catalog lookup."""
+    if isinstance(exc, ValidationFailed) and exc.field == "name":
+        exc = ValidationFailed(
+            gettext("A playlist name needs 1 to %(max)s characters.", max=format_number(library.MAX_NAME)),
+            field=exc.field,
+        )
+    elif isinstance(exc, ValidationFailed) and exc.field == "description":
+        exc = ValidationFailed(
+            gettext("A description has at most %(max)s characters.", max=format_number(library.MAX_DESCRIPTION)),
+            field=exc.field,
+        )
+    return refused_redirect(exc, location)
 
 
 @bp.app_template_global()
@@ -69,7 +87,7 @@ def create_playlist():
             public=form.get("public") == "on",
         )
     except ServiceError as exc:
-        return refused_redirect(exc, url_for("web.library_page") + "#playlists")
+        return _refused(exc, url_for("web.library_page") + "#playlists")
     return redirect(url_for("web.playlist_page", playlist_id=playlist.id))
 
 
@@ -112,7 +130,7 @@ def edit_playlist(playlist_id: int):
     except ServiceError as exc:
         if exc.status == 404:
             raise
-        return refused_redirect(exc, here)
+        return _refused(exc, here)
     flash(gettext("Playlist saved."), "info")
     return redirect(here)
 

@@ -171,6 +171,8 @@ def test_a_french_browser_gets_the_library_and_playlist_pages_in_french(client, 
     assert "Votre bibliothèque" in page and "Aucune playlist pour l’instant." in page
     assert "Your library" not in page
 
+    client.post("/playlists", data={"name": " "}, headers=french)
+    assert "Le nom d’une playlist compte de 1 à 200 caractères." in client.get("/library", headers=french).text
     r = client.post("/playlists", data={"name": "Route du soir"}, headers=french)
     playlist_page = r.location
     client.post(
