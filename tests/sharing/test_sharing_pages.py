@@ -319,6 +319,7 @@ def test_a_french_browser_gets_the_embed_player_in_french(client, app_ctx):
     assert '<html lang="fr">' in page
     assert "Écouter sur Encore" in page and "Extraits de 30 secondes." in page and "Détacher" in page
     assert "Listen on Encore" not in page and "30-second previews" not in page
+    assert 'data-preview="Lecture de l’extrait de 30 secondes."' in page  # embed.js's words
     page = client.get(f"/embed/playlist/{token}", headers=french).get_data(as_text=True)
     assert "Playlist de Maëlle" in page
 
