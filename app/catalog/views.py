@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from app.catalog import search as catalog_search
@@ -70,7 +71,7 @@ def reprocess(release_id: int, track_id: int):
         return refused_redirect(exc, url_for("web.release", release_id=release_id))
     commit_now("the processing task reads the track's new status")
     enqueue("process_track", track_id)
-    flash("The track is queued for processing again.", "info")
+    flash(gettext("The track is queued for processing again."), "info")
     return redirect(url_for("web.release", release_id=release_id))
 
 

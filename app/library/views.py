@@ -4,14 +4,33 @@ setting), playlist pages and their share links, and track pages."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from app.catalog import services as catalog
 from app.core.error_pages import refused_redirect
-from app.core.errors import ServiceError
+from app.core.errors import ServiceError, ValidationFailed
+from app.core.i18n import format_number
 from app.core.web import bp
 from app.library import services as library
 from app.library.representations import share_url
+
+
+def _refused(exc: ServiceError, location: str):
+    """Refuse a playlist form with the page's own words for the refusals whose English message
+    is built with its limit (an f-string the catalogs cannot look up); the others through
+    ``refused_redirect``'s catalog lookup."""
+    if isinstance(exc, ValidationFailed) and exc.field == "name":
+        exc = ValidationFailed(
+            gettext("A playlist name needs 1 to %(max)s characters.", max=format_number(library.MAX_NAME)),
+            field=exc.field,
+        )
+    elif isinstance(exc, ValidationFailed) and exc.field == "description":
+        exc = ValidationFailed(
+            gettext("A description has at most %(max)s characters.", max=format_number(library.MAX_DESCRIPTION)),
+            field=exc.field,
+        )
+    return refused_redirect(exc, location)
 
 
 @bp.app_template_global()
@@ -48,7 +67,9 @@ def library_settings():
     on = request.form.get("mail_new_releases") == "on"
     library.set_mail_new_releases(current_user, on)
     flash(
-        "We will mail you when an artist you follow publishes a release." if on else "No more new-release mail.",
+        gettext("We will mail you when an artist you follow publishes a release.")
+        if on
+        else gettext("No more new-release mail."),
         "info",
     )
     return redirect(url_for("web.library_page") + "#settings")
@@ -66,7 +87,7 @@ def create_playlist():
             public=form.get("public") == "on",
         )
     except ServiceError as exc:
-        return refused_redirect(exc, url_for("web.library_page") + "#playlists")
+        return _refused(exc, url_for("web.library_page") + "#playlists")
     return redirect(url_for("web.playlist_page", playlist_id=playlist.id))
 
 
@@ -109,8 +130,8 @@ def edit_playlist(playlist_id: int):
     except ServiceError as exc:
         if exc.status == 404:
             raise
-        return refused_redirect(exc, here)
-    flash("Playlist saved.", "info")
+        return _refused(exc, here)
+    flash(gettext("Playlist saved."), "info")
     return redirect(here)
 
 
@@ -120,7 +141,7 @@ def delete_playlist(playlist_id: int):
     playlist = library.get_own_playlist(playlist_id, current_user)
     name = playlist.name
     library.delete_playlist(playlist)
-    flash(f"Deleted the playlist “{name}”.", "info")
+    flash(gettext("Deleted the playlist “%(name)s”.", name=name), "info")
     return redirect(url_for("web.library_page") + "#playlists")
 
 

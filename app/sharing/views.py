@@ -7,6 +7,7 @@ own, not part of the JSON API under /api/v1); its errors are JSON too.
 from __future__ import annotations
 
 from flask import g, jsonify, render_template, request
+from flask_babel import gettext
 from flask_login import current_user
 
 from app.core.error_handlers import error_response
@@ -56,7 +57,7 @@ def embed_release(release_id: int):
 @framable
 def embed_playlist(token: str):
     playlist, tracks = sharing.embeddable_playlist(token)
-    byline = f"Playlist by {playlist.owner.display_name}"
+    byline = gettext("Playlist by %(owner)s", owner=playlist.owner.display_name)
     return _render_embed(sharing.playlist_card(playlist), tracks, playlist.name, byline)
 
 

@@ -4,6 +4,8 @@
 // API and metering as the web player: whole tracks for a listener whose session reaches this
 // frame, the 30-second preview for everyone else. A full play reports its position every few
 // seconds (the server decides when it counts) and is ended when the listener moves on.
+// Its words come from the player's data-* attributes (in the page's language; {name}
+// placeholders), English when absent.
 (function () {
   "use strict";
   const REPORT_EVERY_MS = 5000;
@@ -27,6 +29,12 @@
 
   function say(text) { status.textContent = text; }
 
+  function words(key, english, values) {
+    let text = root.dataset[key] || english;
+    for (const [name, value] of Object.entries(values || {})) text = text.replace(`{${name}}`, value);
+    return text;
+  }
+
   function endPlay() {
     const play = state.play;
     state.play = null;
@@ -48,7 +56,7 @@
     });
     now.textContent = item.dataset.title;
     progress.value = 0;
-    say("Starting…");
+    say(words("starting", "Starting…"));
     const started = await loader.start(item.dataset.trackId, audio);
     if (generation !== state.generation) {
       if (started.mode === "full") loader.api("POST", started.play.end_url);
@@ -58,16 +66,16 @@
     if (started.mode === "full") {
       state.play = started.play;
       const play = started.play;
-      if (play.costs_nothing) say("Playing the whole track.");
-      else say(`Play ${play.play_number}: ${play.price.credits} credits, counted after ${Math.round(play.count_after_ms / 1000)} s.`);
+      if (play.costs_nothing) say(words("whole", "Playing the whole track."));
+      else say(words("metered", "Play {number}: {credits} credits, counted after {seconds} s.", { number: play.play_number, credits: play.price.credits, seconds: Math.round(play.count_after_ms / 1000) }));
     } else if (started.mode === "preview") {
-      say(started.status === 402 ? "Not enough credits: playing the 30-second preview." : "Playing the 30-second preview.");
+      say(started.status === 402 ? words("poor", "Not enough credits: playing the 30-second preview.") : words("preview", "Playing the 30-second preview."));
     } else {
-      say(started.error ? started.error.message : "This track cannot be played right now.");
+      say(started.error ? started.error.message : words("unplayable", "This track cannot be played right now."));
       return;
     }
     const attempt = audio.play();
-    if (attempt && attempt.catch) attempt.catch(() => say("Press play to listen."));
+    if (attempt && attempt.catch) attempt.catch(() => say(words("pressPlay", "Press play to listen.")));
   }
 
   async function report() {
@@ -79,13 +87,13 @@
     if (play !== state.play) return;
     if (r.status === 200 && r.body.counted) {
       state.counted = true;
-      say("Counted: this play brings the track closer to being yours.");
+      say(words("counted", "Counted: this play brings the track closer to being yours."));
     } else if (r.status === 410) {
       state.play = null;
-      say("This play expired; press play to start again.");
+      say(words("expired", "This play expired; press play to start again."));
     } else if (r.status === 401 || r.status === 402) {
       audio.pause();
-      say(r.body && r.body.error ? r.body.error.message : "This play stopped.");
+      say(r.body && r.body.error ? r.body.error.message : words("stopped", "This play stopped."));
     }
   }
 
@@ -102,8 +110,8 @@
     if (audio.duration) audio.currentTime = audio.duration * Number(progress.value) / 1000;
   });
 
-  audio.addEventListener("play", () => { toggle.textContent = "\u275A\u275A"; toggle.setAttribute("aria-label", "Pause"); });
-  audio.addEventListener("pause", () => { toggle.textContent = "\u25B6"; toggle.setAttribute("aria-label", "Play"); report(); });
+  audio.addEventListener("play", () => { toggle.textContent = "\u275A\u275A"; toggle.setAttribute("aria-label", words("pause", "Pause")); });
+  audio.addEventListener("pause", () => { toggle.textContent = "\u25B6"; toggle.setAttribute("aria-label", words("play", "Play")); report(); });
   audio.addEventListener("seeked", report);
   audio.addEventListener("timeupdate", () => {
     time.textContent = clock(audio.currentTime);
@@ -112,7 +120,7 @@
   audio.addEventListener("ended", async () => {
     await report();
     if (state.index + 1 < items.length) load(state.index + 1);
-    else { endPlay(); if (state.mode === "preview") say("That was the preview. Listen on Encore to hear it all."); }
+    else { endPlay(); if (state.mode === "preview") say(words("previewDone", "That was the preview. Listen on Encore to hear it all.")); }
   });
   setInterval(() => { if (!audio.paused) report(); }, REPORT_EVERY_MS);
   window.addEventListener("pagehide", () => {

@@ -28,9 +28,16 @@
     }
   }
 
-  function errorText(r) {
+  // The words of the notes come from the data-* attributes of the control (or the nearest
+  // element holding them: data-failed marks it), in the page's language; English otherwise.
+  function words(el, key, english) {
+    const holder = el && el.closest("[data-failed]");
+    return (holder && holder.dataset[key]) || english;
+  }
+
+  function errorText(r, el) {
     if (r.body && r.body.error) return r.body.error.message;
-    return r.status === 0 ? "No connection: try again." : "That did not work.";
+    return r.status === 0 ? words(el, "offline", "No connection: try again.") : words(el, "failed", "That did not work.");
   }
 
   // --- favourites and follows -------------------------------------------------------------
@@ -47,7 +54,7 @@
       button.textContent = on ? button.dataset.offLabel : button.dataset.onLabel;
       if (note) note.textContent = "";
     } else if (note) {
-      note.textContent = errorText(r);
+      note.textContent = errorText(r, button);
     }
   }
 
@@ -62,7 +69,7 @@
     const r = await api("POST", `/api/v1/playlists/${select.value}/items`, { track_id: Number(form.dataset.trackId) });
     button.disabled = false;
     const name = select.options[select.selectedIndex].text;
-    note.textContent = r.status === 201 ? `Added to “${name}”.` : errorText(r);
+    note.textContent = r.status === 201 ? words(form, "added", "Added to “{name}”.").replace("{name}", name) : errorText(r, form);
   }
 
   // --- the playlist editor ------------------------------------------------------------------
@@ -94,7 +101,7 @@
     const from = list.indexOf(li);
     if (to < 0 || to >= list.length || to === from) return;
     const r = await api("POST", `${box.dataset.playlistUrl}/items/${li.dataset.itemId}/move`, { position: to });
-    if (r.status !== 200) { say(box, errorText(r)); return; }
+    if (r.status !== 200) { say(box, errorText(r, box)); return; }
     const ol = li.parentElement;
     list.splice(from, 1);
     list.splice(to, 0, li);
@@ -107,7 +114,7 @@
   async function removeEntry(li) {
     const box = editorOf(li);
     const r = await api("DELETE", `${box.dataset.playlistUrl}/items/${li.dataset.itemId}`);
-    if (r.status !== 200) { say(box, errorText(r)); return; }
+    if (r.status !== 200) { say(box, errorText(r, box)); return; }
     const next = li.nextElementSibling || li.previousElementSibling;
     li.remove();
     renumber(box);
@@ -145,7 +152,7 @@
     if (form.classList.contains("add-to-playlist")) {
       event.preventDefault();
       addToPlaylist(form);
-    } else if (form.classList.contains("delete-playlist") && !window.confirm("Delete this playlist? This cannot be undone.")) {
+    } else if (form.classList.contains("delete-playlist") && !window.confirm(words(form, "confirm", "Delete this playlist? This cannot be undone."))) {
       event.preventDefault();
     }
   });

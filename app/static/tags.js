@@ -1,11 +1,13 @@
 // The genre tag editor (catalog/_tag_editor.html): add comma-separated tags, remove one with
 // its × button; each change is saved at once with PATCH .../tags and the chips are redrawn
-// from the tags the server kept (normalised). Errors are shown next to the field.
+// from the tags the server kept (normalised). Errors are shown next to the field. Its words
+// come from the editor's data-* attributes (in the page's language; {name} placeholders).
 (function () {
   "use strict";
   if (window.encoreTags) return;
   window.encoreTags = true;
   const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
+  const words = (editor, key, english) => editor.dataset[key] || english;
 
   function draw(editor, tags) {
     const list = editor.querySelector(".tag-list");
@@ -19,7 +21,7 @@
       remove.type = "button";
       remove.className = "link remove-tag";
       remove.dataset.tag = tag;
-      remove.setAttribute("aria-label", `Remove tag ${tag}`);
+      remove.setAttribute("aria-label", words(editor, "removeLabel", "Remove tag {tag}").replace("{tag}", tag));
       remove.textContent = "×";
       li.append(a, " ", remove);
       list.append(li);
@@ -28,7 +30,7 @@
 
   async function change(editor, body) {
     const status = editor.querySelector(".tag-status");
-    status.textContent = "Saving…";
+    status.textContent = words(editor, "saving", "Saving…");
     status.classList.remove("error");
     try {
       const response = await fetch(editor.dataset.tagsUrl, {
@@ -40,10 +42,10 @@
       const data = await response.json();
       if (!response.ok) throw new Error(data.error ? data.error.message : `HTTP ${response.status}`);
       draw(editor, data.tags);
-      status.textContent = "Saved.";
+      status.textContent = words(editor, "saved", "Saved.");
       return true;
     } catch (error) {
-      status.textContent = `Not saved: ${error.message}`;
+      status.textContent = words(editor, "notSaved", "Not saved: {reason}").replace("{reason}", error.message);
       status.classList.add("error");
       return false;
     }

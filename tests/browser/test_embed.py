@@ -84,6 +84,21 @@ def test_a_visitor_plays_the_preview_in_a_frame_on_another_site(page, live_serve
     player.wait_for_function(f"() => window.encoreEmbed.audio.currentTime < {before}")
 
 
+def test_a_french_browser_gets_the_embed_player_in_french(browser, live_server, previewable):
+    """The player's script says its words in the page's language (from the data-* attributes)."""
+    context = browser.new_context(locale="fr-FR")
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/embed/track/{previewable}")
+        expect(page.locator("html")).to_have_attribute("lang", "fr")
+        expect(page.locator(".embed-listen")).to_have_text("Écouter sur Encore")
+        page.locator(".embed-toggle").click()
+        expect(page.locator(".embed-status")).to_have_text("Lecture de l’extrait de 30 secondes.")
+        expect(page.locator(".embed-toggle")).to_have_attribute("aria-label", "Pause")
+    finally:
+        context.close()
+
+
 def test_other_pages_refuse_to_be_framed(page, live_server, other_site):
     page.goto(other_site + "/steal.html")
     page.wait_for_timeout(1000)

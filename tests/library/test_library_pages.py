@@ -159,3 +159,30 @@ def test_track_page_shows_lyrics_release_credits_and_the_terms_to_visitors(clien
     assert "Low tide,\nhigh water" in html
     assert "Written by the sea" in html
     assert re.search(r"first play\s+0\.002 credits,\s+doubling;\s+owned after 9 plays = 1\.022 credits", html)
+
+
+def test_a_french_browser_gets_the_library_and_playlist_pages_in_french(client, app_ctx):
+    """Issue 17: the library's headings, counts (one plural form per count) and flash messages
+    are French for a French browser."""
+    user = make_user()
+    login(client, user)
+    french = {"Accept-Language": "fr-FR,fr;q=0.9"}
+    page = client.get("/library", headers=french).get_data(as_text=True)
+    assert "Votre bibliothèque" in page and "Aucune playlist pour l’instant." in page
+    assert "Your library" not in page
+
+    client.post("/playlists", data={"name": " "}, headers=french)
+    assert "Le nom d’une playlist compte de 1 à 200 caractères." in client.get("/library", headers=french).text
+    r = client.post("/playlists", data={"name": "Route du soir"}, headers=french)
+    playlist_page = r.location
+    client.post(
+        f"/api/v1/playlists/{playlist_page.rsplit('/', 1)[1]}/items",
+        json={"track_id": make_track().id},
+        headers=csrf_headers(client),
+    )
+    page = client.get(playlist_page, headers=french).get_data(as_text=True)
+    assert "PLAYLIST PRIVÉE · par" in page and "· 1 morceau</p>" in page and "Tout lire" in page
+
+    edit = playlist_page + "/edit"
+    r = client.post(edit, data={"name": "Route du soir", "csrf_token": ""}, headers=french, follow_redirects=True)
+    assert "Playlist enregistrée." in r.get_data(as_text=True)

@@ -304,3 +304,24 @@ def test_oembed_refuses_other_urls_private_playlists_drafts_and_xml(client, app_
     assert r.status_code == 501 and r.json["error"]["code"] == "format_not_implemented"
     r = oembed(client, f"{BASE}/tracks/{track.id}", maxwidth="wide")
     assert r.status_code == 422 and r.json["error"]["field"] == "maxwidth"
+
+
+def test_a_french_browser_gets_the_embed_player_in_french(client, app_ctx):
+    """The embed speaks the browser's language (issue 17): its <html lang>, its controls and the
+    playlist byline; the English stays for an English browser."""
+    owner = make_user(display_name="Maëlle")
+    track = make_track(title="Framed")
+    playlist = make_public_playlist(owner, [track], client=client)
+    token = playlist["share_url"].rsplit("/", 1)[1]
+    french = {"Accept-Language": "fr-FR,fr;q=0.9"}
+
+    page = client.get(f"/embed/track/{track.id}", headers=french).get_data(as_text=True)
+    assert '<html lang="fr">' in page
+    assert "Écouter sur Encore" in page and "Extraits de 30 secondes." in page and "Détacher" in page
+    assert "Listen on Encore" not in page and "30-second previews" not in page
+    assert 'data-preview="Lecture de l’extrait de 30 secondes."' in page  # embed.js's words
+    page = client.get(f"/embed/playlist/{token}", headers=french).get_data(as_text=True)
+    assert "Playlist de Maëlle" in page
+
+    page = client.get(f"/embed/track/{track.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="en">' in page and "Listen on Encore" in page
