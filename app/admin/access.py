@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from app.accounts import two_factor
 from app.core.auth import require_admin
+from app.core.error_handlers import N_
 from app.core.errors import Forbidden
 
 
@@ -19,5 +20,5 @@ def require_admin_access() -> None:
             "Turn on two-factor authentication before you use the admin pages.",
             code="two_factor_required",
             link=url_for("web.two_factor_page"),
-            link_text="Turn on two-factor authentication",
+            link_text=N_("Turn on two-factor authentication"),  # the error page translates it
         )

@@ -4,6 +4,7 @@ form every logged-in listener and artist gets on tracks and releases."""
 from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 
 from app.accounts.models import Role
@@ -18,6 +19,13 @@ from app.core.web import bp
 
 def _form(name: str) -> str:
     return request.form.get(name, "")
+
+
+def _role_name(value: str) -> str:
+    """A role in the page's language (the same words as admin/_names.html)."""
+    return {"listener": gettext("listener"), "artist": gettext("artist"), "admin": gettext("administrator")}.get(
+        value, value
+    )
 
 
 @bp.get("/admin")
@@ -65,13 +73,21 @@ def admin_user_action(user_id: int, action: str):
         user = users.get_user(user_id)
         if action == "role":
             users.change_role(user, _form("role"), by=current_user, reason=_form("reason"))
-            flash(f"{user.email} is now {user.role.value}.", "success")
+            flash(gettext("%(email)s is now %(role)s.", email=user.email, role=_role_name(user.role.value)), "success")
         elif action == "suspend":
             ended = users.suspend(user, reason=_form("reason"), by=current_user)
-            flash(f"{user.email} is suspended and was logged out of {ended} session(s).", "success")
+            flash(
+                ngettext(
+                    "%(email)s is suspended and was logged out of %(num)s session.",
+                    "%(email)s is suspended and was logged out of %(num)s sessions.",
+                    ended,
+                    email=user.email,
+                ),
+                "success",
+            )
         else:
             users.unsuspend(user, by=current_user, reason=_form("reason"))
-            flash(f"{user.email} is no longer suspended.", "success")
+            flash(gettext("%(email)s is no longer suspended.", email=user.email), "success")
     except ServiceError as exc:
         return refused_redirect(exc, here)
     return redirect(here)
@@ -108,10 +124,17 @@ def admin_item(kind: str, item_id: int):
                 moderation.hide(
                     kind, item_id, reason=_form("reason"), takedown=_form("takedown") == "on", by=current_user
                 )
-                flash(f"The {kind} is hidden.", "success")
+                flash(
+                    gettext("The track is hidden.") if kind == "track" else gettext("The release is hidden."), "success"
+                )
             elif _form("action") == "unhide":
                 moderation.unhide(kind, item_id, by=current_user, reason=_form("reason"))
-                flash(f"The {kind} is visible again.", "success")
+                flash(
+                    gettext("The track is visible again.")
+                    if kind == "track"
+                    else gettext("The release is visible again."),
+                    "success",
+                )
             else:
                 raise ValidationFailed("Choose hide or unhide.", field="action")
         except ServiceError as exc:
@@ -131,7 +154,10 @@ def admin_resolve_report(report_id: int):
         )
     except ServiceError as exc:
         return refused_redirect(exc, back)
-    flash(f"Report {report.id} resolved: {report.status}.", "success")
+    if report.status == "hidden":
+        flash(gettext("Report %(id)s resolved: the item is hidden.", id=report.id), "success")
+    else:
+        flash(gettext("Report %(id)s dismissed.", id=report.id), "success")
     return redirect(back)
 
 
@@ -147,7 +173,7 @@ def report_item(kind: str, item_id: int):
                 raise
             refuse(exc)
             return render_template("admin/report.html", kind=kind, item=_reportable(kind, item_id)), exc.status
-        flash("Thank you: your report is in the admins' queue.", "success")
+        flash(gettext("Thank you: your report is in the admins' queue."), "success")
         item = _reportable(kind, item_id)
         release_id = item.release_id if kind == "track" else item.id
         return redirect(url_for("web.release", release_id=release_id))
@@ -205,10 +231,20 @@ def admin_refund(order_id: int):
     except ServiceError as exc:
         return refused_redirect(exc, here)
     if outcome.outcome == "requested":
-        flash("Refund requested from the payment provider; the wallet follows when it confirms.", "success")
+        flash(gettext("Refund requested from the payment provider; the wallet follows when it confirms."), "success")
     else:
-        flash(f"Refunded ({outcome.outcome.replace('_', ' ')}).", "success")
+        flash(_refund_message(outcome.outcome), "success")
     return redirect(here)
+
+
+def _refund_message(outcome: str) -> str:
+    """What the (test) provider's refund event did, in the page's language."""
+    known = {
+        "refunded": gettext("Refunded in full."),
+        "partially_refunded": gettext("Partly refunded."),
+        "already_refunded": gettext("Refunded (the order was already refunded this far)."),
+    }
+    return known.get(outcome) or gettext("Refunded (%(outcome)s).", outcome=outcome.replace("_", " "))
 
 
 # --- audit log --------------------------------------------------------------------------------

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
+from app.core.error_pages import translated
 from app.core.errors import ServiceError
 from app.core.web import bp
 from app.subsonic import app_passwords
@@ -20,12 +22,15 @@ def app_passwords_page():
         try:
             if request.form.get("action") == "revoke":
                 app_passwords.revoke(current_user, int(request.form.get("password_id", "0") or 0))
-                flash("App password revoked: the app using it can no longer sign in.", "success")
+                flash(gettext("App password revoked: the app using it can no longer sign in."), "success")
                 return redirect(url_for("web.app_passwords_page"))
             _, new_password = app_passwords.create(current_user, request.form.get("name", ""))
-        except (ServiceError, ValueError) as exc:
-            flash(getattr(exc, "message", "That did not work."), "error")
-            status = getattr(exc, "status", 422)
+        except ServiceError as exc:
+            flash(_page_message(exc), "error")
+            status = exc.status
+        except ValueError:  # a password id that is not a number
+            flash(gettext("That did not work."), "error")
+            status = 422
     return (
         render_template(
             "subsonic/app_passwords.html",
@@ -35,3 +40,11 @@ def app_passwords_page():
         ),
         status,
     )
+
+
+def _page_message(exc: ServiceError) -> str:
+    """The refusal in the page's language (the limit's message is built with its number, so the
+    page words it itself; the JSON API and the protocol keep the English)."""
+    if exc.code == "too_many":
+        return gettext("You have %(count)s app passwords; revoke one first.", count=app_passwords.MAX_PER_USER)
+    return translated(exc.message) or ""

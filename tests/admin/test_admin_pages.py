@@ -69,3 +69,25 @@ def test_the_admin_link_shows_for_admins_only(client, app_ctx):
     other = client.application.test_client()
     login(other, make_user())
     assert 'href="/admin"' not in other.get("/").text
+
+
+FRENCH = {"Accept-Language": "fr-FR,fr;q=0.9"}
+
+
+def test_a_french_browser_gets_the_admin_pages_in_french(client, app, app_ctx):
+    target = make_user(email="francais@example.test")
+    login_admin(client)
+    home = client.get("/admin", headers=FRENCH).text
+    assert "Signalements ouverts" in home and "Journal d’audit" in home and "Open reports" not in home
+    r = client.post(f"/admin/users/{target.id}/suspend", data={"reason": "Spam"}, headers=FRENCH)
+    page = client.get(r.location, headers=FRENCH).text
+    assert "francais@example.test est suspendu et a été déconnecté de 0 session." in page  # the flash
+    assert "suspendu depuis le" in page and "Lever la suspension" in page and "Portefeuille" in page
+    audit_page = client.get("/admin/audit", headers=FRENCH).text
+    assert "compte suspendu</td>" in audit_page and f"utilisateur n° {target.id}" in audit_page
+    # An admin without a second factor is told, in French, where to turn it on.
+    other = app.test_client()
+    login(other, make_user(role=Role.ADMIN))
+    refused = other.get("/admin", headers=FRENCH)
+    assert refused.status_code == 403 and "Activez la double authentification" in refused.text
+    assert "Activer la double authentification" in refused.text

@@ -94,3 +94,21 @@ def test_reports_over_the_api_and_dismissal(client, app_ctx):
     assert len(client.get("/api/v1/admin/reports?status=all", headers=h).json["reports"]) == 2
     assert client.get("/api/v1/admin/reports?status=nope", headers=h).status_code == 422
     assert client.get("/api/v1/admin/reports", headers=bearer(token_for(reporters[0]))).status_code == 403
+
+
+def test_the_report_form_speaks_french_to_a_french_browser(client, app_ctx):
+    """The form, its refusal (a literal message the catalog translates) and the thanks."""
+    from app.admin.services import moderation
+
+    assert all(str(moderation.NOTE_MAX) in message for message in moderation._TEXT_REQUIRED.values())
+    track = make_streamable_track(title="Chanson")
+    login(client, make_user())
+    french = {"Accept-Language": "fr"}
+    page = client.get(f"/report/track/{track.id}", headers=french).text
+    assert "Signaler « Chanson »" in page and "ce morceau" in page and "Envoyer le signalement" in page
+    r = client.post(f"/report/track/{track.id}", data={"reason": ""}, headers=french)
+    assert r.status_code == 422 and "Donnez un motif (1 à 2000 caractères)." in r.text
+    r = client.post(f"/report/track/{track.id}", data={"reason": "Plagiat"}, headers=french)
+    assert (
+        "Merci : votre signalement est dans la file des administrateurs." in client.get(r.location, headers=french).text
+    )

@@ -13,7 +13,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from app.accounts.models import Role, User
+from app.core.extensions import db
 from app.demo import seed as demo
+from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.committing]
 
@@ -21,6 +24,7 @@ AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 AXE_PATH = "/__tests__/axe.min.js"  # answered by the test's route, never by the app
 
 VISITOR, LISTENER, ARTIST = None, demo.LISTENER_EMAIL, "harbour@encore.test"
+ADMIN = "axe-admin@example.test"  # made by the ``sessions`` fixture: an admin with two-factor on
 # (who, path): the main pages. Others' pages join here as they are built.
 PAGES = [
     (VISITOR, "/"),
@@ -48,8 +52,18 @@ PAGES = [
     (LISTENER, "/membership"),
     (LISTENER, "/governance"),
     (LISTENER, "/governance/proposals/1"),
+    (LISTENER, "/report/track/1"),
     (ARTIST, "/artists/1/dashboard"),
     (ARTIST, "/artists/1/money"),
+    # {user}, {track} (hidden) and {release} are filled from the ``sessions`` fixture's records.
+    (ADMIN, "/admin"),
+    (ADMIN, "/admin/users"),
+    (ADMIN, "/admin/users/{user}"),
+    (ADMIN, "/admin/catalogue"),
+    (ADMIN, "/admin/tracks/{track}"),
+    (ADMIN, "/admin/releases/{release}"),
+    (ADMIN, "/admin/orders"),
+    (ADMIN, "/admin/audit"),
 ]
 SCREENS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 740}}
 THEMES = ("light", "dark")
@@ -80,17 +94,51 @@ def _serve_axe(context) -> None:
     context.route(f"**{AXE_PATH}", lambda route: route.fulfill(status=200, body=body, content_type="text/javascript"))
 
 
+def _admin_records(live_app) -> dict:
+    """An admin with two-factor on, and something on each admin page: an open report, a hidden
+    track, an audit log. Returns the ids the admin pages' paths need."""
+    from app.admin.services import moderation
+    from tests.factories import enable_two_factor, make_release, make_track, make_user
+
+    with live_app.app_context():
+        admin = make_user(email=ADMIN, display_name="Axe Admin", role=Role.ADMIN)
+        enable_two_factor(admin)
+        reporter = make_user(display_name="Axe Reporter")
+        moderation.file_report("release", 1, reporter=reporter, reason="Looks like someone else's record")
+        track = make_track(release=make_release(title="Axe Release"), title="Axe Hidden Track")
+        moderation.hide("track", track.id, reason="Copyright claim", by=admin)
+        db.session.commit()
+        return {"admin_id": admin.id, "user": reporter.id, "track": track.id, "release": track.release_id}
+
+
+def _log_in_admin(page, live_app, admin_id: int) -> None:
+    """The second step of an admin's login: the code the authenticator shows now."""
+    from tests.factories import current_code
+
+    expect(page.locator("input[name=code]")).to_be_visible()
+    with live_app.app_context():
+        page.fill("input[name=code]", current_code(db.session.get(User, admin_id)))
+    page.click("form.stack button[type=submit]")
+
+
 @pytest.fixture(scope="module")
-def sessions(browser, live_server):
+def records(live_app) -> dict:
+    return _admin_records(live_app)
+
+
+@pytest.fixture(scope="module")
+def sessions(browser, live_app, live_server, records):
     """Each user's logged-in browser state, made once."""
     states = {VISITOR: None}
-    for email in (LISTENER, ARTIST):
+    for email in (LISTENER, ARTIST, ADMIN):
         context = browser.new_context()
         page = context.new_page()
         page.goto(live_server.url + "/login")
         page.fill("input[name=email]", email)
-        page.fill("input[name=password]", demo.DEMO_PASSWORD)
+        page.fill("input[name=password]", PASSWORD if email == ADMIN else demo.DEMO_PASSWORD)
         page.click("form.stack button[type=submit]")
+        if email == ADMIN:
+            _log_in_admin(page, live_app, records["admin_id"])
         expect(page.locator("header.site form[action='/logout']")).to_be_visible()
         states[email] = context.storage_state()
         context.close()
@@ -100,7 +148,8 @@ def sessions(browser, live_server):
 @pytest.mark.parametrize("theme", THEMES)
 @pytest.mark.parametrize("screen", sorted(SCREENS))
 @pytest.mark.parametrize("who, path", PAGES, ids=[f"{who or 'visitor'}:{path}" for who, path in PAGES])
-def test_no_serious_accessibility_violations(browser, live_server, sessions, who, path, screen, theme):
+def test_no_serious_accessibility_violations(browser, live_server, sessions, records, who, path, screen, theme):
+    path = path.format(**records)
     context = browser.new_context(
         viewport=SCREENS[screen], color_scheme=theme, storage_state=sessions[who], reduced_motion="reduce"
     )

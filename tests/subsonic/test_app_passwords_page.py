@@ -40,3 +40,16 @@ def test_account_page_links_to_app_passwords(client, app_ctx):
     user = make_user()
     login(client, user)
     assert "/account/app-passwords" in client.get("/account").get_data(as_text=True)
+
+
+def test_a_french_browser_gets_the_page_in_french(client, app_ctx):
+    login(client, make_user())
+    french = {"Accept-Language": "fr-FR,fr;q=0.9"}
+    html = client.get("/account/app-passwords", headers=french).get_data(as_text=True)
+    assert "Applications musicales" in html and "Aucun mot de passe d’application." in html
+    assert "No app passwords." not in html
+    client.post("/account/app-passwords", data={"action": "create", "name": "DSub"}, headers=french)
+    html = client.get("/account/app-passwords", headers=french).get_data(as_text=True)
+    assert "créé le" in html and "Révoquer" in html
+    r = client.post("/account/app-passwords", data={"action": "create", "name": ""}, headers=french)
+    assert r.status_code == 422 and "Nommez l’application" in r.get_data(as_text=True)

@@ -11,6 +11,7 @@ from app.admin.services import audit
 from app.catalog import moderation
 from app.catalog import services as catalog
 from app.catalog.models import Release, Track
+from app.core.error_handlers import N_
 from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.extensions import db
 from app.core.types import utcnow
@@ -25,7 +26,9 @@ def get_item(kind: str, item_id: int) -> Track | Release:
         raise NotFound("Only tracks and releases can be moderated.")
     item = db.session.get(model, item_id)
     if item is None:
-        raise NotFound(f"There is no {kind} {item_id}.")
+        if kind == "track":
+            raise NotFound("There is no such track.")
+        raise NotFound("There is no such release.")
     return item
 
 
@@ -43,7 +46,9 @@ def hide(kind: str, item_id: int, *, reason: str, takedown: bool = False, by: Us
 def unhide(kind: str, item_id: int, *, by: User, reason: str | None = None) -> Track | Release:
     item = get_item(kind, item_id)
     if item.hidden_at is None:
-        raise Conflict(f"This {kind} is not hidden.", code="not_hidden")
+        if kind == "track":
+            raise Conflict("This track is not hidden.", code="not_hidden")
+        raise Conflict("This release is not hidden.", code="not_hidden")
     was_takedown = item.hidden_takedown
     moderation.unhide(item)
     audit.record(by, f"{kind}.unhide", kind, item.id, reason=(reason or "").strip() or None, was_takedown=was_takedown)
@@ -60,10 +65,17 @@ def hidden_items(limit: int = 200) -> list[Track | Release]:
 # --- reports ----------------------------------------------------------------------------------
 
 
-def _text(value: str | None, field: str, what: str) -> str:
+# Literal messages (pages show them translated: docs/TRANSLATING.md); their number is NOTE_MAX.
+_TEXT_REQUIRED = {
+    "reason": N_("Give a reason (1 to 2000 characters)."),
+    "note": N_("Give a note (1 to 2000 characters)."),
+}
+
+
+def _text(value: str | None, field: str) -> str:
     value = (value or "").strip()
     if not 1 <= len(value) <= NOTE_MAX:
-        raise ValidationFailed(f"Give {what} (1 to {NOTE_MAX} characters).", field=field)
+        raise ValidationFailed(_TEXT_REQUIRED[field], field=field)
     return value
 
 
@@ -75,7 +87,7 @@ def file_report(kind: str, item_id: int, *, reporter: User, reason: str) -> Cont
         item = catalog.get_release(item_id, reporter)
     else:
         raise NotFound("Only tracks and releases can be reported.")
-    reason = _text(reason, "reason", "a reason")
+    reason = _text(reason, "reason")
     column = ContentReport.track_id if kind == "track" else ContentReport.release_id
     exists = db.session.scalar(
         select(ContentReport.id).where(
@@ -105,7 +117,7 @@ def report_item(report: ContentReport) -> Track | Release:
 def get_report(report_id: int) -> ContentReport:
     report = db.session.get(ContentReport, report_id)
     if report is None:
-        raise NotFound(f"There is no report {report_id}.")
+        raise NotFound("There is no such report.")
     return report
 
 
@@ -124,10 +136,10 @@ def resolve(report_id: int, action: str, *, note: str, by: User, takedown: bool 
     Hiding answers every open report of the same item."""
     report = db.session.scalar(select(ContentReport).where(ContentReport.id == report_id).with_for_update())
     if report is None:
-        raise NotFound(f"There is no report {report_id}.")
+        raise NotFound("There is no such report.")
     if report.status != ReportStatus.OPEN.value:
-        raise Conflict(f"Report {report.id} is already resolved ({report.status}).", code="already_resolved")
-    note = _text(note, "note", "a note")
+        raise Conflict("This report is already resolved.", code="already_resolved")
+    note = _text(note, "note")
     kind = report_kind(report)
     if action == "hide":
         item = hide(kind, report_item(report).id, reason=note, takedown=takedown, by=by)

@@ -19,7 +19,7 @@ from app.payments.services import refunds, wallet
 def get_user(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound(f"There is no user {user_id}.")
+        raise NotFound("There is no such user.")
     return user
 
 
@@ -81,7 +81,7 @@ def change_role(user: User, role, *, by: User, reason: str | None = None) -> Non
         raise Conflict("You cannot change your own role (ask another admin).", code="own_account")
     old = user.role
     if new is old:
-        raise Conflict(f"{user.email} is already {new.value}.", code="unchanged")
+        raise Conflict("The user already has this role.", code="unchanged")
     user.role = new
     db.session.flush()
     audit.record(by, "user.role", "user", user.id, reason=(reason or "").strip() or None, old=old.value, new=new.value)
