@@ -165,7 +165,8 @@ def test_queue_next_previous_and_buy_now(page, live_server, player_setup):
     expect(page.locator(".player-title")).to_have_text("Ohm Sweet Ohm")
     page.locator(".player-next").click()
     expect(page.locator(".player-title")).to_have_text("Patina")
-    page.wait_for_function("() => window.encorePlayer.playing")
+    # started (a 4-s demo track on a loaded machine may be over before a poll sees it playing)
+    page.wait_for_function("() => window.encorePlayer.playing || window.encorePlayer.audio.currentTime > 0")
     page.locator(".player-prev").click()  # at the start of a track: back to the previous one
     expect(page.locator(".player-title")).to_have_text("Ohm Sweet Ohm")
 
@@ -326,7 +327,8 @@ def test_a_reload_and_a_typed_url_restore_the_player_paused_and_play_continues_t
     page.locator(".player-toggle").click()
     expect(page.locator(".player-status")).to_contain_text("Play 2 of 9")
     page.wait_for_function("() => window.encorePlayer.playing")
-    assert play_id(page) != first and current_time(page) >= at - 0.5
+    # (a new metered play starts from its head: at the saved place, give or take its first frames)
+    assert play_id(page) != first and current_time(page) >= at - 1.5
 
 
 def test_a_full_page_post_form_restores_the_player_and_keys_are_ignored_while_typing(
@@ -358,7 +360,8 @@ def test_a_full_page_post_form_restores_the_player_and_keys_are_ignored_while_ty
     page.locator("header.site button", has_text="Log out").click()
     expect(page.locator("header.site")).to_contain_text("Log in")
     expect(page.locator("#player")).to_be_hidden()
-    assert page.evaluate("sessionStorage.getItem('encore.player.v1')") is None
+    # the new page's deferred player script forgets the stored queue once it runs
+    page.wait_for_function("() => sessionStorage.getItem('encore.player.v1') === null")
 
 
 def test_keyboard_only_playback_from_the_skip_link(page, live_app, live_server, player_setup):
