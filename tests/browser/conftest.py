@@ -120,6 +120,25 @@ def _no_csp_violations(request):
         pytest.fail("the Content-Security-Policy blocked something:\n" + "\n".join(violations), pytrace=False)
 
 
+@pytest.fixture(autouse=True)
+def _no_open_plays(request):
+    """Each browser test starts with every play of the shared live app closed. The player no
+    longer ends a play when a page is left (the next page may continue it), so plays left
+    open by earlier tests would count against a listener's open-plays limit in later ones."""
+    if "live_app" in request.fixturenames:
+        from sqlalchemy import update
+
+        from app.core.types import utcnow
+        from app.streaming.models import Play
+
+        live_app = request.getfixturevalue("live_app")
+        with live_app.app_context():
+            db.session.execute(update(Play).where(Play.ended_at.is_(None)).values(ended_at=utcnow()))
+            db.session.commit()
+            db.session.remove()
+    yield
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not (os.path.exists(CHROMIUM) and shutil.which(CHROMIUM)):
