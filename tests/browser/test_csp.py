@@ -61,8 +61,9 @@ def test_proposal_page_countdown_under_the_policy(page, live_server):
     expect(page.locator("time.countdown").first).to_be_visible()
     page.locator("ul.proposals.open a").first.click()
     expect(page.locator("time.countdown")).to_have_text(re.compile(r"\d+ (d|h|min)"))
-    # countdown.js ran (a blocked script would be a violation, failing this test)
-    assert page.evaluate("typeof window.encoreCountdownTimer") == "number"
+    # countdown.js ran (a blocked script would be a violation, failing this test); after an
+    # in-page navigation the page's scripts load after its text is shown, so wait for it
+    page.wait_for_function("() => typeof window.encoreCountdownTimer === 'number'")
 
 
 def test_a_voter_checks_a_receipt_against_the_published_list(page, live_app, live_server):
