@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import jsonify, redirect, send_file, url_for
 from flask_login import current_user
 
+from app.accounts.suspension import require_not_suspended
 from app.catalog import services as catalog
 from app.catalog.models import Artist, Release, Track
 from app.catalog.representations import artist_json, release_json, track_json
@@ -99,6 +100,7 @@ def update_artist(artist_id: int, body):
 def upload_artist_image(artist_id: int):
     """Set the image of an artist you manage (stored in three square sizes, like cover art)."""
     artist = managed_artist(artist_id)
+    require_not_suspended(current_user, "upload")
     with received_files("file") as (_, files):
         if len(files) != 1:
             raise ValidationFailed("Send exactly one image in the field 'file'.", field="file")
@@ -106,11 +108,12 @@ def upload_artist_image(artist_id: int):
             old = profile.set_image(artist, files[0].path.read_bytes())
         except ImageRejected as exc:
             raise UnsupportedMediaType(str(exc), code="unsupported_image", field="file") from None
+    new = artist.image_key  # read now: after a rollback the row says the old image again
     try:
         commit_now("the old image's files are deleted only once no committed row points at them")
     except BaseException:
         db.session.rollback()
-        profile.delete_image(artist.image_key)
+        profile.delete_image(new)
         raise
     profile.delete_image(old)
     return jsonify(artist=artist_json(artist))

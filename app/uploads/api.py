@@ -164,11 +164,12 @@ def upload_cover(release_id: int):
             old = processing.set_release_cover(release, files[0].path.read_bytes())
         except ImageRejected as exc:
             raise UnsupportedMediaType(str(exc), code="unsupported_image", field="file") from None
+    new = release.cover_key  # read now: after a rollback the row says the old cover again
     try:
         commit_now("the old cover's files are deleted only once no committed row points at them")
     except BaseException:
         db.session.rollback()
-        processing.delete_cover(release.cover_key)
+        processing.delete_cover(new)
         raise
     processing.delete_cover(old)
     return jsonify(release=release_ref(release))

@@ -305,3 +305,39 @@ class _UnreachableStore:
         return open_store(
             "s3://bucket", endpoint_url=f"http://127.0.0.1:{port}", connect_timeout=1, max_attempts=1, **S3_TEST_OPTIONS
         )
+
+
+def test_a_cover_whose_commit_fails_keeps_the_old_cover_and_leaves_no_new_files(client, manager, tmp_path, monkeypatch):
+    """The commit of a new cover fails (the database went away): the row still points at the
+    old cover, so the old cover's files stay and the new one's are deleted."""
+    import app.uploads.api as uploads_api
+
+    release = manager["release"]
+    make_track(release=release)
+    url = f"/api/v1/releases/{release.id}/cover"
+
+    def put(size):
+        image = tmp_path / f"cover-{size}.jpg"
+        image.write_bytes(media.jpeg_bytes((size, size)))
+        with open(image, "rb") as handle:
+            return client.put(
+                url, data={"file": (handle, image.name)}, headers=manager["headers"], content_type="multipart/form-data"
+            )
+
+    assert put(900).status_code == 200
+    old_prefix = db.session.get(type(release), release.id).cover_key
+
+    def failing_commit(reason):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(uploads_api, "commit_now", failing_commit)
+    client.application.config["PROPAGATE_EXCEPTIONS"] = False
+    try:
+        assert put(1000).status_code == 500
+    finally:
+        client.application.config["PROPAGATE_EXCEPTIONS"] = None
+    store = get_store()
+    db.session.expire_all()
+    assert db.session.get(type(release), release.id).cover_key == old_prefix
+    assert store.list_keys(old_prefix)  # the cover the row points at is still there
+    assert [k for k in store.list_keys(f"releases/{release.id}") if not k.startswith(old_prefix)] == []
