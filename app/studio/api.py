@@ -3,6 +3,8 @@ profile and image, and who manages an artist. Only the artist's managers (and ad
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import jsonify, redirect, send_file, url_for
 from flask_login import current_user
 
@@ -12,15 +14,14 @@ from app.catalog.models import Artist, Release, Track
 from app.catalog.representations import artist_json, release_json, track_json
 from app.core.api import bp
 from app.core.auth import api_login_required, require_manager
-from app.core.errors import NotFound, UnsupportedMediaType, ValidationFailed
+from app.core.errors import NotFound
 from app.core.extensions import db
 from app.core.inputs import Field, accepts, documented
 from app.core.storage import get_store
 from app.core.transactions import commit_now
 from app.studio.representations import invitation_json, manager_json, release_state_json, studio_json
 from app.studio.services import managers, overview, profile, releases, tracks
-from app.uploads.multipart import received_files
-from audio.errors import ImageRejected
+from app.uploads.images import replace_image
 
 RELEASE_FIELDS = (
     Field("title", str, required=False),
@@ -101,21 +102,7 @@ def upload_artist_image(artist_id: int):
     """Set the image of an artist you manage (stored in three square sizes, like cover art)."""
     artist = managed_artist(artist_id)
     require_not_suspended(current_user, "upload")
-    with received_files("file") as (_, files):
-        if len(files) != 1:
-            raise ValidationFailed("Send exactly one image in the field 'file'.", field="file")
-        try:
-            old = profile.set_image(artist, files[0].path.read_bytes())
-        except ImageRejected as exc:
-            raise UnsupportedMediaType(str(exc), code="unsupported_image", field="file") from None
-    new = artist.image_key  # read now: after a rollback the row says the old image again
-    try:
-        commit_now("the old image's files are deleted only once no committed row points at them")
-    except BaseException:
-        db.session.rollback()
-        profile.delete_image(new)
-        raise
-    profile.delete_image(old)
+    replace_image(partial(profile.set_image, artist), lambda: artist.image_key, profile.delete_image)
     return jsonify(artist=artist_json(artist))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from urllib.parse import quote
 
 from flask import abort, current_app, jsonify, redirect, send_file
@@ -13,17 +14,17 @@ from app.catalog.models import Track
 from app.catalog.representations import release_ref
 from app.core.api import bp
 from app.core.auth import api_login_required, require_manager
-from app.core.errors import NotFound, UnsupportedMediaType, ValidationFailed
+from app.core.errors import NotFound, ValidationFailed
 from app.core.extensions import db
 from app.core.inputs import documented
 from app.core.queue import enqueue
 from app.core.storage import get_store
 from app.core.transactions import commit_now
 from app.streaming import services as streaming
+from app.uploads.images import replace_image
 from app.uploads.multipart import received_files
 from app.uploads.representations import upload_json
 from app.uploads.services import processing, uploads
-from audio.errors import ImageRejected
 from audio.storage import ObjectNotFound, content_disposition
 
 PRESIGN_SECONDS = 300
@@ -157,21 +158,7 @@ def upload_cover(release_id: int):
     require_not_suspended(current_user, "upload")
     release = catalog.get_release(release_id, current_user)
     require_manager(release.artist)
-    with received_files("file") as (_, files):
-        if len(files) != 1:
-            raise ValidationFailed("Send exactly one image in the field 'file'.", field="file")
-        try:
-            old = processing.set_release_cover(release, files[0].path.read_bytes())
-        except ImageRejected as exc:
-            raise UnsupportedMediaType(str(exc), code="unsupported_image", field="file") from None
-    new = release.cover_key  # read now: after a rollback the row says the old cover again
-    try:
-        commit_now("the old cover's files are deleted only once no committed row points at them")
-    except BaseException:
-        db.session.rollback()
-        processing.delete_cover(new)
-        raise
-    processing.delete_cover(old)
+    replace_image(partial(processing.set_release_cover, release), lambda: release.cover_key, processing.delete_cover)
     return jsonify(release=release_ref(release))
 
 

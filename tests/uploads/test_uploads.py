@@ -310,7 +310,7 @@ class _UnreachableStore:
 def test_a_cover_whose_commit_fails_keeps_the_old_cover_and_leaves_no_new_files(client, manager, tmp_path, monkeypatch):
     """The commit of a new cover fails (the database went away): the row still points at the
     old cover, so the old cover's files stay and the new one's are deleted."""
-    import app.uploads.api as uploads_api
+    import app.uploads.images as images
 
     release = manager["release"]
     make_track(release=release)
@@ -330,7 +330,7 @@ def test_a_cover_whose_commit_fails_keeps_the_old_cover_and_leaves_no_new_files(
     def failing_commit(reason):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(uploads_api, "commit_now", failing_commit)
+    monkeypatch.setattr(images, "commit_now", failing_commit)
     client.application.config["PROPAGATE_EXCEPTIONS"] = False
     try:
         assert put(1000).status_code == 500
