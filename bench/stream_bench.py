@@ -117,6 +117,14 @@ def prepare(db_url: str, media: str, listeners: int, report_plays: int) -> dict:
                 )
             )
             track_ids.append(track.id)
+        # A track of the ledger's history only (see below); never started or reported.
+        history_artist = catalog.create_artist(name="Bench History Artist")
+        history_track = catalog.create_track(
+            catalog.create_release(history_artist, title="Bench History"),
+            title="Bench History",
+            duration_ms=200_000,
+            status=TrackStatus.READY,
+        )
         db.session.commit()
 
         now = datetime.now(timezone.utc)
@@ -152,6 +160,18 @@ def prepare(db_url: str, media: str, listeners: int, report_plays: int) -> dict:
             ledger.top_up(db.session, key=f"bench-top-up-{uid}", listener_id=uid, amount=20_000_000)
             if i % 500 == 499:
                 db.session.commit()
+        db.session.commit()
+        # A history: two charged plays per listener (of a track the phases never play), as a
+        # running co-op's ledger has, so that ANALYZE below gives the planner statistics of
+        # a ledger in use (an empty one keeps it scanning ledger_plays sequentially while the
+        # report phase fills it, until autovacuum analyses it again).
+        db.session.execute(
+            text(
+                "SELECT count(*) FROM unnest(CAST(:users AS integer[])) u, generate_series(1, 2) n,"
+                " LATERAL ledger_charge_play('history-' || u || '-' || n, u, :track, :artist, false, false) c"
+            ),
+            {"users": user_ids, "track": history_track.id, "artist": history_artist.id},
+        )
         db.session.commit()
 
         # Plays ready to count: started an hour ago, threshold 1 s, one per (listener, track),
@@ -493,7 +513,10 @@ def verify(db_url: str, counted_ok: int) -> dict:
     engine = create_engine(db_url)
     with Session(engine) as session:
         counted = session.scalar(text("SELECT count(*) FROM plays WHERE counted_at IS NOT NULL"))
-        ledger_plays = session.scalar(text("SELECT count(*) FROM ledger_plays"))
+        # The history's plays (keys 'history-...', written before the phases) are not the phases'.
+        ledger_plays = session.scalar(
+            text("SELECT count(*) FROM ledger_plays WHERE idempotency_key NOT LIKE 'history-%'")
+        )
         report = ledger.verify(session)
     engine.dispose()
     return {
@@ -687,9 +710,19 @@ def prepare_subsonic(db_url: str, media: str, track_ids: list[int], listeners: i
     import ledger
     from app.accounts.models import ApiToken, Role, User
 
-    data = os.urandom(256 * 1024)
+    # Real renditions (a 200-s tone, as long as the tracks say they are): a metered play is
+    # handed the head of its rendition, cut at a frame, so the files must be real audio.
+    renditions = {}
+    for name, codec in (("stream.mp3", ["-c:a", "libmp3lame", "-b:a", "64k"]), ("stream.opus", ["-c:a", "libopus"])):
+        path = Path(media, "bench-renditions", name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=440:duration=200", *codec, str(path)],
+            check=True,
+        )
+        renditions[name] = path.read_bytes()
     for track_id in track_ids:
-        for name in ("stream.mp3", "stream.opus"):
+        for name, data in renditions.items():
             path = Path(media, "tracks", str(track_id), name)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
