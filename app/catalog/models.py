@@ -173,3 +173,19 @@ class SearchDocument(db.Model):
             persisted=True,
         ),
     )
+
+
+class SearchWord(db.Model):
+    """The catalogue's vocabulary: each distinct word (lexeme) of ``search_documents.tsv``,
+    added by the triggers of migration 0026 and never removed by them (a stale word only
+    suggests a spelling that then matches nothing; ``search_documents_rebuild()`` starts it
+    afresh). Search looks up a query word's close spellings here, by trigram similarity: the
+    table grows with the distinct words, not with the documents. It holds the words of drafts
+    too, so it is never shown: a suggestion only widens a query whose results are checked."""
+
+    __tablename__ = "search_words"
+    __table_args__ = (
+        Index("ix_search_words_word_trgm", "word", postgresql_using="gin", postgresql_ops={"word": "gin_trgm_ops"}),
+    )
+
+    word: Mapped[str] = mapped_column(Text, primary_key=True)
