@@ -5,6 +5,9 @@ Kept by statement-level triggers on search_documents (one statement per bulk loa
 rows it wrote from a transition table). Words are only added: a stale word suggests a spelling
 that then matches nothing. ``search_documents_rebuild()`` now rebuilds the vocabulary too.
 
+The trigram index on search_documents.name goes: search no longer matches names by trigrams
+(its posting lists grew with every document).
+
 Revision ID: 0026
 Revises: 0025
 Create Date: 2026-12-02 07:00:00
@@ -114,9 +117,18 @@ def upgrade():
         postgresql_using="gin",
         postgresql_ops={"word": "gin_trgm_ops"},
     )
+    op.drop_index("ix_search_documents_name_trgm", table_name="search_documents", postgresql_using="gin")
 
 
 def downgrade():
+    op.create_index(
+        "ix_search_documents_name_trgm",
+        "search_documents",
+        ["name"],
+        unique=False,
+        postgresql_using="gin",
+        postgresql_ops={"name": "gin_trgm_ops"},
+    )
     op.execute("DROP TRIGGER IF EXISTS search_words_update ON search_documents")
     op.execute("DROP TRIGGER IF EXISTS search_words_insert ON search_documents")
     op.execute(REBUILD_0022)
