@@ -147,15 +147,13 @@ class SearchDocument(db.Model):
     """What search reads: one row per artist, release, track and distinct tag, written only by
     the triggers of migration 0022 (and ``search_documents_rebuild()``), never by the app.
 
-    ``name`` is the thing's own name (matched by trigram similarity, so typos find it);
-    ``tsv`` weighs it A and ``context`` (artist and release names, tags) B for full-text
-    ranking. Rows go with their artist, release or track (foreign keys cascade)."""
+    ``name`` is the thing's own name (search ranks by its similarity to the query); ``tsv``
+    weighs it A and ``context`` (artist and release names, tags) B for full-text matching
+    and ranking; its words make the vocabulary, ``SearchWord``. Rows go with their artist,
+    release or track (foreign keys cascade)."""
 
     __tablename__ = "search_documents"
-    __table_args__ = (
-        Index("ix_search_documents_tsv", "tsv", postgresql_using="gin"),
-        Index("ix_search_documents_name_trgm", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}),
-    )
+    __table_args__ = (Index("ix_search_documents_tsv", "tsv", postgresql_using="gin"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(40), unique=True)  # a<id>, r<id>, t<id> or g<tag>
@@ -173,3 +171,19 @@ class SearchDocument(db.Model):
             persisted=True,
         ),
     )
+
+
+class SearchWord(db.Model):
+    """The catalogue's vocabulary: each distinct word (lexeme) of ``search_documents.tsv``,
+    added by the triggers of migration 0026 and never removed by them (a stale word only
+    suggests a spelling that then matches nothing; ``search_documents_rebuild()`` starts it
+    afresh). Search looks up a query word's close spellings here, by trigram similarity: the
+    table grows with the distinct words, not with the documents. It holds the words of drafts
+    too, so it is never shown: a suggestion only widens a query whose results are checked."""
+
+    __tablename__ = "search_words"
+    __table_args__ = (
+        Index("ix_search_words_word_trgm", "word", postgresql_using="gin", postgresql_ops={"word": "gin_trgm_ops"}),
+    )
+
+    word: Mapped[str] = mapped_column(Text, primary_key=True)

@@ -5,24 +5,27 @@ Two passes over ``search_documents`` (kept by triggers, see ``SearchDocument``):
 1. exact: the document's full-text vector holds every word of the query as a word prefix
    ("salt win" finds "Window of Salt": word order does not matter, the last word may be
    half typed);
-2. only when the first finds nothing: the same, or the query is similar by
-   trigrams to a run of words of the name (``<%``, pg_trgm's word similarity, at least
-   ``FUZZY_SIMILARITY``), so "Harbor" finds "Harbour Lights". Trigram posting lists grow
-   with the catalogue, so only queries that need it pay for them (an exact title that
-   matches one document does not; a typo that happens to prefix-match another word is not
-   corrected: the price of that).
+2. only when the first finds nothing visible: each query word of 3+ letters also accepts
+   up to ``SPELLINGS`` other spellings from the catalogue's vocabulary (``search_words``):
+   words similar by trigrams (at least ``WORD_SIMILARITY``), those one edit away first.
+   The first pass then runs again with that wider query: "Harbor" finds "Harbour Lights",
+   "quiet lantrens" finds "Quiet Lanterns". A typo that happens to prefix-match another
+   word finds that word only: the price of running the second pass rarely.
 
-Both use GIN indexes, so a query reads only the posting lists of its own words and
-trigrams, never the table. At most ``CANDIDATES`` matching documents are ranked: a short
-prefix matching much of the catalogue ranks a sample of its matches, not all of them.
-Visibility is checked per candidate by primary key. So the work after the index scans is
-bounded whatever the catalogue's size; the scans read posting lists, which grow only with
-how often the query's own words (and, in the second pass, trigrams) occur.
+No step scans a table; each reads GIN posting lists: of the full-text index (the query's
+words and spellings: they grow with how often those words occur) and of the vocabulary's
+trigram index (it grows with the number of distinct words, not of documents; the trigram
+index on the documents' names, which grows with every document, is not used). At most
+``CANDIDATES`` matching documents are ranked (a short prefix matching much of the catalogue
+ranks a sample of its matches), and visibility is checked per candidate by primary key, so
+the work after the index scans is bounded whatever the catalogue's size.
 
 Ranking: similarity of the query to the name (whole and best word run) plus the full-text
 rank (name weighs more than the artist / release context).
 
-Visibility goes through ``visible_to`` only: the one hook for who may see a release.
+Visibility goes through ``visible_to`` only: the one hook for who may see a release. The
+vocabulary holds the words of drafts too; it is never shown, and a spelling it suggests
+only widens the query, whose results pass the same check.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import difflib
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, and_, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy import text as sql
 from sqlalchemy.orm import joinedload
 
@@ -41,7 +44,11 @@ from app.core.replica import replica_session
 
 MAX_QUERY = 200
 CANDIDATES = 200
-FUZZY_SIMILARITY = 0.45
+# Trigram similarity of a spelling to a query word: one edit in a 6-letter word keeps 0.27 or
+# more ("lantrens" - "lanterns" 0.38, "harbor" - "harbour" 0.5).
+WORD_SIMILARITY = 0.25
+SPELLING_POOL = 50  # the most similar words per query word, of which
+SPELLINGS = 5  # the closest are searched
 KINDS = ("artist", "release", "track", "tag")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -56,10 +63,13 @@ def query_words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text) if w.strip("_")][:12]
 
 
-def prefix_tsquery(words: list[str]) -> str:
-    """``'salt':* & 'win':*`` - every word, as a prefix. Words are ``\\w+`` runs, so they
-    hold no tsquery syntax."""
-    return " & ".join(f"'{w}':*" for w in words)
+def prefix_tsquery(words: list[str], spellings: dict[str, list[str]] | None = None) -> str:
+    """``'salt':* & 'win':*`` - every word, as a prefix, or one of its other ``spellings``
+    (``('harbor':* | 'harbour')``). Words and spellings are ``\\w+`` runs, so they hold no
+    tsquery syntax."""
+    spellings = spellings or {}
+    terms = [" | ".join([f"'{w}':*"] + [f"'{s}'" for s in spellings.get(w, [])]) for w in words]
+    return " & ".join(f"({t})" if "|" in t else t for t in terms)
 
 
 @dataclass
@@ -92,12 +102,15 @@ def search(text: str, viewer, *, limit: int = 20) -> SearchResults:
     if not words:
         return results
     session = replica_session()  # a moment stale is fine for search
-    rows = _ranked(session, words, viewer, limit, fuzzy=False)
+    tsquery = prefix_tsquery(words)
+    rows = _ranked(session, words, tsquery, viewer, limit)
     if not rows:
-        # No exact match: look again, forgiving typos. SET LOCAL lasts until the end of
-        # the transaction (the request); search is the only reader of pg_trgm's threshold.
-        session.execute(sql(f"SET LOCAL pg_trgm.word_similarity_threshold = {FUZZY_SIMILARITY}"))
-        rows = _ranked(session, words, viewer, limit, fuzzy=True)
+        # Nothing visible matches exactly: look again, forgiving typos.
+        spellings = _spellings(session, words)
+        if spellings:
+            tsquery = prefix_tsquery(words, spellings)
+            rows = _ranked(session, words, tsquery, viewer, limit)
+            words = words + [s for alternatives in spellings.values() for s in alternatives]
     by_kind: dict[str, list] = {kind: [] for kind in KINDS}
     for row in rows:
         by_kind[row.kind].append(row)
@@ -124,16 +137,66 @@ def search(text: str, viewer, *, limit: int = 20) -> SearchResults:
     return results
 
 
-def _ranked(session, words: list[str], viewer, limit: int, *, fuzzy: bool) -> list:
+_SPELLINGS = sql(
+    """
+    SELECT q.word, s.word AS spelling
+    FROM unnest(CAST(:words AS text[])) AS q(word)
+    CROSS JOIN LATERAL (
+      SELECT w.word FROM search_words w
+      WHERE w.word % q.word AND NOT starts_with(w.word, q.word)
+      ORDER BY similarity(w.word, q.word) DESC, w.word
+      LIMIT :pool
+    ) s
+    """
+)
+
+
+def _spellings(session, words: list[str]) -> dict[str, list[str]]:
+    """The closest other spellings of each query word of 3+ letters: of the vocabulary's
+    ``SPELLING_POOL`` words most similar by trigrams (one statement for all the words; the
+    words its prefix already matches left out), those one edit away first."""
+    long_words = list(dict.fromkeys(w for w in words if len(w) >= 3))
+    if not long_words:
+        return {}
+    # SET LOCAL lasts until the end of the transaction (the request); search is the only
+    # reader of pg_trgm's threshold.
+    session.execute(sql(f"SET LOCAL pg_trgm.similarity_threshold = {WORD_SIMILARITY}"))
+    pools: dict[str, list[str]] = {}
+    for word, spelling in session.execute(_SPELLINGS, {"words": long_words, "pool": SPELLING_POOL}):
+        if _WORD.fullmatch(spelling):  # a lexeme such as "post-punk" or a URL is left out
+            pools.setdefault(word, []).append(spelling)
+    # Trigram similarity ranks a short word sharing the start above the intended one ("miksoe":
+    # "mika" 0.33, "mikose" 0.27); a typo is most often one edit. A stable sort keeps the
+    # similarity order within each group.
+    return {word: sorted(pool, key=lambda s: not one_edit(s, word))[:SPELLINGS] for word, pool in pools.items()}
+
+
+def one_edit(a: str, b: str) -> bool:
+    """Whether ``b`` is ``a`` with at most one letter changed, added or dropped, or two
+    neighbours swapped (Damerau-Levenshtein distance at most 1)."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    i, n = 0, min(len(a), len(b))
+    while i < n and a[i] == b[i]:
+        i += 1
+    return (
+        a[i + 1 :] == b[i + 1 :]  # changed (or equal)
+        or a[i + 1 :] == b[i:]  # dropped
+        or a[i:] == b[i + 1 :]  # added
+        or (a[i : i + 1] == b[i + 1 : i + 2] and a[i + 1 : i + 2] == b[i : i + 1] and a[i + 2 :] == b[i + 2 :])
+    )
+
+
+def _ranked(session, words: list[str], tsquery: str, viewer, limit: int) -> list:
     """(kind, artist_id, release_id, track_id, name, score) of the best ``limit`` visible
-    documents of each kind, best first."""
+    documents of each kind matching ``tsquery``, best first."""
     q = " ".join(words)
     doc = SearchDocument
-    tsq = func.to_tsquery("simple", prefix_tsquery(words))
+    tsq = func.to_tsquery("simple", tsquery)
     # The matching documents themselves (no join back to the table: that would read it all).
     cand = (
         select(doc.id, doc.kind, doc.artist_id, doc.release_id, doc.track_id, doc.name, doc.tsv)
-        .where(or_(doc.tsv.op("@@")(tsq), literal(q).op("<%")(doc.name)) if fuzzy else doc.tsv.op("@@")(tsq))
+        .where(doc.tsv.op("@@")(tsq))
         .limit(CANDIDATES)
         .subquery()
     )

@@ -792,13 +792,13 @@ def synthesize(options: Options, progress=print) -> Report:
 
 
 def rebuild_search_index() -> int:
-    """Fill ``search_documents`` from the catalogue (the load ran without the triggers that
-    keep it), with its GIN indexes dropped meanwhile and built once at the end; returns the
-    number of documents."""
+    """Fill ``search_documents`` and its vocabulary ``search_words`` from the catalogue (the
+    load ran without the triggers that keep them), with their GIN indexes dropped meanwhile
+    and built once at the end; returns the number of documents."""
     with db.engine.begin() as conn:
         conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '512MB'")
         indexes = conn.exec_driver_sql(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'search_documents'"
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('search_documents', 'search_words')"
             " AND indexdef LIKE '%%USING gin%%'"
         ).all()
         for name, _ in indexes:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
-from app.catalog.models import Release, SearchDocument, Track, TrackStatus
-from app.catalog.search import highlight
+from app.catalog.models import Artist, Release, SearchDocument, Track, TrackStatus
+from app.catalog.search import _spellings, highlight, one_edit
+from app.catalog.search import search as catalog_search
 from app.core.extensions import db
 from tests.factories import bearer, make_artist, make_release, make_track, make_user, token_for
 
@@ -148,18 +149,121 @@ def test_highlight_marks_prefixes_and_typos_only():
     assert highlight("Paper Boats", ["harbor"]) == [("Paper Boats", False)]
 
 
+def test_one_edit_is_a_letter_changed_added_dropped_or_two_swapped():
+    for a, b in (
+        ("harbor", "harbour"),
+        ("harbour", "harbor"),
+        ("lantrens", "lanterns"),
+        ("salt", "slat"),
+        ("ab", "ab"),
+    ):
+        assert one_edit(a, b), (a, b)
+    for a, b in (("miksoe", "mika"), ("lantrens", "lantern"), ("abcd", "badc"), ("salt", "last"), ("ab", "abcd")):
+        assert not one_edit(a, b), (a, b)
+
+
+def test_a_spelling_one_edit_away_comes_before_more_similar_ones(client, app_ctx):
+    """By trigrams, "mika", "miko", "mikel", "mikes" and "mikan" (0.3-0.33) are all more
+    similar to "miksoe" than "mikose" (0.27), one edit away: it is searched first."""
+    artist = make_artist(name="Gatune")
+    for title in ("Mika", "Miko", "Mikel", "Mikes", "Mikan", "Mikose"):
+        make_track(release=make_release(artist=artist, title=title), title=title)
+    assert _spellings(db.session, ["miksoe"])["miksoe"][0] == "mikose"
+    assert "Mikose" in names(search(client, "miksoe")["tracks"])
+
+
 def test_search_reads_the_indexes_not_the_table(app_ctx, catalogue):
-    """With sequential scans priced out, the match still runs (GIN indexes on the documents)
-    and the plan never scans search_documents."""
+    """With sequential scans priced out, both passes of a typo search still run, on GIN
+    indexes (the documents' full text, the vocabulary's trigrams), and no plan scans
+    search_documents or search_words."""
+    statements = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        if "search_documents" in statement or "search_words" in statement:
+            statements.append((statement, parameters))
+
     db.session.execute(text("SET LOCAL enable_seqscan = off"))
-    plan = "\n".join(
-        row[0]
-        for row in db.session.execute(
-            text(
-                "EXPLAIN SELECT id FROM search_documents WHERE tsv @@ to_tsquery('simple', 'harb:*')"
-                " OR 'harbor' <% name LIMIT 2000"
-            )
-        )
-    )
-    assert "ix_search_documents_tsv" in plan and "ix_search_documents_name_trgm" in plan, plan
-    assert "Seq Scan on search_documents" not in plan
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        found = catalog_search("quiet lantrens", None)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+    assert [hit.name for hit in found.artists] == ["Quiet Lanterns"]
+    assert len(statements) == 3, statements  # the exact pass, the spellings, the wider pass
+    connection = db.session.connection()
+    plans = ["\n".join(row[0] for row in connection.exec_driver_sql("EXPLAIN " + s, p)) for s, p in statements]
+    exact, spellings, wider = plans
+    assert "ix_search_documents_tsv" in exact and "ix_search_documents_tsv" in wider, plans
+    assert "ix_search_words_word_trgm" in spellings, spellings
+    for plan in plans:
+        assert "Seq Scan on search_documents" not in plan and "Seq Scan on search_words" not in plan, plan
+
+
+def vocabulary() -> set[str]:
+    return set(db.session.scalars(text("SELECT word FROM search_words")))
+
+
+def test_the_vocabulary_follows_inserts_and_renames(app_ctx, catalogue):
+    assert {"quiet", "lanterns", "harbour", "lights", "tidal", "window", "of", "salt", "okafor"} <= vocabulary()
+    track = make_track(release=catalogue["salt"], title="Driftwood")
+    assert "driftwood" in vocabulary()
+    track = db.session.get(Track, track.id)
+    track.title = "Cormorant Song"
+    db.session.commit()
+    artist = db.session.get(Artist, catalogue["sea"].id)
+    artist.name = "Loud Lanterns"
+    db.session.commit()
+    assert {"cormorant", "song", "loud"} <= vocabulary()
+    # Words are only added: a stale one suggests a spelling that then matches nothing.
+    assert "driftwood" in vocabulary()
+
+
+def test_rebuild_gives_the_same_vocabulary_as_the_triggers(app_ctx, catalogue):
+    before = vocabulary()
+    db.session.execute(text("SELECT search_documents_rebuild()"))
+    assert vocabulary() == before
+    track = make_track(release=catalogue["salt"], title="Driftwood")
+    track = db.session.get(Track, track.id)
+    track.title = "Cormorant"
+    db.session.commit()
+    db.session.execute(text("SELECT search_documents_rebuild()"))
+    assert vocabulary() == before | {"cormorant"}  # and the stale word is gone
+    # As after a bulk load, which runs with the triggers off: the rebuild does not need them.
+    db.session.execute(text("SET LOCAL session_replication_role = replica"))
+    db.session.execute(text("SELECT search_documents_rebuild()"))
+    assert vocabulary() == before | {"cormorant"}
+
+
+def test_a_typo_in_one_word_of_several_still_finds_the_title(client, catalogue):
+    found = search(client, "harbour lihgts")
+    assert names(found["releases"]) == ["Harbour Lights"]
+    assert names(found["tracks"])[0] == "Harbour Lights"
+    assert found["tracks"][0]["highlight"] == [
+        {"text": "Harbour", "match": True},
+        {"text": " ", "match": False},
+        {"text": "Lights", "match": True},
+    ]
+    found = search(client, "windwo of salt")
+    assert names(found["releases"]) == ["Window of Salt"]
+    # The artist's name (context, not the title) and a mistyped title word.
+    found = search(client, "okafor windwo")
+    assert names(found["releases"]) == ["Window of Salt"]
+    assert names(found["tracks"])[0] == "Window of Salt"  # then Paper Boats, on that release
+
+
+def test_the_typo_pass_runs_when_every_exact_match_is_hidden(client, app_ctx):
+    """A visitor's query whose only exact match is a draft gets the typo pass's visible
+    results; the draft's words, in the vocabulary, never bring the draft itself."""
+    manager = make_user()
+    draft = make_release(artist=make_artist(name="Secret Garden", manager=manager), title="Saltmarsh")
+    make_track(release=draft, title="Saltmarsh", status=TrackStatus.PROCESSING)
+    public = make_release(artist=make_artist(name="Open Fields"), title="Saltmarch")
+    make_track(release=public, title="Saltmarch")
+    assert "saltmarsh" in vocabulary()
+
+    for q in ("saltmarsh", "saltmarsch"):
+        found = search(client, q)
+        assert names(found["releases"]) == ["Saltmarch"], q
+        assert names(found["tracks"]) == ["Saltmarch"], q
+    found = search(client, "saltmarsh", headers=bearer(token_for(manager)))
+    assert names(found["releases"]) == ["Saltmarsh"]  # exact: no typo pass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.analytics.services import dashboard, rollups
 from app.analytics.services.dashboard import DateRange
@@ -34,6 +34,11 @@ def test_synthetic_data_is_consistent_and_rolls_up(tmp_path):
                 len({tag for _, tag in db.session.execute(select(ReleaseTag.release_id, ReleaseTag.tag))}),
             )
             assert report.counts["search_documents"] == 12 + releases + 120 + tags
+            # And its vocabulary, with the trigram index built again after the load.
+            words = "SELECT DISTINCT unnest(tsvector_to_array(tsv)) FROM search_documents"
+            assert db.session.execute(text(f"({words} EXCEPT SELECT word FROM search_words) LIMIT 1")).all() == []
+            assert db.session.execute(text(f"(SELECT word FROM search_words EXCEPT {words}) LIMIT 1")).all() == []
+            assert db.session.scalar(text("SELECT to_regclass('ix_search_words_word_trgm') IS NOT NULL"))
             db.session.remove()
 
             result = app.test_cli_runner().invoke(args=["ledger", "verify"])
