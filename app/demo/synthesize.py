@@ -411,7 +411,7 @@ def synthesize(options: Options, progress=print) -> Report:
         artists_w = sink.writer("artists", ("id", "name", "slug", "bio", "created_at"))
         members_w = sink.writer("artist_members", ("user_id", "artist_id", "created_at"))
         releases_w = sink.writer(
-            "releases", ("id", "artist_id", "title", "kind", "release_date", "cover_key", "created_at")
+            "releases", ("id", "artist_id", "title", "kind", "release_date", "cover_key", "created_at", "published_at")
         )
         tracks_w = sink.writer(
             "tracks",
@@ -478,6 +478,7 @@ def synthesize(options: Options, progress=print) -> Report:
                             (joined - timedelta(days=rng.randrange(900))).date(),
                             None,
                             joined,
+                            joined,  # published when made: a synthetic catalogue is a public one
                         )
                     )
                     for tag in titles.tags():

@@ -9,7 +9,8 @@ from sqlalchemy import func, select, text
 
 from app.analytics.services import dashboard, rollups
 from app.analytics.services.dashboard import DateRange
-from app.catalog.models import Artist, ReleaseTag
+from app.catalog.models import Artist, Release, ReleaseTag
+from app.catalog.visibility import visible_releases_clause
 from app.core.extensions import db
 from app.demo import synthesize
 from ledger.schema import Ownership, Play, PlayKind
@@ -28,6 +29,9 @@ def test_synthetic_data_is_consistent_and_rolls_up(tmp_path):
             report = synthesize.synthesize(options, progress=lambda line: None)
             assert report.counts["ledger_plays"] == 4_000
             assert report.counts["tracks"] == 120 and report.counts["artists"] == 12
+            # A public catalogue: a visitor sees every release (none is left a draft).
+            public = select(func.count()).select_from(Release).where(visible_releases_clause(None))
+            assert db.session.scalar(public) == report.counts["releases"] > 0
             # The load runs without triggers: the search index is built after it, complete.
             releases, tags = (
                 report.counts["releases"],
