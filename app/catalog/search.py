@@ -23,7 +23,8 @@ the work after the index scans is bounded whatever the catalogue's size.
 Ranking: similarity of the query to the name (whole and best word run) plus the full-text
 rank (name weighs more than the artist / release context).
 
-Visibility goes through ``visible_to`` only: the one hook for who may see a release. The
+Visibility is the catalogue's one rule (``app.catalog.visibility``), applied per viewer's
+``visibility_key``: the ranking statement is built once per key and reused. The
 vocabulary holds the words of drafts too; it is never shown, and a spelling it suggests
 only widens the query, whose results pass the same check.
 """
@@ -34,12 +35,13 @@ import difflib
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, String, and_, bindparam, func, or_, select
 from sqlalchemy import text as sql
 from sqlalchemy.orm import joinedload
 
 from app.catalog.models import Artist, Release, SearchDocument, Track
-from app.catalog.services import PUBLIC_TRACK, visible_releases_clause
+from app.catalog.services import PUBLIC_TRACK
+from app.catalog.visibility import visibility_clause, visibility_key
 from app.core.replica import replica_session
 
 MAX_QUERY = 200
@@ -56,7 +58,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 def visible_to(viewer) -> ColumnElement[bool]:
     """The releases ``viewer`` may find: the catalogue's visibility rule, in one place for
     search and tag browsing (plug a richer rule in here)."""
-    return visible_releases_clause(viewer)
+    return visibility_clause(visibility_key(viewer))
 
 
 def query_words(text: str) -> list[str]:
@@ -190,9 +192,31 @@ def one_edit(a: str, b: str) -> bool:
 def _ranked(session, words: list[str], tsquery: str, viewer, limit: int) -> list:
     """(kind, artist_id, release_id, track_id, name, score) of the best ``limit`` visible
     documents of each kind matching ``tsquery``, best first."""
-    q = " ".join(words)
+    params = {"q": " ".join(words), "tsquery": tsquery, "limit": limit}
+    return session.execute(_ranked_statement(visibility_key(viewer)), params).all()
+
+
+# The ranking statement of each visibility key (a few per day: the public's, the admins', each
+# manager's), built once: building and compiling it cost more of the app's time than running it.
+_STATEMENTS: dict[tuple, Select] = {}
+_MAX_STATEMENTS = 512
+
+
+def _ranked_statement(key: tuple) -> Select:
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        if len(_STATEMENTS) >= _MAX_STATEMENTS:  # yesterday's keys and rare managers: start again
+            _STATEMENTS.clear()
+        statement = _STATEMENTS[key] = _build_ranked_statement(visibility_clause(key))
+    return statement
+
+
+def _build_ranked_statement(visible: ColumnElement[bool]) -> Select:
+    """The ranking statement for releases passing ``visible``; binds ``q`` (the query's
+    words), ``tsquery`` and ``limit``."""
+    q = bindparam("q", type_=String)
     doc = SearchDocument
-    tsq = func.to_tsquery("simple", tsquery)
+    tsq = func.to_tsquery("simple", bindparam("tsquery", type_=String))
     # The matching documents themselves (no join back to the table: that would read it all).
     cand = (
         select(doc.id, doc.kind, doc.artist_id, doc.release_id, doc.track_id, doc.name, doc.tsv)
@@ -203,7 +227,7 @@ def _ranked(session, words: list[str], tsquery: str, viewer, limit: int) -> list
     # Checked per candidate by primary key. Scalar subqueries, not EXISTS or joins: for those
     # PostgreSQL may hash the whole releases and tracks tables, a cost that grows with them.
     visible_release = (
-        select(Release.id).where(Release.id == cand.c.release_id, visible_to(viewer)).limit(1).scalar_subquery()
+        select(Release.id).where(Release.id == cand.c.release_id, visible).limit(1).scalar_subquery()
     ).is_not(None)
     ready_track = (select(Track.id).where(Track.id == cand.c.track_id, PUBLIC_TRACK).limit(1).scalar_subquery()).is_not(
         None
@@ -218,7 +242,7 @@ def _ranked(session, words: list[str], tsquery: str, viewer, limit: int) -> list
         .where(or_(cand.c.release_id.is_(None), and_(visible_release, or_(cand.c.track_id.is_(None), ready_track))))
         .subquery()
     )
-    return session.execute(select(ranked).where(ranked.c.rank <= limit).order_by(ranked.c.score.desc())).all()
+    return select(ranked).where(ranked.c.rank <= bindparam("limit", type_=Integer)).order_by(ranked.c.score.desc())
 
 
 def _load(session, model, ids: list[int], *options) -> dict:
@@ -239,9 +263,15 @@ def _matches(word: str, query: list[str]) -> bool:
     for q in query:
         if word.startswith(q):
             return True
-        if len(q) >= 3 and difflib.SequenceMatcher(None, q, word[: len(q) + 1]).ratio() >= 0.75:
+        if len(q) >= 3 and _similar(q, word[: len(q) + 1]):
             return True
     return False
+
+
+def _similar(a: str, b: str) -> bool:
+    # ratio() >= 0.75, after its two cheap upper bounds (most words of a name fail those).
+    matcher = difflib.SequenceMatcher(None, a, b)
+    return matcher.real_quick_ratio() >= 0.75 and matcher.quick_ratio() >= 0.75 and matcher.ratio() >= 0.75
 
 
 def highlight(name: str, words: list[str]) -> list[tuple[str, bool]]:

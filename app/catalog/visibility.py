@@ -79,14 +79,27 @@ def managed_artist_ids(viewer) -> list[int]:
 def visible_releases_clause(viewer) -> ColumnElement[bool]:
     """Releases ``viewer`` (a user, an anonymous visitor, or None for the public) may see:
     the public ones, every one for an admin, and their own artists' drafts for a manager."""
-    if viewer is None or not viewer.is_authenticated:
-        return public_release_clause()
-    if viewer.is_admin:
+    return visibility_clause(visibility_key(viewer))
+
+
+def visibility_key(viewer) -> tuple:
+    """All the rule needs to know of ``viewer``, as a hashable value: ``("admin",)``, or the
+    day (UTC) and the artists they manage (none for visitors and listeners). Equal keys give
+    equal clauses, so a statement built with one can be reused for the other (search does)."""
+    if viewer is not None and viewer.is_authenticated and viewer.is_admin:
+        return ("admin",)
+    return (today_utc(), tuple(managed_artist_ids(viewer)))
+
+
+def visibility_clause(key: tuple) -> ColumnElement[bool]:
+    """The clause of a ``visibility_key``: everything for an admin, else the public releases
+    of that day and the managed artists' drafts."""
+    if key == ("admin",):
         return true()
-    managed = managed_artist_ids(viewer)
+    today, managed = key
     if not managed:
-        return public_release_clause()
-    return or_(public_release_clause(), Release.artist_id.in_(managed))
+        return public_release_clause(today)
+    return or_(public_release_clause(today), Release.artist_id.in_(managed))
 
 
 def release_visible_to(viewer, release: Release) -> bool:

@@ -102,6 +102,30 @@ def test_drafts_and_hidden_tracks_are_found_only_by_who_may_see_them(client, app
     assert names(found["tracks"]) == ["Moonflower Live Take"]  # only ready tracks are playable
 
 
+def test_a_statement_reused_across_viewers_and_days_shows_each_what_they_may_see(client, app_ctx, clock):
+    """The ranking statement is built once per visibility key and reused: a manager's search
+    must not leave their drafts in the next visitor's, and a release dated tomorrow shows
+    from tomorrow, with no restart."""
+    from datetime import timedelta
+
+    manager = make_user()
+    artist = make_artist(name="Lamplight Tapes", manager=manager)
+    draft = make_release(artist=artist, title="Nightjar Draft")
+    make_track(release=draft, title="Nightjar One")
+    draft.published_at = None
+    tomorrow = (clock.now() + timedelta(days=1)).date()
+    soon = make_release(artist=make_artist(name="Other Artist"), title="Nightjar Tomorrow", release_date=tomorrow)
+    make_track(release=soon, title="Nightjar Two")
+    db.session.commit()
+
+    found = search(client, "nightjar", headers=bearer(token_for(manager)))
+    assert names(found["releases"]) == ["Nightjar Draft"]
+    for _ in range(2):  # the visitor's statement, built then reused
+        assert search(client, "nightjar")["releases"] == []
+    clock.advance(timedelta(days=1))
+    assert names(search(client, "nightjar")["releases"]) == ["Nightjar Tomorrow"]
+
+
 def test_the_index_follows_renames_tags_and_deletions(client, app_ctx):
     artist = make_artist(name="Old Name")
     release = make_release(artist=artist, title="Glasshouse")
