@@ -88,7 +88,7 @@ def visibility_key(viewer) -> tuple:
     equal clauses, so a statement built with one can be reused for the other (search does)."""
     if viewer is not None and viewer.is_authenticated and viewer.is_admin:
         return ("admin",)
-    return (today_utc(), tuple(managed_artist_ids(viewer)))
+    return (today_utc(), tuple(sorted(managed_artist_ids(viewer))))
 
 
 def visibility_clause(key: tuple) -> ColumnElement[bool]:
