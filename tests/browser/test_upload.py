@@ -41,6 +41,9 @@ def run_jobs(huey, count):
 
 def drop_files(page, selector, paths):
     """Drop files on an element the way a desktop does: a drop event carrying them."""
+    # After a click that navigated, the page's scripts may not have run yet on a busy machine
+    # (then nothing listens for the drag, and the zone never lights up): wait for them.
+    page.wait_for_load_state("load")
     files = [{"name": p.name, "data": base64.b64encode(p.read_bytes()).decode()} for p in paths]
     transfer = page.evaluate_handle(
         """(files) => {
