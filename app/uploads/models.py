@@ -107,3 +107,14 @@ class AudioReplacement(db.Model):
 
     def __repr__(self) -> str:
         return f"<AudioReplacement {self.track_id} v{self.version} {self.status.value}>"
+
+
+class RetiredObject(db.Model):
+    """A stored object no row points at any more, kept until ``delete_after`` because links to
+    it may still be out (a presigned URL handed to a player). ``app.uploads.services.retirement``
+    writes these rows and deletes the objects when they are due."""
+
+    __tablename__ = "retired_objects"
+
+    key: Mapped[str] = mapped_column(String(500), primary_key=True)
+    delete_after: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -1,12 +1,14 @@
-"""Audio processing in the background."""
+"""Audio processing in the background, and deleting the objects it retired once links to them
+have expired."""
 
 from __future__ import annotations
 
 from flask import current_app
+from huey import crontab
 
 from app.core.extensions import db
-from app.core.queue import task
-from app.uploads.services import packaging, processing
+from app.core.queue import periodic, task
+from app.uploads.services import packaging, processing, retirement
 from audio.packaging import PackagingError
 from audio.storage import ObjectNotFound
 
@@ -30,9 +32,17 @@ def process_replacement(track_id: int, retries_left: int = 0) -> None:
     if job is None:
         return
     outcome = processing.run_job(job, retries_left=retries_left)
-    unused = processing.record_replacement(track_id, outcome)
-    db.session.commit()  # the switch (or the failure) first, then the objects nobody uses
-    processing.delete_objects(unused)
+    # The switch (or the failure) and the retirement of the objects nobody uses any more
+    # commit together; the objects go once links to them have expired.
+    retirement.retire(processing.record_replacement(track_id, outcome))
+    db.session.commit()
+
+
+@periodic("uploads.delete_retired_objects", crontab(minute="*"))
+def delete_retired_objects() -> int:
+    """Every minute: delete the retired objects whose grace period is over (idempotent: a
+    run lost with its worker is made up by the next one)."""
+    return retirement.delete_due()
 
 
 @task(packaging.PACKAGE_TASK, durable=True, retries=3, retry_delay=60)

@@ -4,15 +4,17 @@ old one serves until then, a failure leaves the old one in place; owners and pla
 from __future__ import annotations
 
 import contextlib
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.catalog.models import Track
 from app.core.extensions import db
 from app.core.storage import get_store
-from app.uploads.models import AudioReplacement, TrackAudio
-from app.uploads.services import processing
+from app.uploads.models import AudioReplacement, RetiredObject, TrackAudio
+from app.uploads.services import processing, retirement
+from app.uploads.tasks import delete_retired_objects
 from tests import media
 from tests.factories import bearer, make_artist, make_release, make_user, token_for
 from tests.uploads.test_uploads import upload
@@ -64,7 +66,7 @@ def preview_bytes(client, track_id) -> bytes:
     return r.data
 
 
-def test_replace_switches_to_the_new_version(client, manager, tmp_path):
+def test_replace_switches_to_the_new_version(client, manager, tmp_path, clock):
     track = first_track(client, manager, tmp_path)
     old_preview = preview_bytes(client, track["id"])
     old = db.session.get(TrackAudio, track["id"])
@@ -86,7 +88,14 @@ def test_replace_switches_to_the_new_version(client, manager, tmp_path):
     assert db.session.get(AudioReplacement, track["id"]) is None
     store = get_store()
     assert all(store.exists(k) for k in (audio.original_key, audio.stream_mp3_key, audio.preview_key))
-    assert not any(store.exists(k) for k in old_keys)  # the old version's objects are gone
+    # The old version's objects are retired, not deleted: a player may still hold a link to them.
+    assert all(store.exists(k) for k in old_keys)
+    assert delete_retired_objects() == 0  # not due yet
+    clock.advance(timedelta(seconds=retirement.RETIRE_AFTER_SECONDS + 1))
+    assert delete_retired_objects() == len(old_keys)
+    assert not any(store.exists(k) for k in old_keys)  # now they are gone
+    assert all(store.exists(k) for k in (audio.original_key, audio.stream_mp3_key, audio.preview_key))
+    assert db.session.scalar(select(func.count()).select_from(RetiredObject)) == 0
 
 
 def test_failed_replace_leaves_the_old_version_serving(client, app, manager, tmp_path):

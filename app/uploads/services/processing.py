@@ -179,7 +179,8 @@ def record_replacement(track_id: int, outcome: Outcome) -> list[str]:
     """Switch the track to its processed replacement, or record why the replacement failed
     (flushes; the caller commits). Returns the object keys nobody uses any more (the old
     version's after a switch, the failed version's after a failure), for the caller to
-    delete (``delete_objects``) once its commit went through.
+    retire (``app.uploads.services.retirement``: deleted after a grace period, since a player
+    may still hold a link to the old version) in the same transaction.
 
     The switch is one UPDATE of the track's audio row: a listener gets the old version or the
     new one, never a mix. A failure leaves the track, and what it serves, untouched.
@@ -244,15 +245,6 @@ def _duplicate_of(track: Track, sha256: str) -> str | None:
         .where(TrackAudio.artist_id == track.audio.artist_id, TrackAudio.sha256 == sha256, Track.id != track.id)
     )
     return f"This file was uploaded as “{other.title}” meanwhile; a file can be only one track." if other else None
-
-
-def process_replacement(track_id: int, *, retries_left: int = 0) -> list[str]:
-    """Process a track's replacement start to end in the current session (tests); returns
-    the keys to delete after the commit. The queue task commits between the steps."""
-    job = load_replacement_job(track_id)
-    if job is None:
-        return []
-    return record_replacement(track_id, run_job(job, retries_left=retries_left))
 
 
 def delete_objects(keys: list[str]) -> None:
