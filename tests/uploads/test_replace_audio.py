@@ -192,3 +192,27 @@ def test_stale_reprocess_outcome_is_dropped(client, manager, tmp_path):
     assert audio.version == 2 and audio.stream_mp3_key.endswith("/v2/stream.mp3")
     assert get_store().exists(audio.stream_mp3_key)
     assert db.session.get(Track, track["id"]).status.value == "ready"
+
+
+def test_a_retired_object_the_store_cannot_delete_waits_for_the_next_run(app_ctx, clock, monkeypatch):
+    """Retired objects are deleted when due; one the store refuses to delete keeps its row,
+    and the next run deletes it (nothing is forgotten, nothing deleted early)."""
+    from tests.uploads.test_uploads import _UnreachableStore
+
+    store = get_store()
+    keys = ["tracks/999/v1/stream.mp3", "tracks/999/v1/preview.mp3"]
+    for key in keys:
+        store.put_bytes(key, b"old audio", "audio/mpeg")
+    retirement.retire(keys + keys[:1])  # a key retired twice is one row
+    db.session.commit()
+    clock.advance(timedelta(seconds=retirement.RETIRE_AFTER_SECONDS + 1))
+
+    monkeypatch.setattr(retirement, "get_store", _UnreachableStore)
+    assert retirement.delete_due() == 0
+    assert db.session.scalar(select(func.count()).select_from(RetiredObject)) == 2
+    monkeypatch.undo()
+    assert all(store.exists(k) for k in keys)
+
+    assert retirement.delete_due() == 2
+    assert not any(store.exists(k) for k in keys)
+    assert db.session.scalar(select(func.count()).select_from(RetiredObject)) == 0
