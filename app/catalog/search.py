@@ -56,8 +56,9 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def visible_to(viewer) -> ColumnElement[bool]:
-    """The releases ``viewer`` may find: the catalogue's visibility rule, in one place for
-    search and tag browsing (plug a richer rule in here)."""
+    """The releases ``viewer`` may find, for tag browsing: the catalogue's visibility rule
+    (``app.catalog.visibility``). Search's ranking statement applies the same rule through
+    ``visibility_key``, so a richer rule belongs in that module, not here."""
     return visibility_clause(visibility_key(viewer))
 
 

@@ -25,7 +25,10 @@ from app.core.types import utcnow
 from app.uploads.models import RetiredObject
 from audio.storage import StorageError
 
-# Longer than any presigned URL of a stream lives (``app.uploads.api.PRESIGN_SECONDS``, 5 min).
+# Longer than the app's own presigned links live (``app.uploads.api.PRESIGN_SECONDS``, 5 min)
+# and than a play's stream link for a track of up to 5 minutes (its length plus
+# ``STREAM_GRACE_SECONDS``, 10 min by default). A play of a longer track still holds its link
+# for longer: the grace period should follow the replaced track's length (not done yet).
 RETIRE_AFTER_SECONDS = 15 * 60
 BATCH = 200
 
