@@ -105,8 +105,11 @@ _FINGERPRINT = """\
 CREATE OR REPLACE FUNCTION ledger_play_fingerprint(operation text, listener_id integer, track_id integer,
                                                    artist_id integer, track_is_free boolean,
                                                    listener_is_artist boolean)
-RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
   -- The same digest as ledger.transfers.fingerprint(operation, listener, track, artist, free, own).
+  -- STABLE, not STRICT: as to_json() and format() are. PostgreSQL inlines a SQL function only
+  -- when its declaration promises no more than its body keeps; otherwise each call runs an
+  -- executor of its own inside the charge.
   SELECT encode(sha256(convert_to(format('[%s,%s,%s,%s,%s,%s]', to_json(operation), listener_id, track_id,
                                          artist_id, track_is_free::text, listener_is_artist::text), 'UTF8')), 'hex')
 $$"""
@@ -163,6 +166,7 @@ DECLARE
   v_coop_account integer;
   v_transfer integer;
   v_play integer;
+  v_replayed boolean;
 BEGIN
   -- The wallet's lock serialises play numbering and ownership for the listener.
   SELECT a.id, a.balance INTO v_wallet, v_balance FROM ledger_accounts a
@@ -176,13 +180,16 @@ BEGIN
       NULL::numeric;
     RETURN;
   END IF;
-  IF EXISTS (SELECT 1 FROM ledger_plays p WHERE p.idempotency_key = p_key) THEN
+  -- What the wallet's lock now makes stable, read in one statement: the key, ownership, plays.
+  SELECT EXISTS (SELECT 1 FROM ledger_plays p WHERE p.idempotency_key = p_key),
+         EXISTS (SELECT 1 FROM ledger_ownerships o WHERE o.listener_id = p_listener AND o.track_id = p_track),
+         (SELECT coalesce(max(p.play_number), 0) FROM ledger_plays p
+          WHERE p.listener_id = p_listener AND p.track_id = p_track)
+  INTO v_replayed, v_owned, v_counted;
+  IF v_replayed THEN
     RETURN QUERY SELECT * FROM ledger_play_answer(p_key, v_fp);
     RETURN;
   END IF;
-  v_owned := EXISTS (SELECT 1 FROM ledger_ownerships o WHERE o.listener_id = p_listener AND o.track_id = p_track);
-  SELECT coalesce(max(p.play_number), 0) INTO v_counted FROM ledger_plays p
-  WHERE p.listener_id = p_listener AND p.track_id = p_track;
 
   v_kind := CASE WHEN v_owned THEN 'owned' WHEN p_is_artist THEN 'own_artist' WHEN p_free THEN 'free_track'
                  WHEN v_counted >= v.plays_to_own THEN 'owned' END;
@@ -220,8 +227,16 @@ BEGIN
   END IF;
   v_price := v_needed;
   SELECT s.artist_part, s.coop_part INTO v_artist_part, v_coop_part FROM ledger_split(v_price, v.artist_share_bp) s;
-  v_artist_account := ledger_account('artist_earnings', p_artist);
-  v_coop_account := ledger_account('coop_revenue', 0);
+  -- Both credited accounts in one statement; ledger_account creates one on its first use.
+  SELECT max(a.id) FILTER (WHERE a.kind = 'artist_earnings'), max(a.id) FILTER (WHERE a.kind = 'coop_revenue')
+  INTO v_artist_account, v_coop_account FROM ledger_accounts a
+  WHERE (a.kind = 'artist_earnings' AND a.owner_id = p_artist) OR (a.kind = 'coop_revenue' AND a.owner_id = 0);
+  IF v_artist_account IS NULL THEN
+    v_artist_account := ledger_account('artist_earnings', p_artist);
+  END IF;
+  IF v_coop_account IS NULL THEN
+    v_coop_account := ledger_account('coop_revenue', 0);
+  END IF;
   INSERT INTO ledger_transfers (idempotency_key, fingerprint, kind, listener_id, track_id, pricing_version_id,
                                 corrects_transfer_id, memo, created_at, effective_at)
   VALUES ('play:' || p_key, v_fp, 'play_charge', p_listener, p_track, v.id, NULL, '', v_now,

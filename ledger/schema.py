@@ -2,12 +2,13 @@
 
 The ledger refers to listeners (user ids), artists (artist ids) and tracks (track ids) by
 plain integer ids, without foreign keys into the web layer's tables: it does not know them,
-and it must keep working (and stay verifiable) whatever the catalog does. Foreign keys exist
-only between ledger tables.
+and it must keep working (and stay verifiable) whatever the catalog does. References exist
+only between ledger tables: foreign keys between history rows, reference guards (below)
+to the shared accounts and pricing versions.
 
 Money is stored as integer micro-credits (1 credit = 1,000,000) in BIGINT columns.
 
-What the database enforces, on every backend:
+What the database enforces:
 
 * ``ledger_postings.amount <> 0`` and each posting belongs to one transfer;
 * ``ledger_transfers.idempotency_key`` and ``ledger_plays.idempotency_key`` are unique;
@@ -16,7 +17,10 @@ What the database enforces, on every backend:
 * transfers, postings, plays, ownerships and pricing versions are immutable: triggers
   refuse UPDATE and DELETE (see ``GUARDS``);
 * on PostgreSQL, a deferred constraint trigger refuses to commit a transfer whose postings
-  do not sum to zero.
+  do not sum to zero;
+* history refers only to accounts and pricing versions that exist, and those are never
+  removed (``reference_guard_statements``: the foreign keys' guarantee without their row
+  lock on rows every charge shares).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     UniqueConstraint,
     event,
@@ -169,19 +174,25 @@ class Transfer(LedgerBase):
         CheckConstraint(
             "reverses_transfer_id IS NULL OR reverses_transfer_id = corrects_transfer_id", name="reversal_target"
         ),
+        Index(
+            "uq_ledger_transfers_reverses_transfer_id",
+            "reverses_transfer_id",
+            unique=True,
+            postgresql_where=text("reverses_transfer_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     fingerprint: Mapped[str] = mapped_column(String(64))  # sha256 of the request's content
     kind: Mapped[TransferKind] = mapped_column(str_enum(TransferKind, "ledger_transfer_kind"))
-    listener_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    listener_id: Mapped[int | None] = mapped_column(Integer)
     track_id: Mapped[int | None] = mapped_column(Integer)
-    pricing_version_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_pricing_versions.id"))
+    pricing_version_id: Mapped[int | None] = mapped_column(Integer)
     corrects_transfer_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transfers.id"))
     # Set on an exact reversal only (``ledger.correct`` without postings); unique, so a
     # transfer is reversed at most once, even by two sessions at the same moment.
-    reverses_transfer_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transfers.id"), unique=True)
+    reverses_transfer_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transfers.id"))
     memo: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # when it was written
     # When it counts (statements, payout months, rollup days): a play charge's play start,
@@ -195,13 +206,14 @@ class Posting(LedgerBase):
     __tablename__ = "ledger_postings"
     __table_args__ = (
         CheckConstraint("amount <> 0", name="amount_non_zero"),
+        PrimaryKeyConstraint("transfer_id", "id"),
         # Balances of derived accounts and wallet statements read postings by account.
         Index("ix_ledger_postings_account_id_id", "account_id", "id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    transfer_id: Mapped[int] = mapped_column(ForeignKey("ledger_transfers.id"), index=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"))
+    id: Mapped[int] = mapped_column(autoincrement=True)
+    transfer_id: Mapped[int] = mapped_column(ForeignKey("ledger_transfers.id"))
+    account_id: Mapped[int] = mapped_column(Integer)
     amount: Mapped[int] = mapped_column(BigInteger)
 
 
@@ -237,7 +249,7 @@ class Play(LedgerBase):
     artist_part: Mapped[int] = mapped_column(BigInteger)
     coop_part: Mapped[int] = mapped_column(BigInteger)
     transfer_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transfers.id"))
-    pricing_version_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_pricing_versions.id"))
+    pricing_version_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -256,7 +268,7 @@ class Ownership(LedgerBase):
     via: Mapped[OwnershipVia] = mapped_column(str_enum(OwnershipVia, "ledger_ownership_via"))
     # The charge that completed the schedule, or the buy-now transfer.
     transfer_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transfers.id"))
-    pricing_version_id: Mapped[int] = mapped_column(ForeignKey("ledger_pricing_versions.id"))
+    pricing_version_id: Mapped[int] = mapped_column(Integer)
     paid: Mapped[int] = mapped_column(BigInteger, default=0)  # what the buy-now cost; 0 via plays
     acquired_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -300,9 +312,74 @@ def guard_statements() -> list[str]:
     return statements
 
 
+# Rows of history refer to these shared rows: every charge names the co-op's revenue account,
+# its artist's earnings account and the pricing version in force.
+PRICED_TABLES = ("ledger_transfers", "ledger_plays", "ledger_ownerships")
+REFERENCED_TABLES = ("ledger_accounts", "ledger_pricing_versions")
+
+
+def reference_guard_statements() -> list[str]:
+    """DDL (PostgreSQL) for the references from history to accounts and pricing versions.
+
+    A foreign key would guard them by locking the referenced row (``FOR KEY SHARE``) in every
+    inserting transaction. These rows are shared by every concurrent charge (the co-op's
+    revenue account, the pricing version in force), so each lock became a new MultiXact and
+    WAL of its own: a fifth of a charge's cost. The same guarantee without the lock:
+
+    * an inserted posting's account and a history row's pricing version must exist (checked
+      before the insert; a row another session has not committed yet is refused, never
+      guessed);
+    * a referenced row can never go away: accounts refuse DELETE and a change of id, pricing
+      versions are immutable (``guard_statements``), and both refuse TRUNCATE.
+
+    So a reference that was valid at insert stays valid forever, which is what the key
+    share lock was for. ``ledger.verify`` checks the references too (a bulk load with
+    triggers off, as ``flask demo synthesize`` does, is checked afterwards).
+    """
+    statements = [
+        "CREATE OR REPLACE FUNCTION ledger_check_account_exists() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        "BEGIN\n"
+        "  IF NOT EXISTS (SELECT 1 FROM ledger_accounts a WHERE a.id = NEW.account_id) THEN\n"
+        "    RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',\n"
+        "      MESSAGE = TG_TABLE_NAME || ' row refers to ledger account ' || NEW.account_id || ', which does not exist';\n"
+        "  END IF;\n"
+        "  RETURN NEW;\n"
+        "END $$",
+        "CREATE OR REPLACE FUNCTION ledger_check_pricing_version_exists() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        "BEGIN\n"
+        "  IF NOT EXISTS (SELECT 1 FROM ledger_pricing_versions v WHERE v.id = NEW.pricing_version_id) THEN\n"
+        "    RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',\n"
+        "      MESSAGE = TG_TABLE_NAME || ' row refers to pricing version ' || NEW.pricing_version_id\n"
+        "        || ', which does not exist';\n"
+        "  END IF;\n"
+        "  RETURN NEW;\n"
+        "END $$",
+        "CREATE OR REPLACE FUNCTION ledger_refuse_removal() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        "BEGIN\n"
+        "  RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',\n"
+        "    MESSAGE = TG_TABLE_NAME || ' rows are referenced by the ledger''s history and are never removed';\n"
+        "END $$",
+        "CREATE TRIGGER ledger_postings_account_exists BEFORE INSERT ON ledger_postings"
+        " FOR EACH ROW EXECUTE FUNCTION ledger_check_account_exists()",
+        "CREATE TRIGGER ledger_accounts_kept BEFORE DELETE OR UPDATE OF id ON ledger_accounts"
+        " FOR EACH ROW EXECUTE FUNCTION ledger_refuse_removal()",
+    ]
+    statements += [
+        f"CREATE TRIGGER {table}_pricing_version_exists BEFORE INSERT ON {table}"
+        " FOR EACH ROW WHEN (NEW.pricing_version_id IS NOT NULL) EXECUTE FUNCTION ledger_check_pricing_version_exists()"
+        for table in PRICED_TABLES
+    ]
+    statements += [
+        f"CREATE TRIGGER {table}_not_truncated BEFORE TRUNCATE ON {table}"
+        " FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_removal()"
+        for table in REFERENCED_TABLES
+    ]
+    return statements
+
+
 @event.listens_for(metadata, "after_create")
 def _install_guards(target: MetaData, connection: Connection, **kw: Any) -> None:
-    for statement in guard_statements():
+    for statement in guard_statements() + reference_guard_statements():
         connection.exec_driver_sql(statement)
     from ledger.functions import function_statements  # the money rules (one implementation)
 
@@ -317,5 +394,11 @@ def _drop_guard_functions(target: MetaData, connection: Connection, **kw: Any) -
 
     for statement in drop_statements():
         connection.exec_driver_sql(statement)
-    for function in ("ledger_refuse_change", "ledger_check_transfer_balanced"):
+    for function in (
+        "ledger_refuse_change",
+        "ledger_check_transfer_balanced",
+        "ledger_check_account_exists",
+        "ledger_check_pricing_version_exists",
+        "ledger_refuse_removal",
+    ):
         connection.exec_driver_sql(f"DROP FUNCTION IF EXISTS {function}() CASCADE")

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from ledger.schema import (
@@ -216,4 +216,33 @@ def verify(session: Session) -> Report:
         session.execute(bought),
         lambda r: f"listener {r.listener_id} owns track {r.track_id} by buy-now without a buy-now transfer",
     )
+
+    # 8. History refers only to accounts and pricing versions that exist (the reference
+    # guards check this at insert; a bulk load with triggers off is checked here).
+    missing_accounts = (
+        select(Posting.transfer_id, Posting.account_id)
+        .outerjoin(Account, Account.id == Posting.account_id)
+        .where(Account.id.is_(None))
+        .order_by(Posting.transfer_id)
+    )
+    _report(
+        report,
+        "posting on a missing account",
+        session.execute(missing_accounts),
+        lambda r: f"transfer {r.transfer_id} posts to account {r.account_id}, which does not exist",
+    )
+    for table in (Transfer, Play, Ownership):
+        missing_versions = (
+            select(literal(table.__tablename__).label("name"), table.pricing_version_id)
+            .outerjoin(PricingVersion, PricingVersion.id == table.pricing_version_id)
+            .where(table.pricing_version_id.is_not(None), PricingVersion.id.is_(None))
+            .distinct()
+            .order_by(table.pricing_version_id)
+        )
+        _report(
+            report,
+            "missing pricing version",
+            session.execute(missing_versions),
+            lambda r: f"{r.name} rows refer to pricing version {r.pricing_version_id}, which does not exist",
+        )
     return report

@@ -27,18 +27,25 @@ def test_upgrade_from_empty_matches_models_and_downgrades(tmp_path):
             db.engine.dispose()
 
 
-def test_migration_guards_equal_the_ledgers_own():
-    """The migration runs a frozen copy of the ledger's guard DDL; at this revision they agree."""
+@pytest.mark.parametrize(
+    "revision, frozen, statements",
+    [
+        ("0002_ledger", "GUARDS", "guard_statements"),
+        ("0028_lean_ledger_writes", "REFERENCE_GUARDS", "reference_guard_statements"),
+    ],
+)
+def test_migration_guards_equal_the_ledgers_own(revision, frozen, statements):
+    """A migration runs a frozen copy of the ledger's guard DDL; at this revision they agree."""
     import importlib.util
     from pathlib import Path
 
-    from ledger.schema import guard_statements
+    import ledger.schema
 
-    path = Path(__file__).resolve().parent.parent / "migrations" / "versions" / "0002_ledger.py"
-    spec = importlib.util.spec_from_file_location("ledger_revision", path)
+    path = Path(__file__).resolve().parent.parent / "migrations" / "versions" / f"{revision}.py"
+    spec = importlib.util.spec_from_file_location(f"ledger_revision_{revision}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert guard_statements() == module.GUARDS
+    assert getattr(ledger.schema, statements)() == getattr(module, frozen)
 
 
 def test_migration_money_functions_equal_the_ledgers_own():

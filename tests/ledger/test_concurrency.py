@@ -205,3 +205,30 @@ def test_racing_reversals_of_one_transfer_reverse_it_once(pg_engine):
         assert sorted(reversals) == sorted(top_ups)
         assert reads.wallet_balance(session, 1) == 50_000_000
         assert ledger.verify(session).ok
+
+
+def test_an_open_charge_locks_its_wallet_and_no_shared_row(pg_engine):
+    """Every charge credits the co-op's revenue account and names the pricing version in
+    force: a row lock on either (a foreign key's FOR KEY SHARE) would be taken by every
+    concurrent charge. Only the listener's own wallet is locked while a charge is open."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    with Session(pg_engine) as setup:
+        ledger.top_up(setup, key="pay", listener_id=1, amount=START_BALANCE)
+        setup.commit()
+    with Session(pg_engine) as open_charge, pg_engine.connect() as other:
+        result = ledger.charge_play(
+            open_charge, key="p", listener_id=1, track_id=1, artist_id=2, track_is_free=False, listener_is_artist=False
+        )
+        assert result.charged  # and not committed yet
+        other.execute(text("SET lock_timeout = '2s'"))
+        for shared in (
+            "SELECT id FROM ledger_accounts WHERE kind <> 'wallet' FOR UPDATE NOWAIT",
+            "SELECT id FROM ledger_pricing_versions FOR UPDATE NOWAIT",
+        ):
+            assert other.execute(text(shared)).all()
+            other.rollback()
+        with pytest.raises(OperationalError, match="could not obtain lock"):
+            other.execute(text("SELECT id FROM ledger_accounts WHERE kind = 'wallet' FOR UPDATE NOWAIT"))
+        open_charge.commit()
