@@ -34,7 +34,8 @@ def process_replacement(track_id: int, retries_left: int = 0) -> None:
     outcome = processing.run_job(job, retries_left=retries_left)
     # The switch (or the failure) and the retirement of the objects nobody uses any more
     # commit together; the objects go once links to them have expired.
-    retirement.retire(processing.record_replacement(track_id, outcome))
+    unused = processing.record_replacement(track_id, outcome)
+    retirement.retire(unused.keys, played_length_ms=unused.played_length_ms)
     db.session.commit()
 
 

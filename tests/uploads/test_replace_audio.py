@@ -4,7 +4,7 @@ old one serves until then, a failure leaves the old one in place; owners and pla
 from __future__ import annotations
 
 import contextlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -96,6 +96,32 @@ def test_replace_switches_to_the_new_version(client, manager, tmp_path, clock):
     assert not any(store.exists(k) for k in old_keys)  # now they are gone
     assert all(store.exists(k) for k in (audio.original_key, audio.stream_mp3_key, audio.preview_key))
     assert db.session.scalar(select(func.count()).select_from(RetiredObject)) == 0
+
+
+def test_the_old_audio_outlives_the_stream_link_of_a_play_of_a_long_track(client, manager, tmp_path, clock):
+    """A play's stream link lives as long as the play: the track's length plus the grace
+    period. The old version of a 40-minute track must outlive that link, not just 15 minutes."""
+    track = first_track(client, manager, tmp_path)
+    db.session.get(Track, track["id"]).duration_ms = 40 * 60 * 1000  # what the catalogue says it lasts
+    db.session.commit()
+    r = client.post(f"/api/v1/tracks/{track['id']}/plays", headers=manager["headers"])
+    assert r.status_code == 201, r.json
+    play = r.json["play"]
+    old = db.session.get(TrackAudio, track["id"])
+    old_keys = [old.original_key, old.stream_mp3_key, old.stream_opus_key, old.preview_key]
+    link = client.get(play["streams"]["mp3"], headers=manager["headers"])
+    assert link.status_code in (200, 206, 302)  # the player holds the old version's audio
+
+    r = replace(client, track["id"], manager["headers"], media.make_audio(tmp_path / "second", "flac", seconds=3))
+    assert r.status_code == 202 and r.json["track"]["version"] == 2, r.json
+    store = get_store()
+    clock.advance(timedelta(seconds=retirement.RETIRE_AFTER_SECONDS + 1))
+    assert delete_retired_objects() == 0  # the play (and its link) still has half an hour to go
+    assert all(store.exists(k) for k in old_keys)
+    play_left = datetime.fromisoformat(play["expires_at"]) - clock.now()
+    clock.advance(play_left + timedelta(seconds=retirement.STREAM_LINK_MINIMUM_SECONDS + 1))
+    assert delete_retired_objects() == len(old_keys)
+    assert not any(store.exists(k) for k in old_keys)
 
 
 def test_failed_replace_leaves_the_old_version_serving(client, app, manager, tmp_path):

@@ -175,9 +175,18 @@ def record_outcome(track_id: int, outcome: Outcome) -> Track | None:
     return track
 
 
-def record_replacement(track_id: int, outcome: Outcome) -> list[str]:
+@dataclass(frozen=True)
+class Unused:
+    """Objects nobody uses any more, and the length of the audio they served to plays (0 for
+    a version that never served: a failed or superseded replacement)."""
+
+    keys: list[str]
+    played_length_ms: int = 0
+
+
+def record_replacement(track_id: int, outcome: Outcome) -> Unused:
     """Switch the track to its processed replacement, or record why the replacement failed
-    (flushes; the caller commits). Returns the object keys nobody uses any more (the old
+    (flushes; the caller commits). Returns the objects nobody uses any more (the old
     version's after a switch, the failed version's after a failure), for the caller to
     retire (``app.uploads.services.retirement``: deleted after a grace period, since a player
     may still hold a link to the old version) in the same transaction.
@@ -198,7 +207,7 @@ def record_replacement(track_id: int, outcome: Outcome) -> list[str]:
         # once): this outcome's objects are in use only if they are the track's audio now.
         delete_cover(outcome.cover_prefix)
         in_use = track is not None and track.audio is not None and track.audio.version == outcome.version
-        return [] if in_use else version_keys(track_id, outcome.version)
+        return Unused([] if in_use else version_keys(track_id, outcome.version))
     failure = outcome.failure or _duplicate_of(track, replacement.sha256)
     if failure:
         current_app.logger.warning("track %s: new audio v%s failed: %s", track.id, replacement.version, failure)
@@ -206,8 +215,9 @@ def record_replacement(track_id: int, outcome: Outcome) -> list[str]:
         replacement.status_reason = failure
         db.session.flush()
         delete_cover(outcome.cover_prefix)
-        return version_keys(track.id, replacement.version)  # the row keeps only the reason
+        return Unused(version_keys(track.id, replacement.version))  # the row keeps only the reason
     audio = track.audio
+    played_length_ms = track.duration_ms or audio.source_duration_ms or 0  # what a play of it was given
     old = [k for k in (audio.original_key, audio.stream_mp3_key, audio.stream_opus_key, audio.preview_key) if k]
     # the old version's heads (metering: ``packaging.head_key``) go with it
     old += get_store().list_keys(rendition_key(track.id, "heads", audio.version))
@@ -233,7 +243,7 @@ def record_replacement(track_id: int, outcome: Outcome) -> list[str]:
         track.status = status  # a hidden track stays hidden; only a failed one comes to life
     db.session.flush()
     db.session.expire(track, ["replacement"])  # the deleted row is not the track's any more
-    return old
+    return Unused(old, played_length_ms)
 
 
 def _duplicate_of(track: Track, sha256: str) -> str | None:
