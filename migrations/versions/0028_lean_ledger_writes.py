@@ -12,8 +12,9 @@
   the same guarantee without a row lock that every concurrent charge took on the co-op's
   revenue account and the pricing version in force.
 * ``ledger_charge_play`` reads what the wallet's lock makes stable in one statement and both
-  credited accounts in another, and ``ledger_play_fingerprint`` is declared STABLE, not IMMUTABLE STRICT, so it is
-  inlined instead of running an executor of its own: fewer statements per charge.
+  credited accounts in another, and ``ledger_play_fingerprint`` is declared STABLE, not
+  IMMUTABLE STRICT, so it is inlined instead of running as a function call of its own: fewer
+  statements per charge.
 
 Revision ID: 0028
 Revises: 0027

@@ -252,6 +252,13 @@ def track_json(live_app, release_title: str) -> list[dict]:
     return out
 
 
+def play_now(page, tracks: list[dict], start: int = 0) -> None:
+    """Play ``tracks`` from ``start`` through the player's public API, once the page's scripts
+    have defined it (right after a login's redirect they may not have run yet)."""
+    page.wait_for_function("() => window.EncorePlayer !== undefined")
+    page.evaluate("([tracks, start]) => window.EncorePlayer.playNow(tracks, start)", [tracks, start])
+
+
 def play_id(page) -> str:
     return page.locator("#player").get_attribute("data-play-id")
 
@@ -368,7 +375,7 @@ def test_keyboard_only_playback_from_the_skip_link(page, live_app, live_server, 
     fresh_listener(live_app, page, live_server, "keys@encore.test")
     long = {"id": player_setup["track"], "title": LONG_TRACK, "artist": "Harbour Lights"}
     tracks = [long] + track_json(live_app, "Static Bloom")[:2]
-    page.evaluate("(tracks) => window.EncorePlayer.playNow(tracks)", tracks)  # the public API
+    play_now(page, tracks)
     page.wait_for_function("() => window.encorePlayer.playing")
     page.keyboard.press("Space")  # focus is on the page: Space pauses
     page.wait_for_function("() => !window.encorePlayer.playing")
@@ -440,7 +447,7 @@ def test_shuffle_and_repeat(page, live_app, live_server, player_setup):
     titles = [t["title"] for t in tracks]
     assert len(titles) >= 3
     page.goto(f"{live_server.url}/artists")
-    page.evaluate("(tracks) => window.EncorePlayer.playNow(tracks, tracks.length - 1)", tracks)
+    play_now(page, tracks, start=len(tracks) - 1)
     title = page.locator(".player-title")
     expect(title).to_have_text(titles[-1])
 
@@ -501,7 +508,7 @@ def test_queue_reorder_by_keyboard_and_drag_remove_and_clear(page, live_app, liv
     tracks = track_json(live_app, "Static Bloom")[:3]
     names = [f"{t['title']} — {t['artist']}" for t in tracks]
     page.goto(f"{live_server.url}/artists")
-    page.evaluate("(tracks) => window.EncorePlayer.playNow(tracks)", tracks)
+    play_now(page, tracks)
     expect(page.locator(".player-queue-count")).to_have_text("3")
     page.wait_for_function("() => window.encorePlayer.playing")
     page.keyboard.press("Space")  # paused: the 4-s tracks do not move on by themselves meanwhile
