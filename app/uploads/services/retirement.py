@@ -4,13 +4,13 @@ period, because a link to it may still be out.
 When a track switches to new audio, a listener may hold a presigned URL of the old version (a
 player asks for the rest of a stream, seeks, resumes) for as long as a play of it lives (the
 track's length plus ``STREAM_GRACE_SECONDS``), and any other link for ``RETIRE_AFTER_SECONDS``
-at most. Deleting
-the old files at once would cut that listener off mid-track. So the switch *retires* them:
-one row per object (``RetiredObject``), written in the switch's own transaction, so an object
-is retired exactly when the row that pointed at it has moved on, and never forgotten (a worker
-dying after the commit leaves the rows, not orphan files). The periodic task deletes the due
-objects, then their rows; it runs at least once per object (a run lost with its worker is
-made up by the next one, and deleting an object twice is harmless).
+at most. Deleting the old files at once would cut that listener off mid-track. So the switch
+*retires* them: one row per object (``RetiredObject``), written in the switch's own
+transaction, so an object is retired exactly when the row that pointed at it has moved on,
+and never forgotten (a worker dying after the commit leaves the rows, not orphan files). The
+periodic task deletes the due objects, then their rows; it runs at least once per object (a
+run lost with its worker is made up by the next one, and deleting an object twice is
+harmless).
 """
 
 from __future__ import annotations
