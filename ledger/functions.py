@@ -227,16 +227,8 @@ BEGIN
   END IF;
   v_price := v_needed;
   SELECT s.artist_part, s.coop_part INTO v_artist_part, v_coop_part FROM ledger_split(v_price, v.artist_share_bp) s;
-  -- Both credited accounts in one statement; ledger_account creates one on its first use.
-  SELECT max(a.id) FILTER (WHERE a.kind = 'artist_earnings'), max(a.id) FILTER (WHERE a.kind = 'coop_revenue')
-  INTO v_artist_account, v_coop_account FROM ledger_accounts a
-  WHERE (a.kind = 'artist_earnings' AND a.owner_id = p_artist) OR (a.kind = 'coop_revenue' AND a.owner_id = 0);
-  IF v_artist_account IS NULL THEN
-    v_artist_account := ledger_account('artist_earnings', p_artist);
-  END IF;
-  IF v_coop_account IS NULL THEN
-    v_coop_account := ledger_account('coop_revenue', 0);
-  END IF;
+  v_artist_account := ledger_account('artist_earnings', p_artist);
+  v_coop_account := ledger_account('coop_revenue', 0);
   INSERT INTO ledger_transfers (idempotency_key, fingerprint, kind, listener_id, track_id, pricing_version_id,
                                 corrects_transfer_id, memo, created_at, effective_at)
   VALUES ('play:' || p_key, v_fp, 'play_charge', p_listener, p_track, v.id, NULL, '', v_now,

@@ -222,7 +222,6 @@ def test_an_open_charge_locks_its_wallet_and_no_shared_row(pg_engine):
             open_charge, key="p", listener_id=1, track_id=1, artist_id=2, track_is_free=False, listener_is_artist=False
         )
         assert result.charged  # and not committed yet
-        other.execute(text("SET lock_timeout = '2s'"))
         for shared in (
             "SELECT id FROM ledger_accounts WHERE kind <> 'wallet' FOR UPDATE NOWAIT",
             "SELECT id FROM ledger_pricing_versions FOR UPDATE NOWAIT",

@@ -8,106 +8,41 @@ from sqlalchemy import insert, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 import ledger
-from ledger.schema import Ownership, OwnershipVia, Play, PlayKind, Posting, Transfer, TransferKind
+from ledger.schema import Ownership, OwnershipVia, Play, PlayKind, Posting, Transfer
 from ledger.types import utcnow
-from tests.ledger.test_verify import ARTIST, LISTENER, TRACK, breaches, setup_ledger
+from tests.ledger.test_verify import ARTIST, LISTENER, TRACK, breaches, forged_transfer, setup_ledger
 
 MISSING = 987_654
+TABLES = ["ledger_postings", "ledger_transfers", "ledger_plays", "ledger_ownerships"]
 
 
-def _transfer(session, key="forged", **values):
-    return session.scalar(
-        insert(Transfer)
-        .values(
-            idempotency_key=key,
-            fingerprint="x",
-            kind=TransferKind.TOP_UP,
-            memo="",
-            created_at=utcnow(),
-            effective_at=utcnow(),
-            **values,
-        )
-        .returning(Transfer.id)
-    )
-
-
-def _rows_on_missing_parents(session):
-    """Insert one row of each kind that refers to a missing account or pricing version."""
-    transfer_id = _transfer(session)
-    session.execute(insert(Posting).values(transfer_id=transfer_id, account_id=MISSING, amount=5))
-    session.execute(insert(Posting).values(transfer_id=transfer_id, account_id=MISSING + 1, amount=-5))
-    _transfer(session, key="forged-priced", pricing_version_id=MISSING)
-    session.execute(
-        insert(Play).values(
-            idempotency_key="forged",
-            fingerprint="x",
-            listener_id=LISTENER,
-            track_id=TRACK + 1,
-            artist_id=ARTIST,
-            kind=PlayKind.FREE_TRACK,
-            play_number=None,
-            price=0,
-            artist_part=0,
-            coop_part=0,
-            transfer_id=None,
-            pricing_version_id=MISSING,
-            created_at=utcnow(),
-        )
-    )
-    session.execute(
-        insert(Ownership).values(
-            listener_id=LISTENER,
-            track_id=TRACK + 2,
-            artist_id=ARTIST,
-            via=OwnershipVia.PLAYS,
-            pricing_version_id=MISSING,
-            paid=0,
-            acquired_at=utcnow(),
-        )
-    )
-
-
-@pytest.mark.parametrize("table", ["ledger_postings", "ledger_transfers", "ledger_plays", "ledger_ownerships"])
-def test_a_row_referring_to_a_missing_account_or_pricing_version_is_refused(ls, table):
-    setup_ledger(ls)
-    transfer_id = _transfer(ls, key="valid")
+def _referring_to_missing(session, table):
+    """An INSERT of one ``table`` row that refers to a missing account (postings) or pricing
+    version (the others); every other reference in it is valid."""
     if table == "ledger_postings":
-        statement = insert(Posting).values(transfer_id=transfer_id, account_id=MISSING, amount=5)
-    elif table == "ledger_transfers":
-        statement = insert(Transfer).values(
-            idempotency_key="priced",
-            fingerprint="x",
-            kind=TransferKind.CORRECTION,
-            corrects_transfer_id=transfer_id,
-            pricing_version_id=MISSING,
-            memo="",
-            created_at=utcnow(),
-            effective_at=utcnow(),
-        )
-    elif table == "ledger_plays":
-        statement = insert(Play).values(
+        transfer_id = session.scalar(forged_transfer("valid").returning(Transfer.id))
+        return insert(Posting).values(transfer_id=transfer_id, account_id=MISSING, amount=5)
+    if table == "ledger_transfers":
+        return forged_transfer("priced", pricing_version_id=MISSING)
+    free = {"listener_id": LISTENER, "track_id": TRACK + 1, "artist_id": ARTIST, "pricing_version_id": MISSING}
+    if table == "ledger_plays":
+        return insert(Play).values(
             idempotency_key="free",
             fingerprint="x",
-            listener_id=LISTENER,
-            track_id=TRACK + 1,
-            artist_id=ARTIST,
             kind=PlayKind.FREE_TRACK,
             price=0,
             artist_part=0,
             coop_part=0,
-            pricing_version_id=MISSING,
             created_at=utcnow(),
+            **free,
         )
-    else:
-        statement = insert(Ownership).values(
-            listener_id=LISTENER,
-            track_id=TRACK + 1,
-            artist_id=ARTIST,
-            via=OwnershipVia.PLAYS,
-            pricing_version_id=MISSING,
-            paid=0,
-            acquired_at=utcnow(),
-        )
+    return insert(Ownership).values(via=OwnershipVia.PLAYS, paid=0, acquired_at=utcnow(), **free)
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_a_row_referring_to_a_missing_account_or_pricing_version_is_refused(ls, table):
+    setup_ledger(ls)
+    statement = _referring_to_missing(ls, table)
     refused = f"{table} row refers to .* {MISSING}, which does not exist"
     with pytest.raises(IntegrityError, match=refused), ls.begin_nested():
         ls.execute(statement)
@@ -136,7 +71,8 @@ def test_verify_finds_references_to_missing_rows(ls):
     """A load with triggers off (``flask demo synthesize``) is checked by ``verify``."""
     setup_ledger(ls)
     ls.execute(text("SET LOCAL session_replication_role = replica"))  # the guards are off
-    _rows_on_missing_parents(ls)
+    for table in TABLES:
+        ls.execute(_referring_to_missing(ls, table))
     ls.execute(text("SET LOCAL session_replication_role = origin"))
     found = breaches(ls)
     assert any(f"posts to account {MISSING}, which does not exist" in b for b in found)

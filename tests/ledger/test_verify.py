@@ -25,6 +25,19 @@ def setup_ledger(session):
         )
 
 
+def forged_transfer(key="forged", **values):
+    """An INSERT of a transfer written behind the ledger's back (no postings of its own)."""
+    return insert(Transfer).values(
+        idempotency_key=key,
+        fingerprint="x",
+        kind=TransferKind.TOP_UP,
+        memo="",
+        created_at=utcnow(),
+        effective_at=utcnow(),
+        **values,
+    )
+
+
 def breaches(session):
     report = ledger.verify(session)
     assert report.lines()[-1].startswith("ledger BROKEN" if report.breaches else "ledger OK")
@@ -46,18 +59,7 @@ def test_a_wallet_balance_that_differs_from_its_postings(ls):
 def test_an_unbalanced_transfer(ls):
     setup_ledger(ls)
     wallet = ledger.wallet_account_id(ls, LISTENER)
-    transfer_id = ls.scalar(
-        insert(Transfer)
-        .values(
-            idempotency_key="forged",
-            fingerprint="x",
-            kind=TransferKind.TOP_UP,
-            memo="",
-            created_at=utcnow(),
-            effective_at=utcnow(),
-        )
-        .returning(Transfer.id)
-    )
+    transfer_id = ls.scalar(forged_transfer().returning(Transfer.id))
     ls.execute(insert(Posting).values(transfer_id=transfer_id, account_id=wallet, amount=5))
     found = breaches(ls)
     assert any(f"transfer {transfer_id} has 1 posting(s) summing to 5" in b for b in found)
@@ -109,17 +111,6 @@ def test_postgres_refuses_to_commit_an_unbalanced_transfer(ls):
     setup_ledger(ls)
     wallet = ledger.wallet_account_id(ls, LISTENER)
     with pytest.raises(IntegrityError, match="sum to 5, not 0"), ls.begin_nested():
-        transfer_id = ls.scalar(
-            insert(Transfer)
-            .values(
-                idempotency_key="forged",
-                fingerprint="x",
-                kind=TransferKind.TOP_UP,
-                memo="",
-                created_at=utcnow(),
-                effective_at=utcnow(),
-            )
-            .returning(Transfer.id)
-        )
+        transfer_id = ls.scalar(forged_transfer().returning(Transfer.id))
         ls.execute(insert(Posting).values(transfer_id=transfer_id, account_id=wallet, amount=5))
         ls.execute(text("SET CONSTRAINTS ledger_postings_balanced IMMEDIATE"))
