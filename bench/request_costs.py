@@ -15,8 +15,9 @@ Routes measured (the first four are registered by this script only, never by the
 
 Round trips are counted at the driver (every ``execute``, plus the transaction's BEGIN and
 COMMIT, plus the pool's pre-ping on checkout when enabled). App CPU is this process's CPU time
-per request (Python, Flask, SQLAlchemy, psycopg), not the server's. The last line is one JSON
-object.
+per request (Python, Flask, SQLAlchemy, psycopg); server CPU is that of the PostgreSQL backends
+serving the benchmark's database, read from ``/proc`` (so only for a server on this machine;
+``null`` otherwise). The last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -105,6 +106,34 @@ def main() -> None:
     def token_limited():
         return jsonify(ok=True)
 
+    def server_cpu_seconds() -> float | None:
+        """CPU time so far of the backends connected to the benchmark's database (a local server)."""
+        with admin.connect() as conn:
+            pids = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = :d"), {"d": name}).scalars()
+            total = 0.0
+            for pid in pids:
+                try:
+                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    return None
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            return total
+
+    def record(label: str, app_cpu_s: float, server_before: float | None, count: int, trips: int) -> None:
+        server_after = server_cpu_seconds()
+        server_ms = None if None in (server_before, server_after) else (server_after - server_before) * 1000 / count
+        figures[label] = {
+            "app_cpu_ms": round(app_cpu_s * 1000 / count, 3),
+            "server_cpu_ms": None if server_ms is None else round(server_ms, 3),
+            "round_trips": round(trips / count, 2),
+        }
+        server = "n/a" if server_ms is None else f"{server_ms:5.2f} ms"
+        print(
+            f"{label:15s} {app_cpu_s * 1000 / count:6.2f} ms app CPU/request  {server} server CPU"
+            f"  {trips / count:4.1f} round trips",
+            flush=True,
+        )
+
     figures = {}
     try:
         with app.app_context():
@@ -133,17 +162,13 @@ def main() -> None:
             for method, path, headers, body in requests[:20]:  # warm up
                 client.open(path, method=method, headers=headers, json=body)
             requests = requests[20:]
+            server_before = server_cpu_seconds()
             trips.clear()
             began = time.process_time()
             for method, path, headers, body in requests:
                 response = client.open(path, method=method, headers=headers, json=body)
                 assert response.status_code in (200, 201), (label, response.status_code, response.get_data())
-            cpu_ms = (time.process_time() - began) * 1000 / len(requests)
-            figures[label] = {"app_cpu_ms": round(cpu_ms, 3), "round_trips": round(len(trips) / len(requests), 2)}
-            print(
-                f"{label:15s} {cpu_ms:6.2f} ms app CPU/request  {len(trips) / len(requests):4.1f} round trips",
-                flush=True,
-            )
+            record(label, time.process_time() - began, server_before, len(requests), len(trips))
             return requests
 
         measure("bare", [("GET", "/bench/bare", {}, None)] * (n + 20))
@@ -155,6 +180,7 @@ def main() -> None:
         for method, path, headers, _body in starts[:20]:
             client.open(path, method=method, headers=headers)
         profiler = cProfile.Profile(time.process_time) if args.profile else None
+        server_before = server_cpu_seconds()
         trips.clear()
         began = time.process_time()
         if profiler:
@@ -165,9 +191,7 @@ def main() -> None:
             plays.append((response.json["play"]["id"], headers))
         if profiler:
             profiler.disable()
-        cpu_ms = (time.process_time() - began) * 1000 / n
-        figures["play start"] = {"app_cpu_ms": round(cpu_ms, 3), "round_trips": round(len(trips) / n, 2)}
-        print(f"{'play start':15s} {cpu_ms:6.2f} ms app CPU/request  {len(trips) / n:4.1f} round trips", flush=True)
+        record("play start", time.process_time() - began, server_before, n, len(trips))
         if profiler:
             pstats.Stats(profiler).sort_stats("tottime").print_stats(40)
             profiler = cProfile.Profile(time.process_time)
@@ -175,6 +199,7 @@ def main() -> None:
             for play_id, _ in plays:
                 backdate(play_id, 60)
             db.session.remove()
+        server_before = server_cpu_seconds()
         trips.clear()
         began = time.process_time()
         if profiler:
@@ -184,9 +209,7 @@ def main() -> None:
             assert response.status_code == 200 and response.json["counted"], response.get_data()
         if profiler:
             profiler.disable()
-        cpu_ms = (time.process_time() - began) * 1000 / n
-        figures["counted report"] = {"app_cpu_ms": round(cpu_ms, 3), "round_trips": round(len(trips) / n, 2)}
-        print(f"{'counted report':15s} {cpu_ms:6.2f} ms app CPU/request  {len(trips) / n:4.1f} round trips", flush=True)
+        record("counted report", time.process_time() - began, server_before, n, len(trips))
         if profiler:
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(60)
     finally:

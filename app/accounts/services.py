@@ -176,7 +176,8 @@ def check_password(user: User, password: str) -> None:
         raise Unauthorized("That is not your password.", code="bad_password", field="password") from None
 
 
-def _digest(token: str) -> str:
+def token_hash(token: str) -> str:
+    """How an API token is stored and looked up: its SHA-256, never the token itself."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -191,7 +192,7 @@ def create_token(user: User, name: str) -> tuple[ApiToken, str]:
     """Issue a personal API token; returns the row and the plaintext, which is never stored."""
     name = validate_token_name(name)
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user=user, name=name, token_hash=_digest(plaintext), prefix=plaintext[:12])
+    token = ApiToken(user=user, name=name, token_hash=token_hash(plaintext), prefix=plaintext[:12])
     db.session.add(token)
     db.session.flush()
     return token, plaintext
@@ -206,7 +207,7 @@ _USER_FOR_TOKEN = (
 
 def user_for_token(plaintext: str) -> User | None:
     """The user a Bearer token belongs to, or None for an unknown or revoked token."""
-    return db.session.scalar(_USER_FOR_TOKEN, {"token_hash": _digest(plaintext)})
+    return db.session.scalar(_USER_FOR_TOKEN, {"token_hash": token_hash(plaintext)})
 
 
 def revoke_token(user: User, token_id: int) -> None:

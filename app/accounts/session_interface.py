@@ -21,6 +21,7 @@ from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
 from app.accounts import sessions as store
+from app.core.auth import SESSION_USER_KEY
 from app.core.extensions import db
 
 REMEMBER_COOKIE = "encore_remember"
@@ -52,7 +53,7 @@ class ServerSession(CallbackDict, SessionMixin):
 
 
 def _user_id_in(data) -> int | None:
-    value = data.get("_user_id")
+    value = data.get(SESSION_USER_KEY)
     return int(value) if isinstance(value, str) and value.isdigit() else None
 
 

@@ -13,6 +13,8 @@ Invariants:
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from app.accounts import sessions
 from app.accounts.models import User
 from app.core.errors import Conflict, Forbidden, ValidationFailed
@@ -28,11 +30,16 @@ class AccountSuspended(Forbidden):
 
 def require_not_suspended(user: User, action: str = "do that") -> None:
     """Raise a 403 that says why, when ``user``'s account is suspended."""
-    if user.suspended_at is not None:
+    refuse_if_suspended(user.suspended_at, user.suspension_reason, action)
+
+
+def refuse_if_suspended(suspended_at: datetime | None, reason: str | None, action: str) -> None:
+    """``require_not_suspended`` for an account read as columns (``app.accounts.callers``)."""
+    if suspended_at is not None:
         raise AccountSuspended(
-            f"Your account is suspended, so you cannot {action}. Reason: {user.suspension_reason or 'none given'}. "
+            f"Your account is suspended, so you cannot {action}. Reason: {reason or 'none given'}. "
             "Write to the co-op if you think this is a mistake.",
-            reason=user.suspension_reason,
+            reason=reason,
         )
 
 

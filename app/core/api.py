@@ -11,7 +11,7 @@ from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
-from app.core.auth import authenticated_by_token
+from app.core.auth import authenticated_by_token, session_names_a_user
 from app.core.errors import CsrfFailed
 from app.core.extensions import csrf
 
@@ -23,8 +23,14 @@ _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 @bp.before_request
 def check_csrf_for_cookie_sessions():
-    """Bearer-token clients are not exposed to CSRF; browsers using the session cookie are."""
-    if request.method in _SAFE_METHODS or not current_user.is_authenticated or authenticated_by_token():
+    """Bearer-token clients are not exposed to CSRF; browsers using the session cookie are.
+
+    Only a session that names a user can be that credential, so without one no user is loaded
+    here: a Bearer call's user is then loaded by the view when it needs it, or found by the
+    view's own statement (``app.accounts.callers``)."""
+    if request.method in _SAFE_METHODS or not session_names_a_user():
+        return
+    if not current_user.is_authenticated or authenticated_by_token():
         return
     try:
         validate_csrf(request.headers.get("X-CSRFToken"))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Flask, flash, g, redirect, request, url_for
+from flask import Flask, flash, g, redirect, request, session, url_for
 from flask_login import current_user
 
 from app.core.errors import Forbidden, Unauthorized
@@ -24,6 +24,15 @@ def init_app(app: Flask) -> None:
             raise Unauthorized("Log in or send a valid API token (Authorization: Bearer ...).")
         flash(login_manager.login_message, "info")
         return redirect(url_for("web.login", next=request.full_path))
+
+
+# Where Flask-Login keeps the logged-in user's id in the session.
+SESSION_USER_KEY = "_user_id"
+
+
+def session_names_a_user() -> bool:
+    """Whether this request's session (its cookie) says who is logged in; read without loading them."""
+    return session.get(SESSION_USER_KEY) is not None
 
 
 def bearer_token() -> str | None:

@@ -34,7 +34,7 @@ TARGET_LANGUAGES = ("fr",)  # English is the source language: msgids are the Eng
 # them translated when the catalogs know them (app.core.error_pages.translated), so their
 # literal messages are extracted like gettext's. Messages built with f-strings are skipped.
 REFUSALS = ("ServiceError", "ValidationFailed", "InvalidText", "NotFound", "Forbidden", "Conflict", "Unauthorized")
-REFUSALS += ("BadCredentials", "AccountLocked", "PaymentRequired", "Unavailable", "CsrfFailed")
+REFUSALS += ("BadCredentials", "AccountLocked", "PaymentRequired", "Unavailable", "CsrfFailed", "TooManyRequests")
 KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "lazy_ngettext": (1, 2), **dict.fromkeys(REFUSALS)}
 # A fixed date keeps re-running `update` from rewriting every header.
 _CREATED = datetime(2026, 12, 1, tzinfo=timezone.utc)

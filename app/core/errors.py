@@ -82,6 +82,14 @@ class AccountLocked(ServiceError):
     code = "account_locked"
 
 
+class TooManyRequests(ServiceError):
+    """Over a rate limit counted by hand (``app.core.ratelimit.count_hit``); the answer carries
+    ``retry_after_seconds`` (and the ``Retry-After`` header), as the limiter's own 429 does."""
+
+    status = 429
+    code = "too_many_requests"
+
+
 class PaymentRequired(ServiceError):
     status = 402
     code = "insufficient_credits"

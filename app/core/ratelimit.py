@@ -15,14 +15,18 @@ per process for a while, which is better than refusing every play.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 
 from flask import Flask, current_app, has_app_context, request
 from flask_limiter import Limiter
 from flask_login import current_user
+from limits import parse_many
 from limits.storage import MemoryStorage, Storage
 from limits.strategies import STRATEGIES
+
+from app.core.errors import TooManyRequests
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +97,30 @@ class FallbackStorage(Storage):
 def limit_key() -> str:
     """Count per listener when logged in (one account behind many addresses is still one
     listener), else per client address."""
-    if current_user.is_authenticated:
-        return f"user:{current_user.id}"
-    return f"ip:{request.remote_addr or 'unknown'}"
+    return key_for(current_user.id if current_user.is_authenticated else None)
+
+
+def key_for(user_id: int | None) -> str:
+    """``limit_key``'s rule for a user known by id (None: nobody logged in)."""
+    return f"user:{user_id}" if user_id is not None else f"ip:{request.remote_addr or 'unknown'}"
+
+
+def count_hit(setting: str, scope: str, key: str) -> None:
+    """Count one request against the limit ``current_app.config[setting]`` for ``key``, as the
+    ``@limiter.limit`` decorator does, and raise a 429 (with Retry-After) when it is over.
+
+    For routes that learn who is asking only from their own statement (``app.accounts.callers``):
+    they count after it, with ``limit_key``'s rule (per user, else per address); a 429 rolls
+    the statement's writes back with the rest of the request."""
+    if not limiter.enabled:
+        return
+    for item in parse_many(current_app.config[setting]):
+        if not limiter.limiter.hit(item, scope, key):
+            reset_at = limiter.limiter.get_window_stats(item, scope, key).reset_time
+            raise TooManyRequests(
+                "Too many requests; slow down and try again shortly.",
+                retry_after_seconds=max(1, math.ceil(reset_at - time.time())),
+            )
 
 
 def address_key() -> str:

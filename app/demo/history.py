@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from datetime import datetime, time, timedelta, timezone
 
 from app.accounts import services as accounts
+from app.accounts.callers import Caller
 from app.accounts.models import User
 from app.core.extensions import db
 from app.streaming import services as streaming
@@ -88,9 +89,9 @@ def play_through(listener: User, track_id: int, started: datetime, seconds: int 
     """One play the way the player makes it: start, report the position as time passes
     (the server counts it once its own clock agrees), end."""
     with at(started) as now:
-        opened = streaming.start_play(listener, track_id)
+        opened = streaming.start_play(Caller.of(listener), track_id)
         now.advance(timedelta(seconds=seconds))
-        streaming.record_progress(listener, opened.play_id, min(seconds * 1000, opened.count_after_ms))
+        streaming.record_progress(Caller.of(listener), opened.play_id, min(seconds * 1000, opened.count_after_ms))
         streaming.end_play(listener, opened.play_id)
 
 

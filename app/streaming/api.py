@@ -17,19 +17,27 @@ progress report) is closed to make room rather than the start refused.
 
 from __future__ import annotations
 
+from functools import wraps
+
 from flask import current_app, jsonify, request, url_for
 from flask_login import current_user
 
+from app.accounts import callers
 from app.core import metrics
 from app.core.api import bp
-from app.core.auth import api_login_required, bearer_token, raise_token_refusal
+from app.core.auth import api_login_required
 from app.core.errors import Unauthorized
 from app.core.inputs import Field, accepts, documented
-from app.core.ratelimit import configured, limiter
+from app.core.ratelimit import configured, count_hit, key_for, limiter
 from app.core.representations import money
 from app.streaming import services as streaming
 from app.uploads.api import _serve
 from audio.transcode import PREVIEW_SECONDS
+
+# The two busiest routes find their caller in their own statement (``app.accounts.callers``)
+# and count their rate limits after it, under these names.
+_START_SCOPE = "api.start_play"
+_PROGRESS_SCOPE = "api.report_progress"
 
 
 def _progress_json(plays_counted, plays_to_own, credits_to_own, owned) -> dict:
@@ -70,17 +78,21 @@ def _play_json(play_id: str, track_id: int, started_at, expires_at, count_after_
     headers=(_IDEMPOTENCY_KEY,),
     more_responses={"200": {"description": "A retry with the same Idempotency-Key: the play it started"}},
 )
-@limiter.limit(configured("STREAM_START_LIMIT"))
 def start_play(track_id: int):
     """Start a play: stream URLs, this play's number and price, your balance. Charged only once counted."""
-    if not current_user.is_authenticated:
-        raise_token_refusal()  # a suspended account's token: say so
-        if bearer_token() is not None:
-            raise Unauthorized("This API token is not valid (it may have been revoked).", code="bad_token")
+    caller = callers.from_request()
+    if caller is None:
+        count_hit("STREAM_START_LIMIT", _START_SCOPE, key_for(None))
         raise Unauthorized(
             "Log in to play whole tracks; the 30-second preview is free.", preview_url=streaming.preview_url(track_id)
         )
-    started = streaming.start_play(current_user, track_id, request.headers.get("Idempotency-Key"))
+    try:
+        started = streaming.start_play(caller, track_id, request.headers.get("Idempotency-Key"))
+    except Unauthorized:  # an unknown token: counted per address, as the limiter counts nobody
+        count_hit("STREAM_START_LIMIT", _START_SCOPE, key_for(None))
+        raise
+    # Counted once the statement has named the listener; a 429 rolls the start back.
+    count_hit("STREAM_START_LIMIT", _START_SCOPE, key_for(started.listener_id))
     quote, play_id = started.quote, started.play_id
     out = dict(
         play={
@@ -113,14 +125,33 @@ def start_play(track_id: int):
     return jsonify(out), 201
 
 
+def _with_caller(view):
+    """A report names its caller before its body is read: none at all is a 401 (counted per
+    address, as the limiter counts nobody), as ``api_login_required`` answers."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        caller = callers.from_request()
+        if caller is None:
+            count_hit("STREAM_PROGRESS_LIMIT", _PROGRESS_SCOPE, key_for(None))
+            raise Unauthorized("Log in or send a valid API token (Authorization: Bearer ...).")
+        return view(*args, caller=caller, **kwargs)
+
+    return wrapper
+
+
 @bp.post("/plays/<play_id>/progress")
-@documented(errors=(409, 410))
-@limiter.limit(configured("STREAM_PROGRESS_LIMIT"))
-@api_login_required
+@documented(errors=(401, 409, 410))
+@_with_caller
 @accepts(Field("position_ms", int, description="the player's position in the track, in milliseconds"))
-def report_progress(play_id: str, body):
+def report_progress(play_id: str, body, caller: callers.Caller):
     """Report the player's position; the play is counted and charged once it passes the threshold."""
-    report = streaming.record_progress(current_user, play_id, body["position_ms"])
+    try:
+        report = streaming.record_progress(caller, play_id, body["position_ms"])
+    except Unauthorized:
+        count_hit("STREAM_PROGRESS_LIMIT", _PROGRESS_SCOPE, key_for(None))
+        raise
+    count_hit("STREAM_PROGRESS_LIMIT", _PROGRESS_SCOPE, key_for(report.listener_id))
     out = {
         "play": {
             "id": report.play_id,

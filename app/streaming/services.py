@@ -20,8 +20,9 @@ from sqlalchemy import select, text
 
 import ledger
 import ledger.operations
+from app.accounts import callers
+from app.accounts.callers import CALLER_SQL, Caller
 from app.accounts.models import User
-from app.accounts.suspension import require_not_suspended
 from app.catalog import moderation
 from app.catalog.models import Track
 from app.catalog.services import PLAYABLE_SQL, get_public_track
@@ -64,6 +65,7 @@ def new_play_id() -> str:
 
 @dataclass(frozen=True)
 class StartedPlay:
+    listener_id: int
     play_id: str
     track_id: int
     started_at: datetime
@@ -82,39 +84,45 @@ class StartedPlay:
     evicted: str | None = None  # the idle play closed to make room for this one
 
 
-# A start in one statement (one round trip): the start guard (``streaming_start_guard``: the
-# listener's advisory lock, then, read after it, their open plays, the idlest one and the play
-# this Idempotency-Key started), the track (with its artist and renditions), whether they
-# manage the track's artist, the ledger's quote (``ledger_play_quote``: the next play's number
-# and price, the balance), the first refusal that applies, the idle play closed when it makes
-# room, and the play row inserted only when nothing refuses. The guard's lock serialises one
-# listener's starts (until commit), so concurrent starts cannot slip past the limit.
+# A start in one statement (one round trip): the caller (``CALLER_SQL``: a session's user, or
+# the user of a Bearer token), the start guard (``streaming_start_guard``: the listener's
+# advisory lock, then, read after it, their open plays, the idlest one and the play this
+# Idempotency-Key started), the track (with its artist and renditions), whether they manage the
+# track's artist, the ledger's quote (``ledger_play_quote``: the next play's number and price,
+# the balance), the first refusal that applies, the idle play closed when it makes room, and the
+# play row inserted only when nothing refuses. The guard's lock serialises one listener's starts
+# (until commit), so concurrent starts cannot slip past the limit. Without a caller no row
+# comes back; for a suspended one only its ``caller_*`` columns (nothing is locked or written).
 _START = text(
     """
-WITH g AS (SELECT * FROM streaming_start_guard(:listener_id, :start_key, :now, :idle_before)),
+WITH who AS ("""
+    + CALLER_SQL
+    + """),
+g AS (
+  SELECT who.*, g.* FROM who, LATERAL streaming_start_guard(who.caller_id, :start_key, :now, :idle_before) g
+  WHERE who.caller_suspended_at IS NULL
+),
 s AS (
   SELECT t.id, t.status, t.free, t.duration_ms, r.artist_id, ta.stream_mp3_key, ta.stream_opus_key, ta.gain_db,
          ta.source_duration_ms, ta.peaks IS NOT NULL AS has_waveform, g.*,
-         EXISTS (SELECT 1 FROM artist_members m WHERE m.user_id = u.id AND m.artist_id = r.artist_id) AS is_artist,
+         EXISTS (SELECT 1 FROM artist_members m WHERE m.user_id = g.caller_id AND m.artist_id = r.artist_id)
+           AS is_artist,
          -- a draft, unreleased or removed track: only its managers, admins and (below) its
          -- owners may play it (the catalog's visibility rule)
          ("""
     + PLAYABLE_SQL
-    + """ OR u.role = 'admin') AS may_see,
+    + """ OR g.caller_role = 'admin') AS may_see,
          -- hidden by a moderator: only owners (not after a takedown) and admins (app.catalog.moderation)
          """
     + moderation.HIDDEN_SQL
     + """ AS hidden, """
     + moderation.TAKEDOWN_SQL
-    + """ AS takedown, u.role = 'admin' AS is_admin
-  FROM users u
-  CROSS JOIN g
+    + """ AS takedown, g.caller_role = 'admin' AS is_admin
+  FROM g
   JOIN tracks t ON t.id = :track_id
   JOIN releases r ON r.id = t.release_id
   LEFT JOIN track_audio ta ON ta.track_id = t.id
-  WHERE u.id = :listener_id
 ),
-q AS (SELECT * FROM ledger_play_quote(:listener_id, :track_id, :now)),
 d AS (
   SELECT s.*, q.*, coalesce(nullif(s.duration_ms, 0), s.source_duration_ms, 0) AS length_ms,
          CASE WHEN s.replay_id IS NOT NULL AND s.replay_track_id <> s.id THEN 'key_reused'
@@ -130,7 +138,7 @@ d AS (
          END AS refusal,
          CASE WHEN s.is_artist THEN 'own_artist' WHEN q.owned THEN 'owned' WHEN s.free THEN 'free' END
            AS costs_nothing
-  FROM s LEFT JOIN q ON true
+  FROM s LEFT JOIN LATERAL ledger_play_quote(s.caller_id, :track_id, :now) q ON true
 ),
 ev AS (
   UPDATE plays SET ended_at = :now FROM d
@@ -140,7 +148,7 @@ ev AS (
 ins AS (
   INSERT INTO plays (id, listener_id, track_id, artist_id, track_free, listener_is_artist, started_at, expires_at,
                      count_after_ms, position_ms, start_key, reported_at, metered_until_ms)
-  SELECT :play_id, :listener_id, d.id, d.artist_id, d.free, d.is_artist, :now,
+  SELECT :play_id, d.caller_id, d.id, d.artist_id, d.free, d.is_artist, :now,
          :now + d.length_ms * interval '1 millisecond' + :grace * interval '1 second',
          -- a track shorter than count-after counts at its end (a little before: the player's
          -- last report lands just short of the exact duration)
@@ -152,8 +160,13 @@ ins AS (
   WHERE d.refusal IS NULL
   RETURNING expires_at, count_after_ms, metered_until_ms
 )
-SELECT d.*, ins.expires_at, ins.count_after_ms, ins.metered_until_ms, (SELECT ev.id FROM ev) AS evicted
-FROM d LEFT JOIN ins ON true
+-- only the columns read below: each one returned costs the driver's result metadata
+SELECT who.*, d.id, d.refusal, d.costs_nothing, d.open_plays, d.length_ms, d.stream_mp3_key, d.stream_opus_key,
+       d.gain_db, d.has_waveform, d.replay_id, d.replay_started_at, d.replay_expires_at, d.replay_count_after_ms,
+       d.pricing_version_id, d.count_after_seconds, d.plays_to_own, d.plays_counted, d.owned, d.balance,
+       d.next_price, d.credits_to_own,
+       ins.expires_at, ins.count_after_ms, ins.metered_until_ms, (SELECT ev.id FROM ev) AS evicted
+FROM who LEFT JOIN d ON true LEFT JOIN ins ON true
 """
 )
 
@@ -173,17 +186,17 @@ def preview_url(track_id: int) -> str:
     return url_for("api.record_preview", track_id=track_id)
 
 
-def start_play(user: User, track_id: int, start_key: str | None = None) -> StartedPlay:
-    """Open a play of a ready track for ``user``, in one statement. Nothing is charged now:
-    the quote says what the play will cost if it is counted. 402 when the wallet cannot pay
-    that (the track is not owned, not free, not the listener's own); 409 with too many plays
-    open and none of them idle (an idle one is closed to make room).
+def start_play(caller: Caller, track_id: int, start_key: str | None = None) -> StartedPlay:
+    """Open a play of a ready track for ``caller`` (see ``app.accounts.callers``), in one
+    statement. Nothing is charged now: the quote says what the play will cost if it is counted.
+    401 without a user, 403 for a suspended account; 402 when the wallet cannot pay that (the
+    track is not owned, not free, not the listener's own); 409 with too many plays open and none
+    of them idle (an idle one is closed to make room).
 
     ``start_key`` (the request's Idempotency-Key) makes the start retryable: a start with a
     key this listener used before answers that play again (``replayed``: its id, times and
     terms; the quote as it is now), whatever its state; the key with another track is a 422
     ``idempotency_key_reused``."""
-    require_not_suspended(user, "play")
     now = utcnow()
     cfg = current_app.config
     limit = int(cfg["STREAM_MAX_OPEN_PLAYS"])
@@ -194,7 +207,7 @@ def start_play(user: User, track_id: int, start_key: str | None = None) -> Start
         .execute(
             _START,
             {
-                "listener_id": user.id,
+                **caller.params(),
                 "track_id": track_id,
                 "now": now,
                 "today": now.date(),
@@ -209,7 +222,8 @@ def start_play(user: User, track_id: int, start_key: str | None = None) -> Start
         )
         .first()
     )
-    refusal = row.refusal if row is not None else "not_found"
+    callers.refused_unless_allowed(caller, row, "play")
+    refusal = row.refusal if row.id is not None else "not_found"
     if refusal == "key_reused":
         raise ValidationFailed(
             "This Idempotency-Key started a play of another track; use a new key for each start.",
@@ -249,6 +263,7 @@ def start_play(user: User, track_id: int, start_key: str | None = None) -> Start
     else:
         until = row.metered_until_ms
     return StartedPlay(
+        listener_id=row.caller_id,
         play_id=row.replay_id if replayed else play_id,
         track_id=row.id,
         started_at=row.replay_started_at if replayed else now,
@@ -275,6 +290,7 @@ def start_play(user: User, track_id: int, start_key: str | None = None) -> Start
 class Progress:
     """What a progress report did. ``result`` is the ledger's record once counted."""
 
+    listener_id: int
     play_id: str
     position_ms: int
     count_after_ms: int
@@ -302,13 +318,23 @@ def _own_play(user: User, play_id: str) -> Play:
     return play
 
 
-# A progress report in one statement (one round trip): lock the play row (which serialises
-# reports of one play), decide the step (counted before, expired, still waiting, or count now),
-# charge through the ledger's function (``ledger_charge_play``, with the terms fixed at the
-# start) when it is time, and record the position and the count. A refusal of the charge
-# (not enough credits...) leaves the play row untouched.
-_REPORT = text("""
-WITH p AS (SELECT * FROM plays WHERE id = :play_id FOR NO KEY UPDATE),
+# A progress report in one statement (one round trip): find the caller (``CALLER_SQL``), lock
+# their play's row (which serialises reports of one play), decide the step (counted before,
+# expired, still waiting, or count now), charge through the ledger's function
+# (``ledger_charge_play``, with the terms fixed at the start) when it is time, and record the
+# position and the count. A refusal of the charge (not enough credits...) leaves the play row
+# untouched. Without a caller no row comes back; for a suspended one, or a play that is not the
+# caller's, only the ``caller_*`` columns (nothing is locked or written).
+_REPORT = text(
+    """
+WITH who AS ("""
+    + CALLER_SQL
+    + """),
+p AS (
+  SELECT plays.* FROM plays JOIN who ON plays.listener_id = who.caller_id AND who.caller_suspended_at IS NULL
+  WHERE plays.id = :play_id
+  FOR NO KEY UPDATE OF plays
+),
 r AS (
   SELECT p.*, greatest(p.position_ms, :position) AS new_position,
          greatest(0, p.count_after_ms - :tolerance - e.elapsed_ms) AS wait_ms,
@@ -318,7 +344,6 @@ r AS (
                 OR p.count_after_ms - :tolerance - e.elapsed_ms > 0 THEN 'waiting'
               ELSE 'count' END AS step
   FROM p, LATERAL (SELECT floor(extract(epoch FROM :now - p.started_at) * 1000)::bigint AS elapsed_ms) e
-  WHERE p.listener_id = :listener_id
 ),
 c AS (
   SELECT ch.* FROM r CROSS JOIN LATERAL ledger_charge_play(
@@ -334,16 +359,16 @@ u AS (
     AND (r.new_position <> r.position_ms OR c.outcome IS NOT NULL)
   RETURNING plays.id
 )
-SELECT r.step, r.id AS the_play, r.track_id, r.new_position, r.count_after_ms, r.wait_ms,
+SELECT who.*, r.step, r.id AS the_play, r.track_id, r.new_position, r.count_after_ms, r.wait_ms,
        r.ledger_play_id AS counted_play_id, c.*
-FROM r LEFT JOIN c ON true
-""")
+FROM who LEFT JOIN r ON true LEFT JOIN c ON true
+"""
+)
 
 
-def record_progress(user: User, play_id: str, position_ms: int) -> Progress:
+def record_progress(caller: Caller, play_id: str, position_ms: int) -> Progress:
     """Record the player's position; count (and charge) the play once it qualifies, in one
-    database call (see ``_REPORT``)."""
-    require_not_suspended(user, "play")
+    database call (see ``_REPORT``). 401 without a user, 403 for a suspended account."""
     if isinstance(position_ms, bool) or not isinstance(position_ms, int) or position_ms < 0:
         raise ValidationFailed("'position_ms' must be a whole number of milliseconds, 0 or more.", field="position_ms")
     now = utcnow()
@@ -352,8 +377,8 @@ def record_progress(user: User, play_id: str, position_ms: int) -> Progress:
         .execute(
             _REPORT,
             {
+                **caller.params(),
                 "play_id": _checked_id(play_id),
-                "listener_id": user.id,
                 "now": now,
                 "position": min(position_ms, 24 * 3600 * 1000),
                 "tolerance": SERVER_TIME_TOLERANCE_MS,
@@ -361,16 +386,19 @@ def record_progress(user: User, play_id: str, position_ms: int) -> Progress:
         )
         .first()
     )
-    if row is None:  # someone else's play is "not found" too: play ids are secrets
+    callers.refused_unless_allowed(caller, row, "play")
+    listener_id = row.caller_id
+    if row.step is None:  # someone else's play is "not found" too: play ids are secrets
         raise NotFound("There is no such play.")
     if row.step == "counted_before":
         return _counted_already(
-            user, row.the_play, row.track_id, row.count_after_ms, row.new_position, row.counted_play_id
+            listener_id, row.the_play, row.track_id, row.count_after_ms, row.new_position, row.counted_play_id
         )
     if row.step == "expired":
         raise PlayExpired("This play has ended; start a new one.")
     if row.step == "waiting":
         return Progress(
+            listener_id=listener_id,
             play_id=row.the_play,
             position_ms=row.new_position,
             count_after_ms=row.count_after_ms,
@@ -382,8 +410,11 @@ def record_progress(user: User, play_id: str, position_ms: int) -> Progress:
     except ledger.LedgerError as exc:
         raise service_error_for(exc) from None
     if result.replayed:  # the ledger saw this key before (cannot happen under the row lock)
-        return _counted_already(user, row.the_play, row.track_id, row.count_after_ms, row.new_position, result.play_id)
+        return _counted_already(
+            listener_id, row.the_play, row.track_id, row.count_after_ms, row.new_position, result.play_id
+        )
     return Progress(
+        listener_id=listener_id,
         play_id=row.the_play,
         position_ms=row.new_position,
         count_after_ms=row.count_after_ms,
@@ -398,7 +429,7 @@ def record_progress(user: User, play_id: str, position_ms: int) -> Progress:
 
 
 def _counted_already(
-    user: User, play_id: str, track_id: int, count_after_ms: int, position: int, ledger_play_id: int
+    listener_id: int, play_id: str, track_id: int, count_after_ms: int, position: int, ledger_play_id: int
 ) -> Progress:
     """The answer to a report about a play that was counted before: its first result."""
     record = db.session.get(LedgerPlay, ledger_play_id)
@@ -414,14 +445,15 @@ def _counted_already(
         owned_after=False,
         replayed=True,
     )
-    progress = reads.track_progress(db.session, user.id, track_id)
+    progress = reads.track_progress(db.session, listener_id, track_id)
     return Progress(
+        listener_id=listener_id,
         play_id=play_id,
         position_ms=position,
         count_after_ms=count_after_ms,
         counted=True,
         result=result,
-        balance=reads.wallet_balance(db.session, user.id),
+        balance=reads.wallet_balance(db.session, listener_id),
         plays_counted=progress.plays_counted,
         plays_to_own=progress.plays_to_own,
         credits_to_own=0 if record.kind is not ledger.PlayKind.CHARGED else progress.credits_to_own,
@@ -515,7 +547,7 @@ def stream_target(
 def _count_for_the_rest(user: User, play_id: str, count_after_ms: int, may_count: bool) -> None:
     """The client asks for the audio past the count point: count the play now, as a progress
     report at the count point would, or say how long to wait."""
-    progress = record_progress(user, play_id, count_after_ms) if may_count else None
+    progress = record_progress(Caller.of(user), play_id, count_after_ms) if may_count else None
     if progress is not None and progress.counted:
         return
     wait_ms = progress.wait_ms if progress is not None else 0

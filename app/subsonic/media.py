@@ -26,14 +26,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app, request
-from limits import parse_many
+from flask import request
 from sqlalchemy import select, text
 
+from app.accounts.callers import Caller
 from app.catalog.models import Release
-from app.core.errors import Conflict, NotFound, PaymentRequired, PlayExpired, ServiceError
+from app.core.errors import Conflict, NotFound, PaymentRequired, PlayExpired, ServiceError, TooManyRequests
 from app.core.extensions import db
-from app.core.ratelimit import limiter
+from app.core.ratelimit import count_hit, key_for
 from app.core.types import utcnow
 from app.streaming import services as streaming
 from app.streaming.models import START_LOCK_CLASS, Play
@@ -77,7 +77,7 @@ def _report(user, play_id: str, position_ms: int) -> None:
     savepoint, so a refusal leaves the request's other work alone."""
     try:
         with db.session.begin_nested():
-            streaming.record_progress(user, play_id, position_ms)
+            streaming.record_progress(Caller.of(user), play_id, position_ms)
     except (PlayExpired, NotFound, ServiceError):
         pass
 
@@ -85,11 +85,10 @@ def _report(user, play_id: str, position_ms: int) -> None:
 def _count_start(user) -> None:
     """Plays started from apps are limited like the web player's (``STREAM_START_LIMIT`` per
     listener, counted apart from the web's); continuing a play is not a start."""
-    if not limiter.enabled:
-        return
-    for item in parse_many(current_app.config["STREAM_START_LIMIT"]):
-        if not limiter.limiter.hit(item, "subsonic-stream-start", f"user:{user.id}"):
-            raise SubsonicError(GENERIC, "Too many plays started in a short time; wait a minute and try again.")
+    try:
+        count_hit("STREAM_START_LIMIT", "subsonic-stream-start", key_for(user.id))
+    except TooManyRequests:
+        raise SubsonicError(GENERIC, "Too many plays started in a short time; wait a minute and try again.") from None
 
 
 def _start_or_continue(user, track_id: int) -> Play | streaming.StartedPlay:
@@ -99,7 +98,7 @@ def _start_or_continue(user, track_id: int) -> Play | streaming.StartedPlay:
         return play
     _count_start(user)
     try:
-        return streaming.start_play(user, track_id)
+        return streaming.start_play(Caller.of(user), track_id)
     except PaymentRequired as exc:
         raise SubsonicError(NOT_AUTHORIZED, exc.message) from None
     except NotFound as exc:

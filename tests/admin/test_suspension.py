@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from app.accounts.callers import Caller
 from app.accounts.models import AccountSession, Role
 from app.accounts.suspension import AccountSuspended
 from app.admin.models import AuditEntry
@@ -138,8 +139,8 @@ def test_every_entry_point_asks_the_one_check(app_ctx):
         u.suspension_reason = "testing"
     db.session.commit()
     calls = [
-        lambda: streaming.start_play(user, track.id),
-        lambda: streaming.record_progress(user, "x" * 32, 1000),
+        lambda: streaming.start_play(Caller.of(user), track.id),
+        lambda: streaming.record_progress(Caller.of(user), "x" * 32, 1000),
         lambda: uploads.add_tracks(release, artist_user, []),
         lambda: wallet.buy_now(user, track.id, "key"),
         lambda: checkout.create_pack_order(user, 10),

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import select
 
+from app.accounts.callers import Caller
 from app.analytics.models import MoneyDay
 from app.analytics.services import rollups
 from app.core.extensions import db
@@ -28,10 +29,10 @@ def test_a_play_started_before_the_month_ended_earns_in_that_month(app_ctx, cloc
     db.session.commit()
 
     clock.set(MONTH_END - timedelta(seconds=20))
-    started = streaming.start_play(listener, track.id)
+    started = streaming.start_play(Caller.of(listener), track.id)
     db.session.commit()
     clock.set(MONTH_END + timedelta(seconds=30))
-    progress = streaming.record_progress(listener, started.play_id, 46_000)
+    progress = streaming.record_progress(Caller.of(listener), started.play_id, 46_000)
     db.session.commit()
     assert progress.counted
     charge = db.session.get(Transfer, progress.result.transfer_id)
