@@ -34,7 +34,7 @@ from app.core.auth import bearer_token, session_names_a_user
 from app.core.errors import Unauthorized
 
 # The caller's row, for a statement to join (``WITH who AS (...)``). Its parameters come from
-# ``Caller.params``; no row when the token is unknown.
+# ``Caller.params``; no row when the token is unknown. ``CALLER_COLUMNS`` names its columns.
 CALLER_SQL = """
 SELECT u.id AS caller_id, u.role AS caller_role, u.suspended_at AS caller_suspended_at,
        u.suspension_reason AS caller_suspension_reason
@@ -42,6 +42,7 @@ FROM users u
 WHERE u.id = coalesce(CAST(:caller_user_id AS integer),
                       (SELECT t.user_id FROM api_tokens t WHERE t.token_hash = :caller_token_hash))
 """
+CALLER_COLUMNS = ("caller_id", "caller_role", "caller_suspended_at", "caller_suspension_reason")
 
 
 @dataclass(frozen=True)

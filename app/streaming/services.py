@@ -16,16 +16,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, url_for
-from sqlalchemy import select, text
+from sqlalchemy import column, select, text
 
 import ledger
 import ledger.operations
 from app.accounts import callers
-from app.accounts.callers import CALLER_SQL, Caller
+from app.accounts.callers import CALLER_COLUMNS, CALLER_SQL, Caller
 from app.accounts.models import User
 from app.catalog import moderation
 from app.catalog.models import Track
-from app.catalog.services import PLAYABLE_SQL, get_public_track
+from app.catalog.services import get_public_track
 from app.core.errors import (
     Conflict,
     Forbidden,
@@ -40,7 +40,7 @@ from app.core.types import utcnow
 from app.payments.services.wallet import tracks_by_id
 from app.streaming import metering
 from app.streaming.metering import metered_until_ms
-from app.streaming.models import START_KEY_LENGTH, Play, PreviewPlay
+from app.streaming.models import START_COLUMNS, START_KEY_LENGTH, Play, PreviewPlay
 from app.uploads.models import TrackAudio
 from app.uploads.services import packaging
 from ledger import reads
@@ -85,90 +85,29 @@ class StartedPlay:
 
 
 # A start in one statement (one round trip): the caller (``CALLER_SQL``: a session's user, or
-# the user of a Bearer token), the start guard (``streaming_start_guard``: the listener's
-# advisory lock, then, read after it, their open plays, the idlest one and the play this
-# Idempotency-Key started), the track (with its artist and renditions), whether they manage the
-# track's artist, the ledger's quote (``ledger_play_quote``: the next play's number and price,
-# the balance), the first refusal that applies, the idle play closed when it makes room, and the
-# play row inserted only when nothing refuses. The guard's lock serialises one listener's starts
-# (until commit), so concurrent starts cannot slip past the limit. Without a caller no row
-# comes back; for a suspended one only its ``caller_*`` columns (nothing is locked or written).
+# the user of a Bearer token), then, for a caller who is not suspended, the start itself
+# (``streaming_start``, the only implementation of its rules: see
+# ``app.streaming.models.start_function_statements``). Without a caller no row comes back; for
+# a suspended one only its ``caller_*`` columns (the function does not run: nothing is locked
+# or written).
 _START = text(
     """
 WITH who AS ("""
     + CALLER_SQL
     + """),
-g AS (
-  SELECT who.*, g.* FROM who, LATERAL streaming_start_guard(who.caller_id, :start_key, :now, :idle_before) g
+started AS (
+  -- the filter applies to ``who`` before the function is called (a condition beside the
+  -- call, in a join's ON or a subquery's WHERE, would be checked after it had run)
+  SELECT s.* FROM who CROSS JOIN LATERAL streaming_start(
+    who.caller_id, who.caller_role, :track_id, :start_key, :now, :today, :play_id, :max_open, :grace,
+    :end_tolerance, :margin_ms, :idle_before) s
   WHERE who.caller_suspended_at IS NULL
-),
-s AS (
-  SELECT t.id, t.status, t.free, t.duration_ms, r.artist_id, ta.stream_mp3_key, ta.stream_opus_key, ta.gain_db,
-         ta.source_duration_ms, ta.peaks IS NOT NULL AS has_waveform, g.*,
-         EXISTS (SELECT 1 FROM artist_members m WHERE m.user_id = g.caller_id AND m.artist_id = r.artist_id)
-           AS is_artist,
-         -- a draft, unreleased or removed track: only its managers, admins and (below) its
-         -- owners may play it (the catalog's visibility rule)
-         ("""
-    + PLAYABLE_SQL
-    + """ OR g.caller_role = 'admin') AS may_see,
-         -- hidden by a moderator: only owners (not after a takedown) and admins (app.catalog.moderation)
-         """
-    + moderation.HIDDEN_SQL
-    + """ AS hidden, """
-    + moderation.TAKEDOWN_SQL
-    + """ AS takedown, g.caller_role = 'admin' AS is_admin
-  FROM g
-  JOIN tracks t ON t.id = :track_id
-  JOIN releases r ON r.id = t.release_id
-  LEFT JOIN track_audio ta ON ta.track_id = t.id
-),
-d AS (
-  SELECT s.*, q.*, coalesce(nullif(s.duration_ms, 0), s.source_duration_ms, 0) AS length_ms,
-         CASE WHEN s.replay_id IS NOT NULL AND s.replay_track_id <> s.id THEN 'key_reused'
-              WHEN s.replay_id IS NOT NULL THEN 'replay'
-              WHEN s.status <> 'ready' OR NOT (s.may_see OR s.is_artist OR coalesce(q.owned, false)) THEN 'not_found'
-              WHEN s.hidden AND NOT s.is_admin AND (s.takedown OR NOT (s.is_artist OR coalesce(q.owned, false)))
-                THEN CASE WHEN s.is_artist OR coalesce(q.owned, false) THEN 'taken_down' ELSE 'not_found' END
-              WHEN coalesce(s.stream_mp3_key, '') = '' THEN 'no_stream'
-              -- at the limit, an idle play makes room (it is closed below)
-              WHEN s.open_plays - (s.idle_play IS NOT NULL)::integer >= :max_open THEN 'too_many_open_plays'
-              WHEN q.pricing_version_id IS NULL THEN 'no_pricing'
-              WHEN NOT (s.is_artist OR q.owned OR s.free) AND q.balance < q.next_price THEN 'payment_required'
-         END AS refusal,
-         CASE WHEN s.is_artist THEN 'own_artist' WHEN q.owned THEN 'owned' WHEN s.free THEN 'free' END
-           AS costs_nothing
-  FROM s LEFT JOIN LATERAL ledger_play_quote(s.caller_id, :track_id, :now) q ON true
-),
-ev AS (
-  UPDATE plays SET ended_at = :now FROM d
-  WHERE plays.id = d.idle_play AND d.refusal IS NULL AND d.open_plays >= :max_open AND plays.ended_at IS NULL
-  RETURNING plays.id
-),
-ins AS (
-  INSERT INTO plays (id, listener_id, track_id, artist_id, track_free, listener_is_artist, started_at, expires_at,
-                     count_after_ms, position_ms, start_key, reported_at, metered_until_ms)
-  SELECT :play_id, d.caller_id, d.id, d.artist_id, d.free, d.is_artist, :now,
-         :now + d.length_ms * interval '1 millisecond' + :grace * interval '1 second',
-         -- a track shorter than count-after counts at its end (a little before: the player's
-         -- last report lands just short of the exact duration)
-         c.count_after_ms, 0, :start_key, :now,
-         -- a play that will cost something gets the audio up to its count point + the margin
-         CASE WHEN d.costs_nothing IS NULL THEN c.count_after_ms + :margin_ms END
-  FROM d CROSS JOIN LATERAL (
-    SELECT least(d.count_after_seconds * 1000, greatest(d.length_ms - :end_tolerance, 1)) AS count_after_ms) c
-  WHERE d.refusal IS NULL
-  RETURNING expires_at, count_after_ms, metered_until_ms
 )
--- only the columns read below: each one returned costs the driver's result metadata
-SELECT who.*, d.id, d.refusal, d.costs_nothing, d.open_plays, d.length_ms, d.stream_mp3_key, d.stream_opus_key,
-       d.gain_db, d.has_waveform, d.replay_id, d.replay_started_at, d.replay_expires_at, d.replay_count_after_ms,
-       d.pricing_version_id, d.count_after_seconds, d.plays_to_own, d.plays_counted, d.owned, d.balance,
-       d.next_price, d.credits_to_own,
-       ins.expires_at, ins.count_after_ms, ins.metered_until_ms, (SELECT ev.id FROM ev) AS evicted
-FROM who LEFT JOIN d ON true LEFT JOIN ins ON true
+SELECT who.*, started.* FROM who LEFT JOIN started ON true
 """
-)
+    # Its columns named in order: SQLAlchemy then matches them by position and keeps that
+    # match with the cached statement, instead of reading the names on every execution.
+).columns(*(column(name) for name in (*CALLER_COLUMNS, *(name for name, _ in START_COLUMNS))))
 
 
 def _checked_start_key(key: str | None) -> str | None:

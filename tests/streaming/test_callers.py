@@ -5,13 +5,16 @@ rate limits as every other API call."""
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 
 from app.accounts import suspension
+from app.accounts.callers import Caller
 from app.accounts.models import Role, User
+from app.core.errors import Forbidden
 from app.core.extensions import db
 from app.core.ratelimit import limiter
-from app.streaming.models import Play
+from app.streaming import services as streaming
+from app.streaming.models import START_LOCK_CLASS, Play
 from tests.factories import PASSWORD, bearer, make_user, token_for
 from tests.streaming.streaming_helpers import backdate, make_streamable_track
 
@@ -53,7 +56,7 @@ def test_a_token_start_and_its_counted_report_are_one_statement_each(client, app
     with statements() as sent:
         r = client.post(f"/api/v1/tracks/{track.id}/plays", headers=headers)
     assert r.status_code == 201, r.json
-    assert len(sent) == 1 and "streaming_start_guard" in sent[0], sent
+    assert len(sent) == 1 and "streaming_start(" in sent[0], sent
     play_id = r.json["play"]["id"]
     backdate(play_id, 60)
     with statements() as sent:
@@ -149,3 +152,22 @@ def test_someone_elses_play_is_not_found_and_not_touched(client, app_ctx):
     play = db.session.get(Play, play_id)
     db.session.refresh(play)
     assert play.counted_at is None and play.position_ms == 0
+
+
+def test_a_suspended_listeners_start_runs_nothing_of_the_start(app_ctx):
+    """The start function runs only for a caller who may play: a suspended one takes no lock
+    (the start's advisory lock would be held until the transaction ends) and writes nothing."""
+    user = make_user()
+    track = make_streamable_track()
+    suspension.suspend(user, reason="Chargeback fraud", by=make_user(role=Role.ADMIN))
+    db.session.flush()
+    with pytest.raises(Forbidden):
+        streaming.start_play(Caller.of(user), track.id)
+    held = db.session.scalar(
+        text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+            " AND classid = :lock_class AND objid = :listener AND objsubid = 2"
+        ),
+        {"lock_class": START_LOCK_CLASS, "listener": user.id},
+    )
+    assert held == 0 and plays_of(user) == 0
