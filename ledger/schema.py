@@ -45,7 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from ledger.types import NAMING_CONVENTION, UTCDateTime, str_enum, utcnow
+from ledger.types import NAMING_CONVENTION, DomainEnum, UTCDateTime, utcnow
 
 
 class LedgerBase(DeclarativeBase):
@@ -154,7 +154,7 @@ class Account(LedgerBase):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[AccountKind] = mapped_column(str_enum(AccountKind, "ledger_account_kind"))
+    kind: Mapped[AccountKind] = mapped_column(DomainEnum(AccountKind, "ledger_account_kind"))
     owner_id: Mapped[int] = mapped_column(Integer)  # user id, artist id, or 0 (SYSTEM_OWNER)
     balance: Mapped[int | None] = mapped_column(BigInteger)  # wallets only
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -185,7 +185,7 @@ class Transfer(LedgerBase):
     id: Mapped[int] = mapped_column(primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     fingerprint: Mapped[str] = mapped_column(String(64))  # sha256 of the request's content
-    kind: Mapped[TransferKind] = mapped_column(str_enum(TransferKind, "ledger_transfer_kind"))
+    kind: Mapped[TransferKind] = mapped_column(DomainEnum(TransferKind, "ledger_transfer_kind"))
     listener_id: Mapped[int | None] = mapped_column(Integer)
     track_id: Mapped[int | None] = mapped_column(Integer)
     pricing_version_id: Mapped[int | None] = mapped_column(Integer)
@@ -243,7 +243,7 @@ class Play(LedgerBase):
     listener_id: Mapped[int] = mapped_column(Integer)
     track_id: Mapped[int] = mapped_column(Integer)
     artist_id: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[PlayKind] = mapped_column(str_enum(PlayKind, "ledger_play_kind"))
+    kind: Mapped[PlayKind] = mapped_column(DomainEnum(PlayKind, "ledger_play_kind"))
     play_number: Mapped[int | None] = mapped_column(Integer)
     price: Mapped[int] = mapped_column(BigInteger)
     artist_part: Mapped[int] = mapped_column(BigInteger)
@@ -265,7 +265,7 @@ class Ownership(LedgerBase):
     listener_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     track_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     artist_id: Mapped[int] = mapped_column(Integer)
-    via: Mapped[OwnershipVia] = mapped_column(str_enum(OwnershipVia, "ledger_ownership_via"))
+    via: Mapped[OwnershipVia] = mapped_column(DomainEnum(OwnershipVia, "ledger_ownership_via"))
     # The charge that completed the schedule, or the buy-now transfer.
     transfer_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transfers.id"))
     pricing_version_id: Mapped[int] = mapped_column(Integer)

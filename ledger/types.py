@@ -10,7 +10,8 @@ from datetime import datetime, timezone
 from enum import Enum as PyEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Cast, ColumnElement, DateTime, Dialect, Enum, cast, func
+from sqlalchemy import BigInteger, Cast, ColumnElement, DateTime, Dialect, Enum, String, cast, func
+from sqlalchemy.dialects.postgresql import DOMAIN
 from sqlalchemy.types import TypeDecorator
 
 from ledger import clock
@@ -53,7 +54,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def str_enum(enum_cls: type[PyEnum], name: str) -> Enum:
     """A Python enum stored as its string values in a VARCHAR with a CHECK constraint
-    (portable, and adding a value later is a plain constraint change)."""
+    (adding a value later is a plain constraint change). For the ledger's hot tables see
+    ``DomainEnum``."""
     return Enum(
         enum_cls,
         name=name,
@@ -61,6 +63,37 @@ def str_enum(enum_cls: type[PyEnum], name: str) -> Enum:
         create_constraint=True,
         values_callable=lambda members: [m.value for m in members],
     )
+
+
+class DomainEnum(TypeDecorator[Any]):
+    """A Python enum stored as its string values in a PostgreSQL domain: a VARCHAR whose
+    CHECK lists the values (``create_all`` and ``drop_all`` create and drop the domain).
+
+    The same rule as ``str_enum``'s, checked more cheaply: PostgreSQL reads a table's CHECK
+    constraints again (their stored expression trees) for every statement that writes the
+    table, the balance ``UPDATE`` that changes no kind included, while a domain's check is
+    kept with the type and runs only where a value becomes that type (an insert, or an
+    update that sets the column). A counted play's charge writes four ledger tables; with
+    their kinds as domains it costs 11 % fewer instructions in the server (callgrind,
+    BENCHMARKS.md).
+    """
+
+    impl = DOMAIN
+    cache_ok = True
+    operator_classes = String.operator_classes
+
+    def __init__(self, enum_cls: type[PyEnum], name: str) -> None:
+        self.enum_cls = enum_cls
+        values = [member.value for member in enum_cls]
+        super().__init__(
+            name, String(max(map(len, values))), check="VALUE IN (" + ", ".join(f"'{v}'" for v in values) + ")"
+        )
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum_cls(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
+        return None if value is None else self.enum_cls(value)
 
 
 def int_sum(column: ColumnElement[Any] | Any) -> Cast[int]:

@@ -8,6 +8,7 @@ from flask_migrate import downgrade, upgrade
 from app.core.domains import all_metadata
 from app.core.extensions import db
 from tests.conftest import make_test_app
+from tests.ledger.test_kind_domains import KIND_COLUMNS, domain_accepts, domain_of
 from tests.resources import fresh_database
 
 
@@ -72,3 +73,13 @@ def test_migration_money_functions_equal_the_ledgers_own():
         drops = getattr(module, "DROPS", drops)
     assert latest == {name(statement): statement for statement in function_statements()}
     assert drops == drop_statements()
+
+
+@pytest.mark.parametrize(("table", "column", "kind"), KIND_COLUMNS, ids=[f"{t}.{c}" for t, c, _ in KIND_COLUMNS])
+def test_the_migrated_ledger_kinds_are_the_models_domains(app_ctx, table, column, kind):
+    """Migration 0030 made the ledger's kinds the domains ``DomainEnum`` declares (the
+    comparison above does not look inside a domain)."""
+    domain = domain_of(db.session, table, column)
+    assert domain == kind.impl_instance.name
+    assert all(domain_accepts(db.session, domain, member.value) for member in kind.enum_cls)
+    assert not domain_accepts(db.session, domain, "bogus")
