@@ -11,6 +11,8 @@ Money is stored as integer micro-credits (1 credit = 1,000,000) in BIGINT column
 What the database enforces:
 
 * ``ledger_postings.amount <> 0`` and each posting belongs to one transfer;
+* every kind (an account's, a transfer's, a play's, an ownership's ``via``) is one of its
+  enum's values: each column is a domain listing them (``DomainEnum``);
 * ``ledger_transfers.idempotency_key`` and ``ledger_plays.idempotency_key`` are unique;
 * a wallet's stored balance is never negative (CHECK), only wallets store a balance;
 * play numbers are unique per (listener, track);

@@ -74,7 +74,7 @@ class DomainEnum(TypeDecorator[Any]):
     table, the balance ``UPDATE`` that changes no kind included, while a domain's check is
     kept with the type and runs only where a value becomes that type (an insert, or an
     update that sets the column). A counted play's charge writes four ledger tables; with
-    their kinds as domains it costs 11 % fewer instructions in the server (callgrind,
+    their kinds as domains it costs 9 % fewer instructions in the server (callgrind,
     BENCHMARKS.md).
     """
 
