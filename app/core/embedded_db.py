@@ -95,6 +95,16 @@ def _run(args: list[str], **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True, text=True, **kwargs)
 
 
+def run_single_user(pgdata: Path | str, database: str, statements: str, wrapper: list[str] | None = None):
+    """Run ``statements`` (one per line) in a single-user backend (``postgres --single``) on
+    the *stopped* cluster in ``pgdata``, started through ``wrapper`` if given (a profiler:
+    ``bench/ledger_instructions.py`` counts a charge's instructions under callgrind)."""
+    pgdata = Path(pgdata).expanduser().resolve()
+    args = [*(wrapper or []), _bin("postgres"), "--single", "-D", str(pgdata), "-c", "fsync=off", database]
+    user = SYSTEM_USER if _as_root() else None
+    return subprocess.run(args, input=statements, capture_output=True, text=True, user=user)
+
+
 def _prepare_root(pgdata: Path) -> None:
     import pwd
     import stat

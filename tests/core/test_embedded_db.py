@@ -132,3 +132,16 @@ def test_a_long_path_listens_on_a_loopback_port(tmp_path):
         assert cluster.host == "127.0.0.1" and _answers(cluster)
     finally:
         embedded_db.stop_cluster(pgdata)
+
+
+def test_a_single_user_backend_runs_statements_on_the_stopped_cluster(tmp_path):
+    """What ``bench/ledger_instructions.py`` runs under callgrind: each line one statement,
+    on the cluster's data, while no server runs."""
+    pgdata = _initialized(tmp_path)
+    done = embedded_db.run_single_user(
+        pgdata, "encore", "CREATE TABLE t (n integer)\nINSERT INTO t VALUES (41), (1)\nSELECT sum(n) AS total FROM t\n"
+    )
+    assert done.returncode == 0, done.stderr
+    assert 'total = "42"' in done.stdout
+    again = embedded_db.run_single_user(pgdata, "encore", "SELECT count(*) AS rows FROM t\n")
+    assert 'rows = "2"' in again.stdout  # the first backend's writes are on disk

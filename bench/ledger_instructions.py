@@ -1,0 +1,135 @@
+"""Benchmark: the server's instructions per counted play's charge, counted by callgrind.
+
+    python bench/ledger_instructions.py [--listeners 1000] [--charges 400]
+
+Timed runs on a shared 2-core VM spread ±15 % between identical runs, more than most schema
+or function changes move; an instruction count does not depend on the machine's load. A
+private PostgreSQL cluster (``app.core.embedded_db``, in a temporary directory) gets the
+ledger's schema with funded listeners and a history, analysed (``ledger_bench.prepare``, as
+the timed benchmark has it), and every artist's account. Two copies of that database are
+then charged by a single-user backend (``postgres --single``) under
+``valgrind --tool=callgrind``: a short run of ``--warm`` charges and a long run of the same
+charges followed by ``--charges`` more (the same keys, listeners and tracks). Instructions
+per charge = (long - short) / ``--charges``: the backend's start-up, its first plans and the
+caches it warms cancel out. Every charge must answer ``ok``.
+
+Compare figures from the same PostgreSQL build only (the embedded wheel's here). The last
+line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import re
+import shutil
+import sys
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ledger_bench import prepare
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+import ledger
+import ledger.accounts
+from app.core import embedded_db
+
+ARTISTS = 50
+TRACKS_PER_ARTIST = 10
+_COLLECTED = re.compile(r"Collected : (\d+)")
+
+
+def charge_statements(count: int, listeners: int) -> str:
+    """``count`` charges, one statement per line, the same ones on every call."""
+    rng = random.Random(7)
+    lines = []
+    for n in range(count):
+        listener, artist = rng.randint(1, listeners), rng.randint(1, ARTISTS)
+        track = artist * 1000 + rng.randint(1, TRACKS_PER_ARTIST)
+        lines.append(
+            f"SELECT outcome FROM ledger_charge_play('cg-{n}', {listener}, {track}, {artist}, false, false, NULL)"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def counted_run(pgdata: Path, database: str, statements: str, expected: int) -> int:
+    """Instructions of one single-user backend running ``statements``, all answered ``ok``."""
+    done = embedded_db.run_single_user(
+        pgdata, database, statements, wrapper=["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+    )
+    answered_ok = done.stdout.count('outcome = "ok"')
+    if answered_ok != expected:
+        raise SystemExit(
+            f"{database}: {answered_ok} of {expected} charges answered ok\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+        )
+    return int(_COLLECTED.search(done.stderr).group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--listeners", type=int, default=1_000)
+    parser.add_argument("--warm", type=int, default=200, help="charges of the short run (and the long run's first)")
+    parser.add_argument("--charges", type=int, default=400, help="the charges counted: the long run's extra ones")
+    args = parser.parse_args()
+    if shutil.which("valgrind") is None:
+        raise SystemExit("valgrind is needed (Debian: apt install valgrind)")
+
+    work = Path(tempfile.mkdtemp(prefix="encore-instructions-"))
+    pgdata = work / "pgdata"
+    try:
+        cluster = embedded_db.ensure_cluster(pgdata, durable=False)
+        admin = create_engine(cluster.url("postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("CREATE DATABASE ledger"))
+        engine = create_engine(cluster.url("ledger"))
+        prepare(cluster.url("ledger"), args.listeners, 100 * ledger.MICRO_PER_CREDIT, ARTISTS, TRACKS_PER_ARTIST)
+        with Session(engine) as session:  # every account a charge credits exists, as in a running co-op
+            ledger.accounts.account_ids(
+                session,
+                [(ledger.AccountKind.ARTIST_EARNINGS, a) for a in range(1, ARTISTS + 1)]
+                + [(ledger.AccountKind.COOP_REVENUE, 0)],
+            )
+            session.commit()
+        engine.dispose()
+        with admin.connect() as conn:
+            for copy in ("short_run", "long_run"):
+                conn.execute(text(f"CREATE DATABASE {copy} TEMPLATE ledger"))
+        admin.dispose()
+        embedded_db.stop_cluster(pgdata)
+
+        short = counted_run(pgdata, "short_run", charge_statements(args.warm, args.listeners), args.warm)
+        total = args.warm + args.charges
+        long = counted_run(pgdata, "long_run", charge_statements(total, args.listeners), total)
+    finally:
+        embedded_db.stop_cluster(pgdata)
+        shutil.rmtree(work, ignore_errors=True)
+
+    per_charge = (long - short) / args.charges
+    print(f"short run ({args.warm} charges): {short:,} instructions; long run ({total}): {long:,}")
+    print(f"instructions per charge: {per_charge / 1e6:.3f} M")
+    print(
+        json.dumps(
+            {
+                "benchmark": "ledger_charge_instructions",
+                "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "machine": f"{platform.machine()}, Python {platform.python_version()}",
+                "listeners": args.listeners,
+                "warm": args.warm,
+                "charges": args.charges,
+                "short_run_instructions": short,
+                "long_run_instructions": long,
+                "instructions_per_charge": round(per_charge),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
