@@ -95,10 +95,13 @@ def _run(args: list[str], **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True, text=True, **kwargs)
 
 
-def run_single_user(pgdata: Path | str, database: str, statements: str, wrapper: list[str] | None = None):
+def run_single_user(
+    pgdata: Path | str, database: str, statements: str, wrapper: list[str] | None = None
+) -> subprocess.CompletedProcess:
     """Run ``statements`` (one per line) in a single-user backend (``postgres --single``) on
     the *stopped* cluster in ``pgdata``, started through ``wrapper`` if given (a profiler:
-    ``bench/ledger_instructions.py`` counts a charge's instructions under callgrind)."""
+    ``bench/ledger_instructions.py`` counts a charge's instructions under callgrind). Without
+    fsync: for throwaway clusters only, whose data a crash may lose."""
     pgdata = Path(pgdata).expanduser().resolve()
     args = [*(wrapper or []), _bin("postgres"), "--single", "-D", str(pgdata), "-c", "fsync=off", database]
     user = SYSTEM_USER if _as_root() else None
