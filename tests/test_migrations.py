@@ -9,7 +9,7 @@ from app.core.domains import all_metadata
 from app.core.extensions import db
 from tests.conftest import make_test_app
 from tests.ledger.test_kind_domains import KIND_COLUMNS, domain_accepts, domain_of
-from tests.resources import fresh_database
+from tests.resources import MIGRATIONS, fresh_database, migration_module
 
 
 @pytest.mark.committing
@@ -37,24 +37,15 @@ def test_upgrade_from_empty_matches_models_and_downgrades(tmp_path):
 )
 def test_migration_guards_equal_the_ledgers_own(revision, frozen, statements):
     """A migration runs a frozen copy of the ledger's guard DDL; at this revision they agree."""
-    import importlib.util
-    from pathlib import Path
-
     import ledger.schema
 
-    path = Path(__file__).resolve().parent.parent / "migrations" / "versions" / f"{revision}.py"
-    spec = importlib.util.spec_from_file_location(f"ledger_revision_{revision}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert getattr(ledger.schema, statements)() == getattr(module, frozen)
+    assert getattr(ledger.schema, statements)() == getattr(migration_module(f"{revision}.py"), frozen)
 
 
 def test_migration_money_functions_equal_the_ledgers_own():
     """Revision 0009 runs a frozen copy of the ledger's money functions, and each later revision
     that changes one a new copy of it: the latest copy of every function equals the ledger's."""
-    import importlib.util
     import re
-    from pathlib import Path
 
     from alembic.script import ScriptDirectory
 
@@ -63,12 +54,10 @@ def test_migration_money_functions_equal_the_ledgers_own():
     def name(statement):
         return re.match(r"CREATE OR REPLACE FUNCTION (\w+)\(", statement).group(1)
 
-    scripts = ScriptDirectory(str(Path(__file__).resolve().parent.parent / "migrations"))
+    scripts = ScriptDirectory(str(MIGRATIONS))
     latest, drops = {}, None
     for revision in reversed(list(scripts.walk_revisions())):  # oldest first
-        spec = importlib.util.spec_from_file_location(f"revision_{revision.revision}", revision.path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        module = migration_module(revision.path)
         latest.update((name(statement), statement) for statement in getattr(module, "FUNCTIONS", []))
         drops = getattr(module, "DROPS", drops)
     assert latest == {name(statement): statement for statement in function_statements()}

@@ -4,9 +4,7 @@ filtered on the page and the API, exported as CSV."""
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
@@ -17,6 +15,7 @@ from app.admin.services import audit
 from app.core.extensions import db
 from tests.admin.admin_helpers import admin_headers, login_admin, make_admin
 from tests.factories import bearer, make_user, token_for
+from tests.resources import migration_module
 
 
 def test_the_database_refuses_to_change_or_delete_an_entry(app_ctx):
@@ -34,11 +33,7 @@ def test_the_database_refuses_to_change_or_delete_an_entry(app_ctx):
 
 
 def test_the_migration_installs_the_models_guards():
-    path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0021_admin.py"
-    spec = importlib.util.spec_from_file_location("admin_revision", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert module.AUDIT_GUARDS == AUDIT_GUARDS
+    assert migration_module("0021_admin.py").AUDIT_GUARDS == AUDIT_GUARDS
 
 
 def test_role_changes_are_logged_and_the_log_is_filtered_and_exported(client, app, app_ctx):

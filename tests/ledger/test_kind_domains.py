@@ -2,15 +2,13 @@
 refuses a kind outside its enum, and migration 0030's frozen lists are the enums' (the
 migrated schema is checked in ``tests/test_migrations.py``)."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 import ledger
 from ledger.types import DomainEnum
+from tests.resources import migration_module
 
 # (table, column, the DomainEnum of its model), read off the ledger's metadata.
 KIND_COLUMNS = [
@@ -19,14 +17,6 @@ KIND_COLUMNS = [
     for column in table.columns
     if isinstance(column.type, DomainEnum)
 ]
-
-
-def _migration_0030():
-    path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0030_ledger_kind_domains.py"
-    spec = importlib.util.spec_from_file_location("ledger_kind_domains_revision", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_the_four_kinds_are_domains():
@@ -40,7 +30,8 @@ def test_the_four_kinds_are_domains():
 
 def test_migration_0030_lists_the_models_values():
     frozen = {
-        (table, column): (domain, length, values) for table, column, domain, length, values in _migration_0030().KINDS
+        (table, column): (domain, length, values)
+        for table, column, domain, length, values in migration_module("0030_ledger_kind_domains.py").KINDS
     }
     models = {
         (table, column): (
