@@ -88,6 +88,7 @@ def main() -> None:
         admin = create_engine(cluster.url("postgres"), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text("CREATE DATABASE ledger"))
+            server_version = conn.execute(text("SHOW server_version")).scalar()
         engine = create_engine(cluster.url("ledger"))
         prepare(cluster.url("ledger"), args.listeners, 100 * ledger.MICRO_PER_CREDIT, ARTISTS, TRACKS_PER_ARTIST)
         with Session(engine) as session:  # every account a charge credits exists, as in a running co-op
@@ -113,13 +114,14 @@ def main() -> None:
 
     per_charge = (long - short) / args.charges
     print(f"short run ({args.warm} charges): {short:,} instructions; long run ({total}): {long:,}")
-    print(f"instructions per charge: {per_charge / 1e6:.3f} M")
+    print(f"instructions per charge: {per_charge / 1e6:.3f} M (PostgreSQL {server_version})")
     print(
         json.dumps(
             {
                 "benchmark": "ledger_charge_instructions",
                 "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "machine": f"{platform.machine()}, Python {platform.python_version()}",
+                "postgresql": server_version,  # counts compare within one build only
                 "listeners": args.listeners,
                 "warm": args.warm,
                 "charges": args.charges,
