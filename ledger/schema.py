@@ -15,6 +15,8 @@ What the database enforces:
   enum's values: each column is a domain listing them (``DomainEnum``);
 * ``ledger_transfers.idempotency_key`` and ``ledger_plays.idempotency_key`` are unique;
 * a wallet's stored balance is never negative (CHECK), only wallets store a balance;
+* an account's owner fits its kind (a listener or an artist for wallets and earnings, nobody
+  for the co-op's accounts), and neither ever changes (``account_guard_statements``);
 * play numbers are unique per (listener, track);
 * transfers, postings, plays, ownerships and pricing versions are immutable: triggers
   refuse UPDATE and DELETE (see ``GUARDS``);
@@ -139,7 +141,10 @@ class PricingVersion(LedgerBase):
 class Account(LedgerBase):
     """One account. Wallets store their balance (updated under the wallet's row lock); every
     other account's balance is derived from its postings, so concurrent charges for one
-    artist never queue behind a shared balance row."""
+    artist never queue behind a shared balance row.
+
+    Its kind and owner say whose money it is: checked when the account is created and never
+    changed afterwards (``account_guard_statements``)."""
 
     __tablename__ = "ledger_accounts"
     __table_args__ = (
@@ -147,11 +152,6 @@ class Account(LedgerBase):
         CheckConstraint(
             "(kind = 'wallet' AND balance IS NOT NULL AND balance >= 0) OR (kind <> 'wallet' AND balance IS NULL)",
             name="wallet_balance",
-        ),
-        CheckConstraint(
-            "(kind IN ('wallet', 'artist_earnings') AND owner_id > 0)"
-            " OR (kind NOT IN ('wallet', 'artist_earnings') AND owner_id = 0)",
-            name="owner",
         ),
     )
 
@@ -380,9 +380,41 @@ def reference_guard_statements() -> list[str]:
     return statements
 
 
+def account_guard_statements() -> list[str]:
+    """DDL (PostgreSQL) for an account's owner: it fits the account's kind (``OWNED_KINDS``
+    have a positive owner id, the co-op's own accounts ``SYSTEM_OWNER``), checked when the
+    account is created; and an account's kind and owner never change (they say whose money
+    it is: a changed owner would hand a wallet to someone else).
+
+    A trigger, not a table CHECK: PostgreSQL reads a table's CHECK expressions again for
+    every statement that writes the table, and the wallet's balance ``UPDATE`` in every
+    charge changes neither column. The trigger fires only on INSERT and on an ``UPDATE``
+    that names ``kind`` or ``owner_id``; the same rule costs a charge nothing (-6 % of its
+    server instructions, BENCHMARKS.md). ``ledger.verify`` checks it too (a bulk load with
+    triggers off, as ``flask demo synthesize`` does, is checked afterwards).
+    """
+    owned = ", ".join(f"'{kind.value}'" for kind in sorted(OWNED_KINDS, key=lambda kind: kind.value))
+    return [
+        "CREATE OR REPLACE FUNCTION ledger_check_account_owner() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        "BEGIN\n"
+        "  IF TG_OP = 'UPDATE' AND (NEW.kind IS DISTINCT FROM OLD.kind OR NEW.owner_id IS DISTINCT FROM OLD.owner_id) THEN\n"
+        "    RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',\n"
+        "      MESSAGE = 'ledger account ' || OLD.id || ': its kind and owner never change';\n"
+        "  END IF;\n"
+        f"  IF NOT (CASE WHEN NEW.kind IN ({owned}) THEN NEW.owner_id > 0 ELSE NEW.owner_id = {SYSTEM_OWNER} END) THEN\n"
+        "    RAISE EXCEPTION USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_accounts_owner',\n"
+        "      MESSAGE = 'a ' || NEW.kind || ' account cannot have owner ' || NEW.owner_id;\n"
+        "  END IF;\n"
+        "  RETURN NEW;\n"
+        "END $$",
+        "CREATE TRIGGER ledger_accounts_owner BEFORE INSERT OR UPDATE OF kind, owner_id ON ledger_accounts"
+        " FOR EACH ROW EXECUTE FUNCTION ledger_check_account_owner()",
+    ]
+
+
 @event.listens_for(metadata, "after_create")
 def _install_guards(target: MetaData, connection: Connection, **kw: Any) -> None:
-    for statement in guard_statements() + reference_guard_statements():
+    for statement in guard_statements() + reference_guard_statements() + account_guard_statements():
         connection.exec_driver_sql(statement)
     from ledger.functions import function_statements  # the money rules (one implementation)
 
@@ -403,5 +435,6 @@ def _drop_guard_functions(target: MetaData, connection: Connection, **kw: Any) -
         "ledger_check_account_exists",
         "ledger_check_pricing_version_exists",
         "ledger_refuse_removal",
+        "ledger_check_account_owner",
     ):
         connection.exec_driver_sql(f"DROP FUNCTION IF EXISTS {function}() CASCADE")

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session, aliased
 
 from ledger.schema import (
     NON_NEGATIVE_KINDS,
+    OWNED_KINDS,
+    SYSTEM_OWNER,
     Account,
     AccountKind,
     Ownership,
@@ -245,4 +247,22 @@ def verify(session: Session) -> Report:
             session.execute(missing_versions),
             lambda r: f"{r.name} rows refer to pricing version {r.pricing_version_id}, which does not exist",
         )
+
+    # 9. Each account's owner fits its kind (the account guard checks this at insert).
+    wrong_owner = (
+        select(Account.id, Account.kind, Account.owner_id)
+        .where(
+            case(
+                (Account.kind.in_(OWNED_KINDS), Account.owner_id <= 0),
+                else_=Account.owner_id != SYSTEM_OWNER,
+            )
+        )
+        .order_by(Account.id)
+    )
+    _report(
+        report,
+        "account owner",
+        session.execute(wrong_owner),
+        lambda r: f"{r.kind.value} account {r.id} has owner {r.owner_id}",
+    )
     return report
