@@ -120,11 +120,25 @@ def prepare(db_url: str, listeners: int, top_up: int, artists: int, tracks_per_a
     engine.dispose()
 
 
-def worker(index: int, db_url: str, args, start_at: float, results) -> None:
-    engine = create_engine(db_url, pool_size=1, max_overflow=0)
+def draw_plays(index: int, args) -> list[tuple[int, int, int]]:
+    """Worker ``index``'s plays, (listener, artist, track), drawn before the start line as
+    pgbench draws its random values in C: the measured loop times the ledger, not Python's
+    random module. More than a worker charges in the run (reused in order past the end,
+    under new keys)."""
     rng = random.Random(index)
     artists = list(range(1, args.artists + 1))
-    cum_weights = list(itertools.accumulate(zipf_weights(args.artists)))  # once, not per pick
+    count = 1_000 * args.duration  # a worker charges a few hundred per second here
+    listeners = [rng.randint(1, args.listeners) for _ in range(count)]
+    picked = rng.choices(artists, cum_weights=list(itertools.accumulate(zipf_weights(args.artists))), k=count)
+    return [
+        (listener, artist, artist * 1000 + rng.randint(1, args.tracks_per_artist))
+        for listener, artist in zip(listeners, picked, strict=True)
+    ]
+
+
+def worker(index: int, db_url: str, args, start_at: float, results) -> None:
+    engine = create_engine(db_url, pool_size=1, max_overflow=0)
+    plays = draw_plays(index, args)
     charged = free = refused = 0
     latencies = []
     if args.entry == "charger":
@@ -165,9 +179,7 @@ def worker(index: int, db_url: str, args, start_at: float, results) -> None:
             began = time.perf_counter()
             if time.time() >= deadline:
                 break
-            listener = rng.randint(1, args.listeners)
-            artist = rng.choices(artists, cum_weights=cum_weights)[0]
-            track = artist * 1000 + rng.randint(1, args.tracks_per_artist)
+            listener, artist, track = plays[n % len(plays)]
             try:
                 result = charge(
                     key=f"w{index}-{n}",
