@@ -1,13 +1,13 @@
 """Benchmark: counted plays charged per second on PostgreSQL, against pgbench TPC-B.
 
-    python bench/ledger_bench.py [--url postgresql://postgres@127.0.0.1:5432/postgres] [--duration 20]
+    python bench/ledger_bench.py [--url postgresql://postgres@127.0.0.1:5432/postgres] [--duration 20] [--rounds 3]
 
 Creates its own databases on the server (and drops them): one holding the ledger's schema,
 where ``--workers`` processes charge plays for ``--listeners`` listeners spread over artists
 by a Zipf-like law (a few artists get most plays, as in real listening); and, right before
-and right after that run, one where ``pgbench`` runs TPC-B (scale 1, the same number of
-clients, the same duration; the reference is the mean of the two, because the load of a
-shared machine moves within a minute). The workers are processes, not threads (one
+and after each of ``--rounds`` such runs, one where ``pgbench`` runs TPC-B (scale 1, the same
+number of clients, the same duration: T L T L ... T; the load of a shared machine moves
+within a minute, so the two take turns and the reference is the mean of every TPC-B run). The workers are processes, not threads (one
 connection each, as pgbench's clients; no GIL between them). Prints the rates and their
 ratio; the last line is one JSON object with every figure.
 
@@ -36,6 +36,7 @@ import platform
 import random
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -120,12 +121,12 @@ def prepare(db_url: str, listeners: int, top_up: int, artists: int, tracks_per_a
     engine.dispose()
 
 
-def draw_plays(index: int, args) -> list[tuple[int, int, int]]:
-    """Worker ``index``'s plays, (listener, artist, track), drawn before the start line as
+def draw_plays(seed: int, args) -> list[tuple[int, int, int]]:
+    """One worker's plays, (listener, artist, track), drawn before the start line as
     pgbench draws its random values in C: the measured loop times the ledger, not Python's
     random module. More than a worker charges in the run (reused in order past the end,
     under new keys)."""
-    rng = random.Random(index)
+    rng = random.Random(seed)
     artists = list(range(1, args.artists + 1))
     count = 1_000 * args.duration  # a worker charges a few hundred per second here
     listeners = [rng.randint(1, args.listeners) for _ in range(count)]
@@ -136,9 +137,10 @@ def draw_plays(index: int, args) -> list[tuple[int, int, int]]:
     ]
 
 
-def worker(index: int, db_url: str, args, start_at: float, results) -> None:
+def worker(index: int, round_no: int, db_url: str, args, start_at: float, results) -> None:
     engine = create_engine(db_url, pool_size=1, max_overflow=0)
-    plays = draw_plays(index, args)
+    plays = draw_plays(round_no * args.workers + index, args)
+    prefix = f"r{round_no}w{index}"  # every charge of every round has a key of its own
     charged = free = refused = 0
     latencies = []
     if args.entry == "charger":
@@ -163,7 +165,7 @@ def worker(index: int, db_url: str, args, start_at: float, results) -> None:
     with charger:
         if args.entry == "charger":  # connect before the start line, as the Session's first call would
             charger.charge_play(
-                key=f"w{index}-warm",
+                key=f"{prefix}-warm",
                 listener_id=1,
                 track_id=1001,
                 artist_id=1,
@@ -182,7 +184,7 @@ def worker(index: int, db_url: str, args, start_at: float, results) -> None:
             listener, artist, track = plays[n % len(plays)]
             try:
                 result = charge(
-                    key=f"w{index}-{n}",
+                    key=f"{prefix}-{n}",
                     listener_id=listener,
                     track_id=track,
                     artist_id=artist,
@@ -204,14 +206,15 @@ def worker(index: int, db_url: str, args, start_at: float, results) -> None:
     results.put({"charged": charged, "free": free, "refused": refused, "latencies": latencies, "cpu": cpu})
 
 
-def run_ledger(db_url: str, args) -> dict:
+def run_ledger(db_url: str, args, round_no: int = 0) -> dict:
     checkpoint(db_url)
     load_before = os.getloadavg()[0]
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     results = multiprocessing.Queue()
     start_at = time.time() + 2.0  # every process connected and waiting
     procs = [
-        multiprocessing.Process(target=worker, args=(i, db_url, args, start_at, results)) for i in range(args.workers)
+        multiprocessing.Process(target=worker, args=(i, round_no, db_url, args, start_at, results))
+        for i in range(args.workers)
     ]
     for p in procs:
         p.start()
@@ -237,6 +240,7 @@ def run_ledger(db_url: str, args) -> dict:
         "load_average": [round(load_before, 2), round(load_after, 2)],
         "latency_p50_ms": 1000 * latencies[len(latencies) // 2] if latencies else None,
         "latency_p99_ms": 1000 * latencies[int(len(latencies) * 0.99)] if latencies else None,
+        "latencies": latencies,  # seconds, sorted: the rounds' percentiles are taken over all of them
     }
 
 
@@ -334,6 +338,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default=DEFAULT_URL, help="a PostgreSQL server (any database on it)")
     parser.add_argument("--duration", type=int, default=20, help="seconds per run")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="ledger runs, each between two TPC-B runs (T L T L ... T)"
+    )
     parser.add_argument("--workers", type=int, default=8, help="concurrent workers (and pgbench clients)")
     parser.add_argument("--listeners", type=int, default=5_000)
     parser.add_argument("--artists", type=int, default=500)
@@ -357,39 +364,29 @@ def main() -> None:
         print(
             f"prepared {args.listeners} funded listeners, {args.artists} artists in {time.time() - t0:.1f}s", flush=True
         )
-        # TPC-B right before and right after the Python run, and the ratio against their mean:
-        # on a shared machine the load moves within a minute, and one reference run taken a
-        # minute later measured another machine.
         if args.skip_references:
             led = run_ledger(db_url, args)
-            print(json.dumps({"entry": args.entry, **led}), flush=True)
+            print(json.dumps({"entry": args.entry, **without_latencies(led)}), flush=True)
             return
-        pg_before = run_pgbench(args.url, args)
-        print(
-            f"pgbench TPC-B scale 1, {args.workers} clients, {args.duration}s (before): {pg_before['tps']:.0f} tps "
-            f"(latency avg {pg_before['latency_avg_ms']} ms; load average {os.getloadavg()[0]:.2f})",
-            flush=True,
-        )
-        led = run_ledger(db_url, args)
-        print(
-            f"ledger: {led['plays']} plays in {args.duration}s with {args.workers} workers = "
-            f"{led['plays_per_second']:.0f} plays/s (charged {led['charged']}, free {led['free']}, "
-            f"refused {led['refused']}); client CPU {led['client_cpu_ms_per_play']:.2f} ms/play in the loop "
-            f"({led['process_cpu_ms_per_play']:.2f} ms with process start-up); load average "
-            f"{led['load_average'][0]}-{led['load_average'][1]}; p50 {led['latency_p50_ms']:.2f} ms, p99 {led['latency_p99_ms']:.2f} ms",
-            flush=True,
-        )
+        # TPC-B and the ledger take turns (T L T L ... T), each ledger run between two TPC-B
+        # runs: the load of a shared machine moves within a minute, and a reference run taken
+        # minutes away measured another machine. Each round's ratio is against the mean of
+        # the TPC-B runs on either side; the headline ratio is the mean charged rate over the
+        # mean TPC-B rate, every round and every TPC-B run counted.
+        tpcb = [run_pgbench(args.url, args)]
+        print_tpcb(tpcb[-1], args)
+        rounds = []
+        for round_no in range(args.rounds):
+            led = run_ledger(db_url, args, round_no)
+            print_ledger(led, args, round_no)
+            tpcb.append(run_pgbench(args.url, args))
+            print_tpcb(tpcb[-1], args)
+            rounds.append({**led, "ratio": led["charged_per_second"] / ((tpcb[-2]["tps"] + tpcb[-1]["tps"]) / 2)})
         engine = create_engine(db_url)
         with Session(engine) as session:
             report = ledger.verify(session)
         engine.dispose()
-        print(f"verify after the run: {'OK' if report.ok else 'BROKEN'} ({report.counts})", flush=True)
-        pg_after = run_pgbench(args.url, args)
-        print(
-            f"pgbench TPC-B scale 1, {args.workers} clients, {args.duration}s (after): {pg_after['tps']:.0f} tps "
-            f"(latency avg {pg_after['latency_avg_ms']} ms; load average {os.getloadavg()[0]:.2f})",
-            flush=True,
-        )
+        print(f"verify after the runs: {'OK' if report.ok else 'BROKEN'} ({report.counts})", flush=True)
         sql_tps = run_ledger_sql_with_pgbench(db_url, args)
         print(
             f"the same charge statements driven by pgbench's C client: {sql_tps:.0f} tps "
@@ -399,12 +396,20 @@ def main() -> None:
     finally:
         drop_database(args.url, name)
 
-    pg = {"tps": (pg_before["tps"] + pg_after["tps"]) / 2}
-    print(f"pgbench TPC-B, mean of before and after: {pg['tps']:.0f} tps", flush=True)
-    ratio = led["charged_per_second"] / pg["tps"]
+    tpcb_tps = statistics.mean(run["tps"] for run in tpcb)
+    charged_per_second = statistics.mean(run["charged_per_second"] for run in rounds)
+    plays_per_second = statistics.mean(run["plays_per_second"] for run in rounds)
+    latencies = sorted(x for run in rounds for x in run["latencies"])
+    ratio = charged_per_second / tpcb_tps
     print(
-        f"ratio ledger charged plays/s / pgbench tps = {ratio:.2f}x (target >= 1.0x); "
-        f"ledger SQL alone: {sql_tps / pg['tps']:.2f}x",
+        f"pgbench TPC-B, mean of {len(tpcb)} runs: {tpcb_tps:.0f} tps; the ledger, mean of {len(rounds)} runs: "
+        f"{charged_per_second:.0f} charged plays/s",
+        flush=True,
+    )
+    by_round = ", ".join(f"{run['ratio']:.2f}x" for run in rounds)
+    print(
+        f"ratio ledger charged plays/s / pgbench tps = {ratio:.2f}x (target >= 1.0x; by round: {by_round}); "
+        f"ledger SQL alone: {sql_tps / tpcb_tps:.2f}x",
         flush=True,
     )
     print(
@@ -414,30 +419,58 @@ def main() -> None:
                 "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpus, Python {platform.python_version()}",
                 "duration_s": args.duration,
+                "rounds": args.rounds,
                 "workers": args.workers,
                 "entry": args.entry,
                 "listeners": args.listeners,
                 "artists": args.artists,
-                "ledger_plays_per_second": round(led["plays_per_second"], 1),
-                "ledger_charged_per_second": round(led["charged_per_second"], 1),
-                "ledger_client_cpu_ms_per_play": round(led["client_cpu_ms_per_play"], 3),
-                "ledger_process_cpu_ms_per_play": round(led["process_cpu_ms_per_play"], 3),
-                "load_average_during_ledger_run": led["load_average"],
+                "ledger_plays_per_second": round(plays_per_second, 1),
+                "ledger_charged_per_second": round(charged_per_second, 1),
+                "ledger_charged_per_second_by_round": [round(run["charged_per_second"], 1) for run in rounds],
+                "ledger_client_cpu_ms_per_play": round(statistics.mean(r["client_cpu_ms_per_play"] for r in rounds), 3),
+                "ledger_process_cpu_ms_per_play": round(
+                    statistics.mean(r["process_cpu_ms_per_play"] for r in rounds), 3
+                ),
+                "load_average_during_ledger_runs": [run["load_average"] for run in rounds],
                 "load_average_at_end": round(os.getloadavg()[0], 2),
-                "ledger_latency_p50_ms": round(led["latency_p50_ms"], 3),
-                "ledger_latency_p99_ms": round(led["latency_p99_ms"], 3),
+                "ledger_latency_p50_ms": round(1000 * latencies[len(latencies) // 2], 3),
+                "ledger_latency_p99_ms": round(1000 * latencies[int(len(latencies) * 0.99)], 3),
                 "ledger_verify_ok": report.ok,
                 "ledger_sql_via_pgbench_tps": round(sql_tps, 1),
-                "pgbench_tps": round(pg["tps"], 1),
-                "pgbench_tps_before": round(pg_before["tps"], 1),
-                "pgbench_tps_after": round(pg_after["tps"], 1),
+                "pgbench_tps": round(tpcb_tps, 1),
+                "pgbench_tps_by_run": [round(run["tps"], 1) for run in tpcb],
                 "ratio": round(ratio, 3),
+                "ratio_by_round": [round(run["ratio"], 3) for run in rounds],
                 "target_ratio": 1.0,
-                "plays_ratio": round(led["plays_per_second"] / pg["tps"], 3),
-                "sql_only_ratio": round(sql_tps / pg["tps"], 3),
+                "plays_ratio": round(plays_per_second / tpcb_tps, 3),
+                "sql_only_ratio": round(sql_tps / tpcb_tps, 3),
             }
         )
     )
+
+
+def print_tpcb(run: dict, args) -> None:
+    print(
+        f"pgbench TPC-B scale 1, {args.workers} clients, {args.duration}s: {run['tps']:.0f} tps "
+        f"(latency avg {run['latency_avg_ms']} ms; load average {os.getloadavg()[0]:.2f})",
+        flush=True,
+    )
+
+
+def print_ledger(led: dict, args, round_no: int) -> None:
+    print(
+        f"ledger, round {round_no + 1}: {led['plays']} plays in {args.duration}s with {args.workers} workers = "
+        f"{led['plays_per_second']:.0f} plays/s (charged {led['charged']}, free {led['free']}, "
+        f"refused {led['refused']}); client CPU {led['client_cpu_ms_per_play']:.2f} ms/play in the loop "
+        f"({led['process_cpu_ms_per_play']:.2f} ms with process start-up); load average "
+        f"{led['load_average'][0]}-{led['load_average'][1]}; p50 {led['latency_p50_ms']:.2f} ms, "
+        f"p99 {led['latency_p99_ms']:.2f} ms",
+        flush=True,
+    )
+
+
+def without_latencies(led: dict) -> dict:
+    return {key: value for key, value in led.items() if key != "latencies"}
 
 
 if __name__ == "__main__":
