@@ -35,7 +35,7 @@ MAX_KEY_LENGTH = 200
 # the database spends executing them).
 _transfers, _postings, _accounts = (cast(Table, m.__table__) for m in (Transfer, Posting, Account))
 _INSERT_TRANSFER = insert(_transfers).returning(_transfers.c.id)
-_INSERT_POSTING = insert(_postings)
+_INSERT_POSTINGS = insert(_postings)
 _MOVE_WALLET_BALANCE = (
     update(_accounts)
     .where(_accounts.c.id == bindparam("account_id"))
@@ -165,9 +165,13 @@ def write_transfer(
             "effective_at": effective_at,
         },
     ).scalar_one()
+    # One statement for all of them: the database checks each INSERT of postings over the
+    # rows it inserted, and a transfer must balance at its end (not an executemany, which
+    # psycopg sends as one INSERT per row).
     connection.execute(
-        _INSERT_POSTING,
-        [{"transfer_id": transfer_id, "account_id": account, "amount": amount} for account, amount in postings],
+        _INSERT_POSTINGS.values(
+            [{"transfer_id": transfer_id, "account_id": account, "amount": amount} for account, amount in postings]
+        )
     )
     for account, amount in postings:
         if account in wallet_ids:

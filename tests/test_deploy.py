@@ -117,7 +117,7 @@ def test_backup_then_restore_drill_ends_with_a_verified_ledger_and_its_guards(tm
                         )
                     ).scalars()
                 )
-                assert {"ledger_postings_balanced", "ledger_postings_immutable"} <= guards
+                assert {"ledger_postings_checked", "ledger_postings_immutable"} <= guards
             # The guards act, not just exist: a posting cannot be changed or deleted.
             for statement in ("UPDATE ledger_postings SET amount = amount + 1", "DELETE FROM ledger_postings"):
                 with engine.connect() as conn, pytest.raises(DBAPIError, match="immutable"):

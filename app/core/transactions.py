@@ -6,7 +6,7 @@ Invariants:
   once, after the view returned and before the response leaves; anything else (an error
   page, a JSON error, a re-rendered form with 422, an exception) rolls back, so a view whose
   service raised after flushing leaves nothing written.
-- A failure of that commit (a unique constraint, the ledger's deferred balance trigger) is
+- A failure of that commit (a lost connection, say) is
   handled like an exception in the view: rolled back and answered by the error handlers.
 - A streamed body (a generator, ``send_file``) is produced after the commit: it may read, but
   what it writes is never committed.
