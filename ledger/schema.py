@@ -371,7 +371,7 @@ def posting_guard_statements() -> list[str]:
     ``INSERT ... SELECT``, ``ledger.transfers.write_transfer``'s multi-row ``INSERT``), and
     every transfer balances after every statement, not only at commit. One call per statement
     instead of two trigger calls per posting (a row check before each insert, a deferred
-    balance check per posting at commit): -4.8 % of a charge's server instructions
+    balance check per posting at commit): -4.7 % of a charge's server instructions
     (BENCHMARKS.md).
     """
     return [

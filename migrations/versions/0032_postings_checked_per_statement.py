@@ -5,7 +5,7 @@ Before, every posting fired two triggers: a row check that its account exists (b
 insert) and a deferred constraint trigger that summed its transfer's postings (at commit;
 three times for a charge's three postings). One statement-level trigger over the inserted
 rows (a transition table) now does both (``ledger.schema.posting_guard_statements``, of
-which ``POSTING_GUARDS`` is a frozen copy): -4.8 % of a charge's server instructions. A
+which ``POSTING_GUARDS`` is a frozen copy): -4.7 % of a charge's server instructions. A
 transfer's postings must now be written in one statement, and balance at its end.
 ``REPLACED_GUARDS`` are the frozen copies (0002, 0028) this revision drops, for the
 downgrade. Rows are unchanged.
