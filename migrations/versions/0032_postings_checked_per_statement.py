@@ -16,6 +16,9 @@ Create Date: 2026-12-03 12:45:00
 
 """
 
+import importlib.util
+from pathlib import Path
+
 from alembic import op
 
 
@@ -51,28 +54,35 @@ POSTING_GUARDS = [
     "CREATE TRIGGER ledger_postings_checked AFTER INSERT ON ledger_postings REFERENCING NEW TABLE AS inserted_postings FOR EACH STATEMENT EXECUTE FUNCTION ledger_check_postings()",
 ]
 
-# What it replaces: 0002's balance check and 0028's account check of postings.
+# What it replaces, for the downgrade: the triggers and functions of 0002's balance check and
+# of 0028's account check of postings, read from those revisions' frozen copies.
+_REPLACED = (
+    ("0002_ledger", "GUARDS", ("ledger_check_transfer_balanced", "ledger_postings_balanced")),
+    ("0028_lean_ledger_writes", "REFERENCE_GUARDS", ("ledger_check_account_exists", "ledger_postings_account_exists")),
+)
+
+
+def _frozen_statements(revision, name):
+    spec = importlib.util.spec_from_file_location(f"guards_{revision}", Path(__file__).with_name(f"{revision}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, name)
+
+
+def _creates(statement, names):
+    """Whether ``statement`` creates one of ``names`` (a trigger naming a function only calls it)."""
+    return any(
+        statement.startswith(f"{verb} {name}")
+        for name in names
+        for verb in ("CREATE OR REPLACE FUNCTION", "CREATE TRIGGER", "CREATE CONSTRAINT TRIGGER")
+    )
+
+
 REPLACED_GUARDS = [
-    "CREATE OR REPLACE FUNCTION ledger_check_transfer_balanced() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-    "DECLARE total bigint;\n"
-    "BEGIN\n"
-    "  SELECT sum(amount) INTO total FROM ledger_postings WHERE transfer_id = NEW.transfer_id;\n"
-    "  IF total <> 0 THEN\n"
-    "    RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',\n"
-    "      MESSAGE = 'postings of transfer ' || NEW.transfer_id || ' sum to ' || total || ', not 0';\n"
-    "  END IF;\n"
-    "  RETURN NULL;\n"
-    "END $$",
-    "CREATE CONSTRAINT TRIGGER ledger_postings_balanced AFTER INSERT ON ledger_postings DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_check_transfer_balanced()",
-    "CREATE OR REPLACE FUNCTION ledger_check_account_exists() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-    "BEGIN\n"
-    "  IF NOT EXISTS (SELECT 1 FROM ledger_accounts a WHERE a.id = NEW.account_id) THEN\n"
-    "    RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',\n"
-    "      MESSAGE = TG_TABLE_NAME || ' row refers to ledger account ' || NEW.account_id || ', which does not exist';\n"
-    "  END IF;\n"
-    "  RETURN NEW;\n"
-    "END $$",
-    "CREATE TRIGGER ledger_postings_account_exists BEFORE INSERT ON ledger_postings FOR EACH ROW EXECUTE FUNCTION ledger_check_account_exists()",
+    statement
+    for revision, frozen, names in _REPLACED
+    for statement in _frozen_statements(revision, frozen)
+    if _creates(statement, names)
 ]
 
 
