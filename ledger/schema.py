@@ -3,8 +3,9 @@
 The ledger refers to listeners (user ids), artists (artist ids) and tracks (track ids) by
 plain integer ids, without foreign keys into the web layer's tables: it does not know them,
 and it must keep working (and stay verifiable) whatever the catalog does. References exist
-only between ledger tables: foreign keys between history rows, reference guards (below)
-to the shared accounts and pricing versions.
+only between ledger tables: foreign keys between history rows (a posting's transfer is
+checked by the posting guard instead), reference guards (below) to the shared accounts and
+pricing versions.
 
 Money is stored as integer micro-credits (1 credit = 1,000,000) in BIGINT columns.
 
@@ -20,8 +21,9 @@ What the database enforces:
 * play numbers are unique per (listener, track);
 * transfers, postings, plays, ownerships and pricing versions are immutable: triggers
   refuse UPDATE and DELETE (see ``GUARDS``);
-* every INSERT of postings leaves each transfer it touched balanced (its postings sum to
-  zero): a transfer's postings are written together (``posting_guard_statements``);
+* every INSERT of postings leaves each transfer it touched existing and balanced (its
+  postings sum to zero): a transfer's postings are written together
+  (``posting_guard_statements``); transfers are never truncated;
 * history refers only to accounts and pricing versions that exist, and those are never
   removed (``reference_guard_statements``: the foreign keys' guarantee without their row
   lock on rows every charge shares).
@@ -214,7 +216,9 @@ class Posting(LedgerBase):
     )
 
     id: Mapped[int] = mapped_column(autoincrement=True)
-    transfer_id: Mapped[int] = mapped_column(ForeignKey("ledger_transfers.id"))
+    # Both references are checked by the posting guard (``posting_guard_statements``), not
+    # by foreign keys.
+    transfer_id: Mapped[int] = mapped_column(Integer)
     account_id: Mapped[int] = mapped_column(Integer)
     amount: Mapped[int] = mapped_column(BigInteger)
 
@@ -365,7 +369,11 @@ def posting_guard_statements() -> list[str]:
 
     * each posting's account exists (a reference guard, as ``reference_guard_statements``
       explains; an account another session has not committed yet is refused);
-    * each transfer it touched balances: its postings sum to zero.
+    * each transfer it touched exists and balances: its postings sum to zero. The transfer
+      is checked here rather than by a foreign key, whose check locked the transfer's row
+      (``FOR KEY SHARE``: a WAL record) once per posting: -3.8 % of a charge's server
+      instructions (BENCHMARKS.md). A transfer never goes away: transfers are immutable
+      (``guard_statements``) and refuse TRUNCATE (below).
 
     So a transfer's postings are written together, in one statement (the money functions'
     ``INSERT ... SELECT``, ``ledger.transfers.write_transfer``'s multi-row ``INSERT``), and
@@ -378,9 +386,9 @@ def posting_guard_statements() -> list[str]:
         "CREATE OR REPLACE FUNCTION ledger_check_postings() RETURNS trigger LANGUAGE plpgsql AS $$\n"
         "DECLARE posting record; total bigint;\n"
         "BEGIN\n"
-        "  -- One lookup by primary key per posting, then one sum per transfer: the plans the row\n"
-        "  -- triggers had. A join over the inserted rows was planned as a scan of every posting\n"
-        "  -- while the table was young, and the plan was kept.\n"
+        "  -- One lookup by primary key per posting, then per transfer one lookup and one sum: the\n"
+        "  -- plans the row triggers and the foreign key had. A join over the inserted rows was\n"
+        "  -- planned as a scan of every posting while the table was young, and the plan was kept.\n"
         "  FOR posting IN SELECT i.account_id FROM inserted_postings i LOOP\n"
         "    IF NOT EXISTS (SELECT 1 FROM ledger_accounts a WHERE a.id = posting.account_id) THEN\n"
         "      RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',\n"
@@ -388,6 +396,10 @@ def posting_guard_statements() -> list[str]:
         "    END IF;\n"
         "  END LOOP;\n"
         "  FOR posting IN SELECT DISTINCT i.transfer_id FROM inserted_postings i ORDER BY i.transfer_id LOOP\n"
+        "    IF NOT EXISTS (SELECT 1 FROM ledger_transfers t WHERE t.id = posting.transfer_id) THEN\n"
+        "      RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',\n"
+        "        MESSAGE = 'ledger_postings row refers to ledger transfer ' || posting.transfer_id || ', which does not exist';\n"
+        "    END IF;\n"
         "    SELECT sum(p.amount) INTO total FROM ledger_postings p WHERE p.transfer_id = posting.transfer_id;\n"
         "    IF total <> 0 THEN\n"
         "      RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation',\n"
@@ -398,6 +410,8 @@ def posting_guard_statements() -> list[str]:
         "END $$",
         "CREATE TRIGGER ledger_postings_checked AFTER INSERT ON ledger_postings"
         " REFERENCING NEW TABLE AS inserted_postings FOR EACH STATEMENT EXECUTE FUNCTION ledger_check_postings()",
+        "CREATE TRIGGER ledger_transfers_not_truncated BEFORE TRUNCATE ON ledger_transfers"
+        " FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_removal()",
     ]
 
 

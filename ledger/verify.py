@@ -219,8 +219,22 @@ def verify(session: Session) -> Report:
         lambda r: f"listener {r.listener_id} owns track {r.track_id} by buy-now without a buy-now transfer",
     )
 
-    # 8. History refers only to accounts and pricing versions that exist (the reference
-    # guards check this at insert; a bulk load with triggers off is checked here).
+    # 8. History refers only to transfers, accounts and pricing versions that exist (the
+    # posting and reference guards check this at insert; a bulk load with triggers off is
+    # checked here).
+    missing_transfers = (
+        select(Posting.transfer_id)
+        .outerjoin(Transfer, Transfer.id == Posting.transfer_id)
+        .where(Transfer.id.is_(None))
+        .distinct()
+        .order_by(Posting.transfer_id)
+    )
+    _report(
+        report,
+        "posting of a missing transfer",
+        session.execute(missing_transfers),
+        lambda r: f"postings refer to transfer {r.transfer_id}, which does not exist",
+    )
     missing_accounts = (
         select(Posting.transfer_id, Posting.account_id)
         .outerjoin(Account, Account.id == Posting.account_id)

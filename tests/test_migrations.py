@@ -34,12 +34,12 @@ def test_upgrade_from_empty_matches_models_and_downgrades(tmp_path):
         ("0002_ledger", "GUARDS", "guard_statements"),
         ("0028_lean_ledger_writes", "REFERENCE_GUARDS", "reference_guard_statements"),
         ("0031_account_owner_guard", "ACCOUNT_GUARDS", "account_guard_statements"),
-        ("0032_postings_checked_per_statement", "POSTING_GUARDS", "posting_guard_statements"),
+        ("0033_posting_transfer_guard", "POSTING_GUARDS", "posting_guard_statements"),
     ],
 )
 def test_migration_guards_equal_the_ledgers_own(revision, frozen, statements):
-    """A migration runs a frozen copy of the ledger's guard DDL, less what a later revision
-    replaced (0032's ``REPLACED_GUARDS``); at this revision they agree."""
+    """The latest migration to change each guard list runs a frozen copy of it, less what a
+    later revision replaced (0032's ``REPLACED_GUARDS``); at this revision they agree."""
     import ledger.schema
 
     replaced = migration_module("0032_postings_checked_per_statement.py").REPLACED_GUARDS

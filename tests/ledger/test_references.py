@@ -1,7 +1,9 @@
-"""History refers only to accounts and pricing versions that exist, and those never go away.
+"""History refers only to accounts, pricing versions and transfers that exist, and those
+never go away.
 
-The reference guards (``ledger.schema.reference_guard_statements``) replace the foreign keys
-to these shared rows; these tests hold them to what the foreign keys promised."""
+The reference guards (``ledger.schema.reference_guard_statements``) and the posting guard
+(``posting_guard_statements``) replace the foreign keys to these rows; these tests hold
+them to what the foreign keys promised."""
 
 import pytest
 from sqlalchemy import insert, text
@@ -57,14 +59,32 @@ def test_a_row_referring_to_a_missing_account_or_pricing_version_is_refused(ls, 
         "TRUNCATE ledger_accounts CASCADE",
         "TRUNCATE ledger_pricing_versions CASCADE",
         "DELETE FROM ledger_pricing_versions",
+        "TRUNCATE ledger_transfers CASCADE",  # postings refer to them (checked by the posting guard)
+        "DELETE FROM ledger_transfers",
     ],
 )
-def test_accounts_and_pricing_versions_are_never_removed(ls, statement):
+def test_accounts_pricing_versions_and_transfers_are_never_removed(ls, statement):
     setup_ledger(ls)
     ledger.system_account_id(ls, ledger.AccountKind.PAYOUTS_IN_TRANSIT)
     with pytest.raises((IntegrityError, DBAPIError), match=r"never removed|immutable"), ls.begin_nested():
         ls.execute(text(statement))
     assert ledger.verify(ls).ok
+
+
+def test_a_posting_to_a_missing_transfer_is_refused(ls):
+    """The posting guard checks the transfer (no foreign key), with the foreign key's SQLSTATE."""
+    setup_ledger(ls)
+    account = ledger.wallet_account_id(ls, LISTENER)
+    statement = insert(Posting).values(
+        [
+            {"transfer_id": MISSING, "account_id": account, "amount": 5},
+            {"transfer_id": MISSING, "account_id": account, "amount": -5},
+        ]
+    )
+    refused = f"ledger_postings row refers to ledger transfer {MISSING}, which does not exist"
+    with pytest.raises(IntegrityError, match=refused) as caught, ls.begin_nested():
+        ls.execute(statement)
+    assert caught.value.orig.sqlstate == "23503"
 
 
 def test_verify_finds_references_to_missing_rows(ls):
@@ -73,8 +93,11 @@ def test_verify_finds_references_to_missing_rows(ls):
     ls.execute(text("SET LOCAL session_replication_role = replica"))  # the guards are off
     for table in TABLES:
         ls.execute(_referring_to_missing(ls, table))
+    account = ledger.wallet_account_id(ls, LISTENER)
+    ls.execute(insert(Posting).values(transfer_id=MISSING, account_id=account, amount=5))
     ls.execute(text("SET LOCAL session_replication_role = origin"))
     found = breaches(ls)
+    assert any(f"postings refer to transfer {MISSING}, which does not exist" in b for b in found)
     assert any(f"posts to account {MISSING}, which does not exist" in b for b in found)
     for table in ("ledger_transfers", "ledger_plays", "ledger_ownerships"):
         assert any(f"{table} rows refer to pricing version {MISSING}, which does not exist" in b for b in found)
