@@ -20,10 +20,10 @@ What the database enforces:
   for the co-op's accounts), and neither ever changes (``account_guard_statements``);
 * play numbers are unique per (listener, track);
 * transfers, postings, plays, ownerships and pricing versions are immutable: triggers
-  refuse UPDATE and DELETE (see ``GUARDS``);
+  refuse UPDATE, DELETE and TRUNCATE (``guard_statements``, ``truncate_guard_statements``);
 * every INSERT of postings leaves each transfer it touched existing and balanced (its
   postings sum to zero): a transfer's postings are written together
-  (``posting_guard_statements``); transfers are never truncated;
+  (``posting_guard_statements``);
 * history refers only to accounts and pricing versions that exist, and those are never
   removed (``reference_guard_statements``: the foreign keys' guarantee without their row
   lock on rows every charge shares).
@@ -373,7 +373,7 @@ def posting_guard_statements() -> list[str]:
       is checked here rather than by a foreign key, whose check locked the transfer's row
       (``FOR KEY SHARE``: a WAL record) once per posting: -3.8 % of a charge's server
       instructions (BENCHMARKS.md). A transfer never goes away: transfers are immutable
-      (``guard_statements``) and refuse TRUNCATE (below).
+      (``guard_statements``) and never truncated (``truncate_guard_statements``).
 
     So a transfer's postings are written together, in one statement (the money functions'
     ``INSERT ... SELECT``, ``ledger.transfers.write_transfer``'s multi-row ``INSERT``), and
@@ -410,8 +410,19 @@ def posting_guard_statements() -> list[str]:
         "END $$",
         "CREATE TRIGGER ledger_postings_checked AFTER INSERT ON ledger_postings"
         " REFERENCING NEW TABLE AS inserted_postings FOR EACH STATEMENT EXECUTE FUNCTION ledger_check_postings()",
-        "CREATE TRIGGER ledger_transfers_not_truncated BEFORE TRUNCATE ON ledger_transfers"
-        " FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_removal()",
+    ]
+
+
+def truncate_guard_statements() -> list[str]:
+    """DDL (PostgreSQL): history is never truncated. The row triggers of ``guard_statements``
+    do not fire on TRUNCATE, which would wipe transfers, postings, plays or ownerships at
+    once (with CASCADE, past the foreign keys between them). Accounts and pricing versions
+    refuse it in ``reference_guard_statements``."""
+    return [
+        f"CREATE TRIGGER {table}_not_truncated BEFORE TRUNCATE ON {table}"
+        " FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change()"
+        for table in IMMUTABLE_TABLES
+        if table not in REFERENCED_TABLES
     ]
 
 
@@ -450,7 +461,11 @@ def account_guard_statements() -> list[str]:
 @event.listens_for(metadata, "after_create")
 def _install_guards(target: MetaData, connection: Connection, **kw: Any) -> None:
     for statement in (
-        guard_statements() + reference_guard_statements() + posting_guard_statements() + account_guard_statements()
+        guard_statements()
+        + reference_guard_statements()
+        + posting_guard_statements()
+        + truncate_guard_statements()
+        + account_guard_statements()
     ):
         connection.exec_driver_sql(statement)
     from ledger.functions import function_statements  # the money rules (one implementation)

@@ -35,6 +35,7 @@ def test_upgrade_from_empty_matches_models_and_downgrades(tmp_path):
         ("0028_lean_ledger_writes", "REFERENCE_GUARDS", "reference_guard_statements"),
         ("0031_account_owner_guard", "ACCOUNT_GUARDS", "account_guard_statements"),
         ("0033_posting_transfer_guard", "POSTING_GUARDS", "posting_guard_statements"),
+        ("0033_posting_transfer_guard", "TRUNCATE_GUARDS", "truncate_guard_statements"),
     ],
 )
 def test_migration_guards_equal_the_ledgers_own(revision, frozen, statements):

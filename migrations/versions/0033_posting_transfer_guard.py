@@ -1,13 +1,15 @@
-"""a posting's transfer checked by the posting guard, not by a foreign key
+"""a posting's transfer checked by the posting guard, not by a foreign key; history never
+truncated
 
 The foreign key from ``ledger_postings.transfer_id`` to ``ledger_transfers`` checked each
 posting by locking its transfer's row (``FOR KEY SHARE``, a WAL record), three times per
 charge. The posting guard that already checks each INSERT of postings once, at its end,
 (``ledger.schema.posting_guard_statements``, of which ``POSTING_GUARDS`` is a frozen copy)
 now also checks that each transfer it touched exists, with the foreign key's SQLSTATE
-(23503); transfers already refuse UPDATE and DELETE, and now refuse TRUNCATE, so a
-reference valid at insert stays valid: -3.8 % of a charge's server instructions. Rows are
-unchanged.
+(23503): -3.8 % of a charge's server instructions. Transfers, postings, plays and ownerships
+refused UPDATE and DELETE, but not TRUNCATE (with CASCADE, past the foreign keys); now they
+refuse it too (``truncate_guard_statements``, frozen as ``TRUNCATE_GUARDS``), so a transfer
+that a posting refers to never goes away. Rows are unchanged.
 
 Revision ID: 0033
 Revises: 0032
@@ -27,6 +29,7 @@ branch_labels = None
 depends_on = None
 
 _FOREIGN_KEY = "fk_ledger_postings_transfer_id_ledger_transfers"
+_TRUNCATE_GUARDED = ("ledger_transfers", "ledger_postings", "ledger_plays", "ledger_ownerships")
 
 # A frozen copy of ledger.schema.posting_guard_statements() at this revision.
 POSTING_GUARDS = [
@@ -56,7 +59,14 @@ POSTING_GUARDS = [
     "  RETURN NULL;\n"
     "END $$",
     "CREATE TRIGGER ledger_postings_checked AFTER INSERT ON ledger_postings REFERENCING NEW TABLE AS inserted_postings FOR EACH STATEMENT EXECUTE FUNCTION ledger_check_postings()",
-    "CREATE TRIGGER ledger_transfers_not_truncated BEFORE TRUNCATE ON ledger_transfers FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_removal()",
+]
+
+# A frozen copy of ledger.schema.truncate_guard_statements() at this revision.
+TRUNCATE_GUARDS = [
+    "CREATE TRIGGER ledger_transfers_not_truncated BEFORE TRUNCATE ON ledger_transfers FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change()",
+    "CREATE TRIGGER ledger_postings_not_truncated BEFORE TRUNCATE ON ledger_postings FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change()",
+    "CREATE TRIGGER ledger_plays_not_truncated BEFORE TRUNCATE ON ledger_plays FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change()",
+    "CREATE TRIGGER ledger_ownerships_not_truncated BEFORE TRUNCATE ON ledger_ownerships FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change()",
 ]
 
 
@@ -71,13 +81,15 @@ def _previous_posting_guards():
 
 def upgrade():
     op.drop_constraint(_FOREIGN_KEY, "ledger_postings", type_="foreignkey")
-    function, _postings_trigger, transfers_trigger = POSTING_GUARDS
+    function, _trigger = POSTING_GUARDS
     op.execute(function)  # replaces 0032's; its trigger, ledger_postings_checked, stays
-    op.execute(transfers_trigger)
+    for statement in TRUNCATE_GUARDS:
+        op.execute(statement)
 
 
 def downgrade():
-    op.execute("DROP TRIGGER ledger_transfers_not_truncated ON ledger_transfers")
-    function, _postings_trigger = _previous_posting_guards()
+    for table in _TRUNCATE_GUARDED:
+        op.execute(f"DROP TRIGGER {table}_not_truncated ON {table}")
+    function, _trigger = _previous_posting_guards()
     op.execute(function)
     op.create_foreign_key(_FOREIGN_KEY, "ledger_postings", "ledger_transfers", ["transfer_id"], ["id"])
