@@ -30,13 +30,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from ledger.functions import PLAY_OUTCOME_COLUMNS
+from ledger.functions import PLAY_OUTCOME_NAMES
 from ledger.operations import PlayResult, charge_play_params, play_result
 
 _CHARGE_PLAY_SQL = "SELECT * FROM ledger_charge_play(%s, %s, %s, %s, %s, %s, %s, %s)"
 
 # The function's answer, with the attribute names ``play_result`` reads (one class, made once).
-_PlayRow = namedtuple("_PlayRow", [column.split()[0] for column in PLAY_OUTCOME_COLUMNS.split(",")])  # type: ignore[misc]
+_PlayRow = namedtuple("_PlayRow", PLAY_OUTCOME_NAMES)  # type: ignore[misc]
 
 
 class PlayCharger:

@@ -44,6 +44,8 @@ PLAY_OUTCOME_COLUMNS = (
     " coop_part bigint, pricing_version_id integer, transfer_id integer, owned_after boolean, replayed boolean,"
     " balance bigint, plays_to_own integer, credits_to_own numeric, needed numeric"
 )
+# Their names, in order (a caller reading the answer by position).
+PLAY_OUTCOME_NAMES = tuple(column.split()[0] for column in PLAY_OUTCOME_COLUMNS.split(","))
 PURCHASE_OUTCOME_COLUMNS = (
     "outcome text, price numeric, artist_part numeric, coop_part numeric, pricing_version_id integer,"
     " transfer_id integer, replayed boolean, balance bigint"

@@ -26,6 +26,7 @@ from app.accounts.models import User
 from app.catalog import moderation
 from app.catalog.models import Track
 from app.catalog.services import get_public_track
+from app.core.driver_statements import DriverStatement
 from app.core.errors import (
     Conflict,
     Forbidden,
@@ -44,6 +45,7 @@ from app.streaming.models import START_COLUMNS, START_KEY_LENGTH, Play, PreviewP
 from app.uploads.models import TrackAudio
 from app.uploads.services import packaging
 from ledger import reads
+from ledger.functions import PLAY_OUTCOME_NAMES
 from ledger.schema import Play as LedgerPlay
 from ledger.units import format_credits
 
@@ -90,11 +92,12 @@ class StartedPlay:
 # ``app.streaming.models.start_function_statements``). Without a caller no row comes back; for
 # a suspended one only its ``caller_*`` columns (the function does not run: nothing is locked
 # or written).
-_START = text(
-    """
+_START = DriverStatement(
+    text(
+        """
 WITH who AS ("""
-    + CALLER_SQL
-    + """),
+        + CALLER_SQL
+        + """),
 started AS (
   -- the filter applies to ``who`` before the function is called (a condition beside the
   -- call, in a join's ON or a subquery's WHERE, would be checked after it had run)
@@ -105,9 +108,9 @@ started AS (
 )
 SELECT who.*, started.* FROM who LEFT JOIN started ON true
 """
-    # Its columns named in order: SQLAlchemy then matches them by position and keeps that
-    # match with the cached statement, instead of reading the names on every execution.
-).columns(*(column(name) for name in (*CALLER_COLUMNS, *(name for name, _ in START_COLUMNS))))
+        # Its columns named in order: the row is read by position (see DriverStatement).
+    ).columns(*(column(name) for name in (*CALLER_COLUMNS, *(name for name, _ in START_COLUMNS))))
+)
 
 
 def _checked_start_key(key: str | None) -> str | None:
@@ -140,26 +143,21 @@ def start_play(caller: Caller, track_id: int, start_key: str | None = None) -> S
     cfg = current_app.config
     limit = int(cfg["STREAM_MAX_OPEN_PLAYS"])
     play_id = new_play_id()
-    # On the session's connection: one text statement needs none of the ORM's execute machinery.
-    row = (
-        db.session.connection()
-        .execute(
-            _START,
-            {
-                **caller.params(),
-                "track_id": track_id,
-                "now": now,
-                "today": now.date(),
-                "play_id": play_id,
-                "max_open": limit,
-                "grace": int(cfg["STREAM_GRACE_SECONDS"]),
-                "end_tolerance": END_TOLERANCE_MS,
-                "margin_ms": int(cfg["STREAM_METERED_MARGIN_SECONDS"]) * 1000,
-                "start_key": _checked_start_key(start_key),
-                "idle_before": now - timedelta(seconds=int(cfg["STREAM_IDLE_SECONDS"])),
-            },
-        )
-        .first()
+    row = _START.first(
+        db.session,
+        {
+            **caller.params(),
+            "track_id": track_id,
+            "now": now,
+            "today": now.date(),
+            "play_id": play_id,
+            "max_open": limit,
+            "grace": int(cfg["STREAM_GRACE_SECONDS"]),
+            "end_tolerance": END_TOLERANCE_MS,
+            "margin_ms": int(cfg["STREAM_METERED_MARGIN_SECONDS"]) * 1000,
+            "start_key": _checked_start_key(start_key),
+            "idle_before": now - timedelta(seconds=int(cfg["STREAM_IDLE_SECONDS"])),
+        },
     )
     callers.refused_unless_allowed(caller, row, "play")
     refusal = row.refusal if row.id is not None else "not_found"
@@ -263,12 +261,15 @@ def _own_play(user: User, play_id: str) -> Play:
 # (``ledger_charge_play``, with the terms fixed at the start) when it is time, and record the
 # position and the count. A refusal of the charge (not enough credits...) leaves the play row
 # untouched. Without a caller no row comes back; for a suspended one, or a play that is not the
-# caller's, only the ``caller_*`` columns (nothing is locked or written).
-_REPORT = text(
-    """
+# caller's, only the ``caller_*`` columns (nothing is locked or written). Its columns, in order:
+# the caller's, the report's (``_REPORT_COLUMNS``, as the last SELECT names them), the charge's.
+_REPORT_COLUMNS = ("step", "the_play", "track_id", "new_position", "count_after_ms", "wait_ms", "counted_play_id")
+_REPORT = DriverStatement(
+    text(
+        """
 WITH who AS ("""
-    + CALLER_SQL
-    + """),
+        + CALLER_SQL
+        + """),
 p AS (
   SELECT plays.* FROM plays JOIN who ON plays.listener_id = who.caller_id AND who.caller_suspended_at IS NULL
   WHERE plays.id = :play_id
@@ -302,6 +303,7 @@ SELECT who.*, r.step, r.id AS the_play, r.track_id, r.new_position, r.count_afte
        r.ledger_play_id AS counted_play_id, c.*
 FROM who LEFT JOIN r ON true LEFT JOIN c ON true
 """
+    ).columns(*(column(name) for name in (*CALLER_COLUMNS, *_REPORT_COLUMNS, *PLAY_OUTCOME_NAMES)))
 )
 
 
@@ -311,19 +313,15 @@ def record_progress(caller: Caller, play_id: str, position_ms: int) -> Progress:
     if isinstance(position_ms, bool) or not isinstance(position_ms, int) or position_ms < 0:
         raise ValidationFailed("'position_ms' must be a whole number of milliseconds, 0 or more.", field="position_ms")
     now = utcnow()
-    row = (
-        db.session.connection()
-        .execute(
-            _REPORT,
-            {
-                **caller.params(),
-                "play_id": _checked_id(play_id),
-                "now": now,
-                "position": min(position_ms, 24 * 3600 * 1000),
-                "tolerance": SERVER_TIME_TOLERANCE_MS,
-            },
-        )
-        .first()
+    row = _REPORT.first(
+        db.session,
+        {
+            **caller.params(),
+            "play_id": _checked_id(play_id),
+            "now": now,
+            "position": min(position_ms, 24 * 3600 * 1000),
+            "tolerance": SERVER_TIME_TOLERANCE_MS,
+        },
     )
     callers.refused_unless_allowed(caller, row, "play")
     listener_id = row.caller_id
