@@ -28,6 +28,7 @@ from app.core.api import bp
 from app.core.auth import api_login_required
 from app.core.errors import Unauthorized
 from app.core.inputs import Field, accepts, documented
+from app.core.links import link
 from app.core.ratelimit import configured, count_hit, key_for, limiter
 from app.core.representations import money
 from app.streaming import services as streaming
@@ -66,8 +67,8 @@ def _play_json(play_id: str, track_id: int, started_at, expires_at, count_after_
         "expires_at": expires_at.isoformat(),
         "count_after_ms": count_after_ms,
         "counted": counted,
-        "progress_url": url_for("api.report_progress", play_id=play_id),
-        "end_url": url_for("api.end_play", play_id=play_id),
+        "progress_url": link("api.report_progress", "play_id", play_id),
+        "end_url": link("api.end_play", "play_id", play_id),
     }
 
 
@@ -104,9 +105,9 @@ def start_play(track_id: int):
             "count_after_ms": started.count_after_ms,
             # null: the streams are whole; else they hold this much audio until the play counts
             "metered_until_ms": started.metered_until_ms,
-            "streams": {fmt: url_for("api.play_stream", play_id=play_id, fmt=fmt) for fmt in started.formats},
-            "progress_url": url_for("api.report_progress", play_id=play_id),
-            "end_url": url_for("api.end_play", play_id=play_id),
+            "streams": {fmt: link("api.play_stream", "play_id", play_id, fmt=fmt) for fmt in started.formats},
+            "progress_url": link("api.report_progress", "play_id", play_id),
+            "end_url": link("api.end_play", "play_id", play_id),
             "waveform_url": url_for("api.track_waveform", track_id=track_id) if started.has_waveform else None,
             "gain_db": started.gain_db,
             "play_number": started.play_number,
