@@ -18,11 +18,12 @@ import logging
 import math
 import threading
 import time
+from functools import lru_cache
 
 from flask import Flask, current_app, has_app_context, request
 from flask_limiter import Limiter
 from flask_login import current_user
-from limits import parse_many
+from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage, Storage
 from limits.strategies import STRATEGIES
 
@@ -114,13 +115,19 @@ def count_hit(setting: str, scope: str, key: str) -> None:
     the statement's writes back with the rest of the request."""
     if not limiter.enabled:
         return
-    for item in parse_many(current_app.config[setting]):
+    for item in _parsed(current_app.config[setting]):
         if not limiter.limiter.hit(item, scope, key):
             reset_at = limiter.limiter.get_window_stats(item, scope, key).reset_time
             raise TooManyRequests(
                 "Too many requests; slow down and try again shortly.",
                 retry_after_seconds=max(1, math.ceil(reset_at - time.time())),
             )
+
+
+@lru_cache(maxsize=64)
+def _parsed(limits: str) -> tuple[RateLimitItem, ...]:
+    """A limit string's items, parsed once (``count_hit`` runs on every start and report)."""
+    return tuple(parse_many(limits))
 
 
 def address_key() -> str:
