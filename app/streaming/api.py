@@ -29,16 +29,17 @@ from app.core.auth import api_login_required
 from app.core.errors import Unauthorized
 from app.core.inputs import Field, accepts, documented
 from app.core.links import link
-from app.core.ratelimit import configured, count_hit, key_for, limiter
+from app.core.ratelimit import configured, count_hit, counted_by_the_route, key_for, limiter
 from app.core.representations import money
 from app.streaming import services as streaming
 from app.uploads.api import _serve
 from audio.transcode import PREVIEW_SECONDS
 
 # The two busiest routes find their caller in their own statement (``app.accounts.callers``)
-# and count their rate limits after it, under these names.
+# and count their rate limits after it, under their endpoints' names.
 _START_SCOPE = "api.start_play"
 _PROGRESS_SCOPE = "api.report_progress"
+counted_by_the_route(_START_SCOPE, _PROGRESS_SCOPE)
 
 
 def _progress_json(plays_counted, plays_to_own, credits_to_own, owned) -> dict:

@@ -58,3 +58,19 @@ def test_memory_counts_without_a_thread_per_hit(monkeypatch):
     assert started == []
     assert [key for key in storage.storage if "user:1" in key or "user:2" in key] == []
     assert limiter_.hit(limit, "user:1")  # a new window counts from zero
+
+
+def test_flask_limiter_skips_only_the_routes_that_count_themselves(app, monkeypatch):
+    """The play start and the progress report count with ``count_hit`` (and still answer 429:
+    tests/streaming/test_callers.py); every other route keeps Flask-Limiter's own check."""
+    checked = []
+    resolve = limiter.limit_manager.resolve_limits
+    monkeypatch.setattr(
+        limiter.limit_manager, "resolve_limits", lambda *a, **k: checked.append(a[1]) or resolve(*a, **k)
+    )
+    client = app.test_client()
+    client.post("/api/v1/tracks/1/plays")
+    client.post("/api/v1/plays/x/progress", json={"position_ms": 0})
+    assert checked == []
+    client.post("/api/v1/auth/login", json={"email": "nobody@example.test", "password": "x"})
+    assert set(checked) == {"api.login"}
