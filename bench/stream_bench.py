@@ -246,12 +246,13 @@ csrf.exempt(floor)  # an API-style write (no browser form)
 """
 
 
-def start_server(db_url: str, media: str, workdir: str, port: int, workers: int, threads: int):
+def start_server(db_url: str, media: str, workdir: str, port: int, workers: int, threads: int, root=ROOT):
+    """gunicorn serving the app of the checkout at ``root`` (this one by default)."""
     Path(workdir, "stream_bench_app.py").write_text(BENCH_APP)
     env = dict(os.environ)
     env.update(
         {
-            "PYTHONPATH": f"{workdir}:{ROOT}",
+            "PYTHONPATH": f"{workdir}:{root}",
             "ENCORE_DATABASE_URL": db_url,
             "ENCORE_STORAGE_URL": f"file://{media}",
             "ENCORE_SECRET_KEY": "bench",
@@ -294,7 +295,36 @@ def start_server(db_url: str, media: str, workdir: str, port: int, workers: int,
     raise SystemExit("gunicorn did not come up")
 
 
+def worker_pids(server) -> list[str]:
+    """The gunicorn workers of ``server`` (its children)."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == server.pid:
+                children.append(entry.name)
+        except OSError:
+            continue
+    return children
+
+
 # --- the load generator -----------------------------------------------------------------------
+
+
+def start_work(seed: dict) -> list:
+    """Play starts: each listener starts at most 3 plays (the open-plays limit), rotating."""
+    tokens = seed["tokens"]
+    return [
+        ("POST", f"/api/v1/tracks/{seed['tracks'][(i // len(tokens)) % TRACKS]}/plays", tokens[i % len(tokens)], None)
+        for i in range(3 * len(tokens))
+    ]
+
+
+def report_work(seed: dict) -> list:
+    """Progress reports that each count (and charge) one of the seeded plays."""
+    return [
+        ("POST", f"/api/v1/plays/{play_id}/progress", token, json.dumps({"position_ms": 2_000}))
+        for play_id, token in seed["reports"]
+    ]
 
 
 def client_process(port, kind, work, duration, threads, out):
@@ -419,20 +449,8 @@ def main() -> None:
             server = start_server(db_url, media, workdir, port, args.workers, args.threads)
             load(port, "bare", None, 2, args.clients, args.client_threads)  # warm up
 
-            # Starts: each listener starts at most 3 plays (the open-plays limit), rotating.
-            starts = [
-                (
-                    "POST",
-                    f"/api/v1/tracks/{seed['tracks'][(i // len(seed['tokens'])) % TRACKS]}/plays",
-                    seed["tokens"][i % len(seed["tokens"])],
-                    None,
-                )
-                for i in range(3 * len(seed["tokens"]))
-            ]
-            reports = [
-                ("POST", f"/api/v1/plays/{play_id}/progress", token, json.dumps({"position_ms": 2_000}))
-                for play_id, token in seed["reports"]
-            ]
+            starts = start_work(seed)
+            reports = report_work(seed)
             runs = {}
             for label, kind, work in (
                 ("bare_1", "bare", None),
