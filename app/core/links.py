@@ -16,9 +16,7 @@ import re
 from flask import current_app, request, url_for
 
 _URL_SAFE = re.compile(r"[A-Za-z0-9_-]+")
-# Never a value here (it has a "."), never quoted by url_for; the last occurrence is the value's
-# (a script root, at the start, could hold anything).
-_SLOT = "LINK.VALUE"
+_SLOT = "LINK.VALUE"  # never a URL-safe value (it has a "."), never quoted by url_for
 
 
 def link(endpoint: str, name: str, value: str, **fixed: str) -> str:
@@ -29,6 +27,9 @@ def link(endpoint: str, name: str, value: str, **fixed: str) -> str:
     key = (request.script_root, endpoint, name, *sorted(fixed.items()))
     parts = templates.get(key)
     if parts is None:
-        before, _, after = url_for(endpoint, **{name: _SLOT}, **fixed).rpartition(_SLOT)
+        url = url_for(endpoint, **{name: _SLOT}, **fixed)
+        if url.count(_SLOT) != 1:  # the script root or a fixed value holds the placeholder's text
+            return url_for(endpoint, **{name: value}, **fixed)
+        before, _, after = url.partition(_SLOT)
         parts = templates[key] = (before, after)
     return parts[0] + value + parts[1]
