@@ -1,21 +1,26 @@
 """Benchmark: play starts and counted progress reports per second, against a bare Flask route.
 
-    python bench/stream_bench.py [--url postgresql://postgres@127.0.0.1:5432/postgres] [--duration 10]
+    python bench/stream_bench.py [--url postgresql://postgres@127.0.0.1:5432/postgres] [--duration 5] [--rounds 4]
 
 Creates a fresh PostgreSQL database (dropped afterwards), migrates it, and seeds listeners
 (with API tokens and topped-up wallets), tracks and, for the report phase, open plays that
 are old enough to count. Then serves the app with gunicorn the way ``make run`` does
 (gthread, ``--workers 2 --threads 4``) and drives it from a Python load generator
-(``--clients`` processes x ``--threads`` keep-alive connections, http.client):
+(``--clients`` processes x ``--threads`` keep-alive connections, http.client), one kind of
+request per phase:
 
-1. ``GET /bench/bare``: a bare Flask JSON route on the same app and server (a reference);
-2. ``POST /bench/floor``: a route of the same app that inserts one row and commits (the other
-   reference: the floor of any durable API write in this stack);
-3. ``POST /api/v1/tracks/<id>/plays``: starting plays (Bearer tokens, each listener at most
-   3 open plays, so listeners rotate);
-4. ``POST /api/v1/plays/<id>/progress``: reports that each count and charge a play;
-5. the floor route and the bare route again (each reference is the mean of its two runs, to
-   cancel drift).
+* ``GET /bench/bare``: a bare Flask JSON route on the same app and server (a reference);
+* ``POST /bench/floor``: a route of the same app that inserts one row and commits (the other
+  reference: the floor of any durable API write in this stack);
+* ``POST /api/v1/tracks/<id>/plays``: starting plays (Bearer tokens, each listener at most
+  3 open plays, so listeners rotate);
+* ``POST /api/v1/plays/<id>/progress``: reports that each count and charge a play.
+
+The bare route runs first and last; the floor, start and report phases run in ``--rounds``
+rounds, in turn (floor, start, report, then report, start, floor, ...), and each figure is
+taken over all rounds of its phase: this VM's speed drifts by a quarter within minutes, and
+a reference measured only before and after its subject moved the ratio by as much. The
+ratio of each round is printed as well.
 
 Then (``subsonic_vs_web_start``, listeners of its own) the Subsonic ``stream`` start against
 the web player's start in the same run: web = ``POST /api/v1/tracks/<id>/plays`` then the
@@ -310,6 +315,15 @@ def worker_pids(server) -> list[str]:
 # --- the load generator -----------------------------------------------------------------------
 
 
+# Each figure over all rounds of its phase (the reference too).
+RUNS = {"bare": "bare", "floor": "floor", "play_start": "start", "counted_report": "report"}
+
+
+def round_share(work: list, n: int, rounds: int) -> list:
+    """Round ``n``'s share of the prepared work: consecutive, so each request is sent once."""
+    return work[n * len(work) // rounds : (n + 1) * len(work) // rounds]
+
+
 def start_work(seed: dict) -> list:
     """Play starts: each listener starts at most 3 plays (the open-plays limit), rotating."""
     tokens = seed["tokens"]
@@ -387,6 +401,12 @@ def client_process(port, kind, work, duration, threads, out):
 
 
 def load(port, kind, work, duration, clients, threads) -> dict:
+    """One phase: ``clients`` processes send ``kind`` requests for ``duration`` seconds."""
+    return figures_of([run_phase(port, kind, work, duration, clients, threads)])
+
+
+def run_phase(port, kind, work, duration, clients, threads) -> list:
+    """One phase's raw results: per client process (sent, ok, latencies, elapsed)."""
     out = multiprocessing.Queue()
     shares = [None] * clients if work is None else [work[i::clients] for i in range(clients)]
     procs = [
@@ -398,9 +418,17 @@ def load(port, kind, work, duration, clients, threads) -> dict:
     parts = [out.get() for _ in procs]
     for p in procs:
         p.join()
+    return parts
+
+
+def figures_of(phases: list[list]) -> dict:
+    """Rate and latency of one or more phases of a kind, taken together: the requests that
+    succeeded over the phases' summed duration (each phase lasts as long as its slowest
+    client), percentiles over every request's latency."""
+    parts = [part for phase in phases for part in phase]
     sent = sum(p[0] for p in parts)
     ok = sum(p[1] for p in parts)
-    elapsed = max(p[3] for p in parts)
+    elapsed = sum(max(p[3] for p in phase) for phase in phases)
     latencies = sorted(x for p in parts for x in p[2])
     pct = (
         (lambda q: round(1000 * latencies[min(len(latencies) - 1, int(q * len(latencies)))], 2))
@@ -418,15 +446,23 @@ def load(port, kind, work, duration, clients, threads) -> dict:
     }
 
 
+def ratios_by_round(subject: list, floor: list) -> list[float]:
+    """Each round's rate of a phase over that round's floor."""
+    return [round(figures_of([s])["rps"] / figures_of([f])["rps"], 3) for s, f in zip(subject, floor, strict=True)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", default=DEFAULT_URL, help="a PostgreSQL server URL (a database is created on it)")
-    parser.add_argument("--duration", type=float, default=10, help="seconds per phase")
+    parser.add_argument("--duration", type=float, default=5, help="seconds per phase")
+    parser.add_argument(
+        "--rounds", type=int, default=4, help="rounds of a floor, a start and a report phase (interleaved)"
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument("--clients", type=int, default=2, help="load generator processes")
     parser.add_argument("--client-threads", type=int, default=8, help="connections per load generator process")
-    parser.add_argument("--listeners", type=int, default=3000, help="listeners starting plays (as many again report)")
+    parser.add_argument("--listeners", type=int, default=5000, help="listeners starting plays (as many again report)")
     parser.add_argument("--report-plays", type=int, default=12000)
     parser.add_argument("--subsonic-listeners", type=int, default=1500, help="listeners per Subsonic/web start phase")
     args = parser.parse_args()
@@ -449,20 +485,14 @@ def main() -> None:
             server = start_server(db_url, media, workdir, port, args.workers, args.threads)
             load(port, "bare", None, 2, args.clients, args.client_threads)  # warm up
 
-            starts = start_work(seed)
-            reports = report_work(seed)
-            runs = {}
-            for label, kind, work in (
-                ("bare_1", "bare", None),
-                ("floor_1", "floor", None),
-                ("play_start", "start", starts),
-                ("counted_report", "report", reports),
-                ("floor_2", "floor", None),
-                ("bare_2", "bare", None),
-            ):
+            starts, reports = start_work(seed), report_work(seed)
+            phases: dict[str, list] = {kind: [] for kind in ("bare", "floor", "start", "report")}
+
+            def phase(label: str, kind: str, work: list | None = None) -> None:
                 checkpoint(args.url)  # each phase starts from the same state of the server (see checkpoint)
-                runs[label] = load(port, kind, work, args.duration, args.clients, args.client_threads)
-                r = runs[label]
+                parts = run_phase(port, kind, work, args.duration, args.clients, args.client_threads)
+                phases[kind].append(parts)
+                r = figures_of([parts])
                 print(
                     f"{label:15s} {r['rps']:8.1f} req/s  ok {r['ok']}/{r['sent']}  p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms"
                     f"  (load average {r['load_average']})",
@@ -470,6 +500,19 @@ def main() -> None:
                 )
                 if work is not None and r["sent"] >= len(work):
                     print(f"  warning: {label} ran out of prepared work; raise --listeners/--report-plays", flush=True)
+
+            phase("bare", "bare")
+            for n in range(args.rounds):
+                order = ("floor", "start", "report") if n % 2 == 0 else ("report", "start", "floor")
+                for kind in order:
+                    work = {"start": starts, "report": reports}.get(kind)
+                    phase(f"{kind} {n + 1}", kind, None if work is None else round_share(work, n, args.rounds))
+            phase("bare", "bare")
+            runs = {label: figures_of(phases[kind]) for label, kind in RUNS.items()}
+            per_round = {
+                "play_start": ratios_by_round(phases["start"], phases["floor"]),
+                "counted_report": ratios_by_round(phases["report"], phases["floor"]),
+            }
             runs |= subsonic_vs_web_start(port, subsonic_seed, args)
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)
@@ -482,37 +525,37 @@ def main() -> None:
         with admin_engine(args.url).connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
-    bare = (runs["bare_1"]["rps"] + runs["bare_2"]["rps"]) / 2
-    floor = (runs["floor_1"]["rps"] + runs["floor_2"]["rps"]) / 2
+    bare, floor = runs["bare"]["rps"], runs["floor"]["rps"]
     start_ratio = runs["play_start"]["rps"] / bare
     report_ratio = runs["counted_report"]["rps"] / bare
     start_floor = runs["play_start"]["rps"] / floor
     report_floor = runs["counted_report"]["rps"] / floor
     print(
-        f"bare route (mean) {bare:.1f} req/s; play start {start_ratio:.2f}x (goal >= 0.5x: "
+        f"bare route {bare:.1f} req/s; play start {start_ratio:.2f}x (goal >= 0.5x: "
         f"{'met' if start_ratio >= 0.5 else 'missed'}); counted report {report_ratio:.2f}x (goal >= 0.33x: "
         f"{'met' if report_ratio >= 0.33 else 'missed'})"
     )
     print(
-        f"insert-and-commit floor (mean) {floor:.1f} req/s; play start {start_floor:.2f}x (target >= 0.7x: "
+        f"insert-and-commit floor {floor:.1f} req/s; play start {start_floor:.2f}x (target >= 0.7x: "
         f"{'met' if start_floor >= 0.7 else 'MISSED'}); counted report {report_floor:.2f}x (target >= 0.5x: "
         f"{'met' if report_floor >= 0.5 else 'MISSED'})"
     )
+    print(f"by round: play start {per_round['play_start']}, counted report {per_round['counted_report']}")
     figures = {
         "benchmark": "stream_play_start_and_counted_report_vs_bare_flask",
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()} {os.cpu_count()} cpus, Python {platform.python_version()}",
         "duration_s": args.duration,
+        "rounds": args.rounds,
         "gunicorn": f"gthread {args.workers}x{args.threads}",
         "load": f"{args.clients}x{args.client_threads} keep-alive connections",
         "bare_rps": round(bare, 1),
-        "bare_1": runs["bare_1"],
-        "bare_2": runs["bare_2"],
+        "bare": runs["bare"],
         "floor_rps": round(floor, 1),
-        "floor_1": runs["floor_1"],
-        "floor_2": runs["floor_2"],
+        "floor": runs["floor"],
         "play_start": runs["play_start"],
         "counted_report": runs["counted_report"],
+        "floor_ratio_by_round": per_round,
         "play_start_ratio": round(start_ratio, 3),
         "counted_report_ratio": round(report_ratio, 3),
         "play_start_floor_ratio": round(start_floor, 3),
