@@ -512,6 +512,8 @@ def main() -> None:
                 )
                 if work is not None and r["sent"] >= len(work):
                     print(f"  warning: {label} ran out of prepared work; raise --listeners/--report-plays", flush=True)
+                if not r["ok"]:  # every ratio divides by a rate
+                    sys.exit(f"{label}: no request succeeded (the first answers of each status are above)")
 
             phase("bare", "bare")
             for n in range(args.rounds):
