@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import signal
+import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -101,6 +102,8 @@ def main() -> None:
                         server = server_pids()
                         app0, db0 = cpu_ticks(workers[tree]), cpu_ticks(server)
                         run = bench.load(ports[tree], phase, work, args.duration, 2, 8)
+                        if not run["ok"]:  # the figures below divide by it
+                            sys.exit(f"round {n} {tree} {phase}: no request succeeded (see the answers above)")
                         ticks = os.sysconf("SC_CLK_TCK")
                         run["app_cpu_ms"] = round((cpu_ticks(workers[tree]) - app0) * 1000 / ticks / run["ok"], 3)
                         run["server_cpu_ms"] = round((cpu_ticks(server) - db0) * 1000 / ticks / run["ok"], 3)
