@@ -499,12 +499,14 @@ def main() -> None:
             }
             starts, reports = starts[WARM_UP:], reports[WARM_UP:]
             phases: dict[str, list] = {kind: [] for kind in ("bare", "floor", "start", "report")}
+            load_averages: dict[str, list] = {kind: [] for kind in phases}  # at the end of each phase
 
             def phase(label: str, kind: str, work: list | None = None) -> None:
                 checkpoint(args.url)  # each phase starts from the same state of the server (see checkpoint)
                 parts = run_phase(port, kind, work, args.duration, args.clients, args.client_threads)
                 phases[kind].append(parts)
                 r = figures_of([parts])
+                load_averages[kind].append(r["load_average"])
                 print(
                     f"{label:15s} {r['rps']:8.1f} req/s  ok {r['ok']}/{r['sent']}  p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms"
                     f"  (load average {r['load_average']})",
@@ -522,7 +524,9 @@ def main() -> None:
                     work = {"start": starts, "report": reports}.get(kind)
                     phase(f"{kind} {n + 1}", kind, None if work is None else round_share(work, n, args.rounds))
             phase("bare", "bare")
-            runs = {label: figures_of(phases[kind]) for label, kind in RUNS.items()}
+            runs = {
+                label: figures_of(phases[kind]) | {"load_average": load_averages[kind]} for label, kind in RUNS.items()
+            }
             per_round = {
                 "play_start": ratios_by_round(phases["start"], phases["floor"]),
                 "counted_report": ratios_by_round(phases["report"], phases["floor"]),
