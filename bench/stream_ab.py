@@ -3,8 +3,8 @@
     git worktree add /tmp/before <revision>
     python bench/stream_ab.py --before /tmp/before [--after .] [--rounds 4] [--duration 5]
 
-``stream_bench`` runs its phases one after the other; on a shared VM whose speed drifts by
-more than a code change moves it, two runs of it cannot tell two versions apart. Here one
+Two runs of ``stream_bench``, one per version, are minutes apart; on a shared VM whose speed
+drifts by more than a code change moves it, they cannot tell two versions apart. Here one
 database is seeded once (``stream_bench.prepare``; the two trees must share its schema) and
 both trees are served at once, each by its own gunicorn configured as ``stream_bench``'s.
 Each round runs, for each tree in turn (the order alternating between rounds), the floor, the
@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import signal
-import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -64,7 +63,8 @@ def main() -> None:
     args = parser.parse_args()
     trees = {"before": str(Path(args.before).resolve()), "after": str(Path(args.after).resolve())}
     phases = 2 * args.rounds  # of each kind
-    starts_each = 3 * args.listeners // phases  # each listener starts at most 3 plays (the limit)
+    warmed = len(trees) * bench.WARM_UP  # starts and reports sent by the warm-ups
+    starts_each = (3 * args.listeners - warmed) // phases  # each listener starts at most 3 plays (the limit)
     reports_each = int(args.duration * 600)
 
     name = f"encore_stream_ab_{uuid.uuid4().hex[:8]}"
@@ -76,7 +76,7 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="encore-stream-ab-") as workdir:
             media = os.path.join(workdir, "media")
-            seed = bench.prepare(db_url, media, args.listeners, reports_each * phases)
+            seed = bench.prepare(db_url, media, args.listeners, reports_each * phases + warmed)
             ports = {}
             for tree, root in trees.items():
                 ports[tree] = bench.free_port()
@@ -84,12 +84,12 @@ def main() -> None:
                 servers[tree] = bench.start_server(
                     db_url, media, os.path.join(workdir, tree), ports[tree], 2, 4, root=root
                 )
-                # Warm up, and open the pool's connections: the server's CPU is read from the
-                # backends that exist when a phase starts.
-                bench.load(ports[tree], "floor", None, 2, 2, 8)
+            # Warm up each tree (its pool's connections open and prepare their statements: the
+            # server's CPU is read from the backends that exist when a phase starts).
+            starts, reports = bench.start_work(seed), bench.report_work(seed)
+            for port in ports.values():
+                _, starts, reports = bench.warm_up(port, starts, reports, 2, 8)
             workers = {tree: bench.worker_pids(server) for tree, server in servers.items()}
-            starts = bench.start_work(seed)
-            reports = bench.report_work(seed)
             for n in range(args.rounds):
                 for tree in trees if n % 2 == 0 else reversed(list(trees)):
                     for phase in PHASES:
@@ -102,13 +102,10 @@ def main() -> None:
                         server = server_pids()
                         app0, db0 = cpu_ticks(workers[tree]), cpu_ticks(server)
                         run = bench.load(ports[tree], phase, work, args.duration, 2, 8)
-                        if not run["ok"]:  # the figures below divide by it
-                            sys.exit(f"round {n} {tree} {phase}: no request succeeded (see the answers above)")
+                        bench.check_phase(f"round {n} {tree} {phase}", run, work)
                         ticks = os.sysconf("SC_CLK_TCK")
                         run["app_cpu_ms"] = round((cpu_ticks(workers[tree]) - app0) * 1000 / ticks / run["ok"], 3)
                         run["server_cpu_ms"] = round((cpu_ticks(server) - db0) * 1000 / ticks / run["ok"], 3)
-                        if work is not None and run["sent"] >= len(work):
-                            print(f"  warning: {phase} ran out of prepared work", flush=True)
                         results[tree][phase].append(run)
                         print(
                             f"round {n} {tree:6s} {phase:6s} {run['rps']:7.1f} req/s  app {run['app_cpu_ms']:.2f} ms"

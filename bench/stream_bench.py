@@ -448,6 +448,25 @@ def figures_of(phases: list[list]) -> dict:
     }
 
 
+def warm_up(port, starts: list, reports: list, clients: int, threads: int) -> tuple[dict, list, list]:
+    """A second of each kind of request, so that every connection of the pool has prepared
+    the statements it sends before a phase is timed (otherwise the first phase alone pays it).
+    Returns each kind's figures and the starts and reports left for the phases."""
+    figures = {
+        kind: load(port, kind, work, 1, clients, threads)
+        for kind, work in (("bare", None), ("floor", None), ("start", starts[:WARM_UP]), ("report", reports[:WARM_UP]))
+    }
+    return figures, starts[WARM_UP:], reports[WARM_UP:]
+
+
+def check_phase(label: str, figures: dict, work: list | None) -> None:
+    """Warn when a phase ran out of prepared work; stop when none of its requests succeeded."""
+    if work is not None and figures["sent"] >= len(work):
+        print(f"  warning: {label} ran out of prepared work; raise --listeners/--report-plays", flush=True)
+    if not figures["ok"]:  # every ratio divides by a rate
+        sys.exit(f"{label}: no request succeeded (the first answers of each status are above)")
+
+
 def ratios_by_round(subject: list, floor: list) -> list[float]:
     """Each round's rate of a phase over that round's floor."""
     return [round(figures_of([s])["rps"] / figures_of([f])["rps"], 3) for s, f in zip(subject, floor, strict=True)]
@@ -485,19 +504,9 @@ def main() -> None:
             subsonic_seed = prepare_subsonic(db_url, media, seed["tracks"], args.subsonic_listeners)
             port = free_port()
             server = start_server(db_url, media, workdir, port, args.workers, args.threads)
-            # Warm up every kind of request: each connection of the pool plans and caches the
-            # statements it sends once (otherwise the first round alone pays it).
-            starts, reports = start_work(seed), report_work(seed)
-            warm_up = {
-                kind: load(port, kind, work, 1, args.clients, args.client_threads)
-                for kind, work in (
-                    ("bare", None),
-                    ("floor", None),
-                    ("start", starts[:WARM_UP]),
-                    ("report", reports[:WARM_UP]),
-                )
-            }
-            starts, reports = starts[WARM_UP:], reports[WARM_UP:]
+            warm, starts, reports = warm_up(
+                port, start_work(seed), report_work(seed), args.clients, args.client_threads
+            )
             phases: dict[str, list] = {kind: [] for kind in ("bare", "floor", "start", "report")}
             load_averages: dict[str, list] = {kind: [] for kind in phases}  # at the end of each phase
 
@@ -512,10 +521,7 @@ def main() -> None:
                     f"  (load average {r['load_average']})",
                     flush=True,
                 )
-                if work is not None and r["sent"] >= len(work):
-                    print(f"  warning: {label} ran out of prepared work; raise --listeners/--report-plays", flush=True)
-                if not r["ok"]:  # every ratio divides by a rate
-                    sys.exit(f"{label}: no request succeeded (the first answers of each status are above)")
+                check_phase(label, r, work)
 
             phase("bare", "bare")
             for n in range(args.rounds):
@@ -536,7 +542,7 @@ def main() -> None:
         server.wait(timeout=20)
         server = None
         # the warm-up's reports counted too
-        checks = verify(db_url, runs["counted_report"]["ok"] + warm_up["report"]["ok"])
+        checks = verify(db_url, runs["counted_report"]["ok"] + warm["report"]["ok"])
     finally:
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)
